@@ -1,0 +1,77 @@
+import type { RequestMessage, ResponseMessage, EventMessage } from '../protocol/messages.js';
+
+/**
+ * The node's core reaches the world only through these interfaces (DESIGN.md). Production wires
+ * them to ws, the system clock and classic-level; the simulation wires an in-memory network that
+ * a seeded generator makes faulty, a virtual clock and an in-memory storage.
+ */
+
+export type HostId = string;
+
+export interface Timer {
+  cancel(): void;
+}
+
+export interface Clock {
+  /** Wall clock in microseconds since the epoch (may be skewed between nodes). */
+  nowMicros(): number;
+  /** A clock for measuring durations, in ms; never goes backwards. */
+  monotonicMs(): number;
+  setTimer(delayMs: number, fn: () => void): Timer;
+}
+
+export interface Random {
+  /** Uniform in [0, 1). */
+  next(): number;
+}
+
+export type PeerMessage = RequestMessage | ResponseMessage | EventMessage;
+
+export interface Transport {
+  /** Fire and forget: the message may be lost, delayed or duplicated; the caller times out. */
+  send(to: HostId, message: PeerMessage): void;
+  /** Called for every validated message from an authenticated peer. */
+  onMessage(handler: (from: HostId, message: PeerMessage) => void): void;
+}
+
+export interface StoreRange {
+  gt?: Uint8Array;
+  gte?: Uint8Array;
+  lt?: Uint8Array;
+  lte?: Uint8Array;
+  limit?: number;
+}
+
+export interface StoreWrite {
+  key: Uint8Array;
+  /** null deletes the key. */
+  value: Uint8Array | null;
+}
+
+/**
+ * An ordered byte-keyed store. `write` resolves only once the batch is durable (fsynced):
+ * a crash after it resolves loses nothing of it. Writes issued while a sync is under way are
+ * group-committed into the next synced batch.
+ */
+export interface Storage {
+  get(key: Uint8Array): Promise<Uint8Array | undefined>;
+  write(batch: readonly StoreWrite[]): Promise<void>;
+  iterate(range: StoreRange): AsyncIterable<[Uint8Array, Uint8Array]>;
+  /** Bytes on disk, approximately. */
+  approximateSize(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export interface Logger {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+  debug(message: string, fields?: Record<string, unknown>): void;
+}
+
+export const silentLogger: Logger = {
+  info() {},
+  warn() {},
+  error() {},
+  debug() {},
+};

@@ -1,0 +1,118 @@
+import { RingkvError } from './errors.js';
+
+export const CONSISTENCY_LEVELS = [
+  'ANY',
+  'ONE',
+  'TWO',
+  'THREE',
+  'QUORUM',
+  'LOCAL_ONE',
+  'LOCAL_QUORUM',
+  'EACH_QUORUM',
+  'ALL',
+] as const;
+
+export type ConsistencyLevel = (typeof CONSISTENCY_LEVELS)[number];
+
+/** DESIGN.md: the default CL is ONE. */
+export const DEFAULT_CONSISTENCY: ConsistencyLevel = 'ONE';
+
+export function isConsistencyLevel(s: string): s is ConsistencyLevel {
+  return (CONSISTENCY_LEVELS as readonly string[]).includes(s);
+}
+
+/** CL names are case-insensitive. */
+export function parseConsistency(input: string): ConsistencyLevel {
+  const upper = input.trim().toUpperCase();
+  if (isConsistencyLevel(upper)) return upper;
+  throw new RingkvError(
+    'USAGE',
+    `unknown consistency level "${input}": use one of ${CONSISTENCY_LEVELS.join(', ').toLowerCase()}`,
+  );
+}
+
+/** The replication a keyspace asks for: RF in total (simple) or per data center (network). */
+export type Replication = { strategy: 'simple'; rf: number } | { strategy: 'network'; dcs: Record<string, number> };
+
+export function totalReplicationFactor(r: Replication): number {
+  return r.strategy === 'simple' ? r.rf : Object.values(r.dcs).reduce((a, b) => a + b, 0);
+}
+
+export function quorumOf(rf: number): number {
+  return Math.floor(rf / 2) + 1;
+}
+
+export interface ReplicaRef {
+  hostId: string;
+  dc: string;
+}
+
+/**
+ * How many acknowledgements a request at a CL needs. `perDc` counts only replicas of that data
+ * center; `total` counts any replica. Both may apply (EACH_QUORUM has only perDc).
+ */
+export interface Requirement {
+  cl: ConsistencyLevel;
+  total: number;
+  perDc: Record<string, number>;
+  /** ANY: a stored hint counts as an ack. */
+  hintsCount: boolean;
+}
+
+function rfInDc(r: Replication, dc: string): number {
+  return r.strategy === 'simple' ? r.rf : (r.dcs[dc] ?? 0);
+}
+
+export function requirementFor(cl: ConsistencyLevel, replication: Replication, localDc: string): Requirement {
+  const rf = totalReplicationFactor(replication);
+  const none = { cl, total: 0, perDc: {}, hintsCount: false };
+  switch (cl) {
+    case 'ANY':
+      return { ...none, total: 1, hintsCount: true };
+    case 'ONE':
+      return { ...none, total: 1 };
+    case 'TWO':
+      return { ...none, total: 2 };
+    case 'THREE':
+      return { ...none, total: 3 };
+    case 'QUORUM':
+      return { ...none, total: quorumOf(rf) };
+    case 'ALL':
+      return { ...none, total: rf };
+    case 'LOCAL_ONE':
+      return { ...none, perDc: { [localDc]: 1 } };
+    case 'LOCAL_QUORUM':
+      return { ...none, perDc: { [localDc]: quorumOf(rfInDc(replication, localDc)) } };
+    case 'EACH_QUORUM': {
+      if (replication.strategy === 'simple') return { ...none, perDc: { [localDc]: quorumOf(rf) } };
+      const perDc: Record<string, number> = {};
+      for (const [dc, n] of Object.entries(replication.dcs)) if (n > 0) perDc[dc] = quorumOf(n);
+      return { ...none, perDc };
+    }
+  }
+}
+
+/** The number a requirement needs in all, for error details. */
+export function requiredCount(req: Requirement): number {
+  return Math.max(
+    req.total,
+    Object.values(req.perDc).reduce((a, b) => a + b, 0),
+  );
+}
+
+/** True when these replicas (acks, or the ones known alive) meet the requirement. */
+export function isSatisfiedBy(req: Requirement, replicas: readonly ReplicaRef[]): boolean {
+  if (replicas.length < req.total) return false;
+  for (const [dc, n] of Object.entries(req.perDc)) {
+    let inDc = 0;
+    for (const r of replicas) if (r.dc === dc) inDc++;
+    if (inDc < n) return false;
+  }
+  return true;
+}
+
+/** Counts, for errors: how many of these replicas count toward the requirement. */
+export function countTowards(req: Requirement, replicas: readonly ReplicaRef[]): number {
+  if (Object.keys(req.perDc).length === 0) return replicas.length;
+  return replicas.filter((r) => r.dc in req.perDc).length;
+}

@@ -1,0 +1,66 @@
+/**
+ * Expected failures are values with a stable code the user can act on; they cross the wire as
+ * `{ code, message, ...details }` and are printed as one line `error CODE: message`.
+ */
+export const ERROR_CODES = [
+  'UNAVAILABLE',
+  'WRITE_TIMEOUT',
+  'READ_TIMEOUT',
+  'INVALID_REQUEST',
+  'UNAUTHORIZED',
+  'PROTOCOL_ERROR',
+  'OVERLOADED',
+  'NO_HOST_AVAILABLE',
+  'NOT_FOUND',
+  'REFUSED',
+  'SERVER_ERROR',
+  'USAGE',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export interface ErrorDetails {
+  [field: string]: unknown;
+}
+
+export interface WireError extends ErrorDetails {
+  code: ErrorCode;
+  message: string;
+}
+
+export class RingkvError extends Error {
+  readonly code: ErrorCode;
+  readonly details: ErrorDetails;
+
+  constructor(code: ErrorCode, message: string, details: ErrorDetails = {}) {
+    super(message);
+    this.name = 'RingkvError';
+    this.code = code;
+    this.details = details;
+  }
+
+  toWire(): WireError {
+    return { ...this.details, code: this.code, message: this.message };
+  }
+
+  static fromWire(e: WireError): RingkvError {
+    const { code, message, ...details } = e;
+    return new RingkvError(code, message, details);
+  }
+}
+
+export function isRingkvError(e: unknown): e is RingkvError {
+  return e instanceof RingkvError;
+}
+
+/** Exit codes of CLI.md: 1 the request failed, 2 usage, 3 no contact point reachable. */
+export function exitCodeFor(code: ErrorCode): number {
+  switch (code) {
+    case 'USAGE':
+      return 2;
+    case 'NO_HOST_AVAILABLE':
+      return 3;
+    default:
+      return 1;
+  }
+}

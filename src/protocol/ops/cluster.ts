@@ -1,0 +1,39 @@
+import { z } from 'zod';
+import { hostId, keyspaceName, replication, tokenString } from '../schema.js';
+
+export const NODE_STATUSES = ['JOINING', 'NORMAL', 'LEAVING', 'LEFT'] as const;
+
+export const nodeInfo = z.object({
+  hostId,
+  /** ws://host:port that peers and clients dial. */
+  address: z.string(),
+  dc: z.string(),
+  rack: z.string(),
+  tokens: z.array(tokenString),
+  status: z.enum(NODE_STATUSES),
+  /** As the answering node's failure detector sees it. */
+  state: z.enum(['UP', 'DOWN']),
+  /** Bytes on disk, as last gossiped. */
+  load: z.number().nonnegative(),
+  /** The node's wall clock minus the answering node's, in ms, as last gossiped; absent if unknown. */
+  clockOffsetMs: z.number().optional(),
+});
+
+export const topology = z.object({
+  clusterName: z.string(),
+  /** The answering node. */
+  hostId,
+  nodes: z.array(nodeInfo),
+  keyspaces: z.record(z.string(), replication),
+});
+
+/** Requests about the cluster, answered by the contact node. */
+export const clusterOps = {
+  topology: { request: z.object({}), result: topology },
+  keyspace_create: {
+    request: z.object({ name: keyspaceName, replication }),
+    result: z.object({ name: keyspaceName, replication }),
+  },
+  /** Graceful stop of the receiving node. */
+  stop: { request: z.object({}), result: z.object({ hostId }) },
+} as const;
