@@ -1,0 +1,116 @@
+import { Command, Flags, Errors } from '@oclif/core';
+import { RingkvError, exitCodeFor, isRingkvError, type ErrorCode } from '../protocol/errors.js';
+
+/**
+ * Every command: prints for people by default and exactly one JSON document with --json
+ * (oclif's enableJsonFlag: run() returns the result, the human view renders it). Expected
+ * failures print one line `error CODE: message` on stderr and exit 1, 2 or 3 (CLI.md); only a
+ * broken invariant shows a stack trace.
+ */
+export abstract class BaseCommand extends Command {
+  static override enableJsonFlag = true;
+
+  protected jsonMode(): boolean {
+    return this.jsonEnabled();
+  }
+
+  /** Human output; silent with --json, where the returned object is printed instead. */
+  protected say(line = ''): void {
+    if (!this.jsonEnabled()) this.log(line);
+  }
+
+  /** Progress and warnings go to stderr so that stdout stays the result. */
+  protected note(line: string): void {
+    process.stderr.write(`${line}\n`);
+  }
+
+  protected override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
+    if (err instanceof Errors.ExitError) throw err;
+    const failure = toRingkvError(err);
+    if (!failure) throw err;
+    process.stderr.write(`error ${failure.code}: ${failure.message}\n`);
+    if (this.jsonEnabled()) {
+      process.stdout.write(`${JSON.stringify({ error: failure.toWire() })}\n`);
+    }
+    process.exitCode = exitCodeFor(failure.code);
+    return undefined;
+  }
+}
+
+const USAGE_ERRORS = new Set([
+  'FailedFlagValidationError',
+  'RequiredArgsError',
+  'UnexpectedArgsError',
+  'NonExistentFlagsError',
+  'FlagInvalidOptionError',
+  'ArgInvalidOptionError',
+  'CLIParseError',
+]);
+
+function toRingkvError(err: Error & { oclif?: { exit?: number } }): RingkvError | undefined {
+  if (isRingkvError(err)) return err;
+  if (USAGE_ERRORS.has(err.constructor.name) || err.oclif?.exit === 2) {
+    return new RingkvError('USAGE', firstLine(err.message) + ' (see --help)');
+  }
+  return undefined;
+}
+
+function firstLine(s: string): string {
+  return s.split('\n').find((l) => l.trim() !== '') ?? s;
+}
+
+export function usage(message: string): RingkvError {
+  return new RingkvError('USAGE', message);
+}
+
+export function fail(code: ErrorCode, message: string): RingkvError {
+  return new RingkvError(code, message);
+}
+
+/** Flags of every command that talks to a cluster (CLI.md, global flags). */
+export const clusterFlags = {
+  node: Flags.string({
+    description: 'contact point ws://HOST:PORT (repeatable or comma-separated)',
+    env: 'RINGKV_NODE',
+    multiple: true,
+    // The default port of `ringkv start`, so a local node needs no flag.
+    default: ['ws://127.0.0.1:7400'],
+    helpGroup: 'CLUSTER',
+  }),
+  timeout: Flags.integer({
+    description: 'request timeout in ms',
+    // Cassandra's write timeout is 2 s too: long enough for a synced write under load.
+    default: 2000,
+    min: 1,
+    helpGroup: 'CLUSTER',
+  }),
+  secret: Flags.string({ description: 'cluster secret', env: 'RINGKV_SECRET', helpGroup: 'CLUSTER' }),
+  'cluster-name': Flags.string({
+    description: 'the cluster to expect; a node of another cluster refuses the connection',
+    default: 'ringkv',
+    helpGroup: 'CLUSTER',
+  }),
+  route: Flags.string({
+    description: 'how the client picks the coordinator',
+    options: ['rr', 'token', 'latency', 'dc', 'default'],
+    // A replica of the key saves a hop.
+    default: 'token',
+    helpGroup: 'CLUSTER',
+  }),
+  'local-dc': Flags.string({
+    description: "the client's data center, for dc/default routing and LOCAL_* CLs (default: the contact node's)",
+    helpGroup: 'CLUSTER',
+  }),
+  coordination: Flags.string({
+    description: 'a node coordinates, or the client sends to every replica itself',
+    options: ['node', 'client'],
+    default: 'node',
+    helpGroup: 'CLUSTER',
+  }),
+  'speculative-retry': Flags.string({
+    description: 'reads ask another replica after this long: 99p, Nms or never',
+    // Cassandra's default: a replica slower than its own 99th percentile is probably stuck.
+    default: '99p',
+    helpGroup: 'CLUSTER',
+  }),
+};

@@ -1,0 +1,164 @@
+import type { ConsistencyLevel, Replication } from '../protocol/consistency.js';
+
+/**
+ * The shapes the client returns. They are the JSON documents of CLI.md: the commands print them
+ * as they are with --json, and the REPL renders them.
+ */
+
+export type RoutePolicyName = 'rr' | 'token' | 'latency' | 'dc' | 'default';
+export type Coordination = 'node' | 'client';
+/** Reads ask another replica after this long: a percentile of its recent latency, a fixed delay, or never. */
+export type SpeculativeRetry = { kind: 'percentile'; p: number } | { kind: 'fixed'; ms: number } | { kind: 'never' };
+
+export interface ClientOptions {
+  /** ws://host:port contact points, tried in order until one answers. */
+  contactPoints: string[];
+  timeoutMs: number;
+  secret?: string;
+  clusterName?: string;
+  route: RoutePolicyName;
+  localDc?: string;
+  coordination: Coordination;
+  speculativeRetry: SpeculativeRetry;
+}
+
+export interface TraceEvent {
+  /** Microseconds since the request started. */
+  at: number;
+  node: string;
+  event: string;
+}
+
+export interface RequestOptions {
+  keyspace: string;
+  cl: ConsistencyLevel;
+  trace?: boolean;
+}
+
+export interface WriteOptions extends RequestOptions {
+  timestamp?: number;
+  ttl?: number;
+}
+
+export interface PutResult {
+  key: string;
+  keyspace: string;
+  cl: ConsistencyLevel;
+  timestamp: number;
+  acks: string[];
+  hinted: string[];
+  coordinator: string;
+  trace?: TraceEvent[];
+}
+
+export interface GetResult {
+  key: string;
+  keyspace: string;
+  cl: ConsistencyLevel;
+  found: boolean;
+  /** UTF-8 text when the bytes are valid UTF-8, else base64 with valueEncoding 'base64'. */
+  value?: string;
+  valueEncoding?: 'utf8' | 'base64';
+  timestamp?: number;
+  coordinator: string;
+  replicas: string[];
+  repaired: string[];
+  trace?: TraceEvent[];
+}
+
+export interface NodeStatus {
+  hostId: string;
+  address: string;
+  dc: string;
+  rack: string;
+  state: 'UP' | 'DOWN';
+  status: 'JOINING' | 'NORMAL' | 'LEAVING' | 'LEFT';
+  tokens: number;
+  /** Effective ownership for the keyspace asked for, 0..1 (sums to RF over all nodes). */
+  owns: number;
+  load: number;
+  clockOffsetMs?: number;
+}
+
+export interface StatusResult {
+  keyspace: string;
+  nodes: NodeStatus[];
+  /** Human warnings, e.g. clock skew over 500 ms. */
+  warnings: string[];
+}
+
+export interface RingEntry {
+  token: string;
+  hostId: string;
+  address: string;
+}
+
+export interface EndpointsResult {
+  key: string;
+  keyspace: string;
+  token: string;
+  replicas: { hostId: string; address: string; dc: string; rack: string; state: 'UP' | 'DOWN' }[];
+}
+
+export interface KeyspaceInfo {
+  name: string;
+  replication: Replication;
+}
+
+export interface HintSummary {
+  holder: string;
+  target: string;
+  count: number;
+  bytes: number;
+  /** ms since the epoch of the oldest hint. */
+  oldest: number;
+  /** The target has been down longer than the hint window: only repair can heal it. */
+  pastWindow: boolean;
+}
+
+export interface RepairOptions {
+  keyspace: string;
+  primaryRangeOnly: boolean;
+  full: boolean;
+  preview: boolean;
+}
+
+export interface RepairProgress {
+  rangesDone: number;
+  ranges: number;
+  keysStreamed: number;
+}
+
+export interface RepairSummary {
+  keyspace: string;
+  ranges: number;
+  mismatched: number;
+  keysStreamed: number;
+  bytesStreamed: number;
+  durationMs: number;
+  failedRanges: { start: string; end: string; reason: string }[];
+  preview: boolean;
+}
+
+/**
+ * What commands and the REPL call. One implementation talks to a real cluster
+ * (src/client/client.ts); tests may use a fake with the same shape.
+ */
+export interface ClusterApi {
+  put(key: string | Uint8Array, value: string | Uint8Array, opts: WriteOptions): Promise<PutResult>;
+  del(key: string | Uint8Array, opts: WriteOptions): Promise<PutResult>;
+  get(key: string | Uint8Array, opts: RequestOptions): Promise<GetResult>;
+  status(keyspace: string): Promise<StatusResult>;
+  ring(): Promise<RingEntry[]>;
+  endpoints(key: string | Uint8Array, keyspace: string): Promise<EndpointsResult>;
+  keyspaces(): Promise<KeyspaceInfo[]>;
+  createKeyspace(name: string, replication: Replication): Promise<KeyspaceInfo>;
+  hints(): Promise<HintSummary[]>;
+  truncateHints(target?: string): Promise<{ truncated: number }>;
+  repair(opts: RepairOptions, onProgress?: (p: RepairProgress) => void, signal?: AbortSignal): Promise<RepairSummary>;
+  /** The contact node's address, for status lines. */
+  contactAddress(): string;
+  /** Called when the client learns a newer view of the cluster (nodes UP/DOWN, tokens, keyspaces). */
+  onTopologyChange(cb: () => void): () => void;
+  close(): Promise<void>;
+}
