@@ -1,0 +1,314 @@
+import { performance } from 'node:perf_hooks';
+import { WebSocket } from 'ws';
+import { checkWelcome, helloFor } from '../protocol/auth.js';
+import { decodeFrame, encodeFrame, FrameBatcher } from '../protocol/codec.js';
+import { RingkvError } from '../protocol/errors.js';
+import { DEFAULT_MAX_VALUE_BYTES, maxFrameBytesFor } from '../protocol/limits.js';
+import type { ChallengeMessage, HelloMessage } from '../protocol/messages.js';
+import type { OpName, OpRequest, OpResult } from '../protocol/ops/index.js';
+import { parseMessage, parseResult, type WireMessage } from '../protocol/validate.js';
+
+export interface ConnectionOptions {
+  clusterName: string;
+  secret?: string | undefined;
+  /** Limit for the handshake and the default for each request. */
+  timeoutMs: number;
+  /** The largest value this client expects to read; frames up to maxFrameBytesFor it are accepted. */
+  maxValueBytes?: number;
+  /** Coalesce the requests of one event-loop turn into one frame (default true). */
+  coalesce?: boolean;
+}
+
+interface Pending {
+  op: OpName;
+  startedMs: number;
+  timer: NodeJS.Timeout;
+  resolve: (result: unknown) => void;
+  reject: (error: RingkvError) => void;
+}
+
+/**
+ * One authenticated WebSocket connection from a client to a node. Requests carry ids and are
+ * answered in any order; routing, retries and picking another node are the caller's business.
+ *
+ * A request the node does not answer within its timeout fails with OVERLOADED ("no answer from
+ * ws://... within N ms"): the node is reachable but not keeping up, and the request may or may not
+ * have been applied. READ_TIMEOUT and WRITE_TIMEOUT stay reserved for the coordinator's own verdict.
+ */
+export class Connection {
+  readonly address: string;
+  /** The host id of the node at the other end. */
+  readonly serverHostId: string;
+  /** Called with each answered request's round-trip time in ms, e.g. to rank nodes by latency. */
+  onRoundTrip: ((ms: number, op: OpName) => void) | undefined;
+
+  readonly #ws: WebSocket;
+  readonly #options: ConnectionOptions;
+  readonly #batcher: FrameBatcher;
+  readonly #pending = new Map<number, Pending>();
+  readonly #eventHandlers = new Set<(event: string, body: unknown) => void>();
+  readonly #closeHandlers = new Set<(reason: RingkvError) => void>();
+  #nextId = 1;
+  #closedBy: RingkvError | undefined;
+
+  private constructor(ws: WebSocket, address: string, serverHostId: string, options: ConnectionOptions) {
+    this.#ws = ws;
+    this.address = address;
+    this.serverHostId = serverHostId;
+    this.#options = options;
+    this.#batcher = new FrameBatcher((frame) => this.#write(frame), { coalesce: options.coalesce ?? true });
+    ws.on('message', (data, isBinary) => {
+      if (!isBinary || !(data instanceof Uint8Array)) {
+        this.#fail(new RingkvError('PROTOCOL_ERROR', `${address} sent a frame that is not binary`));
+        return;
+      }
+      this.#receive(data);
+    });
+    ws.on('close', (code, reason) => this.#closed(code, reason.toString()));
+    ws.on('error', () => {
+      // The close event follows and says what is left to say.
+    });
+  }
+
+  /** Dials `address` (ws://host:port) and runs the handshake as role client. */
+  static open(address: string, options: ConnectionOptions): Promise<Connection> {
+    return new Promise<Connection>((resolve, reject) => {
+      const unreachable = (reason: string): RingkvError =>
+        new RingkvError('NO_HOST_AVAILABLE', `cannot reach ${address}: ${reason}`, { address });
+      let ws: WebSocket;
+      try {
+        ws = new WebSocket(address, {
+          perMessageDeflate: false,
+          maxPayload: maxFrameBytesFor(options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES),
+          handshakeTimeout: options.timeoutMs,
+        });
+      } catch (e) {
+        reject(unreachable(e instanceof Error ? e.message : String(e)));
+        return;
+      }
+      let challenge: ChallengeMessage | undefined;
+      let hello: HelloMessage | undefined;
+      let settled = false;
+      const finish = (error: RingkvError | undefined, connection?: Connection): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        ws.off('message', onMessage);
+        ws.off('close', onClose);
+        ws.off('error', onError);
+        if (connection !== undefined) {
+          resolve(connection);
+          return;
+        }
+        ws.on('error', () => {});
+        if (ws.readyState === ws.OPEN) ws.close(1000);
+        else ws.terminate();
+        reject(error ?? unreachable('handshake failed'));
+      };
+      const timer = setTimeout(() => {
+        finish(unreachable(`no handshake within ${options.timeoutMs} ms`));
+      }, options.timeoutMs);
+      const onError = (e: Error): void => finish(unreachable(e.message));
+      const onClose = (code: number, reason: Buffer): void => {
+        finish(unreachable(`closed during the handshake (${reason.length > 0 ? reason.toString() : code})`));
+      };
+      const onMessage = (data: unknown, isBinary: boolean): void => {
+        try {
+          if (!isBinary || !(data instanceof Uint8Array)) {
+            throw new RingkvError('PROTOCOL_ERROR', `${address} sent a frame that is not binary`);
+          }
+          const [first, ...rest] = decodeFrame(data);
+          const message = parseMessage(first);
+          if (message.type === 'error') throw RingkvError.fromWire(message.error);
+          if (challenge === undefined) {
+            if (message.type !== 'challenge') {
+              throw new RingkvError(
+                'PROTOCOL_ERROR',
+                `${address} opened with ${message.type}, not a challenge`,
+              );
+            }
+            challenge = message;
+            hello = helloFor(challenge, {
+              role: 'client',
+              clusterName: options.clusterName,
+              secret: options.secret,
+            });
+            ws.send(encodeFrame([hello]), { binary: true });
+            return;
+          }
+          if (message.type !== 'welcome' || hello === undefined) {
+            throw new RingkvError('PROTOCOL_ERROR', `${address} answered the hello with ${message.type}`);
+          }
+          checkWelcome(message, hello, challenge, options.secret);
+          // Listeners are attached before this handler returns, so no frame is missed.
+          const connection = new Connection(ws, address, message.hostId, options);
+          finish(undefined, connection);
+          for (const value of rest) connection.#handle(value);
+        } catch (e) {
+          finish(
+            e instanceof RingkvError
+              ? e
+              : new RingkvError('PROTOCOL_ERROR', e instanceof Error ? e.message : String(e)),
+          );
+        }
+      };
+      ws.on('message', onMessage);
+      ws.on('close', onClose);
+      ws.on('error', onError);
+    });
+  }
+
+  get closed(): boolean {
+    return this.#closedBy !== undefined;
+  }
+
+  get inFlight(): number {
+    return this.#pending.size;
+  }
+
+  request<K extends OpName>(op: K, body: OpRequest<K>, timeoutMs?: number): Promise<OpResult<K>> {
+    if (this.#closedBy !== undefined) return Promise.reject(this.#closedBy);
+    const id = this.#nextId++;
+    const limitMs = timeoutMs ?? this.#options.timeoutMs;
+    return new Promise<OpResult<K>>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        reject(
+          new RingkvError('OVERLOADED', `no answer from ${this.address} within ${limitMs} ms`, {
+            address: this.address,
+            op,
+            timeoutMs: limitMs,
+          }),
+        );
+      }, limitMs);
+      this.#pending.set(id, {
+        op,
+        startedMs: performance.now(),
+        timer,
+        resolve: resolve as (result: unknown) => void,
+        reject,
+      });
+      try {
+        this.#batcher.push({ type: 'req', id, op, body });
+      } catch (e) {
+        clearTimeout(timer);
+        this.#pending.delete(id);
+        reject(new RingkvError('INVALID_REQUEST', `cannot encode the ${op} request: ${String(e)}`));
+      }
+    });
+  }
+
+  /** Events the node pushes; returns a function that unsubscribes. */
+  onEvent(handler: (event: string, body: unknown) => void): () => void {
+    this.#eventHandlers.add(handler);
+    return () => this.#eventHandlers.delete(handler);
+  }
+
+  /** Called once when the connection closes, with why; returns a function that unsubscribes. */
+  onClose(handler: (reason: RingkvError) => void): () => void {
+    this.#closeHandlers.add(handler);
+    return () => this.#closeHandlers.delete(handler);
+  }
+
+  close(): void {
+    if (this.#closedBy !== undefined) return;
+    this.#batcher.flush();
+    this.#shutDown(
+      new RingkvError('NO_HOST_AVAILABLE', `the connection to ${this.address} was closed by this client`),
+    );
+    this.#ws.close(1000, 'client done');
+  }
+
+  #write(frame: Uint8Array): void {
+    if (this.#closedBy === undefined && this.#ws.readyState === this.#ws.OPEN)
+      this.#ws.send(frame, { binary: true });
+  }
+
+  #receive(data: Uint8Array): void {
+    let values: unknown[];
+    try {
+      values = decodeFrame(data);
+    } catch (e) {
+      this.#fail(e as RingkvError);
+      return;
+    }
+    for (const value of values) {
+      if (this.#closedBy !== undefined) return;
+      this.#handle(value);
+    }
+  }
+
+  #handle(value: unknown): void {
+    let message: WireMessage;
+    try {
+      message = parseMessage(value);
+    } catch (e) {
+      this.#fail(e as RingkvError);
+      return;
+    }
+    switch (message.type) {
+      case 'res': {
+        const pending = this.#pending.get(message.id);
+        // A late answer to a request that already timed out.
+        if (pending === undefined) return;
+        this.#pending.delete(message.id);
+        clearTimeout(pending.timer);
+        this.onRoundTrip?.(performance.now() - pending.startedMs, pending.op);
+        if (!message.ok) {
+          pending.reject(RingkvError.fromWire(message.error));
+          return;
+        }
+        try {
+          pending.resolve(parseResult(pending.op, message.result));
+        } catch (e) {
+          pending.reject(e as RingkvError);
+        }
+        return;
+      }
+      case 'event':
+        for (const handler of this.#eventHandlers) handler(message.event, message.body);
+        return;
+      case 'error':
+        // The node says why it is about to close; that reason beats the bare close code.
+        this.#shutDown(RingkvError.fromWire(message.error));
+        return;
+      default:
+        this.#fail(
+          new RingkvError('PROTOCOL_ERROR', `${this.address} sent an unexpected ${message.type} message`),
+        );
+    }
+  }
+
+  #fail(error: RingkvError): void {
+    this.#shutDown(error);
+    this.#ws.close(1002, Buffer.from(error.message).subarray(0, 120).toString());
+  }
+
+  #closed(code: number, reason: string): void {
+    if (code === 1009) {
+      this.#shutDown(
+        new RingkvError('PROTOCOL_ERROR', `${this.address} refused a frame larger than it accepts`),
+      );
+      return;
+    }
+    const why = reason.length > 0 ? reason : `close code ${code}`;
+    this.#shutDown(
+      new RingkvError('NO_HOST_AVAILABLE', `the connection to ${this.address} closed (${why})`, {
+        address: this.address,
+      }),
+    );
+  }
+
+  /** Fails every request in flight with `reason`: they may or may not have been applied. */
+  #shutDown(reason: RingkvError): void {
+    if (this.#closedBy !== undefined) return;
+    this.#closedBy = reason;
+    this.#batcher.discard();
+    for (const pending of this.#pending.values()) {
+      clearTimeout(pending.timer);
+      pending.reject(reason);
+    }
+    this.#pending.clear();
+    for (const handler of this.#closeHandlers) handler(reason);
+  }
+}

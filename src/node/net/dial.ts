@@ -1,0 +1,120 @@
+import { WebSocket } from 'ws';
+import { checkWelcome, helloFor, type DialIdentity } from '../../protocol/auth.js';
+import { decodeFrame, encodeFrame } from '../../protocol/codec.js';
+import { RingkvError } from '../../protocol/errors.js';
+import type { ChallengeMessage, HelloMessage, WelcomeMessage } from '../../protocol/messages.js';
+import { parseMessage } from '../../protocol/validate.js';
+import { asRingkvError, closeReason, frameBytes } from './close.js';
+
+export interface DialOptions {
+  timeoutMs: number;
+  maxPayloadBytes: number;
+  /** The host id the caller expects at that address; another one there is refused. */
+  expectHostId?: string;
+}
+
+export interface Handshake {
+  ws: WebSocket;
+  challenge: ChallengeMessage;
+  welcome: WelcomeMessage;
+  /** Values that arrived in the welcome's frame after it. */
+  rest: unknown[];
+}
+
+/**
+ * Dials a node and runs the dialing side of the handshake. `adopt` runs synchronously when the
+ * welcome arrives, before ws can emit another message, so the caller's listeners see every frame.
+ */
+export function dial<T>(
+  address: string,
+  me: DialIdentity,
+  options: DialOptions,
+  adopt: (handshake: Handshake) => T,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(address, {
+        perMessageDeflate: false,
+        maxPayload: options.maxPayloadBytes,
+        handshakeTimeout: options.timeoutMs,
+      });
+    } catch (e) {
+      reject(new RingkvError('NO_HOST_AVAILABLE', `cannot reach ${address}: ${asRingkvError(e).message}`));
+      return;
+    }
+    let challenge: ChallengeMessage | undefined;
+    let hello: HelloMessage | undefined;
+    let settled = false;
+    const finish = (error: RingkvError | undefined, value?: T): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      ws.off('message', onMessage);
+      ws.off('close', onClose);
+      ws.off('error', onError);
+      if (error === undefined) {
+        resolve(value as T);
+        return;
+      }
+      // Keep a listener: ws may still report errors while the socket winds down.
+      ws.on('error', () => {});
+      if (ws.readyState === ws.OPEN) ws.close(1000, closeReason(`${error.code}: ${error.message}`));
+      else ws.terminate();
+      reject(error);
+    };
+    const timer = setTimeout(() => {
+      finish(
+        new RingkvError(
+          'NO_HOST_AVAILABLE',
+          `cannot reach ${address}: no handshake within ${options.timeoutMs} ms`,
+        ),
+      );
+    }, options.timeoutMs);
+    const onError = (e: Error): void => {
+      finish(new RingkvError('NO_HOST_AVAILABLE', `cannot reach ${address}: ${e.message}`));
+    };
+    const onClose = (code: number, reason: Buffer): void => {
+      const why = reason.length > 0 ? reason.toString() : `close code ${code}`;
+      finish(
+        new RingkvError('NO_HOST_AVAILABLE', `cannot reach ${address}: closed during the handshake (${why})`),
+      );
+    };
+    const onMessage = (data: unknown, isBinary: boolean): void => {
+      try {
+        const [first, ...rest] = decodeFrame(frameBytes(data, isBinary));
+        const message = parseMessage(first);
+        if (message.type === 'error') throw RingkvError.fromWire(message.error);
+        if (challenge === undefined) {
+          if (message.type !== 'challenge') {
+            throw new RingkvError(
+              'PROTOCOL_ERROR',
+              `${address} opened with ${message.type}, not a challenge`,
+            );
+          }
+          challenge = message;
+          if (options.expectHostId !== undefined && challenge.hostId !== options.expectHostId) {
+            throw new RingkvError(
+              'REFUSED',
+              `${address} is host ${challenge.hostId}, not the expected ${options.expectHostId}`,
+            );
+          }
+          hello = helloFor(challenge, me);
+          ws.send(encodeFrame([hello]), { binary: true });
+          return;
+        }
+        if (message.type !== 'welcome' || hello === undefined) {
+          throw new RingkvError('PROTOCOL_ERROR', `${address} answered the hello with ${message.type}`);
+        }
+        checkWelcome(message, hello, challenge, me.secret);
+        const handshake: Handshake = { ws, challenge, welcome: message, rest };
+        finish(undefined, adopt(handshake));
+      } catch (e) {
+        finish(asRingkvError(e));
+      }
+    };
+    ws.on('message', onMessage);
+    ws.on('close', onClose);
+    ws.on('error', onError);
+  });
+}
