@@ -1,0 +1,461 @@
+import type {
+  ClusterApi,
+  EndpointsResult,
+  GetResult,
+  HintSummary,
+  KeyspaceInfo,
+  PutResult,
+  RepairProgress,
+  RepairSummary,
+  RingEntry,
+  StatusResult,
+} from '../client/api.js';
+import { parseConsistency, type ConsistencyLevel } from '../protocol/consistency.js';
+import { RingkvError, isRingkvError } from '../protocol/errors.js';
+
+/**
+ * The one registry of REPL commands: what each accepts (for the parser and completion), how it
+ * is explained (help), and what it does against a ClusterApi. The Ink UI and scripted mode both
+ * run commands through here, so a command behaves the same typed or piped.
+ */
+
+/** What a REPL session remembers between commands, as cqlsh does with CONSISTENCY and USE. */
+export interface Session {
+  cl: ConsistencyLevel;
+  keyspace: string;
+  tracing: boolean;
+}
+
+export type Command =
+  | { name: 'put'; key: string; value: string; cl: ConsistencyLevel | undefined }
+  | { name: 'get'; key: string; cl: ConsistencyLevel | undefined }
+  | { name: 'del'; key: string; cl: ConsistencyLevel | undefined }
+  | { name: 'consistency'; cl: ConsistencyLevel | undefined }
+  | { name: 'tracing'; on: boolean | undefined }
+  | { name: 'use'; keyspace: string }
+  | { name: 'keyspaces' }
+  | { name: 'status' }
+  | { name: 'ring'; key: string | undefined }
+  | { name: 'endpoints'; key: string }
+  | { name: 'hints' }
+  | { name: 'repair'; keyspace: string | undefined; primaryRangeOnly: boolean; full: boolean }
+  | { name: 'help'; command: CommandName | undefined }
+  | { name: 'exit' };
+
+export type CommandName = Command['name'];
+type CommandOf<N extends CommandName> = Extract<Command, { name: N }>;
+
+/** What a word in a command's place stands for: the parser checks it, completion offers values for it. */
+export type SlotKind = 'key' | 'value' | 'cl' | 'keyspace' | 'command' | 'switch';
+
+export interface Slot {
+  /** As shown in usage, e.g. KEY. */
+  name: string;
+  kind: SlotKind;
+  optional: boolean;
+}
+
+export interface FlagSpec {
+  name: string;
+  help: string;
+}
+
+export interface Syntax {
+  slots: Slot[];
+  /** The command takes a consistency level, as a trailing word or with --cl. */
+  cl: boolean;
+  /** Boolean flags, without the leading dashes. */
+  flags: FlagSpec[];
+}
+
+/** Positional words (quotes removed) and flags, already checked against the syntax's arity. */
+export interface ParsedArgs {
+  positionals: string[];
+  cl: ConsistencyLevel | undefined;
+  flags: ReadonlySet<string>;
+}
+
+export interface ExecuteContext {
+  api: ClusterApi;
+  session: Session;
+  signal: AbortSignal;
+  onProgress?: (p: RepairProgress) => void;
+  /** Wall clock in ms, for ages such as the oldest hint's. */
+  nowMs: () => number;
+}
+
+export interface HelpTopic {
+  name: CommandName;
+  usage: string;
+  summary: string;
+  help: string;
+}
+
+export type ReplResult =
+  | { kind: 'write'; op: 'put' | 'del'; result: PutResult }
+  | { kind: 'get'; result: GetResult }
+  | { kind: 'consistency'; cl: ConsistencyLevel; changed: boolean }
+  | { kind: 'tracing'; on: boolean; changed: boolean }
+  | { kind: 'use'; keyspace: KeyspaceInfo }
+  | { kind: 'keyspaces'; keyspaces: KeyspaceInfo[]; current: string }
+  | { kind: 'status'; status: StatusResult }
+  | { kind: 'ring'; ring: RingEntry[]; status: StatusResult; endpoints: EndpointsResult | undefined }
+  | { kind: 'endpoints'; endpoints: EndpointsResult }
+  | { kind: 'hints'; hints: HintSummary[]; asOfMs: number }
+  | { kind: 'repair'; summary: RepairSummary }
+  | { kind: 'help'; topics: HelpTopic[]; detailed: boolean }
+  | { kind: 'exit' };
+
+export type Outcome =
+  { kind: 'ok'; result: ReplResult } | { kind: 'error'; error: RingkvError } | { kind: 'cancelled' };
+
+export interface CommandDef<N extends CommandName> {
+  name: N;
+  aliases: readonly string[];
+  summary: string;
+  help: string;
+  syntax: Syntax;
+  /** Builds the typed command from checked arguments; throws a USAGE RingkvError on a bad word. */
+  build(args: ParsedArgs): CommandOf<N>;
+  execute(cmd: CommandOf<N>, ctx: ExecuteContext): Promise<ReplResult>;
+}
+
+const key = (optional = false): Slot => ({ name: 'KEY', kind: 'key', optional });
+
+function requestOptions(cl: ConsistencyLevel | undefined, session: Session) {
+  return { keyspace: session.keyspace, cl: cl ?? session.cl, trace: session.tracing };
+}
+
+function parseSwitch(word: string): boolean {
+  const lower = word.toLowerCase();
+  if (lower === 'on') return true;
+  if (lower === 'off') return false;
+  throw new RingkvError('USAGE', `tracing takes on or off, not "${word}"`);
+}
+
+function commandNamed(word: string): CommandName {
+  const name = resolveCommandName(word);
+  if (name) return name;
+  throw unknownCommand(word);
+}
+
+export const COMMANDS: { readonly [N in CommandName]: CommandDef<N> } = {
+  put: {
+    name: 'put',
+    aliases: ['set'],
+    summary: 'write a value',
+    help: 'Writes VALUE under KEY in the session keyspace. The CL is a trailing word or --cl; without it the session CL applies. Quote keys and values with spaces: put "my key" \'a value\'.',
+    syntax: { slots: [key(), { name: 'VALUE', kind: 'value', optional: false }], cl: true, flags: [] },
+    build: (a) => ({ name: 'put', key: a.positionals[0] ?? '', value: a.positionals[1] ?? '', cl: a.cl }),
+    execute: async (cmd, ctx) => ({
+      kind: 'write',
+      op: 'put',
+      result: await ctx.api.put(cmd.key, cmd.value, requestOptions(cmd.cl, ctx.session)),
+    }),
+  },
+  get: {
+    name: 'get',
+    aliases: [],
+    summary: 'read a value',
+    help: 'Reads KEY from the session keyspace and shows its value, timestamp and the replicas that answered.',
+    syntax: { slots: [key()], cl: true, flags: [] },
+    build: (a) => ({ name: 'get', key: a.positionals[0] ?? '', cl: a.cl }),
+    execute: async (cmd, ctx) => ({
+      kind: 'get',
+      result: await ctx.api.get(cmd.key, requestOptions(cmd.cl, ctx.session)),
+    }),
+  },
+  del: {
+    name: 'del',
+    aliases: ['delete'],
+    summary: 'delete a key (writes a tombstone)',
+    help: 'Deletes KEY by writing a tombstone, which wins over older values on every replica.',
+    syntax: { slots: [key()], cl: true, flags: [] },
+    build: (a) => ({ name: 'del', key: a.positionals[0] ?? '', cl: a.cl }),
+    execute: async (cmd, ctx) => ({
+      kind: 'write',
+      op: 'del',
+      result: await ctx.api.del(cmd.key, requestOptions(cmd.cl, ctx.session)),
+    }),
+  },
+  consistency: {
+    name: 'consistency',
+    aliases: [],
+    summary: "show or set the session's consistency level",
+    help: 'Without an argument shows the session CL; with one, later put/get/del use it unless they name their own. CL names are case-insensitive.',
+    syntax: { slots: [{ name: 'CL', kind: 'cl', optional: true }], cl: false, flags: [] },
+    build: (a) => {
+      const word = a.positionals[0];
+      return { name: 'consistency', cl: word === undefined ? undefined : parseConsistency(word) };
+    },
+    execute: (cmd, ctx) =>
+      Promise.resolve({
+        kind: 'consistency',
+        cl: cmd.cl ?? ctx.session.cl,
+        changed: cmd.cl !== undefined,
+      }),
+  },
+  tracing: {
+    name: 'tracing',
+    aliases: [],
+    summary: 'turn request tracing on or off',
+    help: 'With tracing on, put/get/del show a waterfall of what the coordinator did: replicas contacted, each ack with its latency, hints stored, read repair.',
+    syntax: { slots: [{ name: 'on|off', kind: 'switch', optional: true }], cl: false, flags: [] },
+    build: (a) => {
+      const word = a.positionals[0];
+      return { name: 'tracing', on: word === undefined ? undefined : parseSwitch(word) };
+    },
+    execute: (cmd, ctx) =>
+      Promise.resolve({ kind: 'tracing', on: cmd.on ?? ctx.session.tracing, changed: cmd.on !== undefined }),
+  },
+  use: {
+    name: 'use',
+    aliases: [],
+    summary: 'switch the session keyspace',
+    help: 'Later commands read and write KEYSPACE. It must exist: see keyspaces.',
+    syntax: { slots: [{ name: 'KEYSPACE', kind: 'keyspace', optional: false }], cl: false, flags: [] },
+    build: (a) => ({ name: 'use', keyspace: a.positionals[0] ?? '' }),
+    execute: async (cmd, ctx) => {
+      const all = await ctx.api.keyspaces();
+      const found = all.find((k) => k.name === cmd.keyspace);
+      if (!found) {
+        throw new RingkvError('NOT_FOUND', `no keyspace "${cmd.keyspace}"`, {
+          keyspace: cmd.keyspace,
+          known: all.map((k) => k.name),
+        });
+      }
+      return { kind: 'use', keyspace: found };
+    },
+  },
+  keyspaces: {
+    name: 'keyspaces',
+    aliases: [],
+    summary: 'list keyspaces and their replication',
+    help: 'Lists every keyspace with its replication strategy and factor.',
+    syntax: { slots: [], cl: false, flags: [] },
+    build: () => ({ name: 'keyspaces' }),
+    execute: async (_cmd, ctx) => ({
+      kind: 'keyspaces',
+      keyspaces: await ctx.api.keyspaces(),
+      current: ctx.session.keyspace,
+    }),
+  },
+  status: {
+    name: 'status',
+    aliases: [],
+    summary: 'nodes, their state and ownership',
+    help: 'Shows every node: UP or DOWN, its ring status, tokens, load and effective ownership of the session keyspace.',
+    syntax: { slots: [], cl: false, flags: [] },
+    build: () => ({ name: 'status' }),
+    execute: async (_cmd, ctx) => ({ kind: 'status', status: await ctx.api.status(ctx.session.keyspace) }),
+  },
+  ring: {
+    name: 'ring',
+    aliases: [],
+    summary: 'draw the token ring',
+    help: "Draws every node's vnodes along the token range, one colour per node, with each node's ownership. With KEY, marks the key's token and its replicas, and which of them are down.",
+    syntax: { slots: [key(true)], cl: false, flags: [] },
+    build: (a) => ({ name: 'ring', key: a.positionals[0] }),
+    execute: async (cmd, ctx) => {
+      const [ring, status, endpoints] = await Promise.all([
+        ctx.api.ring(),
+        ctx.api.status(ctx.session.keyspace),
+        cmd.key === undefined ? undefined : ctx.api.endpoints(cmd.key, ctx.session.keyspace),
+      ]);
+      return { kind: 'ring', ring, status, endpoints };
+    },
+  },
+  endpoints: {
+    name: 'endpoints',
+    aliases: ['replicas'],
+    summary: 'the replicas of a key',
+    help: "Shows KEY's token and the replicas that hold it in the session keyspace, in ring order.",
+    syntax: { slots: [key()], cl: false, flags: [] },
+    build: (a) => ({ name: 'endpoints', key: a.positionals[0] ?? '' }),
+    execute: async (cmd, ctx) => ({
+      kind: 'endpoints',
+      endpoints: await ctx.api.endpoints(cmd.key, ctx.session.keyspace),
+    }),
+  },
+  hints: {
+    name: 'hints',
+    aliases: [],
+    summary: 'hints waiting for their replica',
+    help: 'Lists the hints every node holds, per target: count, bytes, age of the oldest, and whether the target has been down past the hint window (then only repair heals it).',
+    syntax: { slots: [], cl: false, flags: [] },
+    build: () => ({ name: 'hints' }),
+    execute: async (_cmd, ctx) => ({ kind: 'hints', hints: await ctx.api.hints(), asOfMs: ctx.nowMs() }),
+  },
+  repair: {
+    name: 'repair',
+    aliases: [],
+    summary: 'anti-entropy repair of a keyspace',
+    help: 'Compares Merkle trees of every token range across its replicas and streams only the differing ranges. --pr repairs only the ranges the contact node is primary for; --full compares every key. Ctrl-C cancels.',
+    syntax: {
+      slots: [{ name: 'KEYSPACE', kind: 'keyspace', optional: true }],
+      cl: false,
+      flags: [
+        { name: 'pr', help: 'only the primary ranges of the contact node' },
+        { name: 'full', help: 'compare every key, not only the trees' },
+      ],
+    },
+    build: (a) => ({
+      name: 'repair',
+      keyspace: a.positionals[0],
+      primaryRangeOnly: a.flags.has('pr'),
+      full: a.flags.has('full'),
+    }),
+    execute: async (cmd, ctx) => ({
+      kind: 'repair',
+      summary: await ctx.api.repair(
+        {
+          keyspace: cmd.keyspace ?? ctx.session.keyspace,
+          primaryRangeOnly: cmd.primaryRangeOnly,
+          full: cmd.full,
+          preview: false,
+        },
+        ctx.onProgress,
+        ctx.signal,
+      ),
+    }),
+  },
+  help: {
+    name: 'help',
+    aliases: ['?'],
+    summary: 'list commands, or explain one',
+    help: 'help lists every command; help COMMAND explains one.',
+    syntax: { slots: [{ name: 'COMMAND', kind: 'command', optional: true }], cl: false, flags: [] },
+    build: (a) => {
+      const word = a.positionals[0];
+      return { name: 'help', command: word === undefined ? undefined : commandNamed(word) };
+    },
+    execute: (cmd) =>
+      Promise.resolve({
+        kind: 'help',
+        topics: (cmd.command === undefined ? COMMAND_NAMES : [cmd.command]).map(topicOf),
+        detailed: cmd.command !== undefined,
+      }),
+  },
+  exit: {
+    name: 'exit',
+    aliases: ['quit'],
+    summary: 'leave the REPL (also Ctrl-D)',
+    help: 'Leaves the REPL. Ctrl-D on an empty line, or Ctrl-C twice on an empty line, does the same.',
+    syntax: { slots: [], cl: false, flags: [] },
+    build: () => ({ name: 'exit' }),
+    execute: () => Promise.resolve({ kind: 'exit' }),
+  },
+};
+
+export const COMMAND_NAMES = Object.keys(COMMANDS) as CommandName[];
+
+export function commandDef<N extends CommandName>(name: N): CommandDef<N> {
+  return COMMANDS[name];
+}
+
+/** Command names are case-insensitive, and a few have aliases (quit, delete, set). */
+export function resolveCommandName(word: string): CommandName | undefined {
+  const lower = word.toLowerCase();
+  return COMMAND_NAMES.find((n) => n === lower || COMMANDS[n].aliases.includes(lower));
+}
+
+export function usageOf(name: CommandName): string {
+  const { syntax } = COMMANDS[name];
+  const parts: string[] = [name];
+  for (const f of syntax.flags) parts.push(`[--${f.name}]`);
+  for (const s of syntax.slots) parts.push(s.optional ? `[${s.name}]` : s.name);
+  if (syntax.cl) parts.push('[CL]');
+  return parts.join(' ');
+}
+
+function topicOf(name: CommandName): HelpTopic {
+  const def = COMMANDS[name];
+  return { name, usage: usageOf(name), summary: def.summary, help: def.help };
+}
+
+/** Edit distance counting a swap of neighbours as one edit (gte → get), to suggest what a typo meant. */
+function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
+  const at = (i: number, j: number) => d[i]?.[j] ?? 0;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min(at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        best = Math.min(best, at(i - 2, j - 2) + 1);
+      d[i]![j] = best;
+    }
+  }
+  return at(a.length, b.length);
+}
+
+/** The command a mistyped word most likely meant, if any is close enough to be a typo. */
+export function suggestCommand(word: string): CommandName | undefined {
+  const lower = word.toLowerCase();
+  let best: { name: CommandName; distance: number } | undefined;
+  for (const name of COMMAND_NAMES) {
+    for (const candidate of [name, ...COMMANDS[name].aliases]) {
+      const distance = candidate.startsWith(lower) && lower.length >= 2 ? 1 : editDistance(lower, candidate);
+      if (!best || distance < best.distance) best = { name, distance };
+    }
+  }
+  // Beyond two edits (or half the word) a suggestion is a guess, not a correction.
+  if (!best || best.distance > Math.max(1, Math.min(2, Math.floor(lower.length / 2)))) return undefined;
+  return best.name;
+}
+
+export function unknownCommand(word: string): RingkvError {
+  const suggestion = suggestCommand(word);
+  const hint = suggestion ? `did you mean "${suggestion}"?` : 'type help to list the commands';
+  return new RingkvError('USAGE', `unknown command "${word}": ${hint}`, suggestion ? { suggestion } : {});
+}
+
+export class CancelledError extends Error {
+  constructor() {
+    super('cancelled');
+    this.name = 'CancelledError';
+  }
+}
+
+/**
+ * Settles with the request, or rejects as soon as the signal aborts. The request itself may
+ * still complete on the cluster (a write may be applied): only the waiting is cancelled.
+ */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(new CancelledError());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new CancelledError());
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
+}
+
+/** Expected failures keep their code; anything else reaches the user as a SERVER_ERROR line, not a stack trace. */
+export function asRingkvError(e: unknown): RingkvError {
+  if (isRingkvError(e)) return e;
+  const message = e instanceof Error ? e.message : String(e);
+  return new RingkvError('SERVER_ERROR', message);
+}
+
+export async function runCommand(cmd: Command, ctx: ExecuteContext): Promise<Outcome> {
+  // The registry is keyed by name, so this entry's execute takes exactly this command.
+  const def: CommandDef<CommandName> = commandDef<CommandName>(cmd.name);
+  try {
+    const result = await untilAborted(def.execute(cmd, ctx), ctx.signal);
+    return { kind: 'ok', result };
+  } catch (e) {
+    if (ctx.signal.aborted) return { kind: 'cancelled' };
+    return { kind: 'error', error: asRingkvError(e) };
+  }
+}

@@ -1,0 +1,265 @@
+import type { RepairProgress } from '../client/api.js';
+import type { Command, Outcome, Session } from './commands.js';
+import { completeLine } from './complete.js';
+import { parseCommand } from './parser.js';
+
+/**
+ * The REPL's state and every way it changes, as one pure reducer: the Ink app dispatches key
+ * presses and command outcomes here and only renders the result, so all of the REPL's behaviour
+ * short of drawing is testable without a terminal.
+ */
+
+/** Lines kept for up/down; older ones are dropped (the history file keeps the same number). */
+export const maxHistoryEntries = 1000;
+
+export interface Entry {
+  id: number;
+  input: string;
+  outcome: Outcome;
+}
+
+export interface Running {
+  id: number;
+  input: string;
+  command: Command;
+  progress: RepairProgress | undefined;
+  /** Ctrl-C was pressed; the command is being abandoned. */
+  cancelling: boolean;
+}
+
+export interface Topology {
+  up: number;
+  down: number;
+}
+
+export interface ReplState {
+  contact: string;
+  session: Session;
+  line: string;
+  cursor: number;
+  /** Oldest first. */
+  history: string[];
+  /** Which history line is shown while browsing with up/down; undefined when editing a new line. */
+  historyIndex: number | undefined;
+  /** The line being typed before browsing started, restored when browsing past the newest. */
+  draft: string;
+  /**
+   * Finished commands, oldest first. Append-only so that Ink's <Static> prints each once; it grows
+   * by one per command a person runs.
+   */
+  entries: Entry[];
+  running: Running | undefined;
+  topology: Topology | undefined;
+  /** For completion of `use` and `repair`. */
+  keyspaceNames: string[];
+  /** Completion choices shown under the prompt after a tab that matched several. */
+  candidates: string[];
+  /** Ctrl-C on an empty line arms exit; a second one exits. */
+  exitArmed: boolean;
+  exiting: boolean;
+  nextId: number;
+}
+
+export type Action =
+  | { type: 'insert'; text: string }
+  | { type: 'backspace' }
+  | { type: 'delete-forward' }
+  | { type: 'cursor-left' }
+  | { type: 'cursor-right' }
+  | { type: 'cursor-home' }
+  | { type: 'cursor-end' }
+  | { type: 'kill-line' }
+  | { type: 'history-prev' }
+  | { type: 'history-next' }
+  | { type: 'history-loaded'; lines: string[] }
+  | { type: 'complete' }
+  | { type: 'submit' }
+  | { type: 'progress'; id: number; progress: RepairProgress }
+  | { type: 'finished'; id: number; outcome: Outcome }
+  | { type: 'interrupt' }
+  | { type: 'eof' }
+  | { type: 'topology'; topology: Topology }
+  | { type: 'keyspaces'; names: string[] };
+
+export function initialState(contact: string, session: Session, history: string[] = []): ReplState {
+  return {
+    contact,
+    session,
+    line: '',
+    cursor: 0,
+    history: history.slice(-maxHistoryEntries),
+    historyIndex: undefined,
+    draft: '',
+    entries: [],
+    running: undefined,
+    topology: undefined,
+    keyspaceNames: [],
+    candidates: [],
+    exitArmed: false,
+    exiting: false,
+    nextId: 1,
+  };
+}
+
+/** The session after a command: CONSISTENCY, TRACING and USE change it, nothing else does. */
+export function applyOutcome(session: Session, outcome: Outcome): Session {
+  if (outcome.kind !== 'ok') return session;
+  const r = outcome.result;
+  if (r.kind === 'consistency' && r.changed) return { ...session, cl: r.cl };
+  if (r.kind === 'tracing' && r.changed) return { ...session, tracing: r.on };
+  if (r.kind === 'use') return { ...session, keyspace: r.keyspace.name };
+  return session;
+}
+
+function edit(state: ReplState, line: string, cursor: number): ReplState {
+  return { ...state, line, cursor, candidates: [], exitArmed: false, historyIndex: undefined };
+}
+
+function pushHistory(history: string[], line: string): string[] {
+  if (history[history.length - 1] === line) return history;
+  const next = [...history, line];
+  return next.length > maxHistoryEntries ? next.slice(next.length - maxHistoryEntries) : next;
+}
+
+function submit(state: ReplState): ReplState {
+  const input = state.line.trim();
+  const cleared = {
+    ...state,
+    line: '',
+    cursor: 0,
+    candidates: [],
+    exitArmed: false,
+    historyIndex: undefined,
+    draft: '',
+  };
+  if (input === '') return cleared;
+  // One command at a time: a line entered while one runs is kept, not lost.
+  if (state.running) return state;
+  const history = pushHistory(state.history, input);
+  const id = state.nextId;
+  const parsed = parseCommand(input);
+  if (parsed.kind === 'empty') return { ...cleared, history };
+  if (parsed.kind === 'error') {
+    return {
+      ...cleared,
+      history,
+      nextId: id + 1,
+      entries: [...state.entries, { id, input, outcome: { kind: 'error', error: parsed.error } }],
+    };
+  }
+  if (parsed.command.name === 'exit') return { ...cleared, history, exiting: true };
+  return {
+    ...cleared,
+    history,
+    nextId: id + 1,
+    running: { id, input, command: parsed.command, progress: undefined, cancelling: false },
+  };
+}
+
+export function reduce(state: ReplState, action: Action): ReplState {
+  switch (action.type) {
+    case 'insert': {
+      // Pasted line breaks would submit half a line; a command is one line.
+      const text = action.text.replace(/[\r\n]+/g, ' ');
+      if (text === '') return state;
+      const line = state.line.slice(0, state.cursor) + text + state.line.slice(state.cursor);
+      return edit(state, line, state.cursor + text.length);
+    }
+    case 'backspace':
+      if (state.cursor === 0) return { ...state, exitArmed: false };
+      return edit(
+        state,
+        state.line.slice(0, state.cursor - 1) + state.line.slice(state.cursor),
+        state.cursor - 1,
+      );
+    case 'delete-forward':
+      if (state.cursor >= state.line.length) return { ...state, exitArmed: false };
+      return edit(
+        state,
+        state.line.slice(0, state.cursor) + state.line.slice(state.cursor + 1),
+        state.cursor,
+      );
+    case 'cursor-left':
+      return { ...state, cursor: Math.max(0, state.cursor - 1), exitArmed: false };
+    case 'cursor-right':
+      return { ...state, cursor: Math.min(state.line.length, state.cursor + 1), exitArmed: false };
+    case 'cursor-home':
+      return { ...state, cursor: 0, exitArmed: false };
+    case 'cursor-end':
+      return { ...state, cursor: state.line.length, exitArmed: false };
+    case 'kill-line':
+      return edit(state, '', 0);
+    case 'history-prev': {
+      if (state.history.length === 0) return state;
+      const index =
+        state.historyIndex === undefined ? state.history.length - 1 : Math.max(0, state.historyIndex - 1);
+      const line = state.history[index] ?? '';
+      const draft = state.historyIndex === undefined ? state.line : state.draft;
+      return {
+        ...state,
+        historyIndex: index,
+        draft,
+        line,
+        cursor: line.length,
+        candidates: [],
+        exitArmed: false,
+      };
+    }
+    case 'history-next': {
+      if (state.historyIndex === undefined) return state;
+      const index = state.historyIndex + 1;
+      if (index >= state.history.length) {
+        return {
+          ...state,
+          historyIndex: undefined,
+          line: state.draft,
+          cursor: state.draft.length,
+          candidates: [],
+        };
+      }
+      const line = state.history[index] ?? '';
+      return { ...state, historyIndex: index, line, cursor: line.length, candidates: [], exitArmed: false };
+    }
+    case 'history-loaded':
+      // Lines typed before the file was read stay the newest.
+      return { ...state, history: [...action.lines, ...state.history].slice(-maxHistoryEntries) };
+    case 'complete': {
+      const c = completeLine(state.line, state.cursor, { keyspaces: state.keyspaceNames });
+      return {
+        ...state,
+        line: c.line,
+        cursor: c.cursor,
+        candidates: c.candidates,
+        exitArmed: false,
+        historyIndex: undefined,
+      };
+    }
+    case 'submit':
+      return submit(state);
+    case 'progress':
+      if (state.running?.id !== action.id) return state;
+      return { ...state, running: { ...state.running, progress: action.progress } };
+    case 'finished': {
+      const running = state.running;
+      if (running?.id !== action.id) return state;
+      return {
+        ...state,
+        running: undefined,
+        session: applyOutcome(state.session, action.outcome),
+        entries: [...state.entries, { id: running.id, input: running.input, outcome: action.outcome }],
+      };
+    }
+    case 'interrupt':
+      if (state.running) return { ...state, running: { ...state.running, cancelling: true } };
+      if (state.line !== '') return { ...edit(state, '', 0), draft: '' };
+      if (state.exitArmed) return { ...state, exiting: true };
+      return { ...state, exitArmed: true, candidates: [] };
+    case 'eof':
+      if (state.line === '' && !state.running) return { ...state, exiting: true };
+      return reduce(state, { type: 'delete-forward' });
+    case 'topology':
+      return { ...state, topology: action.topology };
+    case 'keyspaces':
+      return { ...state, keyspaceNames: action.names };
+  }
+}

@@ -1,0 +1,212 @@
+import { describe, expect, it } from 'vitest';
+import { RingkvError } from '../../../src/protocol/errors.js';
+import {
+  initialState,
+  maxHistoryEntries,
+  reduce,
+  type Action,
+  type ReplState,
+} from '../../../src/repl/session.js';
+
+const start = () => initialState('127.0.0.1:7401', { cl: 'ONE', keyspace: 'default', tracing: false });
+
+function run(state: ReplState, ...actions: Action[]): ReplState {
+  return actions.reduce(reduce, state);
+}
+
+const type = (text: string): Action => ({ type: 'insert', text });
+
+describe('reduce: editing', () => {
+  it('inserts at the cursor and deletes before it', () => {
+    const s = run(start(), type('gt a'), { type: 'cursor-home' }, { type: 'cursor-right' }, type('e'));
+    expect(s.line).toBe('get a');
+    expect(s.cursor).toBe(2);
+    const t = run(s, { type: 'cursor-end' }, { type: 'backspace' }, { type: 'backspace' });
+    expect(t.line).toBe('get');
+  });
+
+  it('turns pasted line breaks into spaces', () => {
+    expect(run(start(), type('put a\n1')).line).toBe('put a 1');
+  });
+
+  it('clears the line with kill-line', () => {
+    expect(run(start(), type('status'), { type: 'kill-line' })).toMatchObject({ line: '', cursor: 0 });
+  });
+});
+
+describe('reduce: submitting', () => {
+  it('starts a parsed command and records it in history', () => {
+    const s = run(start(), type('get a quorum'), { type: 'submit' });
+    expect(s.line).toBe('');
+    expect(s.running).toMatchObject({
+      id: 1,
+      input: 'get a quorum',
+      command: { name: 'get', key: 'a', cl: 'QUORUM' },
+    });
+    expect(s.history).toEqual(['get a quorum']);
+  });
+
+  it('logs a parse error at once, without running anything', () => {
+    const s = run(start(), type('gte a'), { type: 'submit' });
+    expect(s.running).toBeUndefined();
+    expect(s.entries).toHaveLength(1);
+    const outcome = s.entries[0]?.outcome;
+    expect(outcome?.kind === 'error' && outcome.error.message).toContain('did you mean "get"?');
+  });
+
+  it('ignores a blank line and keeps no duplicate history', () => {
+    const s = run(start(), type('  '), { type: 'submit' }, type('status'), { type: 'submit' });
+    expect(s.history).toEqual(['status']);
+    const t = run(s, { type: 'finished', id: 1, outcome: { kind: 'cancelled' } }, type('status'), {
+      type: 'submit',
+    });
+    expect(t.history).toEqual(['status']);
+  });
+
+  it('keeps the line while a command runs', () => {
+    const s = run(start(), type('status'), { type: 'submit' }, type('ring'), { type: 'submit' });
+    expect(s.line).toBe('ring');
+    expect(s.running?.input).toBe('status');
+  });
+
+  it('exits on exit', () => {
+    expect(run(start(), type('exit'), { type: 'submit' }).exiting).toBe(true);
+  });
+
+  it('bounds the history', () => {
+    const lines = Array.from({ length: maxHistoryEntries + 5 }, (_, i) => `get k${i}`);
+    const s = run(start(), { type: 'history-loaded', lines });
+    expect(s.history).toHaveLength(maxHistoryEntries);
+    expect(s.history[s.history.length - 1]).toBe(`get k${maxHistoryEntries + 4}`);
+  });
+});
+
+describe('reduce: outcomes', () => {
+  it('logs the outcome and applies session changes', () => {
+    let s = run(start(), type('consistency quorum'), { type: 'submit' });
+    s = reduce(s, {
+      type: 'finished',
+      id: 1,
+      outcome: { kind: 'ok', result: { kind: 'consistency', cl: 'QUORUM', changed: true } },
+    });
+    expect(s.session.cl).toBe('QUORUM');
+    expect(s.running).toBeUndefined();
+    expect(s.entries.map((e) => e.input)).toEqual(['consistency quorum']);
+
+    s = run(s, type('tracing on'), { type: 'submit' });
+    s = reduce(s, {
+      type: 'finished',
+      id: 2,
+      outcome: { kind: 'ok', result: { kind: 'tracing', on: true, changed: true } },
+    });
+    expect(s.session.tracing).toBe(true);
+
+    s = run(s, type('use users'), { type: 'submit' });
+    s = reduce(s, {
+      type: 'finished',
+      id: 3,
+      outcome: {
+        kind: 'ok',
+        result: { kind: 'use', keyspace: { name: 'users', replication: { strategy: 'simple', rf: 2 } } },
+      },
+    });
+    expect(s.session).toEqual({ cl: 'QUORUM', keyspace: 'users', tracing: true });
+  });
+
+  it('leaves the session alone after an error or a cancel', () => {
+    let s = run(start(), type('use nope'), { type: 'submit' });
+    s = reduce(s, {
+      type: 'finished',
+      id: 1,
+      outcome: { kind: 'error', error: new RingkvError('NOT_FOUND', 'no keyspace') },
+    });
+    expect(s.session.keyspace).toBe('default');
+    expect(s.entries).toHaveLength(1);
+  });
+
+  it('ignores progress and outcomes of a command that is no longer running', () => {
+    const s = run(start(), type('repair'), { type: 'submit' });
+    const p = reduce(s, { type: 'progress', id: 1, progress: { rangesDone: 1, ranges: 4, keysStreamed: 0 } });
+    expect(p.running?.progress).toEqual({ rangesDone: 1, ranges: 4, keysStreamed: 0 });
+    expect(reduce(p, { type: 'finished', id: 7, outcome: { kind: 'cancelled' } })).toBe(p);
+  });
+
+  it('keeps topology counts and keyspace names', () => {
+    const s = run(
+      start(),
+      { type: 'topology', topology: { up: 2, down: 1 } },
+      { type: 'keyspaces', names: ['default', 'users'] },
+    );
+    expect(s.topology).toEqual({ up: 2, down: 1 });
+    expect(s.keyspaceNames).toEqual(['default', 'users']);
+  });
+});
+
+describe('reduce: history', () => {
+  const withHistory = () => run(start(), { type: 'history-loaded', lines: ['put a 1', 'get a'] });
+
+  it('walks back and forth and restores the draft', () => {
+    let s = run(withHistory(), type('sta'));
+    s = reduce(s, { type: 'history-prev' });
+    expect(s.line).toBe('get a');
+    s = reduce(s, { type: 'history-prev' });
+    expect(s.line).toBe('put a 1');
+    s = reduce(s, { type: 'history-prev' });
+    expect(s.line).toBe('put a 1');
+    s = reduce(s, { type: 'history-next' });
+    expect(s.line).toBe('get a');
+    s = reduce(s, { type: 'history-next' });
+    expect(s).toMatchObject({ line: 'sta', cursor: 3, historyIndex: undefined });
+  });
+
+  it('does nothing without history', () => {
+    expect(reduce(start(), { type: 'history-prev' }).line).toBe('');
+  });
+});
+
+describe('reduce: Ctrl-C and Ctrl-D', () => {
+  it('marks a running command as cancelling', () => {
+    const s = run(start(), type('status'), { type: 'submit' }, { type: 'interrupt' });
+    expect(s.running?.cancelling).toBe(true);
+    expect(s.exiting).toBe(false);
+  });
+
+  it('clears a line first, then exits on a second Ctrl-C at an empty line', () => {
+    let s = run(start(), type('put a'), { type: 'interrupt' });
+    expect(s).toMatchObject({ line: '', exitArmed: false, exiting: false });
+    s = reduce(s, { type: 'interrupt' });
+    expect(s).toMatchObject({ exitArmed: true, exiting: false });
+    s = reduce(s, { type: 'interrupt' });
+    expect(s.exiting).toBe(true);
+  });
+
+  it('disarms exit when the user types', () => {
+    const s = run(start(), { type: 'interrupt' }, type('g'), { type: 'backspace' }, { type: 'interrupt' });
+    expect(s.exiting).toBe(false);
+    expect(s.exitArmed).toBe(true);
+  });
+
+  it('exits on Ctrl-D at an empty line, deletes forward otherwise', () => {
+    expect(reduce(start(), { type: 'eof' }).exiting).toBe(true);
+    const s = run(start(), type('get ab'), { type: 'cursor-left' }, { type: 'eof' });
+    expect(s).toMatchObject({ line: 'get a', exiting: false });
+  });
+});
+
+describe('reduce: completion', () => {
+  it('completes through the registry', () => {
+    const s = run(start(), { type: 'keyspaces', names: ['default', 'users'] }, type('use u'), {
+      type: 'complete',
+    });
+    expect(s.line).toBe('use users ');
+    const t = run(start(), type('get a q'), { type: 'complete' });
+    expect(t.line).toBe('get a QUORUM ');
+  });
+
+  it('lists candidates when several fit', () => {
+    const s = run(start(), type('get a local'), { type: 'complete' });
+    expect(s.line).toBe('get a LOCAL_');
+    expect(s.candidates).toEqual(['LOCAL_ONE', 'LOCAL_QUORUM']);
+    expect(reduce(s, type('O')).candidates).toEqual([]);
+  });
+});
