@@ -1,0 +1,346 @@
+import type { GetResult, HintSummary, NodeStatus, PutResult, TraceEvent } from '../client/api.js';
+import type { ConsistencyLevel, Replication } from '../protocol/consistency.js';
+import type { RingkvError } from '../protocol/errors.js';
+import type { ReplResult } from './commands.js';
+import { bandText, layoutRing } from './ring-layout.js';
+
+/**
+ * Plain-text and JSON views of REPL results, shared by scripted mode and the Ink components
+ * (which add colour and layout on top of the same words).
+ */
+
+export function shortId(hostId: string): string {
+  return hostId.length > 8 ? hostId.slice(0, 8) : hostId;
+}
+
+export function formatTimestamp(micros: number): string {
+  return `${micros} (${new Date(Math.floor(micros / 1000)).toISOString()})`;
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = bytes / 1024;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${v.toFixed(1)} ${units[u] ?? 'TiB'}`;
+}
+
+export function formatPercent(fraction: number): string {
+  return `${(fraction * 100).toFixed(1)}%`;
+}
+
+export function formatAge(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  const h = Math.floor(s / 3600);
+  return `${h}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+export function formatMicros(micros: number): string {
+  return `${(micros / 1000).toFixed(2)} ms`;
+}
+
+export function formatReplication(r: Replication): string {
+  if (r.strategy === 'simple') return `simple, RF ${r.rf}`;
+  return `network, ${Object.entries(r.dcs)
+    .map(([dc, n]) => `${dc}:${n}`)
+    .join(' ')}`;
+}
+
+export function formatValue(r: GetResult): string {
+  if (r.value === undefined) return '';
+  return r.valueEncoding === 'base64' ? `base64:${r.value}` : r.value;
+}
+
+export interface ErrorView {
+  code: RingkvError['code'];
+  message: string;
+  /** What to try; undefined when the message already says it. */
+  hint: string | undefined;
+}
+
+function count(n: number, one: string, many: string): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/** A lower CL the cluster can meet now, if any. */
+function lowerLevelFor(alive: number, required: number): ConsistencyLevel | undefined {
+  const byCount: [number, ConsistencyLevel][] = [
+    [3, 'THREE'],
+    [2, 'TWO'],
+    [1, 'ONE'],
+  ];
+  return byCount.find(([n]) => n <= alive && n < required)?.[1];
+}
+
+/** An error in the user's terms: what happened, from the details the coordinator sent, and what to try. */
+export function describeError(err: RingkvError): ErrorView {
+  const d = err.details;
+  const num = (v: unknown) => (typeof v === 'number' ? v : undefined);
+  const cl = typeof d.cl === 'string' ? d.cl : undefined;
+  const required = num(d.required);
+  switch (err.code) {
+    case 'UNAVAILABLE': {
+      const alive = num(d.alive);
+      if (required === undefined || alive === undefined) {
+        return {
+          code: err.code,
+          message: err.message,
+          hint: 'use a lower consistency level, or bring a node back',
+        };
+      }
+      const lower = lowerLevelFor(alive, required);
+      return {
+        code: err.code,
+        message: `${cl ?? 'this consistency level'} needs ${count(required, 'replica', 'replicas')}, ${alive} ${alive === 1 ? 'is' : 'are'} alive`,
+        hint: lower
+          ? `use ${lower}, or bring a node back`
+          : 'bring a node back (a write at ANY is kept as a hint)',
+      };
+    }
+    case 'WRITE_TIMEOUT':
+    case 'READ_TIMEOUT': {
+      const received = num(d.received);
+      const write = err.code === 'WRITE_TIMEOUT';
+      const what =
+        required === undefined || received === undefined
+          ? err.message
+          : `${cl ? `${cl} ` : ''}${write ? 'write' : 'read'} timed out: ${received} of ${count(required, 'replica', 'replicas')} ${write ? 'acknowledged' : 'answered'}`;
+      const message =
+        write && !/may have been applied/.test(what) ? `${what}; the write may have been applied` : what;
+      const lower =
+        received === undefined || required === undefined ? undefined : lowerLevelFor(received, required);
+      return {
+        code: err.code,
+        message,
+        hint: write
+          ? `read it back before retrying${lower ? `, or use ${lower}` : ''}`
+          : `retry${lower ? `, or use ${lower}` : ''}`,
+      };
+    }
+    case 'NO_HOST_AVAILABLE':
+      return { code: err.code, message: err.message, hint: 'check --node, and that the nodes are running' };
+    case 'UNAUTHORIZED':
+      return { code: err.code, message: err.message, hint: 'check --secret or RINGKV_SECRET' };
+    case 'OVERLOADED':
+      return { code: err.code, message: err.message, hint: 'retry later, or send less at once' };
+    case 'NOT_FOUND': {
+      const known = Array.isArray(d.known)
+        ? d.known.filter((k): k is string => typeof k === 'string')
+        : undefined;
+      return {
+        code: err.code,
+        message: err.message,
+        hint: known ? `keyspaces: ${known.join(', ') || 'none'}` : undefined,
+      };
+    }
+    default:
+      return { code: err.code, message: err.message, hint: undefined };
+  }
+}
+
+/** One line, as the oclif commands print on stderr, with what to try appended. */
+export function errorLine(err: RingkvError): string {
+  const v = describeError(err);
+  return `error ${v.code}: ${v.message}${v.hint ? `: ${v.hint}` : ''}`;
+}
+
+export function errorJson(err: RingkvError): { error: Record<string, unknown> } {
+  const wire = err.toWire();
+  const hint = describeError(err).hint;
+  return { error: hint ? { ...wire, hint } : wire };
+}
+
+/** The JSON document the matching oclif command prints (CLI.md); undefined for exit. */
+export function resultJson(r: ReplResult): unknown {
+  switch (r.kind) {
+    case 'write':
+    case 'get':
+      return r.result;
+    case 'consistency':
+      return { consistency: r.cl };
+    case 'tracing':
+      return { tracing: r.on };
+    case 'use':
+      return { keyspace: r.keyspace.name, replication: r.keyspace.replication };
+    case 'keyspaces':
+      return { keyspaces: r.keyspaces };
+    case 'status':
+      return r.status;
+    case 'ring':
+      return r.endpoints ? { ring: r.ring, ...r.endpoints } : { ring: r.ring };
+    case 'endpoints':
+      return r.endpoints;
+    case 'hints':
+      return { hints: r.hints };
+    case 'repair':
+      return r.summary;
+    case 'help':
+      return { help: r.topics.map((t) => ({ command: t.name, usage: t.usage, summary: t.summary })) };
+    case 'exit':
+      return undefined;
+  }
+}
+
+export function replicaList(ids: readonly string[]): string {
+  return ids.length === 0 ? 'none' : ids.map(shortId).join(', ');
+}
+
+export function writeLine(op: 'put' | 'del', r: PutResult): string {
+  const hinted = r.hinted.length > 0 ? `, hinted for ${replicaList(r.hinted)}` : '';
+  const what = op === 'put' ? 'written' : 'deleted';
+  return `${r.key} ${what} at ${r.cl}, timestamp ${formatTimestamp(r.timestamp)}, acked by ${replicaList(r.acks)}${hinted}`;
+}
+
+export function getLine(r: GetResult): string {
+  const repaired = r.repaired.length > 0 ? `, repaired ${replicaList(r.repaired)}` : '';
+  const from = `${r.cl}, replicas ${replicaList(r.replicas)}${repaired}`;
+  if (!r.found) return `${r.key}: not found (${from})`;
+  const ts = r.timestamp === undefined ? '' : `timestamp ${formatTimestamp(r.timestamp)}, `;
+  return `${r.key} = ${formatValue(r)} (${ts}${from})`;
+}
+
+export interface WaterfallRow {
+  event: TraceEvent;
+  /** Columns from the left edge of the bar area. */
+  offset: number;
+  length: number;
+}
+
+/** Bars offset by each event's time since the request started, each lasting until the next event. */
+export function waterfall(trace: readonly TraceEvent[], barWidth: number): WaterfallRow[] {
+  const events = [...trace].sort((a, b) => a.at - b.at);
+  const total = Math.max(1, events[events.length - 1]?.at ?? 1);
+  const span = Math.max(1, barWidth - 1);
+  const col = (at: number) => Math.round((at / total) * span);
+  return events.map((event, i) => {
+    const offset = col(event.at);
+    const next = events[i + 1];
+    const length = Math.max(1, (next ? col(next.at) : offset + 1) - offset);
+    return { event, offset, length: Math.min(length, barWidth - offset) };
+  });
+}
+
+export function traceLines(trace: readonly TraceEvent[]): string[] {
+  const nodeWidth = Math.max(4, ...trace.map((e) => shortId(e.node).length));
+  return waterfall(trace, 20).map(
+    (row) =>
+      `  ${formatMicros(row.event.at).padStart(10)}  ${shortId(row.event.node).padEnd(nodeWidth)}  ${' '.repeat(row.offset)}${'#'.repeat(row.length).padEnd(20 - row.offset)}  ${row.event.event}`,
+  );
+}
+
+/** Columns padded to their widest cell. */
+export function table(rows: readonly (readonly string[])[]): string[] {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  return rows.map((row) =>
+    row
+      .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd(),
+  );
+}
+
+export function statusRow(n: NodeStatus): string[] {
+  return [
+    n.state,
+    n.status,
+    n.address,
+    shortId(n.hostId),
+    `${n.dc}/${n.rack}`,
+    `${n.tokens} tokens`,
+    `owns ${formatPercent(n.owns)}`,
+    formatBytes(n.load),
+  ];
+}
+
+export function hintRow(h: HintSummary, asOfMs: number): string[] {
+  return [
+    shortId(h.holder),
+    shortId(h.target),
+    String(h.count),
+    formatBytes(h.bytes),
+    formatAge(asOfMs - h.oldest),
+    h.pastWindow ? 'PAST WINDOW: repair' : '',
+  ];
+}
+
+export const hintHeader = ['HOLDER', 'TARGET', 'HINTS', 'BYTES', 'OLDEST', ''];
+
+/** Width of the ring band in plain text. */
+const plainRingWidth = 64;
+
+/** Plain-text lines of a result; most results are one line, listings one line per row. */
+export function resultLines(r: ReplResult): string[] {
+  switch (r.kind) {
+    case 'write':
+      return [writeLine(r.op, r.result), ...traceLines(r.result.trace ?? [])];
+    case 'get':
+      return [getLine(r.result), ...traceLines(r.result.trace ?? [])];
+    case 'consistency':
+      return [r.changed ? `consistency set to ${r.cl}` : `consistency is ${r.cl}`];
+    case 'tracing':
+      return [r.changed ? `tracing ${r.on ? 'on' : 'off'}` : `tracing is ${r.on ? 'on' : 'off'}`];
+    case 'use':
+      return [`using keyspace ${r.keyspace.name} (${formatReplication(r.keyspace.replication)})`];
+    case 'keyspaces':
+      return table(
+        r.keyspaces.map((k) => [k.name === r.current ? '*' : ' ', k.name, formatReplication(k.replication)]),
+      );
+    case 'status':
+      return [...table(r.status.nodes.map(statusRow)), ...r.status.warnings.map((w) => `warning: ${w}`)];
+    case 'ring': {
+      const layout = layoutRing(r.ring, r.status, plainRingWidth, r.endpoints);
+      const lines = [`|${bandText(layout)}|`];
+      if (layout.mark) lines.push(` ${' '.repeat(layout.mark.column)}^ ${layout.mark.key}`);
+      lines.push(
+        ...table(
+          layout.nodes.map((n) => [
+            n.letter,
+            n.address,
+            n.state ?? '?',
+            `${n.vnodes} vnodes`,
+            n.owns === undefined ? '' : `owns ${formatPercent(n.owns)}`,
+          ]),
+        ),
+      );
+      if (layout.mark) lines.push(endpointsLine(layout.mark));
+      return lines;
+    }
+    case 'endpoints':
+      return [endpointsLine(r.endpoints)];
+    case 'hints':
+      if (r.hints.length === 0) return ['no hints'];
+      return table([hintHeader, ...r.hints.map((h) => hintRow(h, r.asOfMs))]);
+    case 'repair':
+      return [
+        repairLine(r),
+        ...r.summary.failedRanges.map((f) => `failed range (${f.start}, ${f.end}]: ${f.reason}`),
+      ];
+    case 'help':
+      if (!r.detailed) return table(r.topics.map((t) => [t.usage, t.summary]));
+      return r.topics.flatMap((t) => [`usage: ${t.usage}`, t.help]);
+    case 'exit':
+      return [];
+  }
+}
+
+export function endpointsLine(e: {
+  key: string;
+  token: string;
+  replicas: readonly { address: string; state: 'UP' | 'DOWN' }[];
+}): string {
+  const replicas = e.replicas.map((r) => `${r.address} (${r.state})`).join(', ') || 'none';
+  return `${e.key}: token ${e.token}, replicas ${replicas}`;
+}
+
+function repairLine(r: Extract<ReplResult, { kind: 'repair' }>): string {
+  const s = r.summary;
+  const verb = s.preview ? 'would stream' : 'streamed';
+  return `repaired ${s.keyspace}: ${s.ranges} ranges, ${s.mismatched} mismatched, ${s.keysStreamed} keys (${formatBytes(s.bytesStreamed)}) ${verb} in ${s.durationMs} ms`;
+}

@@ -1,0 +1,153 @@
+import { describe, expect, it } from 'vitest';
+import { RingkvError } from '../../../src/protocol/errors.js';
+import { splitStatements } from '../../../src/repl/parser.js';
+import { runScript, type ScriptOptions } from '../../../src/repl/script.js';
+import { FakeCluster } from './fake-cluster.js';
+
+function sink() {
+  const chunks: string[] = [];
+  return {
+    write: (s: string) => chunks.push(s),
+    lines: () =>
+      chunks
+        .join('')
+        .split('\n')
+        .filter((l) => l !== ''),
+  };
+}
+
+async function script(api: FakeCluster, text: string, opts: Partial<ScriptOptions> = {}) {
+  const out = sink();
+  const err = sink();
+  const code = await runScript(api, splitStatements(text), {
+    session: { cl: 'ONE', keyspace: 'default', tracing: false },
+    json: false,
+    continueOnError: false,
+    out,
+    err,
+    nowMs: () => 1_700_000_100_000,
+    ...opts,
+  });
+  return { code, out: out.lines(), err: err.lines() };
+}
+
+describe('scripted mode', () => {
+  it('prints one line per command', async () => {
+    const api = new FakeCluster();
+    const r = await script(api, 'put a 1; get a QUORUM; get b');
+    expect(r.code).toBe(0);
+    expect(r.out).toHaveLength(3);
+    expect(r.out[0]).toMatch(
+      /^a written at ONE, timestamp 1700000000000000 \(2023-11-14T.*\), acked by node-\d, node-\d, node-\d$/,
+    );
+    expect(r.out[1]).toMatch(/^a = 1 \(timestamp 1700000000000000 .*QUORUM, replicas/);
+    expect(r.out[2]).toMatch(/^b: not found/);
+    expect(api.calls).toEqual(['put a 1 ONE', 'get a QUORUM', 'get b ONE']);
+  });
+
+  it('prints the JSON documents of the matching commands', async () => {
+    const api = new FakeCluster();
+    const r = await script(api, 'put a 1 all\nget a\nconsistency two\nring', { json: true });
+    expect(r.code).toBe(0);
+    const docs = r.out.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(docs[0]).toMatchObject({
+      key: 'a',
+      keyspace: 'default',
+      cl: 'ALL',
+      timestamp: 1_700_000_000_000_000,
+    });
+    expect(docs[0]?.acks).toHaveLength(3);
+    expect(docs[1]).toMatchObject({ key: 'a', found: true, value: '1', cl: 'ONE' });
+    expect(docs[2]).toEqual({ consistency: 'TWO' });
+    expect(docs[3]?.ring).toHaveLength(12);
+  });
+
+  it('keeps session changes for later commands', async () => {
+    const api = new FakeCluster();
+    await script(api, 'consistency quorum; tracing on; put a 1; get a');
+    expect(api.calls).toEqual(['put a 1 QUORUM', 'get a QUORUM']);
+  });
+
+  it('stops at the first failure with its exit code', async () => {
+    const api = new FakeCluster();
+    api.setState('node-2', 'DOWN');
+    api.setState('node-3', 'DOWN');
+    const r = await script(api, 'put a 1; put b 2 QUORUM; put c 3', { json: true });
+    expect(r.code).toBe(1);
+    expect(api.calls).toEqual(['put a 1 ONE', 'put b 2 QUORUM']);
+    expect(JSON.parse(r.out[1] ?? '')).toMatchObject({
+      error: { code: 'UNAVAILABLE', required: 2, alive: 1, hint: 'use ONE, or bring a node back' },
+    });
+    expect(r.err).toEqual([
+      'error UNAVAILABLE: QUORUM needs 2 replicas, 1 is alive: use ONE, or bring a node back',
+    ]);
+  });
+
+  it('exits 2 on a usage error', async () => {
+    const r = await script(new FakeCluster(), 'get a most; get a');
+    expect(r.code).toBe(2);
+    expect(r.out).toEqual([]);
+    expect(r.err[0]).toContain('error USAGE: unknown consistency level "most"');
+  });
+
+  it('runs on after failures with --continue-on-error and still reports the first', async () => {
+    const api = new FakeCluster();
+    api.failNext(new RingkvError('WRITE_TIMEOUT', 'timed out', { received: 1, required: 2, cl: 'QUORUM' }));
+    const r = await script(api, 'put a 1 quorum; pt b; get a', { continueOnError: true });
+    expect(r.code).toBe(1);
+    expect(r.err).toEqual([
+      'error WRITE_TIMEOUT: QUORUM write timed out: 1 of 2 replicas acknowledged; the write may have been applied: read it back before retrying, or use ONE',
+      'error USAGE: unknown command "pt": did you mean "put"?',
+    ]);
+    expect(r.out).toHaveLength(1);
+  });
+
+  it('stops at exit', async () => {
+    const api = new FakeCluster();
+    const r = await script(api, 'put a 1; exit; put b 2');
+    expect(r.code).toBe(0);
+    expect(api.calls).toEqual(['put a 1 ONE']);
+  });
+
+  it('shows a trace waterfall under a traced request', async () => {
+    const r = await script(new FakeCluster(), 'tracing on; put a 1');
+    expect(r.out[0]).toBe('tracing on');
+    expect(r.out.slice(2).join('\n')).toContain('coordinator chosen');
+    expect(r.out.slice(2).every((l) => /ms/.test(l))).toBe(true);
+  });
+
+  it('lists hints with their age and past-window flag', async () => {
+    const api = new FakeCluster();
+    api.hintList = [
+      {
+        holder: 'node-1',
+        target: 'node-3',
+        count: 5,
+        bytes: 2048,
+        oldest: 1_700_000_000_000,
+        pastWindow: true,
+      },
+    ];
+    const r = await script(api, 'hints');
+    expect(r.out[0]).toMatch(/^HOLDER\s+TARGET\s+HINTS\s+BYTES\s+OLDEST$/);
+    expect(r.out[1]).toMatch(/^node-1\s+node-3\s+5\s+2.0 KiB\s+1m40s\s+PAST WINDOW: repair$/);
+  });
+
+  it('reports an unknown keyspace with the ones that exist', async () => {
+    const r = await script(new FakeCluster(), 'use nope');
+    expect(r.code).toBe(1);
+    expect(r.err[0]).toBe('error NOT_FOUND: no keyspace "nope": keyspaces: default');
+  });
+
+  it('stops when interrupted', async () => {
+    const api = new FakeCluster();
+    api.hold();
+    const controller = new AbortController();
+    const running = script(api, 'put a 1; put b 2', { signal: controller.signal });
+    await Promise.resolve();
+    controller.abort();
+    expect((await running).code).toBe(130);
+    api.release();
+    expect(api.calls).toEqual(['put a 1 ONE']);
+  });
+});
