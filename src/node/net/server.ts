@@ -135,9 +135,11 @@ export class WsServer {
     const { logger } = this.#options;
     this.#sockets.add(ws);
     ws.on('close', () => this.#sockets.delete(ws));
-    ws.on('error', (e) => {
+    ws.on('error', (e: Error & { code?: string }) => {
       // ws closes the socket itself (1009 for an oversized frame); we only record why.
-      logger.warn('connection error', { remote, error: e.message });
+      if (e.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH')
+        logger.warn('frame too large, connection closed', { remote });
+      else logger.debug('connection error', { remote, error: e.message });
     });
     const challenge = challengeFor(this.#options.clusterName, this.#options.hostId);
     const refuse = (error: RingkvError): void => {
