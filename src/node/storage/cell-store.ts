@@ -1,0 +1,219 @@
+import { compareCells, type Cell } from '../../protocol/cell.js';
+import type { Storage, StoreRange } from '../world.js';
+import { decodeCell, encodeCell } from './cell-codec.js';
+import {
+  cellKey,
+  cellRangeBounds,
+  cellTokenBounds,
+  decodeCellKeyIn,
+  keyspaceBounds,
+  keyspacePrefix,
+  splitWrapping,
+} from './keys.js';
+
+export interface MergeResult {
+  /** The cell won against what the replica held and is now stored. */
+  applied: boolean;
+  /** What the replica held before, when it held anything. */
+  previous?: Cell;
+}
+
+export interface ScannedCell {
+  token: bigint;
+  /** A view into the stored key. */
+  key: Uint8Array;
+  cell: Cell;
+}
+
+/** Continue a paged scan after the last cell returned, which was at (atToken, afterKey). */
+export interface ScanResume {
+  atToken: bigint;
+  afterKey: Uint8Array;
+}
+
+/**
+ * The winner for one key as far as this node has decided, while a decision or a write of the key is
+ * in flight. Storage alone cannot tell: a batch is not visible until its sync completes.
+ */
+interface KeyState {
+  /** Whether `latest` has been read from storage or set by a decision; false means ask storage. */
+  known: boolean;
+  latest: Cell | undefined;
+  /** Settles once `latest` is durable; rejects when its write failed. */
+  latestDurable: Promise<void>;
+  /** Decisions on one key run one at a time; decisions on different keys run side by side. */
+  chain: Promise<unknown>;
+  users: number;
+}
+
+const settled = Promise.resolve();
+const ignore = (): void => {};
+/** Keys purged per round: bounds the memory a purge of a large keyspace holds. */
+const PURGE_BATCH_KEYS = 512;
+
+function keyId(storeKey: Uint8Array): string {
+  return Buffer.from(storeKey.buffer, storeKey.byteOffset, storeKey.byteLength).toString('latin1');
+}
+
+/** A tombstone, or a value past its TTL (which reads as a tombstone written at its expiry). */
+function purgeable(cell: Cell, olderThanMicros: number): boolean {
+  if (cell.value === null) return cell.timestamp < olderThanMicros;
+  return cell.expiresAt !== undefined && cell.expiresAt < olderThanMicros;
+}
+
+/**
+ * Last-write-wins cells over a Storage. A merge answers only once the winning cell is durable, and
+ * merges of the same key are decided one at a time against the latest winner, including one still
+ * waiting for its sync, so that no interleaving loses it. Merges of different keys never wait for
+ * each other and share group commits.
+ */
+export class CellStore {
+  private readonly inFlight = new Map<string, KeyState>();
+
+  constructor(private readonly storage: Storage) {}
+
+  async merge(keyspace: string, token: bigint, key: Uint8Array, cell: Cell): Promise<MergeResult> {
+    const storeKey = cellKey(keyspace, token, key);
+    const id = keyId(storeKey);
+    const state = this.enter(id);
+    try {
+      const decision = await this.decide(state, async () => {
+        const previous = await this.load(state, storeKey);
+        if (previous !== undefined && compareCells(cell, previous) <= 0) {
+          // The stored winner may itself still be syncing: answer only once it is durable, or a
+          // crash could lose both it and the write we acknowledged as superseded.
+          return { applied: false, previous, durable: state.latestDurable };
+        }
+        const durable = this.storage.write([{ key: storeKey, value: encodeCell(cell) }]);
+        this.setLatest(state, cell, durable);
+        return { applied: true, previous, durable };
+      });
+      await decision.durable;
+      return decision.previous === undefined
+        ? { applied: decision.applied }
+        : { applied: decision.applied, previous: decision.previous };
+    } finally {
+      this.leave(id, state);
+    }
+  }
+
+  /** The durable cell of a key: a merge still syncing is not visible until it is acknowledged. */
+  async get(keyspace: string, token: bigint, key: Uint8Array): Promise<Cell | undefined> {
+    const raw = await this.storage.get(cellKey(keyspace, token, key));
+    return raw === undefined ? undefined : decodeCell(raw);
+  }
+
+  /**
+   * The cells with token in (start, end], in ring order from start; start >= end wraps and (x, x]
+   * is the whole ring. With `resume` (atToken must equal start), the cells at that token after
+   * `afterKey` come first, so that a paged scan continues where its last page stopped.
+   */
+  async *scanRange(
+    keyspace: string,
+    start: bigint,
+    end: bigint,
+    resume?: ScanResume,
+  ): AsyncIterable<ScannedCell> {
+    const prefixLength = keyspacePrefix(keyspace).length;
+    if (resume !== undefined) {
+      if (resume.atToken !== start)
+        throw new Error(`resume token ${resume.atToken} is not the range start ${start}`);
+      yield* this.cellsIn(prefixLength, cellTokenBounds(keyspace, start, resume.afterKey));
+      // Resuming at the end token: only the rest of that token remains, not the whole ring again.
+      if (start === end) return;
+    }
+    for (const [s, e] of splitWrapping(start, end))
+      yield* this.cellsIn(prefixLength, cellRangeBounds(keyspace, s, e));
+  }
+
+  private async *cellsIn(prefixLength: number, range: StoreRange): AsyncIterable<ScannedCell> {
+    for await (const [k, v] of this.storage.iterate(range)) {
+      const { token, key } = decodeCellKeyIn(prefixLength, k);
+      yield { token, key, cell: decodeCell(v) };
+    }
+  }
+
+  /**
+   * Drops tombstones written before `olderThanMicros` (now minus gc_grace) and values that expired
+   * before it. Each key is re-checked under its own lock, so a newer write racing the purge is
+   * never deleted. Returns how many cells were dropped.
+   */
+  async purgeTombstones(keyspace: string, olderThanMicros: number): Promise<number> {
+    let purged = 0;
+    let candidates: Uint8Array[] = [];
+    const flush = async (): Promise<void> => {
+      const results = await Promise.all(candidates.map((k) => this.purgeOne(k, olderThanMicros)));
+      purged += results.filter(Boolean).length;
+      candidates = [];
+    };
+    for await (const [k, v] of this.storage.iterate(keyspaceBounds(keyspace))) {
+      if (!purgeable(decodeCell(v), olderThanMicros)) continue;
+      candidates.push(k);
+      if (candidates.length >= PURGE_BATCH_KEYS) await flush();
+    }
+    await flush();
+    return purged;
+  }
+
+  private async purgeOne(storeKey: Uint8Array, olderThanMicros: number): Promise<boolean> {
+    const id = keyId(storeKey);
+    const state = this.enter(id);
+    try {
+      // The write travels inside an object: returned bare, it would hold the key's lock until synced.
+      const decision = await this.decide(state, async () => {
+        const latest = await this.load(state, storeKey);
+        if (latest === undefined || !purgeable(latest, olderThanMicros)) return undefined;
+        const durable = this.storage.write([{ key: storeKey, value: null }]);
+        this.setLatest(state, undefined, durable);
+        return { durable };
+      });
+      if (decision === undefined) return false;
+      await decision.durable;
+      return true;
+    } finally {
+      this.leave(id, state);
+    }
+  }
+
+  private enter(id: string): KeyState {
+    let state = this.inFlight.get(id);
+    if (state === undefined) {
+      state = { known: false, latest: undefined, latestDurable: settled, chain: settled, users: 0 };
+      this.inFlight.set(id, state);
+    }
+    state.users++;
+    return state;
+  }
+
+  /** Forgets the key once nothing about it is in flight: storage then holds its winner. */
+  private leave(id: string, state: KeyState): void {
+    state.users--;
+    if (state.users === 0 && this.inFlight.get(id) === state) this.inFlight.delete(id);
+  }
+
+  private decide<T>(state: KeyState, step: () => Promise<T>): Promise<T> {
+    const run = state.chain.then(step);
+    state.chain = run.then(ignore, ignore);
+    return run;
+  }
+
+  private async load(state: KeyState, storeKey: Uint8Array): Promise<Cell | undefined> {
+    if (!state.known) {
+      const raw = await this.storage.get(storeKey);
+      state.latest = raw === undefined ? undefined : decodeCell(raw);
+      state.latestDurable = settled;
+      state.known = true;
+    }
+    return state.latest;
+  }
+
+  private setLatest(state: KeyState, cell: Cell | undefined, durable: Promise<void>): void {
+    state.latest = cell;
+    state.latestDurable = durable;
+    state.known = true;
+    // A failed write leaves storage as the only truth: the next decision reads it again.
+    durable.catch(() => {
+      if (state.latestDurable === durable) state.known = false;
+    });
+  }
+}
