@@ -66,14 +66,27 @@ export function prefixEnd(prefix: Uint8Array): Uint8Array {
 
 // ---- cells ----------------------------------------------------------------------------------------
 
-/** 'c' | length | keyspace: every cell of the keyspace starts with it. */
+// Every merge and read encodes its keyspace's prefix; a node has few keyspaces, so keep them.
+const keyspacePrefixes = new Map<string, Uint8Array>();
+const MAX_CACHED_KEYSPACES = 1024;
+
+function cachedKeyspacePrefix(keyspace: string): Uint8Array {
+  let prefix = keyspacePrefixes.get(keyspace);
+  if (prefix === undefined) {
+    const name = encodeName(keyspace, 'keyspace');
+    prefix = new Uint8Array(2 + name.length);
+    prefix[0] = CELL_PREFIX;
+    prefix[1] = name.length;
+    prefix.set(name, 2);
+    if (keyspacePrefixes.size >= MAX_CACHED_KEYSPACES) keyspacePrefixes.clear();
+    keyspacePrefixes.set(keyspace, prefix);
+  }
+  return prefix;
+}
+
+/** 'c' | length | keyspace: every cell of the keyspace starts with it. A fresh copy, the caller's to keep. */
 export function keyspacePrefix(keyspace: string): Uint8Array {
-  const name = encodeName(keyspace, 'keyspace');
-  const out = new Uint8Array(2 + name.length);
-  out[0] = CELL_PREFIX;
-  out[1] = name.length;
-  out.set(name, 2);
-  return out;
+  return cachedKeyspacePrefix(keyspace).slice();
 }
 
 function tokenPrefix(ksPrefix: Uint8Array, token: bigint): Uint8Array {
@@ -85,13 +98,11 @@ function tokenPrefix(ksPrefix: Uint8Array, token: bigint): Uint8Array {
 
 export function cellKey(keyspace: string, token: bigint, key: Uint8Array): Uint8Array {
   assertToken(token);
-  const name = encodeName(keyspace, 'keyspace');
-  const out = new Uint8Array(2 + name.length + TOKEN_BYTES + key.length);
-  out[0] = CELL_PREFIX;
-  out[1] = name.length;
-  out.set(name, 2);
-  writeToken(out, 2 + name.length, token);
-  out.set(key, 2 + name.length + TOKEN_BYTES);
+  const prefix = cachedKeyspacePrefix(keyspace);
+  const out = new Uint8Array(prefix.length + TOKEN_BYTES + key.length);
+  out.set(prefix, 0);
+  writeToken(out, prefix.length, token);
+  out.set(key, prefix.length + TOKEN_BYTES);
   return out;
 }
 
@@ -144,7 +155,7 @@ export function cellRangeBounds(keyspace: string, start: bigint, end: bigint): S
 /** The cells stored at exactly one token, or from one (token, key) on (exclusive) within that token. */
 export function cellTokenBounds(keyspace: string, token: bigint, afterKey?: Uint8Array): StoreRange {
   assertToken(token);
-  const prefix = keyspacePrefix(keyspace);
+  const prefix = cachedKeyspacePrefix(keyspace);
   const at = tokenPrefix(prefix, token);
   const lt = prefixEnd(at);
   return afterKey === undefined ? { gte: at, lt } : { gt: cellKey(keyspace, token, afterKey), lt };

@@ -18,6 +18,9 @@ export interface MemoryStorageOptions {
   initial?: DurableState;
 }
 
+/** What a dead process hears back. */
+const never = <T>(): Promise<T> => new Promise<T>(() => {});
+
 const compare = (a: Uint8Array, b: Uint8Array): number => Buffer.compare(a, b);
 
 /**
@@ -54,13 +57,15 @@ export class MemoryStorage implements Storage {
   }
 
   get(key: Uint8Array): Promise<Uint8Array | undefined> {
-    this.assertUsable();
+    if (this.state === 'crashed') return never();
+    this.assertOpen();
     const i = this.search(key);
     return Promise.resolve(i >= 0 ? (this.values[i] as Uint8Array).slice() : undefined);
   }
 
   write(batch: readonly StoreWrite[]): Promise<void> {
-    this.assertUsable();
+    if (this.state === 'crashed') return never();
+    this.assertOpen();
     // Copied now: the caller may reuse its buffers once write() returns, as LevelDB allows.
     const copy = batch.map((op) => ({
       key: op.key instanceof Uint8Array ? op.key.slice() : op.key,
@@ -70,6 +75,8 @@ export class MemoryStorage implements Storage {
   }
 
   iterate(range: StoreRange): AsyncIterable<[Uint8Array, Uint8Array]> {
+    if (this.state === 'crashed') return { [Symbol.asyncIterator]: () => ({ next: never }) };
+    this.assertOpen();
     const walk = this.walk(range);
     // return() passes through, so breaking out of a for-await closes the walk and its snapshot.
     return {
@@ -81,7 +88,6 @@ export class MemoryStorage implements Storage {
   }
 
   private *walk(range: StoreRange): Generator<[Uint8Array, Uint8Array]> {
-    this.assertUsable();
     const limit = range.limit === undefined || range.limit < 0 ? Infinity : range.limit;
     if (limit === 0) return;
     const keys = this.keys;
@@ -115,8 +121,10 @@ export class MemoryStorage implements Storage {
   }
 
   /**
-   * The process dies: writes not yet synced are lost and their promises never settle (nothing is
-   * left to hear of them). Returns the storage a restarted node finds.
+   * The process dies: writes not yet synced are lost and their promises never settle, and so does
+   * anything the dead node's leftover continuations ask of this instance afterwards, so that they
+   * stop where they are instead of failing into code that should no longer run. Returns the
+   * storage a restarted node finds.
    */
   crash(options: Omit<MemoryStorageOptions, 'initial'> = {}): MemoryStorage {
     this.state = 'crashed';
@@ -214,7 +222,7 @@ export class MemoryStorage implements Storage {
     return lo;
   }
 
-  private assertUsable(): void {
+  private assertOpen(): void {
     if (this.state !== 'open') throw new Error(`storage is ${this.state}`);
   }
 }
