@@ -15,12 +15,15 @@ export const maxHistoryEntries = 1000;
 export interface Entry {
   id: number;
   input: string;
+  /** The session keyspace when it ran, for the echoed prompt. */
+  keyspace: string;
   outcome: Outcome;
 }
 
 export interface Running {
   id: number;
   input: string;
+  keyspace: string;
   command: Command;
   progress: RepairProgress | undefined;
   /** Ctrl-C was pressed; the command is being abandoned. */
@@ -71,7 +74,6 @@ export type Action =
   | { type: 'kill-line' }
   | { type: 'history-prev' }
   | { type: 'history-next' }
-  | { type: 'history-loaded'; lines: string[] }
   | { type: 'complete' }
   | { type: 'submit' }
   | { type: 'progress'; id: number; progress: RepairProgress }
@@ -144,7 +146,10 @@ function submit(state: ReplState): ReplState {
       ...cleared,
       history,
       nextId: id + 1,
-      entries: [...state.entries, { id, input, outcome: { kind: 'error', error: parsed.error } }],
+      entries: [
+        ...state.entries,
+        { id, input, keyspace: state.session.keyspace, outcome: { kind: 'error', error: parsed.error } },
+      ],
     };
   }
   if (parsed.command.name === 'exit') return { ...cleared, history, exiting: true };
@@ -152,7 +157,14 @@ function submit(state: ReplState): ReplState {
     ...cleared,
     history,
     nextId: id + 1,
-    running: { id, input, command: parsed.command, progress: undefined, cancelling: false },
+    running: {
+      id,
+      input,
+      keyspace: state.session.keyspace,
+      command: parsed.command,
+      progress: undefined,
+      cancelling: false,
+    },
   };
 }
 
@@ -220,9 +232,6 @@ export function reduce(state: ReplState, action: Action): ReplState {
       const line = state.history[index] ?? '';
       return { ...state, historyIndex: index, line, cursor: line.length, candidates: [], exitArmed: false };
     }
-    case 'history-loaded':
-      // Lines typed before the file was read stay the newest.
-      return { ...state, history: [...action.lines, ...state.history].slice(-maxHistoryEntries) };
     case 'complete': {
       const c = completeLine(state.line, state.cursor, { keyspaces: state.keyspaceNames });
       return {
@@ -246,7 +255,10 @@ export function reduce(state: ReplState, action: Action): ReplState {
         ...state,
         running: undefined,
         session: applyOutcome(state.session, action.outcome),
-        entries: [...state.entries, { id: running.id, input: running.input, outcome: action.outcome }],
+        entries: [
+          ...state.entries,
+          { id: running.id, input: running.input, keyspace: running.keyspace, outcome: action.outcome },
+        ],
       };
     }
     case 'interrupt':

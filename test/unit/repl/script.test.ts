@@ -151,3 +151,18 @@ describe('scripted mode', () => {
     expect(api.calls).toEqual(['put a 1 ONE']);
   });
 });
+
+describe('scripted ring', () => {
+  it("draws the band as letters and marks a key's replicas", async () => {
+    const api = new FakeCluster(3, 4);
+    api.setState('node-3', 'DOWN');
+    const r = await script(api, 'ring k1');
+    expect(r.out[0]).toMatch(/^\|[ABC]{64}\|$/);
+    // Four vnodes per node, interleaved: four runs of each letter.
+    for (const letter of 'ABC') expect(r.out[0]?.match(new RegExp(`${letter}+`, 'g'))).toHaveLength(4);
+    expect(r.out[1]).toMatch(/^ +\^ k1$/);
+    expect(r.out[2]).toMatch(/^A +127\.0\.0\.1:7401 +UP +4 vnodes +owns 100\.0%$/);
+    expect(r.out[4]).toMatch(/^C +127\.0\.0\.1:7403 +DOWN/);
+    expect(r.out[5]).toMatch(/^k1: token -?\d+, replicas .*127\.0\.0\.1:7403 \(DOWN\)/);
+  });
+});

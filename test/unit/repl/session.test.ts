@@ -8,7 +8,8 @@ import {
   type ReplState,
 } from '../../../src/repl/session.js';
 
-const start = () => initialState('127.0.0.1:7401', { cl: 'ONE', keyspace: 'default', tracing: false });
+const session = { cl: 'ONE', keyspace: 'default', tracing: false } as const;
+const start = (history: string[] = []) => initialState('127.0.0.1:7401', { ...session }, history);
 
 function run(state: ReplState, ...actions: Action[]): ReplState {
   return actions.reduce(reduce, state);
@@ -75,9 +76,10 @@ describe('reduce: submitting', () => {
 
   it('bounds the history', () => {
     const lines = Array.from({ length: maxHistoryEntries + 5 }, (_, i) => `get k${i}`);
-    const s = run(start(), { type: 'history-loaded', lines });
+    const s = run(start(lines), type('get new'), { type: 'submit' });
     expect(s.history).toHaveLength(maxHistoryEntries);
-    expect(s.history[s.history.length - 1]).toBe(`get k${maxHistoryEntries + 4}`);
+    expect(s.history[0]).toBe('get k6');
+    expect(s.history[s.history.length - 1]).toBe('get new');
   });
 });
 
@@ -143,7 +145,7 @@ describe('reduce: outcomes', () => {
 });
 
 describe('reduce: history', () => {
-  const withHistory = () => run(start(), { type: 'history-loaded', lines: ['put a 1', 'get a'] });
+  const withHistory = () => start(['put a 1', 'get a']);
 
   it('walks back and forth and restores the draft', () => {
     let s = run(withHistory(), type('sta'));

@@ -1,0 +1,160 @@
+import { Box, Static, useApp, useInput, useStdout } from 'ink';
+import { useEffect, useReducer, useRef } from 'react';
+import type { ClusterApi, StatusResult } from '../client/api.js';
+import { runCommand, type Session } from './commands.js';
+import type { HistoryStore } from './history-file.js';
+import { EntryView, RunningView } from './render/output.js';
+import { Prompt } from './render/prompt.js';
+import { StatusLine } from './render/status-line.js';
+import { initialState, reduce, type Topology } from './session.js';
+
+export interface AppProps {
+  api: ClusterApi;
+  session: Session;
+  /** Where entered lines are appended. */
+  history: HistoryStore;
+  /** Lines from earlier sessions, oldest first, for up/down from the first key press. */
+  initialHistory: readonly string[];
+  /** Wall clock in ms, for ages shown in results. */
+  nowMs: () => number;
+}
+
+function topologyOf(status: StatusResult): Topology {
+  const up = status.nodes.filter((n) => n.state === 'UP').length;
+  return { up, down: status.nodes.length - up };
+}
+
+/** Below this the ring band and tables stop making sense; narrower terminals wrap. */
+const minWidth = 40;
+
+/**
+ * The interactive REPL: key presses become reducer actions, and effects do the I/O the state
+ * asks for (run the command that was submitted, abort it on Ctrl-C, keep the status line live).
+ */
+export function App({ api, session, history, initialHistory, nowMs }: AppProps) {
+  const [state, dispatch] = useReducer(reduce, undefined, () =>
+    initialState(api.contactAddress(), session, [...initialHistory]),
+  );
+  const { exit } = useApp();
+  const { stdout } = useStdout();
+  const width = Math.max(minWidth, stdout.columns || 80);
+  const controller = useRef<AbortController | undefined>(undefined);
+  const keyspace = useRef(state.session.keyspace);
+  keyspace.current = state.session.keyspace;
+
+  // The status line follows the cluster: refresh on every topology change, one refresh at a time.
+  useEffect(() => {
+    let live = true;
+    let inFlight = false;
+    let again = false;
+    const refresh = async (): Promise<void> => {
+      if (inFlight) {
+        again = true;
+        return;
+      }
+      inFlight = true;
+      try {
+        const [status, keyspaces] = await Promise.all([api.status(keyspace.current), api.keyspaces()]);
+        if (!live) return;
+        dispatch({ type: 'topology', topology: topologyOf(status) });
+        dispatch({ type: 'keyspaces', names: keyspaces.map((k) => k.name) });
+      } catch {
+        // The next topology change retries; the status line keeps the last counts meanwhile.
+      } finally {
+        inFlight = false;
+        if (again && live) {
+          again = false;
+          void refresh();
+        }
+      }
+    };
+    void refresh();
+    const unsubscribe = api.onTopologyChange(() => void refresh());
+    return () => {
+      live = false;
+      unsubscribe();
+    };
+  }, [api]);
+
+  // The reducer makes a new history list only when a line is added: save that line.
+  const savedHistory = useRef(state.history);
+  useEffect(() => {
+    if (state.history === savedHistory.current) return;
+    savedHistory.current = state.history;
+    const line = state.history[state.history.length - 1];
+    // A history file that cannot be written costs the user their history, not the session.
+    if (line !== undefined) history.append(line).catch(() => undefined);
+  }, [state.history, history]);
+
+  const runningId = state.running?.id;
+  useEffect(() => {
+    const running = state.running;
+    if (!running) return;
+    const ac = new AbortController();
+    controller.current = ac;
+    void runCommand(running.command, {
+      api,
+      session: state.session,
+      signal: ac.signal,
+      onProgress: (progress) => dispatch({ type: 'progress', id: running.id, progress }),
+      nowMs,
+    }).then((outcome) => {
+      dispatch({ type: 'finished', id: running.id, outcome });
+      if (outcome.kind === 'ok' && outcome.result.kind === 'status') {
+        dispatch({ type: 'topology', topology: topologyOf(outcome.result.status) });
+      }
+    });
+    return () => ac.abort();
+    // Only a new command starts a run; the state it reads is the one it was submitted with.
+  }, [runningId]);
+
+  useEffect(() => {
+    if (state.running?.cancelling) controller.current?.abort();
+  }, [state.running?.cancelling]);
+
+  useEffect(() => {
+    if (!state.exiting) return;
+    controller.current?.abort();
+    exit();
+  }, [state.exiting, exit]);
+
+  useInput((input, key) => {
+    if (key.ctrl && input === 'c') return dispatch({ type: 'interrupt' });
+    if (key.ctrl && input === 'd') return dispatch({ type: 'eof' });
+    if (key.return) return dispatch({ type: 'submit' });
+    if (key.tab) return dispatch({ type: 'complete' });
+    if (key.upArrow) return dispatch({ type: 'history-prev' });
+    if (key.downArrow) return dispatch({ type: 'history-next' });
+    if (key.leftArrow) return dispatch({ type: 'cursor-left' });
+    if (key.rightArrow) return dispatch({ type: 'cursor-right' });
+    if (key.home || (key.ctrl && input === 'a')) return dispatch({ type: 'cursor-home' });
+    if (key.end || (key.ctrl && input === 'e')) return dispatch({ type: 'cursor-end' });
+    // Terminals send DEL (0x7f) for the Backspace key, which Ink names delete.
+    if (key.backspace || key.delete) return dispatch({ type: 'backspace' });
+    if (key.ctrl && input === 'u') return dispatch({ type: 'kill-line' });
+    if (key.ctrl || key.meta || input === '') return;
+    dispatch({ type: 'insert', text: input });
+  });
+
+  return (
+    <>
+      <Static items={state.entries}>
+        {(entry) => <EntryView key={entry.id} entry={entry} width={width} />}
+      </Static>
+      <Box flexDirection="column">
+        {state.running && <RunningView running={state.running} width={width} />}
+        {!state.exiting && (
+          <Prompt
+            keyspace={state.session.keyspace}
+            line={state.line}
+            cursor={state.cursor}
+            candidates={state.candidates}
+            exitArmed={state.exitArmed}
+            busy={state.running !== undefined}
+          />
+        )}
+        <StatusLine contact={state.contact} session={state.session} topology={state.topology} />
+      </Box>
+    </>
+  );
+}

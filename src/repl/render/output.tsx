@@ -1,0 +1,168 @@
+import { Box, Text } from 'ink';
+import type { GetResult, PutResult } from '../../client/api.js';
+import type { Outcome, ReplResult } from '../commands.js';
+import {
+  endpointsLine,
+  formatReplication,
+  formatTimestamp,
+  formatValue,
+  replicaList,
+  resultLines,
+  statusRow,
+  table,
+} from '../format.js';
+import type { Entry, Running } from '../session.js';
+import { ErrorView } from './error-view.js';
+import { HintsTable } from './hints-table.js';
+import { ProgressBar } from './progress-bar.js';
+import { RingView } from './ring-view.js';
+import { TraceWaterfall } from './trace-waterfall.js';
+
+function WriteView({ op, result, width }: { op: 'put' | 'del'; result: PutResult; width: number }) {
+  return (
+    <Box flexDirection="column">
+      <Text>
+        <Text color="green">✓</Text> {result.key} {op === 'put' ? 'written' : 'deleted'} at{' '}
+        <Text bold>{result.cl}</Text>
+        <Text dimColor> · timestamp {formatTimestamp(result.timestamp)}</Text>
+      </Text>
+      <Text>
+        {'  '}acked by <Text color="green">{replicaList(result.acks)}</Text>
+        {result.hinted.length > 0 && <Text color="yellow"> · hinted for {replicaList(result.hinted)}</Text>}
+      </Text>
+      {result.trace && <TraceWaterfall trace={result.trace} width={width} />}
+    </Box>
+  );
+}
+
+function GetView({ result, width }: { result: GetResult; width: number }) {
+  return (
+    <Box flexDirection="column">
+      {result.found ? (
+        <Text>
+          {result.key} = <Text bold>{formatValue(result)}</Text>
+          {result.timestamp !== undefined && (
+            <Text dimColor> · timestamp {formatTimestamp(result.timestamp)}</Text>
+          )}
+        </Text>
+      ) : (
+        <Text color="yellow">{result.key}: not found</Text>
+      )}
+      <Text>
+        {'  '}
+        {result.cl} from <Text color="green">{replicaList(result.replicas)}</Text>
+        {result.repaired.length > 0 && (
+          <Text color="yellow"> · read repair wrote to {replicaList(result.repaired)}</Text>
+        )}
+      </Text>
+      {result.trace && <TraceWaterfall trace={result.trace} width={width} />}
+    </Box>
+  );
+}
+
+function Lines({ lines }: { lines: readonly string[] }) {
+  return (
+    <Box flexDirection="column">
+      {lines.map((l, i) => (
+        <Text key={i}>{l}</Text>
+      ))}
+    </Box>
+  );
+}
+
+export function ResultView({ result, width }: { result: ReplResult; width: number }) {
+  switch (result.kind) {
+    case 'write':
+      return <WriteView op={result.op} result={result.result} width={width} />;
+    case 'get':
+      return <GetView result={result.result} width={width} />;
+    case 'status': {
+      const rows = table(result.status.nodes.map(statusRow));
+      return (
+        <Box flexDirection="column">
+          {rows.map((row, i) => (
+            <Text key={i} {...(result.status.nodes[i]?.state === 'DOWN' ? { color: 'red' } : {})}>
+              {row}
+            </Text>
+          ))}
+          {result.status.warnings.map((w, i) => (
+            <Text key={`w${i}`} color="yellow">
+              warning: {w}
+            </Text>
+          ))}
+        </Box>
+      );
+    }
+    case 'ring':
+      return (
+        <RingView ring={result.ring} status={result.status} endpoints={result.endpoints} width={width} />
+      );
+    case 'endpoints':
+      return (
+        <Text {...(result.endpoints.replicas.some((r) => r.state === 'DOWN') ? { color: 'yellow' } : {})}>
+          {endpointsLine(result.endpoints)}
+        </Text>
+      );
+    case 'hints':
+      return <HintsTable hints={result.hints} asOfMs={result.asOfMs} />;
+    case 'use':
+      return (
+        <Text>
+          using keyspace <Text bold>{result.keyspace.name}</Text>{' '}
+          <Text dimColor>({formatReplication(result.keyspace.replication)})</Text>
+        </Text>
+      );
+    case 'repair':
+      return (
+        <Box flexDirection="column">
+          <ProgressBar
+            progress={{
+              rangesDone: result.summary.ranges,
+              ranges: result.summary.ranges,
+              keysStreamed: result.summary.keysStreamed,
+            }}
+            width={width}
+          />
+          <Lines lines={resultLines(result)} />
+        </Box>
+      );
+    default:
+      return <Lines lines={resultLines(result)} />;
+  }
+}
+
+export function OutcomeView({ outcome, width }: { outcome: Outcome; width: number }) {
+  switch (outcome.kind) {
+    case 'ok':
+      return <ResultView result={outcome.result} width={width} />;
+    case 'error':
+      return <ErrorView error={outcome.error} />;
+    case 'cancelled':
+      return <Text color="yellow">cancelled: a request already sent may still complete on the cluster</Text>;
+  }
+}
+
+/** One finished command: what was typed, then what came of it. */
+export function EntryView({ entry, width }: { entry: Entry; width: number }) {
+  return (
+    <Box flexDirection="column">
+      <Text dimColor>
+        ringkv:{entry.keyspace}&gt; {entry.input}
+      </Text>
+      <OutcomeView outcome={entry.outcome} width={width} />
+    </Box>
+  );
+}
+
+/** The command under way: a progress bar for repair, and how to cancel. */
+export function RunningView({ running, width }: { running: Running; width: number }) {
+  return (
+    <Box flexDirection="column">
+      <Text color="yellow">
+        {running.cancelling ? 'cancelling' : 'running'} {running.input}{' '}
+        <Text dimColor>{running.cancelling ? '' : '(Ctrl-C cancels)'}</Text>
+      </Text>
+      {running.command.name === 'repair' && <ProgressBar progress={running.progress} width={width} />}
+    </Box>
+  );
+}

@@ -1,0 +1,78 @@
+import { Box, Text } from 'ink';
+import type { EndpointsResult, RingEntry, StatusResult } from '../../client/api.js';
+import { formatPercent } from '../format.js';
+import { layoutRing, type RingLayout } from '../ring-layout.js';
+
+/** Consecutive columns of one node, drawn as one coloured run. */
+function runsOf(layout: RingLayout): { node: number; length: number }[] {
+  const runs: { node: number; length: number }[] = [];
+  for (const node of layout.band) {
+    const last = runs[runs.length - 1];
+    if (last?.node === node) last.length++;
+    else runs.push({ node, length: 1 });
+  }
+  return runs;
+}
+
+/**
+ * The token ring as a band from the minimum to the maximum token: each node's vnodes in its own
+ * colour and letter, then each node's effective ownership. With a key, a marker at its token and
+ * its replicas in order, DOWN ones in red.
+ */
+export function RingView({
+  ring,
+  status,
+  endpoints,
+  width,
+}: {
+  ring: readonly RingEntry[];
+  status: StatusResult | undefined;
+  endpoints: EndpointsResult | undefined;
+  width: number;
+}) {
+  const layout = layoutRing(ring, status, Math.max(8, width - 2), endpoints);
+  const mark = layout.mark;
+  const replicaRank = new Map(mark?.replicas.map((r, i) => [r.hostId, i + 1]));
+  return (
+    <Box flexDirection="column">
+      <Text>
+        <Text dimColor>|</Text>
+        {runsOf(layout).map((run, i) => {
+          const node = layout.nodes[run.node];
+          return (
+            <Text key={i} {...(node ? { backgroundColor: node.colour } : {})} color="black">
+              {(node?.letter ?? ' ').repeat(run.length)}
+            </Text>
+          );
+        })}
+        <Text dimColor>|</Text>
+      </Text>
+      {mark && (
+        <Text>
+          {' '.repeat(mark.column + 1)}
+          <Text bold>^</Text> {mark.key} <Text dimColor>token {mark.token}</Text>
+        </Text>
+      )}
+      {layout.nodes.map((n) => {
+        const rank = replicaRank.get(n.hostId);
+        return (
+          <Text key={n.hostId}>
+            <Text backgroundColor={n.colour} color="black">
+              {' '}
+              {n.letter}{' '}
+            </Text>{' '}
+            {n.address.padEnd(22)}{' '}
+            <Text color={n.state === 'DOWN' ? 'red' : 'green'}>{(n.state ?? '?').padEnd(4)}</Text>{' '}
+            {`${n.vnodes} vnodes`.padEnd(10)} {n.owns === undefined ? '' : `owns ${formatPercent(n.owns)}`}
+            {rank !== undefined && (
+              <Text color={n.state === 'DOWN' ? 'red' : 'yellow'} bold>
+                {'  '}replica {rank}
+                {n.state === 'DOWN' ? ', DOWN' : ''}
+              </Text>
+            )}
+          </Text>
+        );
+      })}
+    </Box>
+  );
+}
