@@ -24,16 +24,18 @@ export abstract class BaseCommand extends Command {
     process.stderr.write(`${line}\n`);
   }
 
-  protected override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
+  protected override async catch(
+    err: Error & { exitCode?: number; oclif?: { exit?: number } },
+  ): Promise<unknown> {
     if (err instanceof Errors.ExitError) throw err;
     const failure = toRingkvError(err);
-    if (!failure) throw err;
+    if (!failure) return Promise.reject(err);
     process.stderr.write(`error ${failure.code}: ${failure.message}\n`);
     if (this.jsonEnabled()) {
       process.stdout.write(`${JSON.stringify({ error: failure.toWire() })}\n`);
     }
     process.exitCode = exitCodeFor(failure.code);
-    return undefined;
+    return Promise.resolve(undefined);
   }
 }
 
@@ -98,7 +100,8 @@ export const clusterFlags = {
     helpGroup: 'CLUSTER',
   }),
   'local-dc': Flags.string({
-    description: "the client's data center, for dc/default routing and LOCAL_* CLs (default: the contact node's)",
+    description:
+      "the client's data center, for dc/default routing and LOCAL_* CLs (default: the contact node's)",
     helpGroup: 'CLUSTER',
   }),
   coordination: Flags.string({

@@ -8,7 +8,8 @@ import type { ConsistencyLevel, Replication } from '../protocol/consistency.js';
 export type RoutePolicyName = 'rr' | 'token' | 'latency' | 'dc' | 'default';
 export type Coordination = 'node' | 'client';
 /** Reads ask another replica after this long: a percentile of its recent latency, a fixed delay, or never. */
-export type SpeculativeRetry = { kind: 'percentile'; p: number } | { kind: 'fixed'; ms: number } | { kind: 'never' };
+export type SpeculativeRetry =
+  { kind: 'percentile'; p: number } | { kind: 'fixed'; ms: number } | { kind: 'never' };
 
 export interface ClientOptions {
   /** ws://host:port contact points, tried in order until one answers. */
@@ -48,7 +49,7 @@ export interface PutResult {
   acks: string[];
   hinted: string[];
   coordinator: string;
-  trace?: TraceEvent[];
+  trace?: TraceEvent[] | undefined;
 }
 
 export interface GetResult {
@@ -63,7 +64,7 @@ export interface GetResult {
   coordinator: string;
   replicas: string[];
   repaired: string[];
-  trace?: TraceEvent[];
+  trace?: TraceEvent[] | undefined;
 }
 
 export interface NodeStatus {
@@ -155,7 +156,11 @@ export interface ClusterApi {
   createKeyspace(name: string, replication: Replication): Promise<KeyspaceInfo>;
   hints(): Promise<HintSummary[]>;
   truncateHints(target?: string): Promise<{ truncated: number }>;
-  repair(opts: RepairOptions, onProgress?: (p: RepairProgress) => void, signal?: AbortSignal): Promise<RepairSummary>;
+  repair(
+    opts: RepairOptions,
+    onProgress?: (p: RepairProgress) => void,
+    signal?: AbortSignal,
+  ): Promise<RepairSummary>;
   /** The contact node's address, for status lines. */
   contactAddress(): string;
   /** Called when the client learns a newer view of the cluster (nodes UP/DOWN, tokens, keyspaces). */

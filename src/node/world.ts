@@ -6,19 +6,9 @@ import type { RequestMessage, ResponseMessage, EventMessage } from '../protocol/
  * a seeded generator makes faulty, a virtual clock and an in-memory storage.
  */
 
-export type HostId = string;
+import type { Clock, HostId, Logger, Timer } from '../coordination/world.js';
 
-export interface Timer {
-  cancel(): void;
-}
-
-export interface Clock {
-  /** Wall clock in microseconds since the epoch (may be skewed between nodes). */
-  nowMicros(): number;
-  /** A clock for measuring durations, in ms; never goes backwards. */
-  monotonicMs(): number;
-  setTimer(delayMs: number, fn: () => void): Timer;
-}
+export type { Clock, HostId, Logger, Timer };
 
 export interface Random {
   /** Uniform in [0, 1). */
@@ -60,13 +50,6 @@ export interface Storage {
   /** Bytes on disk, approximately. */
   approximateSize(): Promise<number>;
   close(): Promise<void>;
-}
-
-export interface Logger {
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
-  debug(message: string, fields?: Record<string, unknown>): void;
 }
 
 export const silentLogger: Logger = {

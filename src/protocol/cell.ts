@@ -9,7 +9,7 @@ export interface Cell {
   /** Microseconds since the epoch. */
   timestamp: number;
   /** Microseconds since the epoch after which a live value reads as deleted; absent: never. */
-  expiresAt?: number;
+  expiresAt?: number | undefined;
 }
 
 export const CELL_FORMAT_LWW = 1;

@@ -32,7 +32,8 @@ export function parseConsistency(input: string): ConsistencyLevel {
 }
 
 /** The replication a keyspace asks for: RF in total (simple) or per data center (network). */
-export type Replication = { strategy: 'simple'; rf: number } | { strategy: 'network'; dcs: Record<string, number> };
+export type Replication =
+  { strategy: 'simple'; rf: number } | { strategy: 'network'; dcs: Record<string, number> };
 
 export function totalReplicationFactor(r: Replication): number {
   return r.strategy === 'simple' ? r.rf : Object.values(r.dcs).reduce((a, b) => a + b, 0);

@@ -44,8 +44,18 @@ export const requestMessage = z.object({
 });
 
 export const responseMessage = z.union([
-  z.object({ type: z.literal('res'), id: z.number().int().nonnegative(), ok: z.literal(true), result: z.unknown() }),
-  z.object({ type: z.literal('res'), id: z.number().int().nonnegative(), ok: z.literal(false), error: wireError }),
+  z.object({
+    type: z.literal('res'),
+    id: z.number().int().nonnegative(),
+    ok: z.literal(true),
+    result: z.unknown(),
+  }),
+  z.object({
+    type: z.literal('res'),
+    id: z.number().int().nonnegative(),
+    ok: z.literal(false),
+    error: wireError,
+  }),
 ]);
 
 /** A message the node pushes without a request: topology changes, repair progress. */
@@ -63,7 +73,13 @@ export const message = z.discriminatedUnion('type', [
   helloMessage,
   welcomeMessage,
   requestMessage,
-  z.object({ type: z.literal('res'), id: z.number().int().nonnegative(), ok: z.boolean(), result: z.unknown().optional(), error: wireError.optional() }),
+  z.object({
+    type: z.literal('res'),
+    id: z.number().int().nonnegative(),
+    ok: z.boolean(),
+    result: z.unknown().optional(),
+    error: wireError.optional(),
+  }),
   eventMessage,
   errorMessage,
 ]);

@@ -4,7 +4,8 @@ import { CONSISTENCY_LEVELS } from './consistency.js';
 import { MAX_KEYSPACE_NAME_LENGTH } from './limits.js';
 
 /** Building blocks shared by every message schema. Tokens travel as decimal strings (int64). */
-export const bytes = z.instanceof(Uint8Array);
+// Typed as plain Uint8Array (any backing buffer): msgpackr hands out Buffers that view a frame.
+export const bytes = z.custom<Uint8Array>((v) => v instanceof Uint8Array, { message: 'expected bytes' });
 export const hostId = z.string().min(1).max(64);
 export const tokenString = z.string().regex(/^-?\d{1,20}$/);
 export const micros = z.number().int().nonnegative();
@@ -29,9 +30,7 @@ export const replication = z.discriminatedUnion('strategy', [
   }),
 ]);
 
-export const wireError = z
-  .object({ code: z.enum(ERROR_CODES), message: z.string() })
-  .catchall(z.unknown());
+export const wireError = z.object({ code: z.enum(ERROR_CODES), message: z.string() }).catchall(z.unknown());
 
 export const traceEvent = z.object({ at: z.number(), node: z.string(), event: z.string() });
 

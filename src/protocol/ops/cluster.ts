@@ -34,6 +34,17 @@ export const clusterOps = {
     request: z.object({ name: keyspaceName, replication }),
     result: z.object({ name: keyspaceName, replication }),
   },
+  /** The receiving node's wall clock, for clock-offset estimates (NTP-style, halving the round trip). */
+  clock_probe: { request: z.object({}), result: z.object({ wallClockMs: z.number() }) },
   /** Graceful stop of the receiving node. */
   stop: { request: z.object({}), result: z.object({ hostId }) },
+  /** A node started with --no-join joins the ring now, through these seeds (or its own). */
+  join: {
+    request: z.object({ seeds: z.array(z.string()).optional() }),
+    result: z.object({ hostId, tokens: z.number() }),
+  },
+  /** The receiving node streams its data away and leaves the ring. */
+  decommission: { request: z.object({}), result: z.object({ hostId, keysStreamed: z.number() }) },
+  /** Drop a dead node; the survivors re-replicate its ranges. */
+  removenode: { request: z.object({ hostId }), result: z.object({ hostId, keysStreamed: z.number() }) },
 } as const;

@@ -1,6 +1,8 @@
 import type { z } from 'zod';
 import { clusterOps } from './cluster.js';
 import { dataOps } from './data.js';
+import { gossipOps } from './gossip.js';
+import { healingOps } from './healing.js';
 
 /**
  * Every request type with the schema of its body and of its result. Names are the protocol:
@@ -9,6 +11,8 @@ import { dataOps } from './data.js';
 export const OPS = {
   ...dataOps,
   ...clusterOps,
+  ...healingOps,
+  ...gossipOps,
 } as const;
 
 export type OpName = keyof typeof OPS;

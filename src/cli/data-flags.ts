@@ -1,0 +1,23 @@
+import { Flags } from '@oclif/core';
+import { parseConsistency, type ConsistencyLevel } from '../protocol/consistency.js';
+
+export const keyspaceFlag = Flags.string({
+  description: 'keyspace',
+  // Exists from the start (simple, RF 3), as DESIGN.md fixes.
+  default: 'default',
+});
+
+export const clFlag = Flags.string({
+  description: 'consistency level: any one two three quorum local_one local_quorum each_quorum all',
+  // DESIGN.md: the default CL is ONE, as in Cassandra.
+  default: 'one',
+});
+
+export const traceFlag = Flags.boolean({
+  description: 'show what the coordinator did, with latencies',
+  default: false,
+});
+
+export function clOf(input: string): ConsistencyLevel {
+  return parseConsistency(input);
+}

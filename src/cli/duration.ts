@@ -1,0 +1,11 @@
+import { RingkvError } from '../protocol/errors.js';
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** "3h", "90m", "500ms", "10s", "2d" (a bare number is ms) to milliseconds. */
+export function parseDurationMs(input: string, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(input.trim());
+  if (!m)
+    throw new RingkvError('USAGE', `${flag} "${input}" is not a duration like 500ms, 10s, 30m, 3h or 2d`);
+  return Math.round(Number(m[1]) * (UNIT_MS[m[2] ?? 'ms'] ?? 1));
+}

@@ -1,0 +1,171 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The binary of this package, whether it runs from dist/ or from the sources. */
+export const BIN = fileURLToPath(new URL('../../bin/run.js', import.meta.url));
+
+export interface NodeSpec {
+  dc?: string;
+  rack?: string;
+  extraArgs?: string[];
+}
+
+export interface LocalNode {
+  index: number;
+  dataDir: string;
+  port: number;
+  address: string;
+  hostId: string;
+  spec: NodeSpec;
+  child: ChildProcess | undefined;
+  /** The node's recent log lines, for error reports. */
+  log: string[];
+}
+
+const LOG_LINES_KEPT = 200;
+const STOP_GRACE_MS = 5000;
+
+/**
+ * A cluster of real `ringkv start` processes on loopback, each on a free port (the node binds
+ * port 0 and reports it) with its own data folder under one temporary root. Used by `ringkv demo`,
+ * the benchmark, the chaos checker and the integration tests. `stopAll` kills every process and
+ * removes the folder.
+ */
+export class LocalCluster {
+  readonly nodes: LocalNode[] = [];
+  readonly root: string;
+
+  constructor(private readonly defaults: { args?: string[]; rootPrefix?: string } = {}) {
+    this.root = mkdtempSync(join(tmpdir(), defaults.rootPrefix ?? 'ringkv-'));
+  }
+
+  /** Starts a node; the earlier nodes are its seeds. */
+  async add(spec: NodeSpec = {}): Promise<LocalNode> {
+    const node: LocalNode = {
+      index: this.nodes.length,
+      dataDir: join(this.root, `n${this.nodes.length}`),
+      port: 0,
+      address: '',
+      hostId: '',
+      spec,
+      child: undefined,
+      log: [],
+    };
+    this.nodes.push(node);
+    await this.launch(node);
+    return node;
+  }
+
+  async start(count: number, spec: NodeSpec = {}): Promise<LocalNode[]> {
+    const out: LocalNode[] = [];
+    for (let i = 0; i < count; i++) out.push(await this.add(spec));
+    return out;
+  }
+
+  private seedsFor(node: LocalNode): string[] {
+    return this.nodes
+      .filter((n) => n !== node && n.address !== '')
+      .map((n) => n.address)
+      .slice(0, 2);
+  }
+
+  private launch(node: LocalNode): Promise<void> {
+    const seeds = this.seedsFor(node);
+    const args = [
+      BIN,
+      'start',
+      '--port',
+      String(node.port),
+      '--data',
+      node.dataDir,
+      ...(seeds.length ? ['--seeds', seeds.join(',')] : []),
+      ...(node.spec.dc ? ['--dc', node.spec.dc] : []),
+      ...(node.spec.rack ? ['--rack', node.spec.rack] : []),
+      ...(this.defaults.args ?? []),
+      ...(node.spec.extraArgs ?? []),
+    ];
+    const child = spawn(process.execPath, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, RINGKV_SECRET: '' },
+    });
+    node.child = child;
+    const keep = (line: string) => {
+      node.log.push(line);
+      if (node.log.length > LOG_LINES_KEPT) node.log.shift();
+    };
+    return new Promise<void>((resolve, reject) => {
+      let buffered = '';
+      let ready = false;
+      child.stdout?.on('data', (chunk: Buffer) => {
+        buffered += chunk.toString();
+        let nl: number;
+        while ((nl = buffered.indexOf('\n')) >= 0) {
+          const line = buffered.slice(0, nl);
+          buffered = buffered.slice(nl + 1);
+          keep(line);
+          const m = /node is accepting requests address=(\S+) hostId=(\S+)/.exec(line);
+          if (m && !ready) {
+            ready = true;
+            node.address = m[1] as string;
+            node.hostId = m[2] as string;
+            node.port = Number(new URL(node.address).port);
+            resolve();
+          }
+        }
+      });
+      child.stderr?.on('data', (c: Buffer) => keep(c.toString().trimEnd()));
+      child.once('exit', (code, signal) => {
+        if (node.child === child) node.child = undefined;
+        if (!ready) {
+          reject(
+            new Error(
+              `node ${node.index} exited (${code ?? signal}) before it was ready:\n${node.log.slice(-20).join('\n')}`,
+            ),
+          );
+        }
+      });
+    });
+  }
+
+  /** SIGKILL (default) or SIGTERM waits for the exit; SIGSTOP and SIGCONT return at once. */
+  kill(node: LocalNode, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const child = node.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+    if (signal === 'SIGSTOP' || signal === 'SIGCONT') {
+      child.kill(signal);
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      // A node that does not stop on SIGTERM in time is killed: cleanup must never hang.
+      const force = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+      child.once('exit', () => {
+        clearTimeout(force);
+        resolve();
+      });
+      child.kill('SIGCONT');
+      child.kill(signal);
+    });
+  }
+
+  /** Restarts a node on its data folder and its port. */
+  async restart(node: LocalNode): Promise<void> {
+    await this.kill(node);
+    await this.launch(node);
+  }
+
+  running(): LocalNode[] {
+    return this.nodes.filter((n) => n.child !== undefined);
+  }
+
+  addresses(): string[] {
+    return this.running().map((n) => n.address);
+  }
+
+  async stopAll(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    await Promise.all(this.nodes.map((n) => this.kill(n, signal)));
+    rmSync(this.root, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,134 @@
+import type {
+  EndpointsResult,
+  GetResult,
+  HintSummary,
+  KeyspaceInfo,
+  PutResult,
+  RepairSummary,
+  RingEntry,
+  StatusResult,
+  TraceEvent,
+} from '../client/api.js';
+
+/** Plain-text views of the client's results, for people; --json prints the objects themselves. */
+
+export function renderTrace(trace: readonly TraceEvent[] | undefined): string {
+  if (!trace || trace.length === 0) return '';
+  const lines = trace.map(
+    (e) => `  ${(e.at / 1000).toFixed(3).padStart(9)} ms  ${e.node.slice(0, 8).padEnd(8)}  ${e.event}`,
+  );
+  return `\ntrace:\n${lines.join('\n')}`;
+}
+
+export function renderWrite(verb: 'put' | 'del', r: PutResult): string {
+  const hinted = r.hinted.length > 0 ? `, hinted for ${r.hinted.join(', ')}` : '';
+  return `${verb === 'put' ? 'stored' : 'deleted'} ${r.key} at ${r.cl} (timestamp ${r.timestamp}), acked by ${r.acks.join(', ') || 'none'}${hinted}${renderTrace(r.trace)}`;
+}
+
+export function renderRead(r: GetResult): string {
+  const body = r.found
+    ? `${r.value ?? ''}${r.valueEncoding === 'base64' ? ' (base64)' : ''}\n(timestamp ${r.timestamp}, from ${r.replicas.join(', ')}${r.repaired.length ? `; repaired ${r.repaired.join(', ')}` : ''})`
+    : `(not found; asked ${r.replicas.join(', ')})`;
+  return body + renderTrace(r.trace);
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  if (n < 1024 ** 3) return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+  return `${(n / 1024 ** 3).toFixed(2)} GiB`;
+}
+
+export function renderStatus(s: StatusResult): string {
+  const rows = [
+    ['', 'ADDRESS', 'HOST ID', 'DC', 'RACK', 'STATUS', 'TOKENS', `OWNS (${s.keyspace})`, 'LOAD', 'CLOCK'],
+  ];
+  for (const n of s.nodes) {
+    rows.push([
+      n.state === 'UP' ? 'UP' : 'DN',
+      n.address,
+      n.hostId,
+      n.dc,
+      n.rack,
+      n.status,
+      String(n.tokens),
+      `${(n.owns * 100).toFixed(1)}%`,
+      formatBytes(n.load),
+      n.clockOffsetMs === undefined
+        ? ''
+        : `${n.clockOffsetMs >= 0 ? '+' : ''}${Math.round(n.clockOffsetMs)} ms`,
+    ]);
+  }
+  const warnings = s.warnings.map((w) => `warning: ${w}`).join('\n');
+  return table(rows) + (warnings ? `\n${warnings}` : '');
+}
+
+export function renderRing(entries: readonly RingEntry[]): string {
+  return table([['TOKEN', 'HOST ID', 'ADDRESS'], ...entries.map((e) => [e.token, e.hostId, e.address])]);
+}
+
+export function renderEndpoints(e: EndpointsResult): string {
+  const rows = [
+    ['#', 'HOST ID', 'ADDRESS', 'DC', 'RACK', 'STATE'],
+    ...e.replicas.map((r, i) => [String(i + 1), r.hostId, r.address, r.dc, r.rack, r.state]),
+  ];
+  return `key ${e.key} in ${e.keyspace}: token ${e.token}\n${table(rows)}`;
+}
+
+export function renderKeyspaces(ks: readonly KeyspaceInfo[]): string {
+  return table([
+    ['KEYSPACE', 'REPLICATION'],
+    ...ks.map((k) => [
+      k.name,
+      k.replication.strategy === 'simple'
+        ? `simple, RF ${k.replication.rf}`
+        : `network, ${Object.entries(k.replication.dcs)
+            .map(([dc, n]) => `${dc}:${n}`)
+            .join(', ')}`,
+    ]),
+  ]);
+}
+
+export function formatAge(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${s % 60}s`;
+  return `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`;
+}
+
+export function renderHints(hints: readonly HintSummary[], nowMs: number): string {
+  if (hints.length === 0) return 'no pending hints';
+  const rows = [['HOLDER', 'TARGET', 'COUNT', 'BYTES', 'OLDEST', '']];
+  for (const h of hints) {
+    rows.push([
+      h.holder,
+      h.target,
+      String(h.count),
+      formatBytes(h.bytes),
+      formatAge(nowMs - h.oldest),
+      h.pastWindow ? 'past hint window: run repair' : '',
+    ]);
+  }
+  return table(rows);
+}
+
+export function renderRepair(r: RepairSummary): string {
+  const verb = r.preview ? 'would stream' : 'streamed';
+  const lines = [
+    `repair of ${r.keyspace}: ${r.ranges} ranges, ${r.mismatched} mismatched, ${verb} ${r.keysStreamed} keys (${formatBytes(r.bytesStreamed)}) in ${(r.durationMs / 1000).toFixed(2)} s`,
+  ];
+  for (const f of r.failedRanges) lines.push(`failed range (${f.start}, ${f.end}]: ${f.reason}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,135 @@
+import type { Cell } from '../protocol/cell.js';
+import type { Replication } from '../protocol/consistency.js';
+import { RingkvError } from '../protocol/errors.js';
+import type { OpName, OpRequest, OpResult } from '../protocol/ops/index.js';
+import { parseToken } from '../ring/partitioner.js';
+import type { ClusterView, NodeEntry } from '../coordination/cluster-view.js';
+import { Coordinator, type HintSink } from '../coordination/coordinator.js';
+import { HybridClock } from '../coordination/hlc.js';
+import { LatencyTracker } from '../coordination/latency.js';
+import { PendingRanges } from '../coordination/pending.js';
+import { systemClock } from '../coordination/system-clock.js';
+import type { Logger } from '../coordination/world.js';
+import type { SpeculativeRetry } from './api.js';
+import type { ClusterTopology } from './topology.js';
+
+/** The client stands in as coordinator under this name in traces and results. */
+export const CLIENT_COORDINATOR_ID = 'client';
+
+export interface ClientCoordinatorDeps {
+  topology: () => ClusterTopology;
+  localDc: string;
+  timeoutMs: number;
+  speculativeRetry: SpeculativeRetry;
+  send<K extends OpName>(hostId: string, op: K, body: OpRequest<K>): Promise<OpResult<K>>;
+}
+
+const quietLogger: Logger = { info() {}, warn() {}, error() {}, debug() {} };
+
+/**
+ * `--coordination client`: the same coordination a node does (CL counting, UNAVAILABLE and
+ * timeouts, read repair), run in the client, which saves the coordinator's hop. A replica that
+ * misses a write gets a hint held by a live replica.
+ */
+export class ClientCoordinator {
+  private readonly coordinator: Coordinator;
+
+  constructor(deps: ClientCoordinatorDeps) {
+    const view = new TopologyView(deps.topology, deps.localDc);
+    const hints: HintSink = {
+      async store(target: string, keyspace: string, key: Uint8Array, cell: Cell): Promise<boolean> {
+        const holder = deps.topology().nodes.find((n) => n.state === 'UP' && n.hostId !== target);
+        if (!holder) return false;
+        const r = await deps.send(holder.hostId, 'hint_store', { target, keyspace, key, cell });
+        return r.stored;
+      },
+    };
+    this.coordinator = new Coordinator({
+      view,
+      rpc: { request: (to, op, body) => deps.send(to, op, body) },
+      clock: systemClock,
+      hlc: new HybridClock(() => systemClock.nowMicros()),
+      hints,
+      latency: new LatencyTracker(),
+      logger: quietLogger,
+      options: {
+        requestTimeoutMs: deps.timeoutMs,
+        // Values are checked by the replicas' own limits.
+        maxValueBytes: Number.MAX_SAFE_INTEGER,
+        speculativeRetryPercentile:
+          deps.speculativeRetry.kind === 'percentile' ? deps.speculativeRetry.p : 99,
+      },
+    });
+  }
+
+  mutate(body: OpRequest<'mutate'>): Promise<OpResult<'mutate'>> {
+    return this.coordinator.mutate(body);
+  }
+
+  read(body: OpRequest<'read'>): Promise<OpResult<'read'>> {
+    return this.coordinator.read(body);
+  }
+}
+
+/** The cluster as the client's topology describes it, in the shape the coordinator reads. */
+class TopologyView implements ClusterView {
+  readonly selfId = CLIENT_COORDINATOR_ID;
+  private cachedFor: ClusterTopology | undefined;
+  private pending: PendingRanges | undefined;
+
+  constructor(
+    private readonly topology: () => ClusterTopology,
+    readonly localDc: string,
+  ) {}
+
+  ring() {
+    return this.topology().ring;
+  }
+
+  replication(keyspace: string): Replication | undefined {
+    return this.topology().replication(keyspace);
+  }
+
+  keyspaces(): ReadonlyMap<string, Replication> {
+    return new Map(Object.entries(this.topology().doc.keyspaces));
+  }
+
+  isAlive(hostId: string): boolean {
+    return this.topology().isUp(hostId);
+  }
+
+  node(hostId: string): NodeEntry | undefined {
+    const n = this.topology().node(hostId);
+    return n ? toEntry(n) : undefined;
+  }
+
+  nodes(): readonly NodeEntry[] {
+    return this.topology().nodes.map(toEntry);
+  }
+
+  pendingReplicas(keyspace: string, token: bigint) {
+    const t = this.topology();
+    if (this.cachedFor !== t) {
+      this.cachedFor = t;
+      const joining = t.nodes.filter((n) => n.status === 'JOINING' && n.tokens.length > 0).map(toEntry);
+      const leaving = t.nodes.filter((n) => n.status === 'LEAVING').map((n) => n.hostId);
+      this.pending = new PendingRanges(t.ring, joining, leaving);
+    }
+    const replication = t.replication(keyspace);
+    if (!replication || !this.pending)
+      throw new RingkvError('INVALID_REQUEST', `keyspace "${keyspace}" does not exist`);
+    return this.pending.replicasFor(replication, token);
+  }
+}
+
+function toEntry(n: ClusterTopology['nodes'][number]): NodeEntry {
+  return {
+    hostId: n.hostId,
+    dc: n.dc,
+    rack: n.rack,
+    tokens: n.tokens.map(parseToken),
+    address: n.address,
+    status: n.status,
+    load: n.load,
+  };
+}

@@ -1,0 +1,52 @@
+import { Flags } from '@oclif/core';
+import type { RepairSummary } from '../client/api.js';
+import { BaseCommand, clusterFlags } from '../cli/base-command.js';
+import { withClient } from '../cli/client-options.js';
+import { renderRepair } from '../cli/render.js';
+import { RingkvError } from '../protocol/errors.js';
+
+export default class Repair extends BaseCommand {
+  static override summary =
+    'Anti-entropy repair: compare Merkle trees of replicas and stream only what differs';
+  static override flags = {
+    ...clusterFlags,
+    keyspace: Flags.string({ description: 'keyspace to repair', default: 'default' }),
+    pr: Flags.boolean({
+      description: "only the contact node's primary ranges (run on every node in turn)",
+      default: false,
+    }),
+    full: Flags.boolean({
+      description: 'compare every range even if it was repaired recently',
+      default: false,
+    }),
+    preview: Flags.boolean({
+      description: 'compare and report what would be streamed, stream nothing',
+      default: false,
+    }),
+  };
+
+  async run(): Promise<RepairSummary> {
+    const { flags } = await this.parse(Repair);
+    const summary = await withClient(flags, (c) =>
+      c.repair(
+        { keyspace: flags.keyspace, primaryRangeOnly: flags.pr, full: flags.full, preview: flags.preview },
+        (p) =>
+          process.stderr.write(
+            `\rrepair: ${p.rangesDone}/${p.ranges} ranges, ${p.keysStreamed} keys streamed`,
+          ),
+      ),
+    );
+    process.stderr.write('\n');
+    this.say(renderRepair(summary));
+    if (summary.failedRanges.length > 0) {
+      throw new RingkvError(
+        'REFUSED',
+        `${summary.failedRanges.length} range(s) could not be repaired: bring the replicas back and run repair again`,
+        {
+          ...summary,
+        },
+      );
+    }
+    return summary;
+  }
+}

@@ -1,0 +1,233 @@
+import { spawn } from 'node:child_process';
+import { openSync, closeSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Flags } from '@oclif/core';
+import { BaseCommand } from '../cli/base-command.js';
+import { parseContactPoints } from '../cli/client-options.js';
+import { parseDurationMs } from '../cli/duration.js';
+import { ERROR_CODES, RingkvError, type ErrorCode } from '../protocol/errors.js';
+import { DEFAULT_MAX_VALUE_BYTES, DEFAULT_REQUEST_TIMEOUT_MS } from '../protocol/limits.js';
+import { startDaemon } from '../node/daemon.js';
+import { streamLogger } from '../node/log.js';
+
+interface Started {
+  address: string;
+  pid: number;
+  hostId: string;
+}
+
+/** A detached node has this long to start accepting requests (a bootstrap may stream for a while). */
+const DETACH_READY_TIMEOUT_MS = 120_000;
+
+export default class Start extends BaseCommand {
+  static override summary = 'Run a node: listen on one WebSocket port, store in LevelDB, join through seeds';
+  static override description =
+    'Runs in the foreground (logs to stdout; SIGINT/SIGTERM stop it cleanly) unless --detach, which returns once the node accepts requests.';
+  static override examples = [
+    '<%= config.bin %> start --port 7400',
+    '<%= config.bin %> start --port 7401 --seeds ws://127.0.0.1:7400 --detach',
+  ];
+  static override flags = {
+    host: Flags.string({ description: 'interface to listen on', default: '127.0.0.1' }),
+    port: Flags.integer({
+      description: 'WebSocket port (0 picks a free one)',
+      default: 7400,
+      min: 0,
+      max: 65535,
+    }),
+    'broadcast-address': Flags.string({
+      description: 'host name or IP other nodes and clients dial (default: --host)',
+    }),
+    data: Flags.string({ description: 'data folder (default: ./ringkv-data/<port>)' }),
+    seeds: Flags.string({ description: 'seed nodes ws://HOST:PORT, comma-separated', multiple: true }),
+    dc: Flags.string({ description: 'data center of this node', default: 'dc1' }),
+    rack: Flags.string({ description: 'rack of this node', default: 'rack1' }),
+    'num-tokens': Flags.integer({ description: 'vnodes per node', default: 16, min: 1, max: 256 }),
+    'cluster-name': Flags.string({
+      description: 'cluster name; nodes and clients of another cluster are refused',
+      default: 'ringkv',
+    }),
+    secret: Flags.string({
+      description: 'cluster secret for challenge-response authentication',
+      env: 'RINGKV_SECRET',
+    }),
+    insecure: Flags.boolean({
+      description: 'allow listening beyond loopback without a secret',
+      default: false,
+    }),
+    join: Flags.boolean({
+      description: 'join the ring at start (--no-join: wait for `ringkv join`)',
+      default: true,
+      allowNo: true,
+    }),
+    'phi-convict-threshold': Flags.integer({
+      description: 'phi at which a silent peer is convicted DOWN',
+      default: 8,
+      min: 1,
+      max: 16,
+    }),
+    'hinted-handoff': Flags.string({
+      description: 'store hints for replicas that miss writes',
+      options: ['true', 'false'],
+      default: 'true',
+    }),
+    'max-hint-window': Flags.string({
+      description: 'stop hinting a node down longer than this',
+      default: '3h',
+    }),
+    'hinted-handoff-throttle': Flags.integer({
+      description: 'hint replay rate per target in KiB/s',
+      default: 1024,
+      min: 1,
+    }),
+    'max-value-bytes': Flags.integer({
+      description: 'largest value accepted',
+      default: DEFAULT_MAX_VALUE_BYTES,
+      min: 1,
+    }),
+    'request-timeout': Flags.integer({
+      description: 'how long a coordinator waits for replicas, in ms',
+      default: DEFAULT_REQUEST_TIMEOUT_MS,
+      min: 10,
+    }),
+    'gossip-interval': Flags.integer({
+      description: 'ms between gossip rounds',
+      default: 1000,
+      min: 10,
+      hidden: true,
+    }),
+    'ring-delay': Flags.integer({
+      description: 'ms a joining/leaving node lets its status spread before streaming',
+      default: 3000,
+      min: 0,
+      hidden: true,
+    }),
+    detach: Flags.boolean({
+      description: 'run in the background; return once the node accepts requests',
+      default: false,
+    }),
+    'log-file': Flags.string({
+      description: 'with --detach: where the node logs (default: <data>/node.log)',
+    }),
+  };
+
+  async run(): Promise<Started> {
+    const { flags } = await this.parse(Start);
+    const dataDir = resolve(flags.data ?? `./ringkv-data/${flags.port}`);
+    const seeds = flags.seeds ? parseContactPoints(flags.seeds) : [];
+    const maxHintWindowMs = parseDurationMs(flags['max-hint-window'], '--max-hint-window');
+    if (flags.detach) return this.detach(dataDir, flags['log-file']);
+
+    const logger = streamLogger((line) => process.stdout.write(line));
+    const daemon = await startDaemon({
+      host: flags.host,
+      port: flags.port,
+      broadcastHost: flags['broadcast-address'],
+      dataDir,
+      secret: flags.secret,
+      insecure: flags.insecure,
+      logger,
+      clusterName: flags['cluster-name'],
+      dc: flags.dc,
+      rack: flags.rack,
+      numTokens: flags['num-tokens'],
+      seeds,
+      autoJoin: flags.join,
+      requestTimeoutMs: flags['request-timeout'],
+      maxValueBytes: flags['max-value-bytes'],
+      hintedHandoff: flags['hinted-handoff'] === 'true',
+      maxHintWindowMs,
+      hintThrottleKiBPerSecond: flags['hinted-handoff-throttle'],
+      phiConvictThreshold: flags['phi-convict-threshold'],
+      gossipIntervalMs: flags['gossip-interval'],
+      ringDelayMs: flags['ring-delay'],
+    });
+    const started = { address: daemon.address, pid: process.pid, hostId: daemon.hostId };
+    // A detaching parent waits for this message to know the node accepts requests.
+    process.send?.({ ready: started });
+    process.channel?.unref();
+
+    await new Promise<void>((done) => {
+      const stop = (why: string) => {
+        logger.info('stopping', { reason: why });
+        daemon.stop().then(done, (e: unknown) => {
+          logger.error('error while stopping', { error: String(e) });
+          done();
+        });
+      };
+      process.once('SIGINT', () => stop('SIGINT'));
+      process.once('SIGTERM', () => stop('SIGTERM'));
+      void daemon.stopRequested.then(() => stop('requested by a client'));
+    });
+    return started;
+  }
+
+  /** Re-runs this command without --detach in a new session, and waits for it to accept requests. */
+  private async detach(dataDir: string, logFile: string | undefined): Promise<Started> {
+    const argv = process.argv
+      .slice(2)
+      .filter((a) => a !== '--detach' && !a.startsWith('--log-file') && a !== '--json');
+    const logIndex = process.argv.indexOf('--log-file');
+    if (logIndex >= 0) argv.splice(argv.indexOf(process.argv[logIndex + 1] ?? ''), 1);
+    const logPath = resolve(logFile ?? `${dataDir}/node.log`);
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(dataDir, { recursive: true });
+    const fd = openSync(logPath, 'a');
+    const child = spawn(process.execPath, [...process.execArgv, process.argv[1] ?? '', ...argv], {
+      detached: true,
+      stdio: ['ignore', fd, fd, 'ipc'],
+    });
+    closeSync(fd);
+    const started = await new Promise<Started>((resolveStarted, reject) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGTERM');
+        reject(
+          new RingkvError(
+            'REFUSED',
+            `the node did not start within ${DETACH_READY_TIMEOUT_MS / 1000} s; see ${logPath}`,
+          ),
+        );
+      }, DETACH_READY_TIMEOUT_MS);
+      child.on('message', (m: { ready?: Started }) => {
+        if (m.ready) {
+          clearTimeout(timer);
+          resolveStarted(m.ready);
+        }
+      });
+      child.on('exit', (code) => {
+        clearTimeout(timer);
+        // The node's own one-line reason is the last error line of its log.
+        const reason = lastErrorLine(logPath);
+        reject(
+          reason
+            ? RingkvError.fromWire(reason)
+            : new RingkvError(
+                'REFUSED',
+                `the node exited with code ${code} before accepting requests; see ${logPath}`,
+              ),
+        );
+      });
+    });
+    child.removeAllListeners();
+    child.disconnect();
+    child.unref();
+    this.say(
+      `node ${started.hostId} accepting requests at ${started.address} (pid ${started.pid}, log ${logPath})`,
+    );
+    return started;
+  }
+}
+
+function lastErrorLine(logPath: string): { code: ErrorCode; message: string } | undefined {
+  try {
+    const lines = readFileSync(logPath, 'utf8').trimEnd().split('\n');
+    for (let i = lines.length - 1; i >= 0 && i >= lines.length - 20; i--) {
+      const m = /^error ([A-Z_]+): (.*)$/.exec(lines[i] ?? '');
+      if (m && (ERROR_CODES as readonly string[]).includes(m[1] ?? ''))
+        return { code: m[1] as ErrorCode, message: m[2] ?? '' };
+    }
+  } catch {
+    // no log: the caller says where to look
+  }
+  return undefined;
+}

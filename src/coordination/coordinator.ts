@@ -1,0 +1,406 @@
+import { isLive, reconcile, reconcileReason, cellsEqual, type Cell } from '../protocol/cell.js';
+import {
+  countTowards,
+  isSatisfiedBy,
+  requiredCount,
+  requirementFor,
+  type ConsistencyLevel,
+  type ReplicaRef,
+  type Requirement,
+} from '../protocol/consistency.js';
+import { RingkvError } from '../protocol/errors.js';
+import { MAX_KEY_BYTES } from '../protocol/limits.js';
+import type { OpRequest, OpResult } from '../protocol/ops/index.js';
+import { tokenOf } from '../ring/partitioner.js';
+import type { RingNode } from '../ring/ring.js';
+import { replicasFor } from '../ring/strategy.js';
+import type { ClusterView } from './cluster-view.js';
+import type { LatencyTracker } from './latency.js';
+import { Trace } from './trace.js';
+import type { Clock, HostId, Logger, ReplicaChannel, TimestampSource } from './world.js';
+
+/** Where the coordinator leaves a mutation for a replica that did not take it. */
+export interface HintSink {
+  /** Stores a durable hint; false when hinted handoff is off or the target is past its window. */
+  store(target: HostId, keyspace: string, key: Uint8Array, cell: Cell): Promise<boolean>;
+}
+
+export interface CoordinatorOptions {
+  requestTimeoutMs: number;
+  maxValueBytes: number;
+  /** Reads ask one more replica after this percentile of its latency, unless the request says otherwise. */
+  speculativeRetryPercentile: number;
+}
+
+export interface CoordinatorDeps {
+  view: ClusterView;
+  rpc: ReplicaChannel;
+  clock: Clock;
+  hlc: TimestampSource;
+  hints: HintSink;
+  latency: LatencyTracker;
+  logger: Logger;
+  options: CoordinatorOptions;
+}
+
+type MutateRequest = OpRequest<'mutate'>;
+type ReadRequest = OpRequest<'read'>;
+
+function ref(n: RingNode): ReplicaRef {
+  return { hostId: n.hostId, dc: n.dc };
+}
+
+/**
+ * Any node coordinates any request: it finds the key's replicas, sends to all of them in
+ * parallel and answers as soon as the consistency level is met (DESIGN.md).
+ */
+export class Coordinator {
+  constructor(private readonly deps: CoordinatorDeps) {}
+
+  private checkKey(keyspace: string, key: Uint8Array) {
+    const replication = this.deps.view.replication(keyspace);
+    if (!replication) {
+      throw new RingkvError(
+        'INVALID_REQUEST',
+        `keyspace "${keyspace}" does not exist: create it with "ringkv keyspace create"`,
+        {
+          keyspace,
+        },
+      );
+    }
+    if (key.length === 0) throw new RingkvError('INVALID_REQUEST', 'the key is empty');
+    if (key.length > MAX_KEY_BYTES) {
+      throw new RingkvError(
+        'INVALID_REQUEST',
+        `the key is ${key.length} bytes; the limit is ${MAX_KEY_BYTES}`,
+      );
+    }
+    return replication;
+  }
+
+  private unavailable(
+    cl: ConsistencyLevel,
+    requirement: Requirement,
+    alive: readonly ReplicaRef[],
+  ): RingkvError {
+    const required = requiredCount(requirement);
+    const aliveCount = countTowards(requirement, alive);
+    return new RingkvError(
+      'UNAVAILABLE',
+      `${cl} needs ${required} replica${required === 1 ? '' : 's'}, ${aliveCount} ${aliveCount === 1 ? 'is' : 'are'} alive`,
+      { cl, required, alive: aliveCount },
+    );
+  }
+
+  async mutate(req: MutateRequest): Promise<OpResult<'mutate'>> {
+    const { view, rpc, hints, clock, options } = this.deps;
+    const replication = this.checkKey(req.keyspace, req.key);
+    if (req.value && req.value.length > options.maxValueBytes) {
+      throw new RingkvError(
+        'INVALID_REQUEST',
+        `the value is ${req.value.length} bytes; the limit is ${options.maxValueBytes} (start nodes with --max-value-bytes to raise it)`,
+      );
+    }
+    const trace = req.trace ? new Trace(clock, view.selfId) : undefined;
+    const token = tokenOf(req.key);
+    const natural = replicasFor(view.ring(), replication, token);
+    const pending = view
+      .pendingReplicas(req.keyspace, token)
+      .filter((p) => !natural.some((n) => n.hostId === p.hostId));
+    const requirement = withPending(requirementFor(req.cl, replication, view.localDc), pending);
+    const alive = natural.filter((n) => view.isAlive(n.hostId));
+    const down = natural.filter((n) => !view.isAlive(n.hostId));
+    if (
+      !requirement.hintsCount &&
+      !isSatisfiedBy(requirement, [...alive, ...pending.filter((p) => view.isAlive(p.hostId))].map(ref))
+    ) {
+      throw this.unavailable(req.cl, requirement, alive.map(ref));
+    }
+
+    const timestamp = req.timestamp ?? this.deps.hlc.now();
+    if (req.timestamp !== undefined) this.deps.hlc.observe(req.timestamp);
+    const cell: Cell = { value: req.value, timestamp };
+    if (req.ttl !== undefined && req.value !== null) cell.expiresAt = timestamp + req.ttl * 1_000_000;
+    trace?.add(
+      `coordinating ${req.value === null ? 'delete' : 'write'} at ${req.cl}, token ${token}, replicas ${natural.map((n) => n.hostId).join(', ')}`,
+    );
+
+    const targets = [...alive, ...pending.filter((p) => view.isAlive(p.hostId))];
+    const acks: RingNode[] = [];
+    const hinted: HostId[] = [];
+    const started = clock.monotonicMs();
+
+    return new Promise<OpResult<'mutate'>>((resolve, reject) => {
+      let settled = 0;
+      let done = false;
+      const total = targets.length + down.length;
+      const finish = () => {
+        if (done) return;
+        if (isSatisfiedBy(requirement, acks.map(ref)) || (requirement.hintsCount && hinted.length > 0)) {
+          done = true;
+          trace?.add(
+            `${req.cl} met with ${acks.length} ack(s)${hinted.length ? ` and ${hinted.length} hint(s)` : ''}`,
+          );
+          resolve({
+            timestamp,
+            coordinator: view.selfId,
+            acks: acks.map((n) => n.hostId),
+            hinted: [...hinted],
+            ...(trace ? { trace: trace.events } : {}),
+          });
+        } else if (settled === total) {
+          done = true;
+          const required = requiredCount(requirement);
+          const received = countTowards(requirement, acks.map(ref));
+          reject(
+            new RingkvError(
+              'WRITE_TIMEOUT',
+              `${req.cl} needed ${required} ack${required === 1 ? '' : 's'}, got ${received} within ${options.requestTimeoutMs} ms; the write may have been applied on the replicas that took it`,
+              {
+                cl: req.cl,
+                received,
+                required,
+                acks: acks.map((n) => n.hostId),
+                ...(trace ? { trace: trace.events } : {}),
+              },
+            ),
+          );
+        }
+      };
+      const hint = (target: RingNode, why: string) => {
+        hints
+          .store(target.hostId, req.keyspace, req.key, cell)
+          .then((stored) => {
+            if (stored) {
+              hinted.push(target.hostId);
+              trace?.add(`hint stored for ${target.hostId} (${why})`);
+            }
+          })
+          .catch((e: unknown) =>
+            this.deps.logger.warn('could not store a hint', { target: target.hostId, error: String(e) }),
+          )
+          .finally(() => {
+            settled++;
+            finish();
+          });
+      };
+      for (const target of targets) {
+        trace?.add(`sending mutation to ${target.hostId}`);
+        rpc
+          .request(
+            target.hostId,
+            'replica_write',
+            { keyspace: req.keyspace, key: req.key, cell },
+            options.requestTimeoutMs,
+          )
+          .then(() => {
+            const ms = clock.monotonicMs() - started;
+            this.deps.latency.record(target.hostId, ms);
+            acks.push(target);
+            trace?.add(`ack from ${target.hostId} after ${ms.toFixed(2)} ms`);
+            settled++;
+            finish();
+          })
+          .catch((e: unknown) => {
+            trace?.add(`no ack from ${target.hostId}: ${e instanceof Error ? e.message : String(e)}`);
+            hint(target, 'no ack in time');
+          });
+      }
+      for (const target of down) hint(target, 'replica is down');
+      if (total === 0) finish();
+    });
+  }
+
+  async read(req: ReadRequest): Promise<OpResult<'read'>> {
+    const { view, rpc, clock, options } = this.deps;
+    if (req.cl === 'ANY') {
+      throw new RingkvError('INVALID_REQUEST', 'ANY is for writes only: read at ONE or higher');
+    }
+    const replication = this.checkKey(req.keyspace, req.key);
+    const trace = req.trace ? new Trace(clock, view.selfId) : undefined;
+    const token = tokenOf(req.key);
+    const natural = replicasFor(view.ring(), replication, token);
+    const requirement = requirementFor(req.cl, replication, view.localDc);
+    const alive = this.byProximity(natural.filter((n) => view.isAlive(n.hostId)));
+    if (!isSatisfiedBy(requirement, alive.map(ref)))
+      throw this.unavailable(req.cl, requirement, alive.map(ref));
+
+    const first = pickForRequirement(requirement, alive);
+    const spare = alive.filter((n) => !first.includes(n));
+    trace?.add(
+      `coordinating read at ${req.cl}, token ${token}, contacting ${first.map((n) => n.hostId).join(', ')}`,
+    );
+
+    const started = clock.monotonicMs();
+    const responses = new Map<HostId, { node: RingNode; cell: Cell | undefined }>();
+    const contacted: RingNode[] = [];
+
+    const gathered = await new Promise<typeof responses>((resolve, reject) => {
+      let done = false;
+      let failed = 0;
+      const settleCheck = () => {
+        if (done) return;
+        if (
+          isSatisfiedBy(
+            requirement,
+            [...responses.values()].map((r) => ref(r.node)),
+          )
+        ) {
+          done = true;
+          resolve(responses);
+        } else if (failed + responses.size === contacted.length && spare.length === 0) {
+          done = true;
+          const required = requiredCount(requirement);
+          const received = countTowards(
+            requirement,
+            [...responses.values()].map((r) => ref(r.node)),
+          );
+          reject(
+            new RingkvError(
+              'READ_TIMEOUT',
+              `${req.cl} needed ${required} replica response${required === 1 ? '' : 's'}, got ${received} within ${options.requestTimeoutMs} ms`,
+              {
+                cl: req.cl,
+                received,
+                required,
+                responded: [...responses.keys()],
+                ...(trace ? { trace: trace.events } : {}),
+              },
+            ),
+          );
+        }
+      };
+      const ask = (node: RingNode, why: string) => {
+        contacted.push(node);
+        trace?.add(`asking ${node.hostId} (${why})`);
+        rpc
+          .request(
+            node.hostId,
+            'replica_read',
+            { keyspace: req.keyspace, key: req.key },
+            options.requestTimeoutMs,
+          )
+          .then((r) => {
+            const ms = clock.monotonicMs() - started;
+            this.deps.latency.record(node.hostId, ms);
+            trace?.add(`reply from ${node.hostId} after ${ms.toFixed(2)} ms: ${describeCell(r.cell)}`);
+            responses.set(node.hostId, { node, cell: r.cell });
+            settleCheck();
+          })
+          .catch((e: unknown) => {
+            failed++;
+            trace?.add(`no reply from ${node.hostId}: ${e instanceof Error ? e.message : String(e)}`);
+            // A failed replica is replaced at once by a spare, if there is one.
+            const next = spare.shift();
+            if (next) ask(next, `replacing ${node.hostId}`);
+            settleCheck();
+          });
+      };
+      for (const n of first) ask(n, 'needed for the CL');
+      const retryMs = this.speculativeDelayMs(req.speculativeRetryMs, first);
+      if (retryMs !== undefined && spare.length > 0) {
+        clock.setTimer(retryMs, () => {
+          if (done) return;
+          const next = spare.shift();
+          if (next) {
+            trace?.add(`speculative retry after ${retryMs.toFixed(1)} ms`);
+            ask(next, 'speculative retry');
+          }
+        });
+      }
+    });
+
+    // Reconcile what the replicas said, and write the winner back to the stale ones before answering.
+    let winner: Cell | undefined;
+    for (const { node, cell } of gathered.values()) {
+      const before = winner;
+      winner = reconcile(winner, cell);
+      if (trace && before && cell && winner === cell && !cellsEqual(before, cell)) {
+        trace.add(`${node.hostId}'s cell wins (${reconcileReason(cell, before)})`);
+      }
+    }
+    const stale = [...gathered.values()].filter((r) => winner !== undefined && !cellsEqual(r.cell, winner));
+    const repaired: HostId[] = [];
+    if (winner && stale.length > 0) {
+      const cell = winner;
+      await Promise.all(
+        stale.map(async ({ node }) => {
+          trace?.add(`read repair: writing the winning cell to ${node.hostId}`);
+          try {
+            await rpc.request(
+              node.hostId,
+              'replica_write',
+              { keyspace: req.keyspace, key: req.key, cell },
+              options.requestTimeoutMs,
+            );
+            repaired.push(node.hostId);
+          } catch (e) {
+            trace?.add(`read repair to ${node.hostId} failed: ${e instanceof Error ? e.message : String(e)}`);
+            await this.deps.hints.store(node.hostId, req.keyspace, req.key, cell).catch(() => false);
+          }
+        }),
+      );
+    }
+    const now = clock.nowMicros();
+    const live = winner !== undefined && isLive(winner, now);
+    return {
+      found: live,
+      ...(live && winner?.value ? { value: winner.value, timestamp: winner.timestamp } : {}),
+      coordinator: view.selfId,
+      replicas: [...gathered.keys()],
+      repaired,
+      ...(trace ? { trace: trace.events } : {}),
+    };
+  }
+
+  /** Ourselves first (no hop), then our DC, then the fastest by recent latency. */
+  private byProximity(nodes: RingNode[]): RingNode[] {
+    const { view, latency } = this.deps;
+    const score = (n: RingNode) =>
+      n.hostId === view.selfId ? -1 : (n.dc === view.localDc ? 0 : 1_000_000) + (latency.ewma(n.hostId) ?? 0);
+    return [...nodes].sort((a, b) => score(a) - score(b));
+  }
+
+  private speculativeDelayMs(requested: number | undefined, contacted: RingNode[]): number | undefined {
+    if (requested === 0) return undefined;
+    if (requested !== undefined) return requested;
+    let worst: number | undefined;
+    for (const n of contacted) {
+      if (n.hostId === this.deps.view.selfId) continue;
+      const p = this.deps.latency.percentile(n.hostId, this.deps.options.speculativeRetryPercentile);
+      if (p === undefined) return undefined;
+      worst = Math.max(worst ?? 0, p);
+    }
+    return worst;
+  }
+}
+
+/** Joining replicas take writes too, and must ack as well, so a finished join misses nothing. */
+function withPending(req: Requirement, pending: readonly RingNode[]): Requirement {
+  if (pending.length === 0 || req.hintsCount) return req;
+  const perDc = { ...req.perDc };
+  for (const p of pending) if (p.dc in perDc) perDc[p.dc] = (perDc[p.dc] ?? 0) + 1;
+  return { ...req, total: req.total > 0 ? req.total + pending.length : 0, perDc };
+}
+
+/** The fewest replicas, nearest first, that can meet the requirement if they all answer. */
+function pickForRequirement(req: Requirement, ordered: readonly RingNode[]): RingNode[] {
+  const picked: RingNode[] = [];
+  const need = { ...req.perDc };
+  for (const n of ordered) {
+    if ((need[n.dc] ?? 0) > 0) {
+      picked.push(n);
+      need[n.dc] = (need[n.dc] ?? 0) - 1;
+    }
+  }
+  for (const n of ordered) {
+    if (picked.length >= req.total) break;
+    if (!picked.includes(n)) picked.push(n);
+  }
+  return picked;
+}
+
+function describeCell(cell: Cell | undefined): string {
+  if (!cell) return 'no cell';
+  return `${cell.value === null ? 'tombstone' : `${cell.value.length} bytes`} @${cell.timestamp}`;
+}

@@ -1,0 +1,19 @@
+import type { Clock, Timer } from './world.js';
+
+export interface Random {
+  next(): number;
+}
+
+/** The production clock: wall time for timestamps, the monotonic clock for durations. */
+export const systemClock: Clock = {
+  nowMicros: () => Math.round((performance.timeOrigin + performance.now()) * 1000),
+  monotonicMs: () => performance.now(),
+  setTimer(delayMs: number, fn: () => void): Timer {
+    const t = setTimeout(fn, delayMs);
+    // A pending timer must not keep a stopping node alive.
+    t.unref();
+    return { cancel: () => clearTimeout(t) };
+  },
+};
+
+export const systemRandom: Random = { next: () => Math.random() };

@@ -1,0 +1,159 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, access, constants } from 'node:fs/promises';
+import { isIP } from 'node:net';
+import { Connection } from '../client/connection.js';
+import { systemClock, systemRandom } from '../coordination/system-clock.js';
+import { RingkvError } from '../protocol/errors.js';
+import { loadOrCreateMeta, saveMeta } from './meta.js';
+import { WsServer } from './net/server.js';
+import { WsTransport } from './net/ws-transport.js';
+import { RingkvNode, type NodeConfig } from './ringkv-node.js';
+import { asRingkvError } from './rpc.js';
+import { LevelStorage } from './storage/level.js';
+import type { Logger } from './world.js';
+
+export interface DaemonOptions extends Omit<NodeConfig, 'address'> {
+  host: string;
+  port: number;
+  /** The host others dial; defaults to --host. */
+  broadcastHost?: string | undefined;
+  dataDir: string;
+  secret?: string | undefined;
+  insecure: boolean;
+  logger: Logger;
+}
+
+export interface RunningDaemon {
+  address: string;
+  hostId: string;
+  node: RingkvNode;
+  /** Stops cleanly: no new requests, everything acknowledged is already synced, storage closed. */
+  stop(): Promise<void>;
+  /** Resolves when a client asked the node to stop (stop, decommission). */
+  stopRequested: Promise<void>;
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
+}
+
+/** Starts a node on ws and LevelDB. Start-up failures are RingkvErrors with one clear line. */
+export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
+  if (!o.secret && !isLoopback(o.host) && !o.insecure) {
+    throw new RingkvError(
+      'REFUSED',
+      `refusing to listen on ${o.host} without a cluster secret: anyone who reaches it could read and write; pass --secret (or RINGKV_SECRET), or --insecure on a trusted network`,
+    );
+  }
+  await mkdir(o.dataDir, { recursive: true }).catch((e: NodeJS.ErrnoException) => {
+    throw new RingkvError('REFUSED', `cannot create data folder ${o.dataDir}: ${e.code ?? e.message}`);
+  });
+  await access(o.dataDir, constants.W_OK).catch(() => {
+    throw new RingkvError(
+      'REFUSED',
+      `data folder ${o.dataDir} is not writable: fix its permissions or pick another --data`,
+    );
+  });
+  const storage = await LevelStorage.open(o.dataDir);
+  let server: WsServer | undefined;
+  try {
+    const meta = await loadOrCreateMeta(storage, o.clusterName, randomUUID, o.dataDir);
+    // A restart must gossip a higher generation than anything said before, whatever the clock did.
+    const generation = Math.max(Math.floor(systemClock.nowMicros() / 1000), meta.generation + 1);
+    await saveMeta(storage, { ...meta, generation });
+    server = await WsServer.listen({
+      host: o.host,
+      port: o.port,
+      clusterName: o.clusterName,
+      hostId: meta.hostId,
+      secret: o.secret,
+      maxValueBytes: o.maxValueBytes,
+      logger: o.logger,
+    });
+    const host = o.broadcastHost ?? o.host;
+    const address = `ws://${host.includes(':') ? `[${host}]` : host}:${server.address().port}`;
+    // The node knows peers' addresses through gossip; it exists only after the transport does.
+    let addressBook: (hostId: string) => string | undefined = () => undefined;
+    const transport = new WsTransport({
+      hostId: meta.hostId,
+      clusterName: o.clusterName,
+      secret: o.secret,
+      address,
+      resolveAddress: (id) => addressBook(id),
+      server,
+      maxValueBytes: o.maxValueBytes,
+      logger: o.logger,
+    });
+    const node = new RingkvNode(
+      { ...o, address },
+      {
+        clock: systemClock,
+        random: systemRandom,
+        transport,
+        storage,
+        logger: o.logger,
+        resolveSeed: (seed) => resolveSeed(seed, o.clusterName, o.secret),
+      },
+      { ...meta, generation },
+      generation,
+    );
+    addressBook = (id) => node.addressOf(id);
+    const running = node;
+    server.onClientRequest((conn, req) => {
+      running
+        .handle(req.op, req.body, { kind: 'client', push: (event, body) => conn.push(event, body) })
+        .then(
+          (result) => conn.reply(req.id, result),
+          (e: unknown) => conn.replyError(req.id, asRingkvError(e)),
+        );
+    });
+    let requestStop: () => void = () => {};
+    const stopRequested = new Promise<void>((resolve) => (requestStop = resolve));
+    node.onStopRequested(() => requestStop());
+    await node.start();
+    o.logger.info('node is accepting requests', { address, hostId: meta.hostId, dc: o.dc, rack: o.rack });
+    const listening = server;
+    let stopping: Promise<void> | undefined;
+    return {
+      address,
+      hostId: meta.hostId,
+      node,
+      stopRequested,
+      stop: () => {
+        stopping ??= (async () => {
+          running.stop();
+          transport.close();
+          await listening.close();
+          await storage.close();
+          o.logger.info('node stopped', { hostId: meta.hostId });
+        })();
+        return stopping;
+      },
+    };
+  } catch (e) {
+    await server?.close().catch(() => undefined);
+    await storage.close().catch(() => undefined);
+    throw e;
+  }
+}
+
+/** A seed's host id, learned from its handshake. */
+async function resolveSeed(
+  address: string,
+  clusterName: string,
+  secret: string | undefined,
+): Promise<string | undefined> {
+  try {
+    const conn = await Connection.open(address, {
+      clusterName,
+      timeoutMs: 2000,
+      ...(secret ? { secret } : {}),
+    });
+    const id = conn.serverHostId;
+    conn.close();
+    return id;
+  } catch (e) {
+    if (e instanceof RingkvError && e.code === 'UNAUTHORIZED') throw e;
+    return undefined;
+  }
+}

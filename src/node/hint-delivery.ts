@@ -1,0 +1,81 @@
+import type { ReplicaChannel } from '../coordination/world.js';
+import type { HintStore, StoredHint } from './hints.js';
+import type { Clock, HostId, Logger } from './world.js';
+
+export interface HintDeliveryOptions {
+  /** Replay rate per target (Cassandra's hinted_handoff_throttle), so a returning node is not flooded. */
+  throttleKiBPerSecond: number;
+  requestTimeoutMs: number;
+  /** Hints sent in one batch. */
+  batchSize: number;
+}
+
+/**
+ * Replays a target's hints once it is UP again, oldest first, at a bounded rate, deleting each
+ * batch only after the target acknowledged it durably.
+ */
+export class HintDelivery {
+  private readonly active = new Set<HostId>();
+  private stopped = false;
+  delivered = 0;
+
+  constructor(
+    private readonly store: HintStore,
+    private readonly channel: ReplicaChannel,
+    private readonly clock: Clock,
+    private readonly isAlive: (hostId: HostId) => boolean,
+    private readonly logger: Logger,
+    private readonly options: HintDeliveryOptions,
+  ) {}
+
+  /** Starts replay for every live target that has hints (called on UP events and periodically). */
+  kickAll(): void {
+    for (const target of this.store.targetsWithHints()) this.kick(target);
+  }
+
+  kick(target: HostId): void {
+    if (this.stopped || this.active.has(target) || !this.isAlive(target)) return;
+    this.active.add(target);
+    this.deliver(target)
+      .catch((e: unknown) =>
+        this.logger.warn('hint replay paused', { target, error: e instanceof Error ? e.message : String(e) }),
+      )
+      .finally(() => this.active.delete(target));
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+
+  private async deliver(target: HostId): Promise<void> {
+    let sent = 0;
+    while (!this.stopped && this.isAlive(target)) {
+      const hints = await this.store.oldest(target, this.options.batchSize);
+      if (hints.length === 0) break;
+      const byKeyspace = new Map<string, StoredHint[]>();
+      for (const h of hints) byKeyspace.set(h.keyspace, [...(byKeyspace.get(h.keyspace) ?? []), h]);
+      let bytes = 0;
+      for (const [keyspace, batch] of byKeyspace) {
+        await this.channel.request(
+          target,
+          'replica_write_batch',
+          { keyspace, cells: batch.map((h) => ({ key: h.key, cell: h.cell })) },
+          this.options.requestTimeoutMs,
+        );
+        await this.store.remove(batch);
+        bytes += batch.reduce((n, h) => n + h.bytes, 0);
+        sent += batch.length;
+        this.delivered += batch.length;
+      }
+      await this.pause(bytes);
+    }
+    if (sent > 0) this.logger.info('hints replayed', { target, hints: sent });
+  }
+
+  private pause(bytes: number): Promise<void> {
+    const rate = this.options.throttleKiBPerSecond * 1024;
+    if (rate <= 0) return Promise.resolve();
+    const ms = (bytes / rate) * 1000;
+    return new Promise((resolve) => this.clock.setTimer(ms, resolve));
+  }
+}

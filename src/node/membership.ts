@@ -1,0 +1,341 @@
+import type { ClusterView, NodeEntry } from '../coordination/cluster-view.js';
+import { PendingRanges } from '../coordination/pending.js';
+import type { Replication } from '../protocol/consistency.js';
+import type { OpResult } from '../protocol/ops/index.js';
+import { parseToken } from '../ring/partitioner.js';
+import { TokenRing, type RingNode } from '../ring/ring.js';
+import type { PhiAccrualDetector } from './failure-detector.js';
+import { Gossiper, type GossipOutput, type LocalNodeInfo, type LocalPatch } from './gossip/gossiper.js';
+import type { EndpointState, GossipMessage, KeyspaceDefinition } from './gossip/messages.js';
+import type { PeerRpc } from './rpc.js';
+import type { Clock, HostId, Logger, Random, Timer } from './world.js';
+
+/** DESIGN.md: the keyspace `default` exists from the start, the same on every node. */
+export const DEFAULT_KEYSPACES: Record<string, KeyspaceDefinition> = {
+  default: { replication: { strategy: 'simple', rf: 3 }, createdAtMicros: 0 },
+};
+
+export interface MembershipDeps {
+  self: LocalNodeInfo;
+  seeds: readonly string[];
+  clock: Clock;
+  random: Random;
+  rpc: PeerRpc;
+  detector: PhiAccrualDetector;
+  logger: Logger;
+  gossipIntervalMs: number;
+  /** The host id behind a seed address (a handshake with it), or undefined if it does not answer. */
+  resolveSeed(address: string): Promise<HostId | undefined>;
+}
+
+export type MembershipEvent = { kind: 'up' | 'down' | 'changed' | 'removed'; hostId: HostId };
+
+/** A clock probe's answer older than this says little about the offset. */
+const CLOCK_PROBE_MAX_RTT_MS = 200;
+
+/**
+ * The gossip driver: runs the pure Gossiper on a timer, feeds heartbeats to the phi-accrual
+ * failure detector, and turns what they know into the ClusterView the coordinator reads
+ * (the ring of owning nodes, keyspaces, who is alive, pending replicas while nodes move).
+ */
+export class Membership implements ClusterView {
+  readonly gossiper: Gossiper;
+  readonly selfId: HostId;
+  readonly localDc: string;
+  private readonly up = new Set<HostId>();
+  private readonly downSince = new Map<HostId, number>();
+  private readonly seedIds = new Map<HostId, string>();
+  private readonly clockOffsets = new Map<HostId, number>();
+  private readonly listeners = new Set<(e: MembershipEvent) => void>();
+  private ringCache: TokenRing | undefined;
+  private pendingCache: PendingRanges | undefined;
+  private keyspaceCache: Map<string, Replication> | undefined;
+  private timer: Timer | undefined;
+  private stopped = false;
+
+  constructor(private readonly deps: MembershipDeps) {
+    this.gossiper = new Gossiper({
+      self: { ...deps.self, keyspaces: { ...DEFAULT_KEYSPACES, ...deps.self.keyspaces } },
+      seeds: deps.seeds,
+      random: () => deps.random.next(),
+      nowMs: this.nowMs(),
+    });
+    this.selfId = deps.self.hostId;
+    this.localDc = deps.self.dc;
+  }
+
+  private nowMs(): number {
+    return this.deps.clock.nowMicros() / 1000;
+  }
+
+  start(): void {
+    this.stopped = false;
+    const loop = () => {
+      if (this.stopped) return;
+      this.tick();
+      this.timer = this.deps.clock.setTimer(this.deps.gossipIntervalMs, loop);
+    };
+    loop();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.timer?.cancel();
+  }
+
+  on(listener: (e: MembershipEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(e: MembershipEvent): void {
+    for (const l of this.listeners) {
+      try {
+        l(e);
+      } catch (err) {
+        this.deps.logger.error('membership listener failed', { error: String(err) });
+      }
+    }
+  }
+
+  /** One gossip round plus a liveness check of every peer. */
+  tick(): void {
+    const now = this.nowMs();
+    const out = this.gossiper.tick(now);
+    this.process(out);
+    for (const dial of out.dial) void this.dialSeed(dial.address, dial.message);
+    const probe = out.send[0]?.to;
+    if (probe) void this.probeClock(probe);
+    this.checkLiveness();
+  }
+
+  /** Pulls the cluster's state from the seeds before anything else; true when a seed answered. */
+  async contactSeeds(seeds: readonly string[] = this.deps.seeds): Promise<boolean> {
+    let reached = false;
+    for (const address of seeds) {
+      if (address === this.deps.self.address) continue;
+      const hostId = await this.resolveSeed(address);
+      if (!hostId) continue;
+      reached = true;
+      this.sendGossip(hostId, this.gossiper.syn());
+    }
+    return reached;
+  }
+
+  private async resolveSeed(address: string): Promise<HostId | undefined> {
+    for (const [id, a] of this.seedIds) if (a === address) return id;
+    const hostId = await this.deps.resolveSeed(address).catch(() => undefined);
+    if (hostId && hostId !== this.selfId) this.seedIds.set(hostId, address);
+    return hostId === this.selfId ? undefined : hostId;
+  }
+
+  private async dialSeed(address: string, syn: GossipMessage): Promise<void> {
+    const hostId = await this.resolveSeed(address);
+    if (hostId) this.sendGossip(hostId, syn);
+  }
+
+  receive(from: HostId, message: GossipMessage): void {
+    this.process(this.gossiper.receive(from, message, this.nowMs()));
+  }
+
+  private sendGossip(to: HostId, message: GossipMessage): void {
+    const timeoutMs = this.deps.gossipIntervalMs * 2;
+    const sent =
+      message.kind === 'syn'
+        ? this.deps.rpc.request(to, 'gossip_syn', message, timeoutMs)
+        : message.kind === 'ack'
+          ? this.deps.rpc.request(to, 'gossip_ack', message, timeoutMs)
+          : this.deps.rpc.request(to, 'gossip_ack2', message, timeoutMs);
+    // Gossip is best effort: a lost message is made up by the next round.
+    sent.catch(() => undefined);
+  }
+
+  private process(out: GossipOutput): void {
+    for (const s of out.send) this.sendGossip(s.to, s.message);
+    const now = this.nowMs();
+    for (const h of out.heartbeats) {
+      if (h === this.selfId) continue;
+      this.deps.detector.heartbeat(h, now);
+      if (!this.up.has(h) && this.state(h)?.status !== 'LEFT') this.markUp(h);
+    }
+    if (out.changed.length > 0) {
+      this.invalidate();
+      for (const h of out.changed) {
+        const s = this.state(h);
+        if (s?.status === 'LEFT' && h !== this.selfId) {
+          this.up.delete(h);
+          this.deps.detector.remove(h);
+          this.emit({ kind: 'removed', hostId: h });
+        } else {
+          this.emit({ kind: 'changed', hostId: h });
+        }
+      }
+    }
+  }
+
+  private checkLiveness(): void {
+    const now = this.nowMs();
+    for (const [h, s] of this.gossiper.states()) {
+      if (h === this.selfId || s.status === 'LEFT') continue;
+      if (this.up.has(h) && !this.deps.detector.isAvailable(h, now)) this.markDown(h);
+    }
+  }
+
+  private markUp(h: HostId): void {
+    this.up.add(h);
+    this.downSince.delete(h);
+    this.gossiper.markAlive(h);
+    this.deps.logger.info('node is UP', { hostId: h, address: this.state(h)?.address });
+    this.emit({ kind: 'up', hostId: h });
+  }
+
+  private markDown(h: HostId): void {
+    this.up.delete(h);
+    this.downSince.set(h, this.nowMs());
+    this.gossiper.markDead(h);
+    this.deps.logger.warn('node is DOWN', { hostId: h, address: this.state(h)?.address });
+    this.emit({ kind: 'down', hostId: h });
+  }
+
+  private async probeClock(to: HostId): Promise<void> {
+    const t0 = this.nowMs();
+    const started = this.deps.clock.monotonicMs();
+    try {
+      const r = await this.deps.rpc.request(to, 'clock_probe', {}, this.deps.gossipIntervalMs);
+      const rtt = this.deps.clock.monotonicMs() - started;
+      if (rtt <= CLOCK_PROBE_MAX_RTT_MS) this.clockOffsets.set(to, r.wallClockMs - (t0 + rtt / 2));
+    } catch {
+      // the failure detector judges liveness; a lost probe only leaves the old estimate
+    }
+  }
+
+  // ---- our own state ----
+
+  updateLocal(patch: LocalPatch): void {
+    if (this.gossiper.localUpdate(patch)) {
+      this.invalidate();
+      this.emit({ kind: 'changed', hostId: this.selfId });
+    }
+  }
+
+  createKeyspace(name: string, replication: Replication, createdAtMicros: number): KeyspaceDefinition {
+    const existing = this.gossiper.keyspaces()[name];
+    if (existing) return existing;
+    this.updateLocal({ keyspaces: { [name]: { replication, createdAtMicros } } });
+    return this.gossiper.keyspaces()[name] as KeyspaceDefinition;
+  }
+
+  /** removenode: only for a node we see DOWN. */
+  removeNode(hostId: HostId): boolean {
+    const removed = this.gossiper.removeNode(hostId);
+    if (removed) {
+      this.up.delete(hostId);
+      this.deps.detector.remove(hostId);
+      this.invalidate();
+      this.emit({ kind: 'removed', hostId });
+    }
+    return removed;
+  }
+
+  // ---- ClusterView ----
+
+  private invalidate(): void {
+    this.ringCache = undefined;
+    this.pendingCache = undefined;
+    this.keyspaceCache = undefined;
+  }
+
+  state(hostId: HostId): Readonly<EndpointState> | undefined {
+    return this.gossiper.states().get(hostId);
+  }
+
+  addressOf(hostId: HostId): string | undefined {
+    return this.state(hostId)?.address ?? this.seedIds.get(hostId);
+  }
+
+  downSinceMs(hostId: HostId): number | undefined {
+    return this.downSince.get(hostId);
+  }
+
+  private ringNode(s: Readonly<EndpointState>): RingNode {
+    return { hostId: s.hostId, dc: s.dc, rack: s.rack, tokens: s.tokens.map(parseToken) };
+  }
+
+  ring(): TokenRing {
+    this.ringCache ??= new TokenRing(
+      [...this.gossiper.states().values()]
+        .filter((s) => (s.status === 'NORMAL' || s.status === 'LEAVING') && s.tokens.length > 0)
+        .map((s) => this.ringNode(s)),
+    );
+    return this.ringCache;
+  }
+
+  replication(keyspace: string): Replication | undefined {
+    return this.keyspaces().get(keyspace);
+  }
+
+  keyspaces(): ReadonlyMap<string, Replication> {
+    this.keyspaceCache ??= new Map(
+      Object.entries(this.gossiper.keyspaces()).map(([n, d]) => [n, d.replication]),
+    );
+    return this.keyspaceCache;
+  }
+
+  isAlive(hostId: HostId): boolean {
+    return hostId === this.selfId || this.up.has(hostId);
+  }
+
+  node(hostId: HostId): NodeEntry | undefined {
+    const s = this.state(hostId);
+    return s ? this.entry(s) : undefined;
+  }
+
+  nodes(): readonly NodeEntry[] {
+    return [...this.gossiper.states().values()].filter((s) => s.status !== 'LEFT').map((s) => this.entry(s));
+  }
+
+  private entry(s: Readonly<EndpointState>): NodeEntry {
+    const offset = this.clockOffsets.get(s.hostId);
+    return {
+      ...this.ringNode(s),
+      address: s.address,
+      status: s.status,
+      load: s.load,
+      ...(offset !== undefined ? { clockOffsetMs: offset } : {}),
+    };
+  }
+
+  pendingReplicas(keyspace: string, token: bigint): readonly RingNode[] {
+    if (!this.pendingCache) {
+      const states = [...this.gossiper.states().values()];
+      const joining = states
+        .filter((s) => s.status === 'JOINING' && s.tokens.length > 0)
+        .map((s) => this.ringNode(s));
+      const leaving = states.filter((s) => s.status === 'LEAVING').map((s) => s.hostId);
+      this.pendingCache = new PendingRanges(this.ring(), joining, leaving);
+    }
+    if (!this.pendingCache.active) return [];
+    const replication = this.replication(keyspace);
+    return replication ? this.pendingCache.replicasFor(replication, token) : [];
+  }
+
+  topology(clusterName: string): OpResult<'topology'> {
+    const keyspaces: Record<string, Replication> = Object.fromEntries(this.keyspaces());
+    return {
+      clusterName,
+      hostId: this.selfId,
+      nodes: this.nodes().map((n) => ({
+        hostId: n.hostId,
+        address: n.address,
+        dc: n.dc,
+        rack: n.rack,
+        tokens: n.tokens.map(String),
+        status: n.status,
+        state: this.isAlive(n.hostId) ? 'UP' : 'DOWN',
+        load: n.load,
+        ...(n.clockOffsetMs !== undefined ? { clockOffsetMs: n.clockOffsetMs } : {}),
+      })),
+      keyspaces,
+    };
+  }
+}

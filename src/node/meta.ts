@@ -1,0 +1,63 @@
+import { Packr } from 'msgpackr';
+import { RingkvError } from '../protocol/errors.js';
+import { metaKey } from './storage/keys.js';
+import type { KeyspaceDefinition } from './gossip/messages.js';
+import type { Storage } from './world.js';
+
+const packr = new Packr({ useRecords: false });
+
+/**
+ * What a node remembers about itself across restarts: its host id and tokens (so a restart
+ * rejoins as the same node without streaming), its cluster, and the keyspaces it knows.
+ */
+export interface NodeMeta {
+  clusterName: string;
+  hostId: string;
+  /** Decimal strings; empty until the node has joined. */
+  tokens: string[];
+  /** Set once the node streamed its ranges; a restart before that bootstraps again with the same tokens. */
+  bootstrapped: boolean;
+  /** The last gossip generation used, so a restart always uses a higher one. */
+  generation: number;
+  keyspaces: Record<string, KeyspaceDefinition>;
+}
+
+const META_NAME = 'node';
+
+export async function loadMeta(storage: Storage): Promise<NodeMeta | undefined> {
+  const raw = await storage.get(metaKey(META_NAME));
+  return raw ? (packr.unpack(raw) as NodeMeta) : undefined;
+}
+
+export async function saveMeta(storage: Storage, meta: NodeMeta): Promise<void> {
+  await storage.write([{ key: metaKey(META_NAME), value: packr.pack(meta) }]);
+}
+
+/** A data folder belongs to one cluster: starting it as part of another is refused. */
+export async function loadOrCreateMeta(
+  storage: Storage,
+  clusterName: string,
+  newHostId: () => string,
+  dataDir: string,
+): Promise<NodeMeta> {
+  const existing = await loadMeta(storage);
+  if (existing) {
+    if (existing.clusterName !== clusterName) {
+      throw new RingkvError(
+        'REFUSED',
+        `data folder ${dataDir} belongs to cluster "${existing.clusterName}", not "${clusterName}": pass --cluster-name ${existing.clusterName} or use another --data folder`,
+      );
+    }
+    return existing;
+  }
+  const meta: NodeMeta = {
+    clusterName,
+    hostId: newHostId(),
+    tokens: [],
+    bootstrapped: false,
+    generation: 0,
+    keyspaces: {},
+  };
+  await saveMeta(storage, meta);
+  return meta;
+}

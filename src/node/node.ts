@@ -1,0 +1,44 @@
+import { RingkvError } from '../protocol/errors.js';
+import type { OpName, OpRequest, OpResult } from '../protocol/ops/index.js';
+import type { Coordinator } from '../coordination/coordinator.js';
+import type { Replica } from './replica.js';
+import type { HostId } from './world.js';
+
+/**
+ * Who sent a request: a client, or an authenticated peer node. Both may use every operation
+ * (a client that coordinates itself writes to replicas directly).
+ */
+export type Origin =
+  { kind: 'client'; push?: (event: string, body: unknown) => void } | { kind: 'peer'; hostId: HostId };
+
+export type Handler<K extends OpName> = (body: OpRequest<K>, origin: Origin) => Promise<OpResult<K>>;
+export type HandlerTable = { [K in OpName]?: Handler<K> };
+
+/** Routes a validated request to the part of the node that answers it. */
+export class Dispatcher {
+  private readonly table: HandlerTable = {};
+
+  register<K extends OpName>(op: K, handler: Handler<K>): void {
+    (this.table as Record<string, unknown>)[op] = handler;
+  }
+
+  registerAll(handlers: HandlerTable): void {
+    for (const [op, h] of Object.entries(handlers)) (this.table as Record<string, unknown>)[op] = h;
+  }
+
+  dispatch(op: OpName, body: unknown, origin: Origin): Promise<unknown> {
+    const handler = this.table[op] as Handler<OpName> | undefined;
+    if (!handler)
+      return Promise.reject(new RingkvError('INVALID_REQUEST', `this node does not serve "${op}"`));
+    return handler(body as OpRequest<OpName>, origin);
+  }
+}
+
+export function dataPathHandlers(coordinator: Coordinator, replica: Replica): HandlerTable {
+  return {
+    mutate: (body) => coordinator.mutate(body),
+    read: (body) => coordinator.read(body),
+    replica_write: (body) => replica.write(body),
+    replica_read: (body) => replica.read(body),
+  };
+}

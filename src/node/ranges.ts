@@ -1,0 +1,57 @@
+import type { OpRequest, OpResult } from '../protocol/ops/index.js';
+import { formatToken, parseToken, tokenOf } from '../ring/partitioner.js';
+import { MerkleTreeBuilder } from './repair/merkle.js';
+import type { CellStore } from './storage/cell-store.js';
+
+/**
+ * The replica side of whole-range work: Merkle trees for repair, pages of cells for streaming,
+ * and batches of cells applied in one group commit.
+ */
+export class RangeService {
+  constructor(private readonly cells: CellStore) {}
+
+  async merkleTree(req: OpRequest<'merkle_tree'>): Promise<OpResult<'merkle_tree'>> {
+    const range = { start: parseToken(req.start), end: parseToken(req.end) };
+    const builder = new MerkleTreeBuilder(range, req.depth);
+    let count = 0;
+    for await (const { token, key, cell } of this.cells.scanRange(req.keyspace, range.start, range.end)) {
+      builder.add(token, key, cell);
+      count++;
+    }
+    return { tree: builder.build().serialize(), cells: count };
+  }
+
+  async countRange(keyspace: string, start: bigint, end: bigint): Promise<number> {
+    let n = 0;
+    for await (const _ of this.cells.scanRange(keyspace, start, end)) n++;
+    return n;
+  }
+
+  async scan(req: OpRequest<'range_scan'>): Promise<OpResult<'range_scan'>> {
+    const start = req.after ? parseToken(req.after.token) : parseToken(req.start);
+    const end = parseToken(req.end);
+    const afterKey = req.after?.key;
+    const cells: OpResult<'range_scan'>['cells'] = [];
+    let more = false;
+    for await (const { token, key, cell } of this.cells.scanRange(
+      req.keyspace,
+      start,
+      end,
+      afterKey ? { afterKey, atToken: start } : undefined,
+    )) {
+      if (cells.length === req.limit) {
+        more = true;
+        break;
+      }
+      cells.push({ token: formatToken(token), key, cell });
+    }
+    return { cells, more };
+  }
+
+  async applyBatch(req: OpRequest<'replica_write_batch'>): Promise<OpResult<'replica_write_batch'>> {
+    const results = await Promise.all(
+      req.cells.map((c) => this.cells.merge(req.keyspace, tokenOf(c.key), c.key, c.cell)),
+    );
+    return { applied: results.filter((r) => r.applied).length };
+  }
+}

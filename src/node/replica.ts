@@ -1,0 +1,27 @@
+import type { OpRequest, OpResult } from '../protocol/ops/index.js';
+import { tokenOf } from '../ring/partitioner.js';
+import type { HybridClock } from '../coordination/hlc.js';
+import type { CellStore } from './storage/cell-store.js';
+
+/**
+ * The replica side of the data path: apply a cell by last write wins, durably, before acking;
+ * answer with the local cell. It trusts the coordinator's choice of replicas, as Cassandra does.
+ */
+export class Replica {
+  constructor(
+    private readonly cells: CellStore,
+    private readonly hlc: HybridClock,
+  ) {}
+
+  async write(req: OpRequest<'replica_write'>): Promise<OpResult<'replica_write'>> {
+    // Keep our own clock ahead of timestamps we store, so our next write to this key wins.
+    this.hlc.observe(req.cell.timestamp);
+    await this.cells.merge(req.keyspace, tokenOf(req.key), req.key, req.cell);
+    return {};
+  }
+
+  async read(req: OpRequest<'replica_read'>): Promise<OpResult<'replica_read'>> {
+    const cell = await this.cells.get(req.keyspace, tokenOf(req.key), req.key);
+    return cell ? { cell } : {};
+  }
+}

@@ -1,0 +1,576 @@
+import { Coordinator } from '../coordination/coordinator.js';
+import { LatencyTracker } from '../coordination/latency.js';
+import type { Replication } from '../protocol/consistency.js';
+import { RingkvError } from '../protocol/errors.js';
+import type { OpName, OpResult } from '../protocol/ops/index.js';
+import { allocateTokens } from '../ring/allocation.js';
+import { formatToken, parseToken } from '../ring/partitioner.js';
+import type { TokenRing } from '../ring/ring.js';
+import { rangeReplicas, replicaRanges, replicasFor } from '../ring/strategy.js';
+import { PhiAccrualDetector } from './failure-detector.js';
+import { HybridClock } from '../coordination/hlc.js';
+import { HintDelivery } from './hint-delivery.js';
+import { HintStore } from './hints.js';
+import { Membership, type MembershipEvent } from './membership.js';
+import { saveMeta, type NodeMeta } from './meta.js';
+import { Dispatcher, dataPathHandlers, type Origin } from './node.js';
+import { RangeService } from './ranges.js';
+import { runRepair } from './repair/repair.js';
+import { PeerRpc } from './rpc.js';
+import { CellStore } from './storage/cell-store.js';
+import { RangeStreamer } from './streaming.js';
+import type { Clock, HostId, Logger, Random, Storage, Transport } from './world.js';
+
+export interface NodeConfig {
+  clusterName: string;
+  /** ws://host:port peers and clients dial. */
+  address: string;
+  dc: string;
+  rack: string;
+  numTokens: number;
+  seeds: string[];
+  /** Join the ring at start (false: wait for `ringkv join`). */
+  autoJoin: boolean;
+  requestTimeoutMs: number;
+  maxValueBytes: number;
+  hintedHandoff: boolean;
+  maxHintWindowMs: number;
+  hintThrottleKiBPerSecond: number;
+  phiConvictThreshold: number;
+  gossipIntervalMs: number;
+  /** How long a joining or leaving node lets its new status spread before it streams (Cassandra's ring delay). */
+  ringDelayMs: number;
+}
+
+export interface NodeWorld {
+  clock: Clock;
+  random: Random;
+  transport: Transport;
+  storage: Storage;
+  logger: Logger;
+  resolveSeed(address: string): Promise<HostId | undefined>;
+}
+
+/** Hint replay and load reports run this often. */
+const HOUSEKEEPING_INTERVAL_MS = 10_000;
+/** Balance tokens for this RF when no keyspace asks for more (Cassandra's allocate_tokens_for_local_replication_factor). */
+const ALLOCATION_RF = 3;
+
+/**
+ * One ringkv node: the coordinator, the replica, hints, repair, streaming and membership wired
+ * to one Transport, Clock and Storage. The daemon runs it on ws and LevelDB; the simulation runs
+ * many in one process on a simulated network.
+ */
+export class RingkvNode {
+  readonly hostId: HostId;
+  readonly membership: Membership;
+  readonly cells: CellStore;
+  readonly hints: HintStore;
+  readonly rpc: PeerRpc;
+  private readonly dispatcher = new Dispatcher();
+  private readonly hlc: HybridClock;
+  private readonly delivery: HintDelivery;
+  private readonly ranges: RangeService;
+  private readonly streamer: RangeStreamer;
+  private readonly coordinator: Coordinator;
+  private housekeeping: { cancel(): void } | undefined;
+  private stopRequested: (() => void) | undefined;
+  private meta: NodeMeta;
+  private joining: Promise<void> | undefined;
+
+  constructor(
+    private readonly config: NodeConfig,
+    private readonly world: NodeWorld,
+    meta: NodeMeta,
+    generation: number,
+  ) {
+    this.meta = meta;
+    this.hostId = meta.hostId;
+    const { clock, storage, logger } = world;
+    this.hlc = new HybridClock(() => clock.nowMicros());
+    this.cells = new CellStore(storage);
+    this.rpc = new PeerRpc(this.hostId, world.transport, clock, (from, op, body) =>
+      this.dispatcher.dispatch(op, body, { kind: 'peer', hostId: from }),
+    );
+    // The detector's pauses scale with the gossip interval, so that a node gossiping every second
+    // is convicted in about 10 s (Cassandra's feel) and a faster test cluster proportionally sooner.
+    const detector = new PhiAccrualDetector({
+      threshold: config.phiConvictThreshold,
+      minStdDeviationMs: config.gossipIntervalMs,
+      acceptablePauseMs: 3.5 * config.gossipIntervalMs,
+      firstHeartbeatEstimateMs: config.gossipIntervalMs,
+    });
+    this.membership = new Membership({
+      self: {
+        hostId: this.hostId,
+        generation,
+        address: config.address,
+        dc: config.dc,
+        rack: config.rack,
+        tokens: meta.tokens,
+        status: meta.tokens.length > 0 && meta.bootstrapped ? 'NORMAL' : 'JOINING',
+        load: 0,
+        keyspaces: meta.keyspaces,
+      },
+      seeds: config.seeds,
+      clock,
+      random: world.random,
+      rpc: this.rpc,
+      detector,
+      logger,
+      gossipIntervalMs: config.gossipIntervalMs,
+      resolveSeed: (a) => world.resolveSeed(a),
+    });
+    this.hints = new HintStore(
+      storage,
+      clock,
+      { enabled: config.hintedHandoff, maxHintWindowMs: config.maxHintWindowMs },
+      (t) => this.membership.downSinceMs(t),
+    );
+    this.delivery = new HintDelivery(this.hints, this.rpc, clock, (h) => this.membership.isAlive(h), logger, {
+      throttleKiBPerSecond: config.hintThrottleKiBPerSecond,
+      requestTimeoutMs: config.requestTimeoutMs * 5,
+      batchSize: 100,
+    });
+    this.ranges = new RangeService(this.cells);
+    this.streamer = new RangeStreamer(this.hostId, this.rpc, this.ranges, config.requestTimeoutMs * 10);
+    this.coordinator = new Coordinator({
+      view: this.membership,
+      rpc: this.rpc,
+      clock,
+      hlc: this.hlc,
+      hints: this.hints,
+      latency: new LatencyTracker(),
+      logger,
+      options: {
+        requestTimeoutMs: config.requestTimeoutMs,
+        maxValueBytes: config.maxValueBytes,
+        speculativeRetryPercentile: 99,
+      },
+    });
+    this.registerHandlers();
+    this.membership.on((e) => this.onMembership(e));
+  }
+
+  /** Address book for the transport: where a peer listens. */
+  addressOf(hostId: HostId): string | undefined {
+    return this.membership.addressOf(hostId);
+  }
+
+  /** Called when a client asks this node to stop. */
+  onStopRequested(cb: () => void): void {
+    this.stopRequested = cb;
+  }
+
+  handle(op: OpName, body: unknown, origin: Origin): Promise<unknown> {
+    return this.dispatcher.dispatch(op, body, origin);
+  }
+
+  async start(): Promise<void> {
+    await this.hints.load();
+    this.membership.start();
+    const loop = () => {
+      this.delivery.kickAll();
+      void this.reportLoad();
+      this.housekeeping = this.world.clock.setTimer(HOUSEKEEPING_INTERVAL_MS, loop);
+    };
+    this.housekeeping = this.world.clock.setTimer(HOUSEKEEPING_INTERVAL_MS, loop);
+    if (this.meta.tokens.length > 0 && this.meta.bootstrapped) {
+      // A restart: same host id and tokens, nothing to stream; gossip tells the others we are back.
+      await this.membership.contactSeeds();
+      return;
+    }
+    if (this.config.autoJoin) await this.join();
+  }
+
+  stop(): void {
+    this.membership.stop();
+    this.delivery.stop();
+    this.housekeeping?.cancel();
+    this.rpc.failAll('the node is stopping');
+  }
+
+  // ---- lifecycle ----
+
+  /** Joins the ring: pick tokens, announce JOINING, stream the ranges we will own, become NORMAL. */
+  join(seeds?: string[]): Promise<void> {
+    this.joining ??= this.bootstrap(seeds).finally(() => {
+      this.joining = undefined;
+    });
+    return this.joining;
+  }
+
+  private async bootstrap(seeds?: string[]): Promise<void> {
+    const { logger } = this.world;
+    const list = (seeds ?? this.config.seeds).filter((s) => s !== this.config.address);
+    if (this.membership.state(this.hostId)?.status === 'NORMAL') {
+      throw new RingkvError('REFUSED', 'this node has already joined the ring');
+    }
+    let ring = this.membership.ring();
+    if (list.length > 0) {
+      const reached = await this.contactUntilRingKnown(list);
+      if (!reached) {
+        throw new RingkvError(
+          'UNAVAILABLE',
+          `no seed answered (${list.join(', ')}): start a seed first or fix --seeds`,
+        );
+      }
+      ring = this.membership.ring();
+    }
+    const tokens =
+      this.meta.tokens.length > 0
+        ? this.meta.tokens.map(parseToken)
+        : allocateTokens(
+            ring,
+            this.allocationReplication(),
+            { hostId: this.hostId, dc: this.config.dc, rack: this.config.rack },
+            this.config.numTokens,
+            () => this.world.random.next(),
+          );
+    this.meta = { ...this.meta, tokens: tokens.map(formatToken), bootstrapped: false };
+    await saveMeta(this.world.storage, this.meta);
+    if (ring.size === 0) {
+      logger.info('first node of the cluster: no data to stream', { tokens: tokens.length });
+    } else {
+      this.membership.updateLocal({ status: 'JOINING', tokens: this.meta.tokens });
+      // Let every coordinator learn that we are a pending replica before we copy, so no write falls in between.
+      await this.sleep(this.config.ringDelayMs);
+      const streamed = await this.streamForBootstrap(ring, tokens);
+      logger.info('bootstrap streaming done', { cells: streamed });
+    }
+    this.meta = { ...this.meta, bootstrapped: true };
+    await saveMeta(this.world.storage, this.meta);
+    this.membership.updateLocal({ status: 'NORMAL', tokens: this.meta.tokens });
+    logger.info('joined the ring', { tokens: tokens.length });
+  }
+
+  private async contactUntilRingKnown(seeds: string[]): Promise<boolean> {
+    const deadline = this.world.clock.monotonicMs() + 30_000;
+    let reached = false;
+    let stableRounds = 0;
+    let lastCount = -1;
+    while (this.world.clock.monotonicMs() < deadline) {
+      reached = (await this.membership.contactSeeds(seeds)) || reached;
+      await this.sleep(this.config.gossipIntervalMs / 2);
+      const count = this.membership.nodes().length;
+      stableRounds = count === lastCount && this.membership.ring().size > 0 ? stableRounds + 1 : 0;
+      lastCount = count;
+      if (reached && stableRounds >= 2) return true;
+    }
+    return reached && this.membership.ring().size > 0;
+  }
+
+  private allocationReplication(): Replication {
+    let best: Replication = { strategy: 'simple', rf: ALLOCATION_RF };
+    for (const r of this.membership.keyspaces().values()) {
+      if (r.strategy === 'network' && (r.dcs[this.config.dc] ?? 0) > 0) best = r;
+    }
+    return best;
+  }
+
+  private async streamForBootstrap(current: TokenRing, tokens: bigint[]): Promise<number> {
+    const me = { hostId: this.hostId, dc: this.config.dc, rack: this.config.rack, tokens };
+    const future = current.withNode(me);
+    let total = 0;
+    for (const [keyspace, replication] of this.membership.keyspaces()) {
+      for (const range of replicaRanges(future, replication, this.hostId)) {
+        const sources = replicasFor(current, replication, range.end).filter((n) =>
+          this.membership.isAlive(n.hostId),
+        );
+        const source = sources[0];
+        if (!source) {
+          this.world.logger.warn('no live replica to stream a range from; repair will fill it', { keyspace });
+          continue;
+        }
+        total += await this.streamer.pull(source.hostId, keyspace, range);
+      }
+    }
+    return total;
+  }
+
+  /** Streams every range we hold to the nodes that take it over, hands our hints on, then leaves. */
+  async decommission(): Promise<OpResult<'decommission'>> {
+    const ring = this.membership.ring();
+    if (!ring.node(this.hostId))
+      throw new RingkvError('REFUSED', 'this node does not own tokens: nothing to decommission');
+    const remaining = ring.nodes().filter((n) => n.hostId !== this.hostId);
+    for (const [name, r] of this.membership.keyspaces()) {
+      const short =
+        r.strategy === 'simple'
+          ? remaining.length < r.rf
+            ? `${remaining.length} nodes would remain for RF ${r.rf}`
+            : undefined
+          : Object.entries(r.dcs)
+              .map(([dc, n]) => [dc, n, remaining.filter((x) => x.dc === dc).length] as const)
+              .filter(([, n, have]) => have < n)
+              .map(([dc, n, have]) => `${have} nodes would remain in ${dc} for ${n} replicas`)[0];
+      if (short) {
+        throw new RingkvError(
+          'REFUSED',
+          `cannot decommission: keyspace ${name} needs it (${short}); add a node first or lower the replication`,
+        );
+      }
+    }
+    this.membership.updateLocal({ status: 'LEAVING' });
+    await this.sleep(this.config.ringDelayMs);
+    const future = ring.withoutNode(this.hostId);
+    let keysStreamed = 0;
+    for (const [keyspace, replication] of this.membership.keyspaces()) {
+      for (const r of rangeReplicas(ring, replication)) {
+        if (!r.replicas.some((n) => n.hostId === this.hostId)) continue;
+        const before = new Set(r.replicas.map((n) => n.hostId));
+        for (const target of replicasFor(future, replication, r.end)) {
+          if (before.has(target.hostId)) continue;
+          keysStreamed += await this.streamer.push(target.hostId, keyspace, r);
+        }
+      }
+    }
+    await this.handOffHints();
+    this.membership.updateLocal({ status: 'LEFT' });
+    await this.sleep(this.config.gossipIntervalMs * 2);
+    this.world.logger.info('decommissioned', { keysStreamed });
+    setImmediateish(this.world.clock, () => this.stopRequested?.());
+    return { hostId: this.hostId, keysStreamed };
+  }
+
+  private async handOffHints(): Promise<void> {
+    const heir = this.membership
+      .nodes()
+      .find((n) => n.hostId !== this.hostId && this.membership.isAlive(n.hostId));
+    for (const target of this.hints.targetsWithHints()) {
+      for (;;) {
+        const batch = await this.hints.oldest(target, 100);
+        if (batch.length === 0) break;
+        if (heir && target !== heir.hostId) {
+          for (const h of batch) {
+            await this.rpc.request(
+              heir.hostId,
+              'hint_store',
+              { target, keyspace: h.keyspace, key: h.key, cell: h.cell },
+              this.config.requestTimeoutMs,
+            );
+          }
+        } else if (heir) {
+          // The heir is the target itself: deliver directly.
+          for (const h of batch) {
+            await this.rpc.request(
+              heir.hostId,
+              'replica_write',
+              { keyspace: h.keyspace, key: h.key, cell: h.cell },
+              this.config.requestTimeoutMs,
+            );
+          }
+        }
+        await this.hints.remove(batch);
+      }
+    }
+  }
+
+  /** Drops a dead node from the ring; the nodes that take over its ranges copy them from the survivors. */
+  async removeNode(hostId: HostId): Promise<OpResult<'removenode'>> {
+    if (hostId === this.hostId)
+      throw new RingkvError('REFUSED', 'a node cannot remove itself: use decommission');
+    const state = this.membership.state(hostId);
+    if (!state || state.status === 'LEFT')
+      throw new RingkvError('NOT_FOUND', `no node ${hostId} in the cluster`);
+    if (this.membership.isAlive(hostId)) {
+      throw new RingkvError('REFUSED', `node ${hostId} is UP: stop it first, or decommission it from itself`);
+    }
+    const before = this.membership.ring();
+    this.membership.removeNode(hostId);
+    await this.hints.truncate(hostId);
+    const after = this.membership.ring();
+    let keysStreamed = 0;
+    for (const [keyspace, replication] of this.membership.keyspaces()) {
+      for (const r of rangeReplicas(after, replication)) {
+        const old = replicasFor(before, replication, r.end);
+        if (!old.some((n) => n.hostId === hostId)) continue;
+        const survivors = old.filter((n) => n.hostId !== hostId && this.membership.isAlive(n.hostId));
+        const source = survivors[0];
+        for (const target of r.replicas) {
+          if (old.some((n) => n.hostId === target.hostId) || !source) continue;
+          const body = {
+            keyspace,
+            start: formatToken(r.start),
+            end: formatToken(r.end),
+            from: source.hostId,
+          };
+          keysStreamed +=
+            target.hostId === this.hostId
+              ? await this.streamer.pull(source.hostId, keyspace, r)
+              : (
+                  await this.rpc.request(
+                    target.hostId,
+                    'range_pull',
+                    body,
+                    this.config.requestTimeoutMs * 100,
+                  )
+                ).cells;
+        }
+      }
+    }
+    return { hostId, keysStreamed };
+  }
+
+  // ---- events ----
+
+  private onMembership(e: MembershipEvent): void {
+    if (e.kind === 'up') this.delivery.kick(e.hostId);
+    if (e.kind === 'removed') void this.hints.truncate(e.hostId);
+    if (e.kind === 'changed' && e.hostId !== this.hostId) void this.persistKeyspaces();
+  }
+
+  private async persistKeyspaces(): Promise<void> {
+    const keyspaces = this.membership.gossiper.keyspaces();
+    if (Object.keys(keyspaces).length === Object.keys(this.meta.keyspaces).length) return;
+    this.meta = { ...this.meta, keyspaces: { ...keyspaces } };
+    await saveMeta(this.world.storage, this.meta);
+  }
+
+  private async reportLoad(): Promise<void> {
+    try {
+      this.membership.updateLocal({ load: await this.world.storage.approximateSize() });
+    } catch {
+      // load is informational
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => this.world.clock.setTimer(ms, resolve));
+  }
+
+  // ---- requests ----
+
+  private registerHandlers(): void {
+    const d = this.dispatcher;
+    d.registerAll(dataPathHandlers(this.coordinator, new ReplicaAdapter(this.cells, this.hlc)));
+    d.register('topology', () => Promise.resolve(this.membership.topology(this.config.clusterName)));
+    d.register('clock_probe', () => Promise.resolve({ wallClockMs: this.world.clock.nowMicros() / 1000 }));
+    d.register('keyspace_create', async (body) => {
+      const existing = this.membership.replication(body.name);
+      if (existing) {
+        throw new RingkvError('INVALID_REQUEST', `keyspace "${body.name}" already exists`, {
+          keyspace: body.name,
+        });
+      }
+      this.membership.createKeyspace(body.name, body.replication, this.hlc.now());
+      await this.persistKeyspaces();
+      return { name: body.name, replication: body.replication };
+    });
+    d.register('stop', () => {
+      setImmediateish(this.world.clock, () => this.stopRequested?.());
+      return Promise.resolve({ hostId: this.hostId });
+    });
+    d.register('join', async (body) => {
+      await this.join(body.seeds);
+      return { hostId: this.hostId, tokens: this.meta.tokens.length };
+    });
+    d.register('decommission', () => this.decommission());
+    d.register('removenode', (body) => this.removeNode(body.hostId));
+    d.register('gossip_syn', (body, origin) => this.gossip(body, origin));
+    d.register('gossip_ack', (body, origin) => this.gossip(body, origin));
+    d.register('gossip_ack2', (body, origin) => this.gossip(body, origin));
+    d.register('hint_store', async (body) => ({
+      stored: await this.hints.store(body.target, body.keyspace, body.key, body.cell as never),
+    }));
+    d.register('hints_list', async (body) => ({ hints: await this.listHints(body.local ?? false) }));
+    d.register('hints_truncate', async (body) => ({
+      truncated: await this.truncateHints(body.target, body.local ?? false),
+    }));
+    d.register('merkle_tree', (body) => this.ranges.merkleTree(body));
+    d.register('range_scan', (body) => this.ranges.scan(body));
+    d.register('replica_write_batch', (body) => this.ranges.applyBatch(body));
+    d.register('range_pull', async (body) => ({
+      cells: await this.streamer.pull(body.from, body.keyspace, {
+        start: parseToken(body.start),
+        end: parseToken(body.end),
+      }),
+    }));
+    d.register('repair', (body, origin) => this.repair(body, origin));
+  }
+
+  private gossip(body: Parameters<Membership['receive']>[1], origin: Origin): Promise<Record<string, never>> {
+    if (origin.kind !== 'peer') throw new RingkvError('UNAUTHORIZED', 'gossip is for peers');
+    this.membership.receive(origin.hostId, body);
+    return Promise.resolve({});
+  }
+
+  private async listHints(localOnly: boolean): Promise<OpResult<'hints_list'>['hints']> {
+    const mine = (await this.hints.summary()).map((s) => ({
+      holder: this.hostId,
+      target: s.target,
+      count: s.count,
+      bytes: s.bytes,
+      oldest: s.oldest,
+      pastWindow: this.hints.pastWindow(s.target),
+    }));
+    if (localOnly) return mine;
+    const others = this.membership
+      .nodes()
+      .filter((n) => n.hostId !== this.hostId && this.membership.isAlive(n.hostId));
+    const theirs = await Promise.all(
+      others.map((n) =>
+        this.rpc
+          .request(n.hostId, 'hints_list', { local: true }, this.config.requestTimeoutMs)
+          .then((r) => r.hints)
+          .catch(() => []),
+      ),
+    );
+    return [...mine, ...theirs.flat()];
+  }
+
+  private async truncateHints(target: string | undefined, localOnly: boolean): Promise<number> {
+    const mine = await this.hints.truncate(target);
+    if (localOnly) return mine;
+    const others = this.membership
+      .nodes()
+      .filter((n) => n.hostId !== this.hostId && this.membership.isAlive(n.hostId));
+    const counts = await Promise.all(
+      others.map((n) =>
+        this.rpc
+          .request(
+            n.hostId,
+            'hints_truncate',
+            { ...(target ? { target } : {}), local: true },
+            this.config.requestTimeoutMs,
+          )
+          .then((r) => r.truncated)
+          .catch(() => 0),
+      ),
+    );
+    return counts.reduce((a, b) => a + b, mine);
+  }
+
+  private async repair(
+    body: { keyspace: string; primaryRangeOnly: boolean; full: boolean; preview: boolean },
+    origin: Origin,
+  ) {
+    const replication = this.membership.replication(body.keyspace);
+    if (!replication) throw new RingkvError('INVALID_REQUEST', `keyspace "${body.keyspace}" does not exist`);
+    return runRepair(
+      {
+        self: this.hostId,
+        ring: this.membership.ring(),
+        replication,
+        isAlive: (h) => this.membership.isAlive(h),
+        channel: this.rpc,
+        local: this.ranges,
+        streamer: this.streamer,
+        clock: this.world.clock,
+        logger: this.world.logger,
+        timeoutMs: this.config.requestTimeoutMs,
+      },
+      body,
+      (p) => {
+        if (origin.kind === 'client') origin.push?.('repair_progress', p);
+      },
+    );
+  }
+}
+
+import { Replica as ReplicaAdapter } from './replica.js';
+
+/** Runs fn after the current turn, so a reply goes out before the node acts on it. */
+function setImmediateish(clock: Clock, fn: () => void): void {
+  clock.setTimer(50, fn);
+}

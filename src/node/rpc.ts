@@ -1,0 +1,97 @@
+import { RingkvError } from '../protocol/errors.js';
+import type { OpName, OpRequest, OpResult } from '../protocol/ops/index.js';
+import { parseRequest, parseResult } from '../protocol/validate.js';
+import type { Clock, HostId, PeerMessage, Timer, Transport } from './world.js';
+
+export type PeerHandler = (from: HostId, op: OpName, body: unknown) => Promise<unknown>;
+
+interface Pending {
+  op: OpName;
+  resolve(result: unknown): void;
+  reject(error: RingkvError): void;
+  timer: Timer;
+}
+
+/** A request that got no answer in time. Callers decide what that means (timeout, hint, retry). */
+export class PeerTimeout extends RingkvError {
+  constructor(to: HostId, op: string, timeoutMs: number) {
+    super('OVERLOADED', `no answer from ${to} to ${op} within ${timeoutMs} ms`, { to });
+  }
+}
+
+/**
+ * Request/response between nodes over a fire-and-forget Transport: request ids, timeouts on the
+ * injected clock, and validation of what comes back. A request to the node itself skips the
+ * network, since the coordinator is usually one of the replicas.
+ */
+export class PeerRpc {
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+
+  constructor(
+    private readonly self: HostId,
+    private readonly transport: Transport,
+    private readonly clock: Clock,
+    private readonly handler: PeerHandler,
+  ) {
+    transport.onMessage((from, message) => this.receive(from, message));
+  }
+
+  request<K extends OpName>(to: HostId, op: K, body: OpRequest<K>, timeoutMs: number): Promise<OpResult<K>> {
+    if (to === this.self) return this.handler(this.self, op, body) as Promise<OpResult<K>>;
+    return new Promise<OpResult<K>>((resolve, reject) => {
+      const id = this.nextId++;
+      const timer = this.clock.setTimer(timeoutMs, () => {
+        this.pending.delete(id);
+        reject(new PeerTimeout(to, op, timeoutMs));
+      });
+      this.pending.set(id, { op, resolve: resolve, reject, timer });
+      this.transport.send(to, { type: 'req', id, op, body });
+    });
+  }
+
+  /** Fails every request in flight, e.g. when the node stops. */
+  failAll(reason: string): void {
+    for (const [id, p] of this.pending) {
+      p.timer.cancel();
+      p.reject(new RingkvError('SERVER_ERROR', reason));
+      this.pending.delete(id);
+    }
+  }
+
+  private receive(from: HostId, message: PeerMessage): void {
+    if (message.type === 'req') {
+      void this.serve(from, message.id, message.op, message.body);
+    } else if (message.type === 'res') {
+      const p = this.pending.get(message.id);
+      if (!p) return; // late or duplicated answer: the caller has moved on
+      this.pending.delete(message.id);
+      p.timer.cancel();
+      if (message.ok) {
+        try {
+          p.resolve(parseResult(p.op, message.result));
+        } catch (e) {
+          p.reject(asRingkvError(e));
+        }
+      } else {
+        p.reject(RingkvError.fromWire(message.error));
+      }
+    }
+  }
+
+  private async serve(from: HostId, id: number, op: string, rawBody: unknown): Promise<void> {
+    try {
+      const valid = parseRequest({ type: 'req', id, op, body: rawBody });
+      const result = await this.handler(from, valid.op, valid.body);
+      this.transport.send(from, { type: 'res', id, ok: true, result });
+    } catch (e) {
+      this.transport.send(from, { type: 'res', id, ok: false, error: asRingkvError(e).toWire() });
+    }
+  }
+}
+
+export function asRingkvError(e: unknown): RingkvError {
+  if (e instanceof RingkvError) return e;
+  const message = e instanceof Error ? e.message : String(e);
+  return new RingkvError('SERVER_ERROR', message);
+}

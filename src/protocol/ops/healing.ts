@@ -1,0 +1,86 @@
+import { z } from 'zod';
+import { bytes, cell, hostId, keyspaceName, tokenString } from '../schema.js';
+
+export const hintSummary = z.object({
+  holder: hostId,
+  target: hostId,
+  count: z.number().int().nonnegative(),
+  bytes: z.number().int().nonnegative(),
+  /** ms since the epoch of the oldest hint. */
+  oldest: z.number(),
+  /** The target has been down longer than the hint window: only repair can heal it. */
+  pastWindow: z.boolean(),
+});
+
+export const repairSummary = z.object({
+  keyspace: keyspaceName,
+  ranges: z.number().int().nonnegative(),
+  mismatched: z.number().int().nonnegative(),
+  keysStreamed: z.number().int().nonnegative(),
+  bytesStreamed: z.number().int().nonnegative(),
+  durationMs: z.number().nonnegative(),
+  failedRanges: z.array(z.object({ start: tokenString, end: tokenString, reason: z.string() })),
+  preview: z.boolean(),
+});
+
+export const keyedCell = z.object({ key: bytes, cell });
+
+/** Hinted handoff, anti-entropy repair and range streaming (bootstrap, decommission, removenode). */
+export const healingOps = {
+  /** Hold a hint for a replica that missed a write (asked by a client that coordinates itself). */
+  hint_store: {
+    request: z.object({ target: hostId, keyspace: keyspaceName, key: bytes, cell }),
+    result: z.object({ stored: z.boolean() }),
+  },
+  /** Hints over the whole cluster, or only this node's with `local`. */
+  hints_list: {
+    request: z.object({ local: z.boolean().optional() }),
+    result: z.object({ hints: z.array(hintSummary) }),
+  },
+  hints_truncate: {
+    request: z.object({ target: hostId.optional(), local: z.boolean().optional() }),
+    result: z.object({ truncated: z.number().int().nonnegative() }),
+  },
+  /** Anti-entropy repair coordinated by the receiving node; progress comes as `repair_progress` events. */
+  repair: {
+    request: z.object({
+      keyspace: keyspaceName,
+      primaryRangeOnly: z.boolean(),
+      full: z.boolean(),
+      preview: z.boolean(),
+    }),
+    result: repairSummary,
+  },
+  /** This replica's Merkle tree over a token range (start, end]. */
+  merkle_tree: {
+    request: z.object({
+      keyspace: keyspaceName,
+      start: tokenString,
+      end: tokenString,
+      depth: z.number().int().min(0).max(20),
+    }),
+    result: z.object({ tree: bytes, cells: z.number().int().nonnegative() }),
+  },
+  /** A page of this replica's cells in (start, end], in token order, after a cursor. */
+  range_scan: {
+    request: z.object({
+      keyspace: keyspaceName,
+      start: tokenString,
+      end: tokenString,
+      /** Resume after this (token, key). */
+      after: z.object({ token: tokenString, key: bytes }).optional(),
+      limit: z.number().int().min(1).max(10_000),
+    }),
+    result: z.object({ cells: z.array(keyedCell.extend({ token: tokenString })), more: z.boolean() }),
+  },
+  /** Ask a node to copy a range from another replica into its own store (removenode re-replication). */
+  range_pull: {
+    request: z.object({ keyspace: keyspaceName, start: tokenString, end: tokenString, from: hostId }),
+    result: z.object({ cells: z.number().int().nonnegative() }),
+  },
+  /** Apply many cells at once (streaming): one synced batch. */
+  replica_write_batch: {
+    request: z.object({ keyspace: keyspaceName, cells: z.array(keyedCell).max(10_000) }),
+    result: z.object({ applied: z.number().int().nonnegative() }),
+  },
+} as const;
