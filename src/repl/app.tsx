@@ -76,15 +76,18 @@ export function App({ api, session, history, initialHistory, nowMs }: AppProps) 
     };
   }, [api]);
 
-  // The reducer makes a new history list only when a line is added: save that line.
-  const savedHistory = useRef(state.history);
+  // Save each line once, in order, as the reducer adds it to the history.
+  const saved = useRef(0);
   useEffect(() => {
-    if (state.history === savedHistory.current) return;
-    savedHistory.current = state.history;
-    const line = state.history[state.history.length - 1];
+    const fresh = state.historyAdded - saved.current;
+    if (fresh <= 0) return;
+    saved.current = state.historyAdded;
+    const lines = state.history.slice(-fresh);
     // A history file that cannot be written costs the user their history, not the session.
-    if (line !== undefined) history.append(line).catch(() => undefined);
-  }, [state.history, history]);
+    void lines
+      .reduce((done, line) => done.then(() => history.append(line)), Promise.resolve())
+      .catch(() => undefined);
+  }, [state.historyAdded, state.history, history]);
 
   const runningId = state.running?.id;
   useEffect(() => {

@@ -1,7 +1,7 @@
 import type { RepairProgress } from '../client/api.js';
 import type { Command, Outcome, Session } from './commands.js';
 import { completeLine } from './complete.js';
-import { parseCommand } from './parser.js';
+import { parseCommand, splitStatements } from './parser.js';
 
 /**
  * The REPL's state and every way it changes, as one pure reducer: the Ink app dispatches key
@@ -42,6 +42,8 @@ export interface ReplState {
   cursor: number;
   /** Oldest first. */
   history: string[];
+  /** How many lines were ever added to history, so that the app saves each new one once. */
+  historyAdded: number;
   /** Which history line is shown while browsing with up/down; undefined when editing a new line. */
   historyIndex: number | undefined;
   /** The line being typed before browsing started, restored when browsing past the newest. */
@@ -52,6 +54,8 @@ export interface ReplState {
    */
   entries: Entry[];
   running: Running | undefined;
+  /** Statements entered but not started yet: the rest of a `;` line, a paste, or type-ahead. */
+  queue: string[];
   topology: Topology | undefined;
   /** For completion of `use` and `repair`. */
   keyspaceNames: string[];
@@ -90,10 +94,12 @@ export function initialState(contact: string, session: Session, history: string[
     line: '',
     cursor: 0,
     history: history.slice(-maxHistoryEntries),
+    historyAdded: 0,
     historyIndex: undefined,
     draft: '',
     entries: [],
     running: undefined,
+    queue: [],
     topology: undefined,
     keyspaceNames: [],
     candidates: [],
@@ -123,59 +129,76 @@ function pushHistory(history: string[], line: string): string[] {
   return next.length > maxHistoryEntries ? next.slice(next.length - maxHistoryEntries) : next;
 }
 
-function submit(state: ReplState): ReplState {
-  const input = state.line.trim();
-  const cleared = {
-    ...state,
-    line: '',
-    cursor: 0,
-    candidates: [],
-    exitArmed: false,
-    historyIndex: undefined,
-    draft: '',
-  };
-  if (input === '') return cleared;
-  // One command at a time: a line entered while one runs is kept, not lost.
-  if (state.running) return state;
-  const history = pushHistory(state.history, input);
-  const id = state.nextId;
-  const parsed = parseCommand(input);
-  if (parsed.kind === 'empty') return { ...cleared, history };
-  if (parsed.kind === 'error') {
-    return {
-      ...cleared,
-      history,
-      nextId: id + 1,
-      entries: [
-        ...state.entries,
-        { id, input, keyspace: state.session.keyspace, outcome: { kind: 'error', error: parsed.error } },
-      ],
-    };
-  }
-  if (parsed.command.name === 'exit') return { ...cleared, history, exiting: true };
-  return {
-    ...cleared,
-    history,
-    nextId: id + 1,
-    running: {
+/** Starts the next queued statement, unless one runs; a statement that does not parse empties the queue. */
+function startNext(state: ReplState): ReplState {
+  if (state.running || state.exiting) return state;
+  let s = state;
+  for (;;) {
+    const [input, ...queue] = s.queue;
+    if (input === undefined) return s;
+    const id = s.nextId;
+    const parsed = parseCommand(input);
+    if (parsed.kind === 'empty') {
+      s = { ...s, queue };
+      continue;
+    }
+    if (parsed.kind === 'error') {
+      const entry = {
+        id,
+        input,
+        keyspace: s.session.keyspace,
+        outcome: { kind: 'error' as const, error: parsed.error },
+      };
+      return { ...s, queue: [], nextId: id + 1, entries: [...s.entries, entry] };
+    }
+    if (parsed.command.name === 'exit') return { ...s, queue: [], exiting: true };
+    const running = {
       id,
       input,
-      keyspace: state.session.keyspace,
+      keyspace: s.session.keyspace,
       command: parsed.command,
       progress: undefined,
       cancelling: false,
-    },
-  };
+    };
+    return { ...s, queue, nextId: id + 1, running };
+  }
+}
+
+/**
+ * Entered lines become statements (split on `;` as in cqlsh) that run one after another; lines
+ * entered while a command runs wait their turn, like type-ahead in a shell.
+ */
+function enqueue(state: ReplState, text: string): ReplState {
+  const lines = text
+    .split(/\r\n|\r|\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
+  let history = state.history;
+  let added = 0;
+  for (const line of lines) {
+    const next = pushHistory(history, line);
+    if (next !== history) added++;
+    history = next;
+  }
+  const statements = lines.flatMap(splitStatements);
+  return startNext({
+    ...state,
+    history,
+    historyAdded: state.historyAdded + added,
+    queue: [...state.queue, ...statements],
+  });
 }
 
 export function reduce(state: ReplState, action: Action): ReplState {
   switch (action.type) {
     case 'insert': {
-      // Pasted line breaks would submit half a line; a command is one line.
-      const text = action.text.replace(/[\r\n]+/g, ' ');
-      if (text === '') return state;
-      const line = state.line.slice(0, state.cursor) + text + state.line.slice(state.cursor);
-      return edit(state, line, state.cursor + text.length);
+      if (action.text === '') return state;
+      const line = state.line.slice(0, state.cursor) + action.text + state.line.slice(state.cursor);
+      // A paste of several lines enters each complete line; the last, unfinished one stays in the editor.
+      const parts = line.split(/\r\n|\r|\n/);
+      if (parts.length === 1) return edit(state, line, state.cursor + action.text.length);
+      const rest = parts.pop() ?? '';
+      return enqueue(edit(state, rest, rest.length), parts.join('\n'));
     }
     case 'backspace':
       if (state.cursor === 0) return { ...state, exitArmed: false };
@@ -244,14 +267,14 @@ export function reduce(state: ReplState, action: Action): ReplState {
       };
     }
     case 'submit':
-      return submit(state);
+      return enqueue({ ...edit(state, '', 0), draft: '' }, state.line);
     case 'progress':
       if (state.running?.id !== action.id) return state;
       return { ...state, running: { ...state.running, progress: action.progress } };
     case 'finished': {
       const running = state.running;
       if (running?.id !== action.id) return state;
-      return {
+      const done = {
         ...state,
         running: undefined,
         session: applyOutcome(state.session, action.outcome),
@@ -260,9 +283,11 @@ export function reduce(state: ReplState, action: Action): ReplState {
           { id: running.id, input: running.input, keyspace: running.keyspace, outcome: action.outcome },
         ],
       };
+      // As in a script, what was queued behind a failed or cancelled command is dropped.
+      return action.outcome.kind === 'ok' ? startNext(done) : { ...done, queue: [] };
     }
     case 'interrupt':
-      if (state.running) return { ...state, running: { ...state.running, cancelling: true } };
+      if (state.running) return { ...state, queue: [], running: { ...state.running, cancelling: true } };
       if (state.line !== '') return { ...edit(state, '', 0), draft: '' };
       if (state.exitArmed) return { ...state, exiting: true };
       return { ...state, exitArmed: true, candidates: [] };

@@ -14,6 +14,24 @@ function runsOf(layout: RingLayout): { node: number; length: number }[] {
   return runs;
 }
 
+/** A caret under the key's column, its label on whichever side has room. */
+function KeyMarker({ column, label, width }: { column: number; label: string; width: number }) {
+  if (column + 2 + label.length <= width) {
+    return (
+      <Text>
+        {' '.repeat(column)}
+        <Text bold>^</Text> {label}
+      </Text>
+    );
+  }
+  return (
+    <Text>
+      {' '.repeat(Math.max(0, column - label.length - 1))}
+      {label} <Text bold>^</Text>
+    </Text>
+  );
+}
+
 /**
  * The token ring as a band from the minimum to the maximum token: each node's vnodes in its own
  * colour and letter, then each node's effective ownership. With a key, a marker at its token and
@@ -47,12 +65,7 @@ export function RingView({
         })}
         <Text dimColor>|</Text>
       </Text>
-      {mark && (
-        <Text>
-          {' '.repeat(mark.column + 1)}
-          <Text bold>^</Text> {mark.key} <Text dimColor>token {mark.token}</Text>
-        </Text>
-      )}
+      {mark && <KeyMarker column={mark.column + 1} label={`${mark.key} token ${mark.token}`} width={width} />}
       {layout.nodes.map((n) => {
         const rank = replicaRank.get(n.hostId);
         return (

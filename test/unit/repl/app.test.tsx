@@ -79,6 +79,16 @@ describe('the REPL app', () => {
     });
   });
 
+  it('runs each line of a paste in turn', async () => {
+    const r = await start();
+    await r.press('put a 1\rget a\r');
+    await r.until((f) => {
+      expect(f).toContain('✓ a written at ONE');
+      expect(f).toContain('a = 1');
+    });
+    expect(r.history.lines).toEqual(['put a 1', 'get a']);
+  });
+
   it('keeps the status line live with UP and DOWN counts', async () => {
     const r = await start();
     await r.until((f) =>

@@ -26,8 +26,11 @@ describe('reduce: editing', () => {
     expect(t.line).toBe('get');
   });
 
-  it('turns pasted line breaks into spaces', () => {
-    expect(run(start(), type('put a\n1')).line).toBe('put a 1');
+  it('enters each complete line of a paste and keeps the unfinished one', () => {
+    const s = run(start(), type('put a 1\nget a\nsta'));
+    expect(s.running?.input).toBe('put a 1');
+    expect(s.queue).toEqual(['get a']);
+    expect(s).toMatchObject({ line: 'sta', cursor: 3, history: ['put a 1', 'get a'], historyAdded: 2 });
   });
 
   it('clears the line with kill-line', () => {
@@ -64,10 +67,39 @@ describe('reduce: submitting', () => {
     expect(t.history).toEqual(['status']);
   });
 
-  it('keeps the line while a command runs', () => {
-    const s = run(start(), type('status'), { type: 'submit' }, type('ring'), { type: 'submit' });
-    expect(s.line).toBe('ring');
+  it('queues lines entered while a command runs, like type-ahead', () => {
+    let s = run(start(), type('status'), { type: 'submit' }, type('ring'), { type: 'submit' });
+    expect(s).toMatchObject({ line: '', queue: ['ring'] });
     expect(s.running?.input).toBe('status');
+    s = reduce(s, { type: 'finished', id: 1, outcome: { kind: 'ok', result: { kind: 'exit' } } });
+    expect(s.running).toMatchObject({ id: 2, input: 'ring' });
+    expect(s.queue).toEqual([]);
+  });
+
+  it('runs statements separated by ; in turn and drops the rest after a failure', () => {
+    let s = run(start(), type('put a 1; pt b; get a'), { type: 'submit' });
+    expect(s.history).toEqual(['put a 1; pt b; get a']);
+    expect(s.running?.input).toBe('put a 1');
+    s = reduce(s, { type: 'finished', id: 1, outcome: { kind: 'ok', result: { kind: 'exit' } } });
+    expect(s.running).toBeUndefined();
+    expect(s.queue).toEqual([]);
+    expect(s.entries.map((e) => [e.input, e.outcome.kind])).toEqual([
+      ['put a 1', 'ok'],
+      ['pt b', 'error'],
+    ]);
+  });
+
+  it('drops the queue when a command fails or is cancelled', () => {
+    let s = run(start(), type('get a; get b; get c'), { type: 'submit' });
+    s = reduce(s, {
+      type: 'finished',
+      id: 1,
+      outcome: { kind: 'error', error: new RingkvError('READ_TIMEOUT', 'slow') },
+    });
+    expect(s).toMatchObject({ running: undefined, queue: [] });
+    s = run(s, type('get a; get b'), { type: 'submit' }, { type: 'interrupt' });
+    expect(s.queue).toEqual([]);
+    expect(s.running?.cancelling).toBe(true);
   });
 
   it('exits on exit', () => {
