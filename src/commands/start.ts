@@ -102,6 +102,11 @@ export default class Start extends BaseCommand {
       min: 0,
       hidden: true,
     }),
+    'gc-grace': Flags.string({
+      description: 'how long tombstones are kept before they may be purged (run repair more often than this)',
+      // Cassandra's gc_grace_seconds default: repair weekly and deleted data never comes back.
+      default: '10d',
+    }),
     detach: Flags.boolean({
       description: 'run in the background; return once the node accepts requests',
       default: false,
@@ -141,6 +146,7 @@ export default class Start extends BaseCommand {
       phiConvictThreshold: flags['phi-convict-threshold'],
       gossipIntervalMs: flags['gossip-interval'],
       ringDelayMs: flags['ring-delay'],
+      gcGraceSeconds: Math.round(parseDurationMs(flags['gc-grace'], '--gc-grace') / 1000),
     });
     const started = { address: daemon.address, pid: process.pid, hostId: daemon.hostId };
     // A detaching parent waits for this message to know the node accepts requests.

@@ -232,6 +232,8 @@ export class Coordinator {
     );
 
     const started = clock.monotonicMs();
+    // One deadline for the whole read: a replica asked late (a spare) gets only what is left.
+    const deadline = started + options.requestTimeoutMs;
     const responses = new Map<HostId, { node: RingNode; cell: Cell | undefined }>();
     const contacted: RingNode[] = [];
 
@@ -247,7 +249,8 @@ export class Coordinator {
           )
         ) {
           done = true;
-          resolve(responses);
+          // A snapshot: replies arriving later do not change what this read answers.
+          resolve(new Map(responses));
         } else if (failed + responses.size === contacted.length && spare.length === 0) {
           done = true;
           const required = requiredCount(requirement);
@@ -278,7 +281,7 @@ export class Coordinator {
             node.hostId,
             'replica_read',
             { keyspace: req.keyspace, key: req.key },
-            options.requestTimeoutMs,
+            Math.max(1, deadline - clock.monotonicMs()),
           )
           .then((r) => {
             const ms = clock.monotonicMs() - started;

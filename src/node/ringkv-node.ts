@@ -40,6 +40,8 @@ export interface NodeConfig {
   gossipIntervalMs: number;
   /** How long a joining or leaving node lets its new status spread before it streams (Cassandra's ring delay). */
   ringDelayMs: number;
+  /** Tombstones are kept this long, so repair cannot bring deleted data back; then they may be purged. */
+  gcGraceSeconds: number;
 }
 
 export interface NodeWorld {
@@ -53,6 +55,8 @@ export interface NodeWorld {
 
 /** Hint replay and load reports run this often. */
 const HOUSEKEEPING_INTERVAL_MS = 10_000;
+/** Tombstones older than gc_grace are looked for this often. */
+const TOMBSTONE_PURGE_INTERVAL_MS = 3600_000;
 /** Balance tokens for this RF when no keyspace asks for more (Cassandra's allocate_tokens_for_local_replication_factor). */
 const ALLOCATION_RF = 3;
 
@@ -169,9 +173,14 @@ export class RingkvNode {
   async start(): Promise<void> {
     await this.hints.load();
     this.membership.start();
+    let lastPurgeMs = this.world.clock.monotonicMs();
     const loop = () => {
       this.delivery.kickAll();
       void this.reportLoad();
+      if (this.world.clock.monotonicMs() - lastPurgeMs >= TOMBSTONE_PURGE_INTERVAL_MS) {
+        lastPurgeMs = this.world.clock.monotonicMs();
+        void this.purgeTombstones();
+      }
       this.housekeeping = this.world.clock.setTimer(HOUSEKEEPING_INTERVAL_MS, loop);
     };
     this.housekeeping = this.world.clock.setTimer(HOUSEKEEPING_INTERVAL_MS, loop);
@@ -425,6 +434,17 @@ export class RingkvNode {
     if (Object.keys(keyspaces).length === Object.keys(this.meta.keyspaces).length) return;
     this.meta = { ...this.meta, keyspaces: { ...keyspaces } };
     await saveMeta(this.world.storage, this.meta);
+  }
+
+  /** Drops tombstones (and expired values) older than gc_grace: by then repair has spread them. */
+  async purgeTombstones(): Promise<number> {
+    const before = this.world.clock.nowMicros() - this.config.gcGraceSeconds * 1_000_000;
+    let purged = 0;
+    for (const keyspace of this.membership.keyspaces().keys()) {
+      purged += await this.cells.purgeTombstones(keyspace, before).catch(() => 0);
+    }
+    if (purged > 0) this.world.logger.info('purged tombstones past gc_grace', { purged });
+    return purged;
   }
 
   private async reportLoad(): Promise<void> {
