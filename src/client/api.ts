@@ -1,4 +1,6 @@
 import type { ConsistencyLevel, Replication } from '../protocol/consistency.js';
+import type { RepairProgress } from '../protocol/ops/healing.js';
+import type { OpRequest, OpResult } from '../protocol/ops/index.js';
 
 /**
  * The shapes the client returns. They are the JSON documents of CLI.md: the commands print them
@@ -21,6 +23,11 @@ export interface ClientOptions {
   localDc?: string;
   coordination: Coordination;
   speculativeRetry: SpeculativeRetry;
+  /**
+   * Latency-aware routing tries a node it skipped as slow again after this long, ms, so a node
+   * that recovered gets traffic back (default 2000).
+   */
+  latencyRetryPeriodMs?: number;
 }
 
 export interface TraceEvent {
@@ -117,29 +124,10 @@ export interface HintSummary {
   pastWindow: boolean;
 }
 
-export interface RepairOptions {
-  keyspace: string;
-  primaryRangeOnly: boolean;
-  full: boolean;
-  preview: boolean;
-}
-
-export interface RepairProgress {
-  rangesDone: number;
-  ranges: number;
-  keysStreamed: number;
-}
-
-export interface RepairSummary {
-  keyspace: string;
-  ranges: number;
-  mismatched: number;
-  keysStreamed: number;
-  bytesStreamed: number;
-  durationMs: number;
-  failedRanges: { start: string; end: string; reason: string }[];
-  preview: boolean;
-}
+/** Repair's request, progress events and summary are the protocol's own shapes. */
+export type RepairOptions = OpRequest<'repair'>;
+export type RepairSummary = OpResult<'repair'>;
+export type { RepairProgress } from '../protocol/ops/healing.js';
 
 /**
  * What commands and the REPL call. One implementation talks to a real cluster

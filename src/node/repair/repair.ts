@@ -1,7 +1,8 @@
 import { reconcile, cellsEqual, type Cell } from '../../protocol/cell.js';
 import type { Replication } from '../../protocol/consistency.js';
 import { RingkvError } from '../../protocol/errors.js';
-import type { OpResult } from '../../protocol/ops/index.js';
+import type { RepairProgress } from '../../protocol/ops/healing.js';
+import type { OpRequest, OpResult } from '../../protocol/ops/index.js';
 import { formatToken } from '../../ring/partitioner.js';
 import type { TokenRing } from '../../ring/ring.js';
 import { rangeReplicas } from '../../ring/strategy.js';
@@ -13,18 +14,7 @@ import { MerkleTree, depthFor } from './merkle.js';
 
 export type RepairSummary = OpResult<'repair'>;
 
-export interface RepairRequest {
-  keyspace: string;
-  primaryRangeOnly: boolean;
-  full: boolean;
-  preview: boolean;
-}
-
-export interface RepairProgress {
-  rangesDone: number;
-  ranges: number;
-  keysStreamed: number;
-}
+export type RepairRequest = OpRequest<'repair'>;
 
 export interface RepairDeps {
   self: HostId;

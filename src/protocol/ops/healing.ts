@@ -23,6 +23,14 @@ export const repairSummary = z.object({
   preview: z.boolean(),
 });
 
+/** The body of a `repair_progress` event, pushed to the client that asked for the repair. */
+export const repairProgress = z.object({
+  rangesDone: z.number().int().nonnegative(),
+  ranges: z.number().int().nonnegative(),
+  keysStreamed: z.number().int().nonnegative(),
+});
+export type RepairProgress = z.infer<typeof repairProgress>;
+
 export const keyedCell = z.object({ key: bytes, cell });
 
 /** Hinted handoff, anti-entropy repair and range streaming (bootstrap, decommission, removenode). */
