@@ -1,0 +1,22 @@
+import type { BenchResult } from './runner.js';
+
+const fixed = (ms: number) => ms.toFixed(3);
+
+/** The human view of one run: throughput, then the latency percentiles in ms. */
+export function renderResult(r: BenchResult): string {
+  const how =
+    r.mode === 'closed' ? `closed loop, ${r.concurrency} in flight` : `open loop at ${r.targetRate} ops/s`;
+  const l = r.latency;
+  const lines = [
+    `workload ${r.workload} (${r.distribution}), ${how}: ${r.ops} ops in ${r.durationSec.toFixed(1)} s (${r.reads} reads, ${r.writes} writes)`,
+    `throughput  ${r.throughput.toLocaleString('en-US')} ops/s`,
+    `latency ms  p50 ${fixed(l.p50)}  p90 ${fixed(l.p90)}  p99 ${fixed(l.p99)}  p99.9 ${fixed(l.p999)}  max ${fixed(l.max)}`,
+  ];
+  if (r.errors > 0) {
+    const codes = Object.entries(r.errorCodes)
+      .map(([code, n]) => `${code} ${n}`)
+      .join(', ');
+    lines.push(`errors      ${r.errors} (${codes})${r.firstError ? `: first: ${r.firstError}` : ''}`);
+  }
+  return lines.join('\n');
+}

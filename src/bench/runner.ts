@@ -1,0 +1,242 @@
+import { performance } from 'node:perf_hooks';
+import { isRingkvError } from '../protocol/errors.js';
+import { LatencyRecorder, type LatencySummary } from './latency.js';
+import { seededUniform } from './random.js';
+import { OpenLoopSchedule } from './schedule.js';
+import {
+  keyChooser,
+  OperationMix,
+  recordKey,
+  type Distribution,
+  type OperationKind,
+  type WorkloadSpec,
+} from './workload.js';
+
+/** What the load generator drives: ringkv through its client, or another store for comparison. */
+export interface BenchTarget {
+  write(key: string, value: Uint8Array): Promise<unknown>;
+  read(key: string): Promise<unknown>;
+}
+
+export type LoadMode =
+  /** N operations in flight at all times: each worker starts the next when its last one ends. */
+  | { kind: 'closed'; concurrency: number }
+  /** Operations start on a fixed schedule whatever the latency; at most maxInFlight at once. */
+  | { kind: 'open'; rateOpsPerSecond: number; maxInFlight: number };
+
+export type StopAfter = { kind: 'duration'; ms: number } | { kind: 'ops'; count: number };
+
+export interface LoadOptions {
+  workload: WorkloadSpec;
+  distribution: Distribution;
+  records: number;
+  valueBytes: number;
+  mode: LoadMode;
+  stop: StopAfter;
+  /** Seeds key and operation choices, so two runs ask for the same keys. */
+  seed: number;
+  /** Monotonic milliseconds; performance.now by default. */
+  now?: () => number;
+}
+
+export interface BenchResult {
+  workload: string;
+  distribution: Distribution;
+  mode: 'closed' | 'open';
+  concurrency?: number;
+  targetRate?: number;
+  /** Successful operations per second. */
+  throughput: number;
+  /** Milliseconds; for an open loop measured from each operation's intended start. */
+  latency: LatencySummary;
+  ops: number;
+  reads: number;
+  writes: number;
+  errors: number;
+  errorCodes: Record<string, number>;
+  firstError?: string;
+  durationSec: number;
+}
+
+/**
+ * The load is bounded in time or count either way. An open loop waits at most this long for
+ * the stragglers after its last scheduled operation, then reports them as errors.
+ */
+const OPEN_LOOP_DRAIN_MS = 30_000;
+
+export function valueOfSize(bytes: number, seed: number): Uint8Array {
+  const uniform = seededUniform(seed ^ 0x5bd1e995);
+  const value = new Uint8Array(bytes);
+  for (let i = 0; i < bytes; i++) value[i] = 0x61 + Math.floor(uniform() * 26);
+  return value;
+}
+
+class Tally {
+  readonly latency = new LatencyRecorder();
+  reads = 0;
+  writes = 0;
+  errors = 0;
+  readonly errorCodes: Record<string, number> = {};
+  firstError: string | undefined;
+
+  ok(kind: OperationKind, ms: number): void {
+    this.latency.recordMs(ms);
+    if (kind === 'read') this.reads++;
+    else this.writes++;
+  }
+
+  failed(e: unknown): void {
+    this.errors++;
+    const code = isRingkvError(e) ? e.code : 'ERROR';
+    this.errorCodes[code] = (this.errorCodes[code] ?? 0) + 1;
+    this.firstError ??= e instanceof Error ? e.message : String(e);
+  }
+}
+
+/** Runs one measured load against target and summarises it. */
+export async function runLoad(target: BenchTarget, options: LoadOptions): Promise<BenchResult> {
+  const now = options.now ?? (() => performance.now());
+  const uniform = seededUniform(options.seed);
+  const keys = keyChooser(options.distribution, options.records, uniform);
+  const mix = new OperationMix(options.workload.readFraction, uniform);
+  const value = valueOfSize(options.valueBytes, options.seed);
+  const tally = new Tally();
+
+  const start = now();
+  const issue = (intendedStartMs: number): Promise<void> => {
+    const kind = mix.next();
+    const key = recordKey(keys.next());
+    const op = kind === 'read' ? target.read(key) : target.write(key, value);
+    return op.then(
+      () => tally.ok(kind, now() - intendedStartMs),
+      (e: unknown) => tally.failed(e),
+    );
+  };
+
+  const mode = options.mode;
+  let end: number;
+  if (mode.kind === 'closed') {
+    end = await closedLoop(mode.concurrency, options.stop, now, issue);
+  } else {
+    end = await openLoop(mode, options.stop, start, now, issue, (n) => {
+      for (let i = 0; i < n; i++)
+        tally.failed(new Error(`no answer within ${OPEN_LOOP_DRAIN_MS} ms of the end`));
+    });
+  }
+  const durationSec = Math.max(1e-6, (end - start) / 1000);
+  const ops = tally.reads + tally.writes;
+  return {
+    workload: options.workload.name,
+    distribution: options.distribution,
+    mode: mode.kind,
+    ...(mode.kind === 'closed' ? { concurrency: mode.concurrency } : { targetRate: mode.rateOpsPerSecond }),
+    throughput: Math.round(ops / durationSec),
+    latency: tally.latency.summary(),
+    ops,
+    reads: tally.reads,
+    writes: tally.writes,
+    errors: tally.errors,
+    errorCodes: tally.errorCodes,
+    ...(tally.firstError !== undefined ? { firstError: tally.firstError } : {}),
+    durationSec: Math.round(durationSec * 1000) / 1000,
+  };
+}
+
+async function closedLoop(
+  concurrency: number,
+  stop: StopAfter,
+  now: () => number,
+  issue: (intendedStartMs: number) => Promise<void>,
+): Promise<number> {
+  if (!Number.isSafeInteger(concurrency) || concurrency < 1)
+    throw new RangeError(`concurrency must be at least 1`);
+  const deadline = stop.kind === 'duration' ? now() + stop.ms : Infinity;
+  let remaining = stop.kind === 'ops' ? stop.count : Infinity;
+  const worker = async () => {
+    while (remaining > 0 && now() < deadline) {
+      remaining--;
+      await issue(now());
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return now();
+}
+
+function openLoop(
+  mode: { rateOpsPerSecond: number; maxInFlight: number },
+  stop: StopAfter,
+  start: number,
+  now: () => number,
+  issue: (intendedStartMs: number) => Promise<void>,
+  abandon: (count: number) => void,
+): Promise<number> {
+  const schedule = new OpenLoopSchedule(start, mode.rateOpsPerSecond);
+  // Operations due before the end of the run; the rest are never started.
+  const total =
+    stop.kind === 'ops' ? stop.count : Math.max(1, Math.floor((stop.ms * mode.rateOpsPerSecond) / 1000));
+  return new Promise<number>((resolve) => {
+    let issued = 0;
+    let inFlight = 0;
+    let timer: NodeJS.Timeout | undefined;
+    let drainTimer: NodeJS.Timeout | undefined;
+    let finished = false;
+    const finish = () => {
+      if (finished) return;
+      finished = true;
+      if (timer) clearTimeout(timer);
+      if (drainTimer) clearTimeout(drainTimer);
+      abandon(inFlight);
+      resolve(now());
+    };
+    const completed = () => {
+      inFlight--;
+      if (issued === total && inFlight === 0) finish();
+      else pump();
+    };
+    const pump = () => {
+      if (finished) return;
+      const due = Math.min(total, schedule.dueBy(now()));
+      while (issued < due && inFlight < mode.maxInFlight) {
+        const intended = schedule.intendedStartMs(issued++);
+        inFlight++;
+        void issue(intended).then(completed);
+      }
+      if (issued < total) {
+        if (timer === undefined && inFlight < mode.maxInFlight) {
+          // Timers fire no sooner than 1 ms; a late start counts as latency, which is honest.
+          const wait = Math.max(0, schedule.intendedStartMs(issued) - now());
+          timer = setTimeout(() => {
+            timer = undefined;
+            pump();
+          }, wait);
+        }
+      } else if (drainTimer === undefined && inFlight > 0) {
+        drainTimer = setTimeout(finish, OPEN_LOOP_DRAIN_MS);
+      }
+    };
+    pump();
+  });
+}
+
+/** The load phase: writes every record once, so that reads find what they ask for. */
+export async function loadRecords(
+  target: BenchTarget,
+  options: { records: number; valueBytes: number; concurrency: number; seed: number },
+): Promise<{ loaded: number; errors: number; firstError?: string }> {
+  const value = valueOfSize(options.valueBytes, options.seed);
+  let next = 0;
+  let errors = 0;
+  let firstError: string | undefined;
+  const worker = async () => {
+    for (let i = next++; i < options.records; i = next++) {
+      try {
+        await target.write(recordKey(i), value);
+      } catch (e) {
+        errors++;
+        firstError ??= e instanceof Error ? e.message : String(e);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, options.concurrency) }, worker));
+  return { loaded: options.records - errors, errors, ...(firstError !== undefined ? { firstError } : {}) };
+}

@@ -1,0 +1,138 @@
+import { Flags } from '@oclif/core';
+import { BaseCommand, clusterFlags, usage } from '../cli/base-command.js';
+import { withClient } from '../cli/client-options.js';
+import { clFlag, clOf, keyspaceFlag } from '../cli/data-flags.js';
+import { renderResult } from '../bench/format.js';
+import { ringkvTarget } from '../bench/ringkv-target.js';
+import { loadRecords, runLoad, type BenchResult, type LoadMode, type StopAfter } from '../bench/runner.js';
+import { parseWorkload, type Distribution } from '../bench/workload.js';
+
+/** An open loop keeps at most this many operations in flight, so a stalled cluster cannot exhaust memory. */
+const OPEN_LOOP_MAX_IN_FLIGHT = 10_000;
+
+export interface BenchOutput extends BenchResult {
+  cl: string;
+  keyspace: string;
+  records: number;
+  valueBytes: number;
+  loaded?: number;
+}
+
+export default class Bench extends BaseCommand {
+  static override summary = 'Measure throughput and latency with a YCSB-style load';
+  static override description =
+    'Closed loop (--concurrency) keeps N operations in flight; open loop (--rate) starts operations on a fixed schedule and measures each from its intended start, so queueing is not hidden. Read workloads first write every record once.';
+  static override examples = [
+    '<%= config.bin %> bench --workload write --cl quorum --concurrency 64 --duration 10',
+    '<%= config.bin %> bench --workload A --distribution zipfian --rate 2000 --ops 20000 --json',
+  ];
+  static override flags = {
+    ...clusterFlags,
+    workload: Flags.string({
+      description: 'write, read, A (50% reads), B (95% reads) or C (reads only)',
+      // Pure writes exercise the replicated, synced write path, the one most worth measuring.
+      default: 'write',
+    }),
+    distribution: Flags.string({
+      description: 'how keys are picked: uniform, or zipfian (0.99, scrambled as in YCSB)',
+      options: ['uniform', 'zipfian'],
+      // YCSB's default: a few hot keys, as real traffic has.
+      default: 'zipfian',
+    }),
+    records: Flags.integer({
+      description: 'number of distinct keys',
+      // Enough keys to spread over every vnode; small enough to load in seconds.
+      default: 10_000,
+      min: 1,
+    }),
+    'value-bytes': Flags.integer({
+      description: 'size of each written value',
+      // YCSB's field length.
+      default: 100,
+      min: 0,
+    }),
+    cl: clFlag,
+    keyspace: keyspaceFlag,
+    concurrency: Flags.integer({
+      description: 'closed loop: operations in flight',
+      // Enough to keep group commit busy on a small cluster.
+      default: 16,
+      min: 1,
+      exclusive: ['rate'],
+    }),
+    rate: Flags.integer({
+      description: 'open loop: operations started per second, whatever the latency',
+      min: 1,
+      exclusive: ['concurrency'],
+    }),
+    duration: Flags.string({
+      description: 'seconds to run',
+      // Long enough for percentiles to settle.
+      default: '10',
+      exclusive: ['ops'],
+    }),
+    ops: Flags.integer({
+      description: 'operations to run instead of a duration',
+      min: 1,
+      exclusive: ['duration'],
+    }),
+    'skip-load': Flags.boolean({
+      description: 'do not write the records first (they are already there)',
+      default: false,
+    }),
+    seed: Flags.integer({ description: 'seed for key and operation choices', default: 1 }),
+  };
+
+  async run(): Promise<BenchOutput> {
+    const { flags } = await this.parse(Bench);
+    const workload = parseWorkload(flags.workload);
+    const cl = clOf(flags.cl);
+    const durationSec = Number(flags.duration);
+    if (flags.ops === undefined && !(durationSec > 0)) {
+      throw usage(`--duration "${flags.duration}" is not a positive number of seconds`);
+    }
+    const mode: LoadMode =
+      flags.rate !== undefined
+        ? { kind: 'open', rateOpsPerSecond: flags.rate, maxInFlight: OPEN_LOOP_MAX_IN_FLIGHT }
+        : { kind: 'closed', concurrency: flags.concurrency };
+    const stop: StopAfter =
+      flags.ops !== undefined
+        ? { kind: 'ops', count: flags.ops }
+        : { kind: 'duration', ms: durationSec * 1000 };
+
+    const output = await withClient(flags, async (client) => {
+      const target = ringkvTarget(client, flags.keyspace, cl);
+      let loaded: number | undefined;
+      if (workload.needsLoad && !flags['skip-load']) {
+        this.note(`loading ${flags.records} records of ${flags['value-bytes']} bytes at ${cl}...`);
+        const load = await loadRecords(target, {
+          records: flags.records,
+          valueBytes: flags['value-bytes'],
+          concurrency: Math.max(16, mode.kind === 'closed' ? mode.concurrency : 64),
+          seed: flags.seed,
+        });
+        if (load.errors > 0) this.note(`${load.errors} records failed to load: ${load.firstError ?? ''}`);
+        loaded = load.loaded;
+      }
+      const result = await runLoad(target, {
+        workload,
+        distribution: flags.distribution as Distribution,
+        records: flags.records,
+        valueBytes: flags['value-bytes'],
+        mode,
+        stop,
+        seed: flags.seed,
+      });
+      return {
+        ...result,
+        cl,
+        keyspace: flags.keyspace,
+        records: flags.records,
+        valueBytes: flags['value-bytes'],
+        ...(loaded !== undefined ? { loaded } : {}),
+      };
+    });
+    this.say(renderResult(output));
+    return output;
+  }
+}
