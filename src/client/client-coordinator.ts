@@ -21,36 +21,62 @@ export interface ClientCoordinatorDeps {
   localDc: string;
   timeoutMs: number;
   speculativeRetry: SpeculativeRetry;
-  send<K extends OpName>(hostId: string, op: K, body: OpRequest<K>): Promise<OpResult<K>>;
+  send<K extends OpName>(hostId: string, op: K, body: OpRequest<K>, timeoutMs: number): Promise<OpResult<K>>;
+  /** Live nodes that may hold a hint for `target`, best first (never the target itself). */
+  hintHolders(target: string): string[];
 }
 
 const quietLogger: Logger = { info() {}, warn() {}, error() {}, debug() {} };
+/** A hint goes to the first holder that takes it; after this many refusals the write goes unhinted. */
+const MAX_HINT_HOLDERS_TRIED = 2;
 
 /**
  * `--coordination client`: the same coordination a node does (CL counting, UNAVAILABLE and
- * timeouts, read repair), run in the client, which saves the coordinator's hop. A replica that
- * misses a write gets a hint held by a live replica.
+ * timeouts, hints, read repair, speculative retry), run in the client, which saves the
+ * coordinator's hop. A replica that misses a write gets a hint held by a live node, which replays
+ * it when the replica is back.
  */
 export class ClientCoordinator {
   private readonly coordinator: Coordinator;
+  /** Replica latencies as this client sees them: nearest-first reads and the 99p retry delay. */
+  readonly latency = new LatencyTracker();
 
   constructor(deps: ClientCoordinatorDeps) {
     const view = new TopologyView(deps.topology, deps.localDc);
+    const latency = this.latency;
     const hints: HintSink = {
       async store(target: string, keyspace: string, key: Uint8Array, cell: Cell): Promise<boolean> {
-        const holder = deps.topology().nodes.find((n) => n.state === 'UP' && n.hostId !== target);
-        if (!holder) return false;
-        const r = await deps.send(holder.hostId, 'hint_store', { target, keyspace, key, cell });
-        return r.stored;
+        for (const holder of deps.hintHolders(target).slice(0, MAX_HINT_HOLDERS_TRIED)) {
+          try {
+            return (await deps.send(holder, 'hint_store', { target, keyspace, key, cell }, deps.timeoutMs))
+              .stored;
+          } catch {
+            // the next holder
+          }
+        }
+        return false;
       },
     };
     this.coordinator = new Coordinator({
       view,
-      rpc: { request: (to, op, body) => deps.send(to, op, body) },
+      rpc: {
+        async request(to, op, body, timeoutMs) {
+          const started = systemClock.monotonicMs();
+          try {
+            return await deps.send(to, op, body, timeoutMs);
+          } catch (e) {
+            // A replica that does not answer in time is as slow as the wait was: reads move away
+            // from it (as Cassandra's dynamic snitch counts timeouts) instead of waiting again.
+            if (e instanceof RingkvError && e.code === 'OVERLOADED')
+              latency.record(to, systemClock.monotonicMs() - started);
+            throw e;
+          }
+        },
+      },
       clock: systemClock,
       hlc: new HybridClock(() => systemClock.nowMicros()),
       hints,
-      latency: new LatencyTracker(),
+      latency,
       logger: quietLogger,
       options: {
         requestTimeoutMs: deps.timeoutMs,

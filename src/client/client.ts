@@ -3,6 +3,8 @@ import { RingkvError } from '../protocol/errors.js';
 import type { OpName, OpRequest, OpResult } from '../protocol/ops/index.js';
 import { formatToken, tokenOf } from '../ring/partitioner.js';
 import { effectiveOwnership } from '../ring/ownership.js';
+import { systemClock } from '../coordination/system-clock.js';
+import { Trace } from '../coordination/trace.js';
 import type {
   ClientOptions,
   ClusterApi,
@@ -17,31 +19,41 @@ import type {
   RequestOptions,
   RingEntry,
   StatusResult,
-  TraceEvent,
   WriteOptions,
 } from './api.js';
-import { ClientCoordinator } from './client-coordinator.js';
+import { CLIENT_COORDINATOR_ID, ClientCoordinator } from './client-coordinator.js';
 import { Connection } from './connection.js';
-import { Router } from './routing.js';
+import { DEFAULT_ROUTER_OPTIONS, LatencyScores, Router } from './routing.js';
 import { ClusterTopology, type NodeDoc } from './topology.js';
 import { displayKey, showValue, toBytes } from './values.js';
 
 /** A client polls the topology this often while something watches it (the REPL). */
 const TOPOLOGY_POLL_MS = 2000;
+/** A request made with a view older than this refreshes it in the background. */
+const TOPOLOGY_MAX_AGE_MS = 2000;
+/** A node this client could not reach is routed around for this long, or until it answers. */
+const SUSPECT_MS = 5000;
+/** The coordinator gets this much beyond the request timeout to report its own timeout verdict. */
+const COORDINATOR_GRACE_MS = 500;
+/** After creating a keyspace, wait at most this long for every live node to know it (schema agreement). */
+const SCHEMA_AGREEMENT_WAIT_MS = 10_000;
+const SCHEMA_AGREEMENT_POLL_MS = 100;
 /** Clock offsets beyond this make last-write-wins drop writes silently (CLI.md: status warns). */
 const CLOCK_SKEW_WARNING_MS = 500;
-const EWMA_ALPHA = 0.2;
 
 /**
- * The client library: learns the cluster from any contact point, picks a coordinator per request
- * with the chosen routing policy, fails over between nodes, and (with coordination 'client')
- * coordinates writes and reads itself.
+ * The client library: learns the cluster from any contact point and keeps that view current,
+ * picks a coordinator per request with the chosen routing policy, fails over between nodes, and
+ * (with coordination 'client') coordinates writes and reads itself.
  */
 export class RingkvClient implements ClusterApi {
   private readonly connections = new Map<string, Promise<Connection>>();
-  private readonly latency = new Map<string, number>();
+  private readonly latency: LatencyScores;
+  private readonly suspects = new Map<string, number>();
   private readonly router: Router;
   private topology: ClusterTopology;
+  private topologyAtMs: number;
+  private refreshing: Promise<ClusterTopology> | undefined;
   private contact: Connection;
   private readonly listeners = new Set<() => void>();
   private poller: NodeJS.Timeout | undefined;
@@ -55,7 +67,13 @@ export class RingkvClient implements ClusterApi {
   ) {
     this.contact = contact;
     this.topology = topology;
-    this.router = new Router(options.route);
+    this.topologyAtMs = systemClock.monotonicMs();
+    const routerOptions = {
+      ...DEFAULT_ROUTER_OPTIONS,
+      ...(options.latencyRetryPeriodMs !== undefined ? { retryPeriodMs: options.latencyRetryPeriodMs } : {}),
+    };
+    this.router = new Router(options.route, routerOptions);
+    this.latency = new LatencyScores(0.2, routerOptions.retryPeriodMs);
     this.localDc = options.localDc ?? topology.dcOf(topology.doc.hostId) ?? 'dc1';
     this.connections.set(contact.address, Promise.resolve(contact));
   }
@@ -89,6 +107,11 @@ export class RingkvClient implements ClusterApi {
     return this.topology;
   }
 
+  /** This client's recent round-trip average to a node, ms (what latency-aware routing ranks by). */
+  latencyOf(hostId: string): number | undefined {
+    return this.latency.score(hostId, systemClock.monotonicMs())?.ewmaMs;
+  }
+
   // ---- data ----
 
   async put(key: string | Uint8Array, value: string | Uint8Array, opts: WriteOptions): Promise<PutResult> {
@@ -114,19 +137,20 @@ export class RingkvClient implements ClusterApi {
       ...(opts.ttl !== undefined ? { ttl: opts.ttl } : {}),
       ...(opts.trace ? { trace: true } : {}),
     };
-    const base = { key: displayKey(key), keyspace: opts.keyspace, cl: opts.cl };
-    if (this.options.coordination === 'client') {
-      const r = await this.clientCoordinator().mutate(body);
-      return { ...base, ...r };
-    }
-    const { result, trace } = await this.routed('mutate', body, keyBytes, opts.keyspace, opts.trace);
+    const trace = opts.trace ? new Trace(systemClock, CLIENT_COORDINATOR_ID) : undefined;
+    const result =
+      this.options.coordination === 'client'
+        ? await this.clientCoordinated(trace, () => this.clientCoordinator().mutate(body))
+        : await this.routed('mutate', body, keyBytes, opts.keyspace, trace);
     return {
-      ...base,
+      key: displayKey(key),
+      keyspace: opts.keyspace,
+      cl: opts.cl,
       timestamp: result.timestamp,
       acks: result.acks,
       hinted: result.hinted,
       coordinator: result.coordinator,
-      ...(opts.trace ? { trace: [...trace, ...(result.trace ?? [])] } : {}),
+      ...(trace ? { trace: trace.events } : {}),
     };
   }
 
@@ -138,27 +162,53 @@ export class RingkvClient implements ClusterApi {
       key: keyBytes,
       cl: opts.cl,
       ...(opts.trace ? { trace: true } : {}),
+      // A percentile is the coordinator's own rule over its replicas' latencies (99p by default).
       ...(spec.kind === 'never'
         ? { speculativeRetryMs: 0 }
         : spec.kind === 'fixed'
           ? { speculativeRetryMs: spec.ms }
           : {}),
     };
-    const base = { key: displayKey(key), keyspace: opts.keyspace, cl: opts.cl };
-    const { result, trace } =
+    const trace = opts.trace ? new Trace(systemClock, CLIENT_COORDINATOR_ID) : undefined;
+    const result =
       this.options.coordination === 'client'
-        ? { result: await this.clientCoordinator().read(body), trace: [] as TraceEvent[] }
-        : await this.routed('read', body, keyBytes, opts.keyspace, opts.trace);
+        ? await this.clientCoordinated(trace, () => this.clientCoordinator().read(body))
+        : await this.routed('read', body, keyBytes, opts.keyspace, trace);
     return {
-      ...base,
+      key: displayKey(key),
+      keyspace: opts.keyspace,
+      cl: opts.cl,
       found: result.found,
       ...(result.found && result.value ? showValue(result.value) : {}),
       ...(result.timestamp !== undefined ? { timestamp: result.timestamp } : {}),
       coordinator: result.coordinator,
       replicas: result.replicas,
       repaired: result.repaired,
-      ...(opts.trace ? { trace: [...trace, ...(result.trace ?? [])] } : {}),
+      ...(trace ? { trace: trace.events } : {}),
     };
+  }
+
+  /** Runs a request the client coordinates itself; its events join the client's trace. */
+  private async clientCoordinated<R extends { trace?: Trace['events'] | undefined }>(
+    trace: Trace | undefined,
+    run: () => Promise<R>,
+  ): Promise<R> {
+    this.refreshIfStale();
+    trace?.add(
+      'coordinator: this client (--coordination client): it contacts the replicas itself, no coordinator hop',
+    );
+    const startedAt = trace?.elapsedMicros() ?? 0;
+    try {
+      const result = await run();
+      trace?.absorb(result.trace ?? [], startedAt);
+      return result;
+    } catch (e) {
+      if (trace && e instanceof RingkvError && Array.isArray(e.details['trace'])) {
+        trace.absorb(e.details['trace'] as Trace['events'], startedAt);
+        e.details['trace'] = trace.events;
+      }
+      throw e;
+    }
   }
 
   private coordinatorForClient: ClientCoordinator | undefined;
@@ -168,70 +218,144 @@ export class RingkvClient implements ClusterApi {
       localDc: this.localDc,
       timeoutMs: this.options.timeoutMs,
       speculativeRetry: this.options.speculativeRetry,
-      send: (hostId, op, body) => this.sendTo(hostId, op, body),
+      send: (hostId, op, body, timeoutMs) => this.sendTo(hostId, op, body, timeoutMs),
+      hintHolders: (target) => this.hintHolders(target),
     });
     return this.coordinatorForClient;
   }
 
+  /** Live nodes other than the target, this client's DC first, then the fastest to answer. */
+  private hintHolders(target: string): string[] {
+    const now = systemClock.monotonicMs();
+    return this.topology.nodes
+      .filter(
+        (n) => n.hostId !== target && n.status !== 'LEFT' && n.state === 'UP' && !this.isSuspect(n.hostId),
+      )
+      .map((n) => ({
+        id: n.hostId,
+        rank: (n.dc === this.localDc ? 0 : 1_000_000) + (this.latency.score(n.hostId, now)?.ewmaMs ?? 0),
+      }))
+      .sort((a, b) => a.rank - b.rank)
+      .map((n) => n.id);
+  }
+
   // ---- routing ----
 
-  /** Sends a keyed request to the coordinator the routing policy picks, failing over on unreachable nodes. */
+  /**
+   * Sends a keyed request to the coordinator the routing policy picks. Moves on to the next node
+   * when one cannot be reached, when one does not know the keyspace yet (it has not heard of a new
+   * keyspace through gossip), and, for reads, which are safe to repeat, when one does not answer.
+   */
   private async routed<K extends 'mutate' | 'read'>(
     op: K,
     body: OpRequest<K>,
     key: Uint8Array,
     keyspace: string,
-    tracing: boolean | undefined,
-  ): Promise<{ result: OpResult<K>; trace: TraceEvent[] }> {
-    const replicas = this.topology.replicas(keyspace, tokenOf(key));
+    trace: Trace | undefined,
+  ): Promise<OpResult<K>> {
+    this.refreshIfStale();
+    const now = systemClock.monotonicMs();
     const choice = this.router.route({
-      topology: this.topology,
-      replicas,
+      nodes: this.topology.nodes,
+      replicas: this.topology.replicas(keyspace, tokenOf(key)),
       localDc: this.localDc,
-      latencyMs: (id) => this.latency.get(id),
+      latency: (id) => this.latency.score(id, now),
+      suspect: (id) => this.isSuspect(id),
     });
-    const trace: TraceEvent[] = [];
     const failures: string[] = [];
     for (const node of choice.plan) {
+      const why = failures.length === 0 ? choice.reason : `fail-over after ${failures.at(-1)}`;
       let conn: Connection;
       try {
         conn = await this.connectionTo(node);
       } catch (e) {
-        failures.push(`${node.address}: ${e instanceof Error ? e.message : String(e)}`);
+        this.unreachable(node.hostId);
+        failures.push(`${node.hostId} (${node.address}) unreachable: ${messageOf(e)}`);
+        trace?.add(`cannot reach ${node.hostId} (${node.address}): ${messageOf(e)}`);
         continue;
       }
-      if (tracing) {
-        const reason =
-          node === choice.plan[0] ? choice.reason : `fail-over after ${failures.length} unreachable`;
-        trace.push({
-          at: 0,
-          node: 'client',
-          event: `coordinator ${node.hostId} (${node.address}) chosen: ${reason}`,
-        });
+      trace?.add(`coordinator ${node.hostId} (${node.address}) chosen: ${why}`);
+      const sentAt = trace?.elapsedMicros() ?? 0;
+      const started = systemClock.monotonicMs();
+      try {
+        const result = await conn.request(op, body, this.options.timeoutMs + COORDINATOR_GRACE_MS);
+        const ms = systemClock.monotonicMs() - started;
+        this.answered(node.hostId, ms);
+        trace?.absorb(result.trace ?? [], sentAt);
+        trace?.add(`reply from coordinator ${node.hostId} after ${ms.toFixed(2)} ms`);
+        return result;
+      } catch (e) {
+        if (!(e instanceof RingkvError)) throw e;
+        const ms = systemClock.monotonicMs() - started;
+        if (trace && Array.isArray(e.details['trace']))
+          trace.absorb(e.details['trace'] as Trace['events'], sentAt);
+        const unreachable = e.code === 'NO_HOST_AVAILABLE' || e.code === 'OVERLOADED';
+        if (unreachable) {
+          this.unreachable(node.hostId);
+          this.latency.record(node.hostId, ms, systemClock.monotonicMs());
+        } else if (e.code === 'UNAVAILABLE') {
+          // The coordinator sees fewer live replicas than we do: our view may be stale.
+          this.refreshSoon();
+        }
+        const staleKeyspace =
+          e.code === 'INVALID_REQUEST' &&
+          e.details['keyspace'] === keyspace &&
+          this.topology.replication(keyspace);
+        const retry = staleKeyspace || (unreachable && op === 'read');
+        trace?.add(
+          `coordinator ${node.hostId} failed after ${ms.toFixed(2)} ms: ${e.code} ${e.message}${retry ? '; trying the next node' : ''}`,
+        );
+        if (!retry) {
+          if (trace) e.details['trace'] = trace.events;
+          throw e;
+        }
+        failures.push(`${node.hostId} (${node.address}): ${e.code}`);
       }
-      const result = await this.timed(node.hostId, () =>
-        conn.request(op, body, this.options.timeoutMs + 500),
-      );
-      return { result, trace };
     }
-    throw new RingkvError('NO_HOST_AVAILABLE', `no node could be reached (${failures.join('; ')})`);
+    throw new RingkvError('NO_HOST_AVAILABLE', `no node could take the request (${failures.join('; ')})`);
   }
 
-  private async timed<T>(hostId: string, f: () => Promise<T>): Promise<T> {
-    const start = performance.now();
-    const result = await f();
-    const ms = performance.now() - start;
-    const prev = this.latency.get(hostId);
-    this.latency.set(hostId, prev === undefined ? ms : prev + EWMA_ALPHA * (ms - prev));
-    return result;
+  private answered(hostId: string, ms: number): void {
+    this.latency.record(hostId, ms, systemClock.monotonicMs());
+    this.suspects.delete(hostId);
+  }
+
+  /** Routes around the node for a while and asks the cluster whether it is down. */
+  private unreachable(hostId: string): void {
+    this.suspects.set(hostId, systemClock.monotonicMs() + SUSPECT_MS);
+    this.refreshSoon();
+  }
+
+  private isSuspect(hostId: string): boolean {
+    const until = this.suspects.get(hostId);
+    if (until === undefined) return false;
+    if (until > systemClock.monotonicMs()) return true;
+    this.suspects.delete(hostId);
+    return false;
   }
 
   /** A request to one named node (replica-level operations of client coordination). */
-  async sendTo<K extends OpName>(hostId: string, op: K, body: OpRequest<K>): Promise<OpResult<K>> {
+  async sendTo<K extends OpName>(
+    hostId: string,
+    op: K,
+    body: OpRequest<K>,
+    timeoutMs = this.options.timeoutMs,
+  ): Promise<OpResult<K>> {
     const node = this.topology.node(hostId);
     if (!node) throw new RingkvError('NO_HOST_AVAILABLE', `unknown node ${hostId}`);
-    const conn = await this.connectionTo(node);
-    return this.timed(hostId, () => conn.request(op, body, this.options.timeoutMs));
+    const started = systemClock.monotonicMs();
+    try {
+      const conn = await this.connectionTo(node);
+      const result = await conn.request(op, body, timeoutMs);
+      this.answered(hostId, systemClock.monotonicMs() - started);
+      return result;
+    } catch (e) {
+      if (e instanceof RingkvError && (e.code === 'NO_HOST_AVAILABLE' || e.code === 'OVERLOADED')) {
+        this.latency.record(hostId, systemClock.monotonicMs() - started, systemClock.monotonicMs());
+        this.unreachable(hostId);
+      }
+      throw e;
+    }
   }
 
   private connectionTo(node: NodeDoc): Promise<Connection> {
@@ -247,23 +371,31 @@ export class RingkvClient implements ClusterApi {
     return p;
   }
 
-  /** A cluster-level request to the contact node, moving to another node if it went away. */
+  /**
+   * A cluster-level request to the contact node, moving to another live node if it went away
+   * (or, for requests that are safe to repeat, does not answer).
+   */
   private async admin<K extends OpName>(
     op: K,
     body: OpRequest<K>,
     timeoutMs = this.options.timeoutMs,
+    idempotent = false,
   ): Promise<OpResult<K>> {
+    const movesOn = (e: unknown) =>
+      e instanceof RingkvError && (e.code === 'NO_HOST_AVAILABLE' || (idempotent && e.code === 'OVERLOADED'));
     try {
       return await this.contact.request(op, body, timeoutMs);
     } catch (e) {
-      if (!(e instanceof RingkvError) || e.code !== 'NO_HOST_AVAILABLE') throw e;
+      if (!movesOn(e)) throw e;
       for (const n of this.topology.nodes) {
-        if (n.address === this.contact.address || n.state !== 'UP') continue;
+        if (n.address === this.contact.address || n.state !== 'UP' || this.isSuspect(n.hostId)) continue;
         try {
-          this.contact = await this.connectionTo(n);
-          return await this.contact.request(op, body, timeoutMs);
-        } catch {
-          // try the next one
+          const conn = await this.connectionTo(n);
+          const result = await conn.request(op, body, timeoutMs);
+          this.contact = conn;
+          return result;
+        } catch (e2) {
+          if (!movesOn(e2)) throw e2;
         }
       }
       throw e;
@@ -272,18 +404,35 @@ export class RingkvClient implements ClusterApi {
 
   // ---- cluster ----
 
+  /** Asks the cluster for its current topology (the contact node's view, or another's if it is gone). */
   async refreshTopology(): Promise<ClusterTopology> {
-    this.topology = new ClusterTopology(await this.admin('topology', {}));
-    for (const cb of this.listeners) cb();
-    return this.topology;
+    this.refreshing ??= this.admin('topology', {}, this.options.timeoutMs, true)
+      .then((doc) => {
+        this.topology = new ClusterTopology(doc);
+        this.topologyAtMs = systemClock.monotonicMs();
+        for (const cb of this.listeners) cb();
+        return this.topology;
+      })
+      .finally(() => {
+        this.refreshing = undefined;
+      });
+    return this.refreshing;
+  }
+
+  /** Refreshes in the background: the request at hand goes on with the view it has. */
+  private refreshSoon(): void {
+    if (this.closed) return;
+    this.refreshTopology().catch(() => undefined);
+  }
+
+  private refreshIfStale(): void {
+    if (systemClock.monotonicMs() - this.topologyAtMs > TOPOLOGY_MAX_AGE_MS) this.refreshSoon();
   }
 
   onTopologyChange(cb: () => void): () => void {
     this.listeners.add(cb);
     if (!this.poller) {
-      this.poller = setInterval(() => {
-        this.refreshTopology().catch(() => undefined);
-      }, TOPOLOGY_POLL_MS);
+      this.poller = setInterval(() => this.refreshSoon(), TOPOLOGY_POLL_MS);
       this.poller.unref();
     }
     return () => {
@@ -360,8 +509,35 @@ export class RingkvClient implements ClusterApi {
 
   async createKeyspace(name: string, replication: Replication): Promise<KeyspaceInfo> {
     const r = await this.admin('keyspace_create', { name, replication });
-    await this.refreshTopology();
+    await this.awaitSchemaAgreement(name);
     return { name: r.name, replication: r.replication };
+  }
+
+  /**
+   * Waits until every live node knows the keyspace, as the DataStax drivers wait for schema
+   * agreement, so that the next request succeeds whichever node coordinates it. Gives up quietly
+   * after a while: routed requests still move on from a node that has not heard of it yet.
+   */
+  private async awaitSchemaAgreement(keyspace: string): Promise<void> {
+    const deadline = systemClock.monotonicMs() + SCHEMA_AGREEMENT_WAIT_MS;
+    while (!this.closed && systemClock.monotonicMs() < deadline) {
+      const topology = await this.refreshTopology();
+      const live = topology.nodes.filter((n) => n.state === 'UP' && n.status !== 'LEFT');
+      const knows = await Promise.all(
+        live.map(async (n) => {
+          try {
+            const conn = await this.connectionTo(n);
+            const doc = await conn.request('topology', {}, this.options.timeoutMs);
+            return doc.keyspaces[keyspace] !== undefined;
+          } catch {
+            // An unreachable node cannot hold up the others.
+            return true;
+          }
+        }),
+      );
+      if (knows.every(Boolean)) return;
+      await new Promise((resolve) => setTimeout(resolve, SCHEMA_AGREEMENT_POLL_MS));
+    }
   }
 
   async hints(): Promise<HintSummary[]> {
@@ -415,6 +591,7 @@ export class RingkvClient implements ClusterApi {
     if (this.closed) return;
     this.closed = true;
     if (this.poller) clearInterval(this.poller);
+    this.poller = undefined;
     const all = [...this.connections.values()];
     this.connections.clear();
     await Promise.all(all.map((p) => p.then((c) => c.close()).catch(() => undefined)));
@@ -427,4 +604,8 @@ function connectionOptions(o: ClientOptions): { secret?: string; clusterName: st
     timeoutMs: o.timeoutMs,
     ...(o.secret ? { secret: o.secret } : {}),
   };
+}
+
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
 }

@@ -174,11 +174,18 @@ export class Coordinator {
             if (stored) {
               hinted.push(target.hostId);
               trace?.add(`hint stored for ${target.hostId} (${why})`);
+            } else {
+              trace?.add(
+                `no hint for ${target.hostId} (${why}): hinted handoff is off or it is past its hint window`,
+              );
             }
           })
-          .catch((e: unknown) =>
-            this.deps.logger.warn('could not store a hint', { target: target.hostId, error: String(e) }),
-          )
+          .catch((e: unknown) => {
+            trace?.add(
+              `could not store a hint for ${target.hostId}: ${e instanceof Error ? e.message : String(e)}`,
+            );
+            this.deps.logger.warn('could not store a hint', { target: target.hostId, error: String(e) });
+          })
           .finally(() => {
             settled++;
             finish();
@@ -275,6 +282,8 @@ export class Coordinator {
       };
       const ask = (node: RingNode, why: string) => {
         contacted.push(node);
+        // A replica's latency counts from when it was asked, not from when the read began.
+        const askedAt = clock.monotonicMs();
         trace?.add(`asking ${node.hostId} (${why})`);
         rpc
           .request(
@@ -284,15 +293,19 @@ export class Coordinator {
             Math.max(1, deadline - clock.monotonicMs()),
           )
           .then((r) => {
-            const ms = clock.monotonicMs() - started;
+            const ms = clock.monotonicMs() - askedAt;
             this.deps.latency.record(node.hostId, ms);
-            trace?.add(`reply from ${node.hostId} after ${ms.toFixed(2)} ms: ${describeCell(r.cell)}`);
+            trace?.add(
+              `reply from ${node.hostId} after ${ms.toFixed(2)} ms: ${describeCell(r.cell)}${done ? ' (late: the read had its answers)' : ''}`,
+            );
             responses.set(node.hostId, { node, cell: r.cell });
             settleCheck();
           })
           .catch((e: unknown) => {
             failed++;
-            trace?.add(`no reply from ${node.hostId}: ${e instanceof Error ? e.message : String(e)}`);
+            trace?.add(
+              `no reply from ${node.hostId} after ${(clock.monotonicMs() - askedAt).toFixed(2)} ms: ${e instanceof Error ? e.message : String(e)}`,
+            );
             // A failed replica is replaced at once by a spare, if there is one.
             const next = spare.shift();
             if (next) ask(next, `replacing ${node.hostId}`);
@@ -306,7 +319,14 @@ export class Coordinator {
           if (done) return;
           const next = spare.shift();
           if (next) {
-            trace?.add(`speculative retry after ${retryMs.toFixed(1)} ms`);
+            trace?.add(
+              `speculative retry: ${[...contacted]
+                .filter((n) => !responses.has(n.hostId))
+                .map((n) => n.hostId)
+                .join(
+                  ', ',
+                )} not answered after ${retryMs.toFixed(1)} ms (${req.speculativeRetryMs !== undefined ? 'fixed delay' : `${options.speculativeRetryPercentile}p of its latency`}), asking ${next.hostId}`,
+            );
             ask(next, 'speculative retry');
           }
         });
@@ -315,13 +335,8 @@ export class Coordinator {
 
     // Reconcile what the replicas said, and write the winner back to the stale ones before answering.
     let winner: Cell | undefined;
-    for (const { node, cell } of gathered.values()) {
-      const before = winner;
-      winner = reconcile(winner, cell);
-      if (trace && before && cell && winner === cell && !cellsEqual(before, cell)) {
-        trace.add(`${node.hostId}'s cell wins (${reconcileReason(cell, before)})`);
-      }
-    }
+    for (const { cell } of gathered.values()) winner = reconcile(winner, cell);
+    if (trace) trace.add(explainReconciliation(winner, [...gathered.values()]));
     const stale = [...gathered.values()].filter((r) => winner !== undefined && !cellsEqual(r.cell, winner));
     const repaired: HostId[] = [];
     if (winner && stale.length > 0) {
@@ -329,6 +344,7 @@ export class Coordinator {
       await Promise.all(
         stale.map(async ({ node }) => {
           trace?.add(`read repair: writing the winning cell to ${node.hostId}`);
+          const repairStarted = clock.monotonicMs();
           try {
             await rpc.request(
               node.hostId,
@@ -337,9 +353,15 @@ export class Coordinator {
               options.requestTimeoutMs,
             );
             repaired.push(node.hostId);
+            trace?.add(
+              `read repair of ${node.hostId} done after ${(clock.monotonicMs() - repairStarted).toFixed(2)} ms`,
+            );
           } catch (e) {
             trace?.add(`read repair to ${node.hostId} failed: ${e instanceof Error ? e.message : String(e)}`);
-            await this.deps.hints.store(node.hostId, req.keyspace, req.key, cell).catch(() => false);
+            const hinted = await this.deps.hints
+              .store(node.hostId, req.keyspace, req.key, cell)
+              .catch(() => false);
+            if (hinted) trace?.add(`hint stored for ${node.hostId} (read repair failed)`);
           }
         }),
       );
@@ -401,6 +423,32 @@ function pickForRequirement(req: Requirement, ordered: readonly RingNode[]): Rin
     if (!picked.includes(n)) picked.push(n);
   }
   return picked;
+}
+
+/** Which replica's cell won reconciliation and by which rule of last-write-wins, for traces. */
+function explainReconciliation(
+  winner: Cell | undefined,
+  replies: readonly { node: RingNode; cell: Cell | undefined }[],
+): string {
+  if (winner === undefined)
+    return `reconciled ${replies.length} repl${replies.length === 1 ? 'y' : 'ies'}: no replica has the key`;
+  const holders = replies.filter((r) => cellsEqual(r.cell, winner)).map((r) => r.node.hostId);
+  const losers = replies.filter((r) => !cellsEqual(r.cell, winner));
+  const what = `${describeCell(winner)} from ${holders.join(', ')}`;
+  if (losers.length === 0)
+    return `reconciled ${replies.length} repl${replies.length === 1 ? 'y' : 'ies'}: all agree on ${what}`;
+  const why = losers.map(({ node, cell }) => {
+    if (!cell) return `${node.hostId} has no cell`;
+    const reason = reconcileReason(winner, cell);
+    const rule =
+      reason === 'timestamp'
+        ? 'higher timestamp'
+        : reason === 'tombstone-tiebreak'
+          ? 'equal timestamp, a tombstone beats a live value'
+          : 'equal timestamp, the larger value bytes win';
+    return `beats ${node.hostId}'s ${describeCell(cell)} (${rule})`;
+  });
+  return `reconciled ${replies.length} replies: ${what} wins; ${why.join('; ')}`;
 }
 
 function describeCell(cell: Cell | undefined): string {
