@@ -1,0 +1,159 @@
+import { decodeFrame, encodeMessage } from '../../src/protocol/codec.js';
+import { parseMessage } from '../../src/protocol/validate.js';
+import type { HostId, PeerMessage, Transport } from '../../src/node/world.js';
+import type { Prng } from './prng.js';
+import type { VirtualTime } from './virtual-time.js';
+
+/** How the network misbehaves right now. The fault schedule changes it; healing resets it. */
+export interface LinkFaults {
+  dropRate: number;
+  duplicateRate: number;
+  minLatencyMs: number;
+  maxLatencyMs: number;
+  /** Share of messages that take up to ten times maxLatencyMs (a stalled link). */
+  spikeRate: number;
+}
+
+export const CALM: LinkFaults = {
+  dropRate: 0,
+  duplicateRate: 0,
+  minLatencyMs: 0.2,
+  maxLatencyMs: 3,
+  spikeRate: 0,
+};
+
+export interface NetworkStats {
+  sent: number;
+  delivered: number;
+  dropped: number;
+  duplicated: number;
+  blocked: number;
+}
+
+interface Endpoint {
+  incarnation: number;
+  up: boolean;
+  handler: ((from: HostId, message: PeerMessage) => void) | undefined;
+}
+
+/**
+ * The simulated network between node processes: every message goes through msgpack and
+ * validation as on the wire, and is then delayed by a random latency (so messages reorder),
+ * dropped, duplicated, or blocked by a partition. A message addressed to a process that has died
+ * since is lost, as on a closed connection.
+ */
+export class SimNetwork {
+  faults: LinkFaults = { ...CALM };
+  readonly stats: NetworkStats = { sent: 0, delivered: 0, dropped: 0, duplicated: 0, blocked: 0 };
+  private readonly endpoints = new Map<HostId, Endpoint>();
+  /** Active partitions by id: each blocks a set of directed links "from>to". */
+  private readonly blocks = new Map<number, Set<string>>();
+  private nextBlock = 1;
+  /** Sees every message as it is delivered (the checker looks for writes that must not exist). */
+  inspect: ((from: HostId, to: HostId, message: PeerMessage) => void) | undefined;
+
+  constructor(
+    private readonly time: VirtualTime,
+    private readonly rng: Prng,
+  ) {}
+
+  /** A new process for hostId starts: earlier incarnations' messages no longer reach it. */
+  attach(hostId: HostId): Transport {
+    const previous = this.endpoints.get(hostId);
+    const endpoint: Endpoint = {
+      incarnation: (previous?.incarnation ?? 0) + 1,
+      up: true,
+      handler: undefined,
+    };
+    this.endpoints.set(hostId, endpoint);
+    return {
+      send: (to, message) => {
+        if (endpoint.up) this.send(hostId, to, message);
+      },
+      onMessage: (handler) => {
+        endpoint.handler = handler;
+      },
+    };
+  }
+
+  /** The process dies: it sends and receives nothing more. */
+  detach(hostId: HostId): void {
+    const endpoint = this.endpoints.get(hostId);
+    if (endpoint) endpoint.up = false;
+  }
+
+  isUp(hostId: HostId): boolean {
+    return this.endpoints.get(hostId)?.up ?? false;
+  }
+
+  canReach(from: HostId, to: HostId): boolean {
+    const link = `${from}>${to}`;
+    for (const b of this.blocks.values()) if (b.has(link)) return false;
+    return true;
+  }
+
+  /** Blocks the links from every node of `from` to every node of `to` (and back, unless oneWay). */
+  partition(from: readonly HostId[], to: readonly HostId[], oneWay: boolean): number {
+    const links = new Set<string>();
+    for (const a of from) {
+      for (const b of to) {
+        if (a === b) continue;
+        links.add(`${a}>${b}`);
+        if (!oneWay) links.add(`${b}>${a}`);
+      }
+    }
+    const id = this.nextBlock++;
+    this.blocks.set(id, links);
+    return id;
+  }
+
+  unblock(id: number): void {
+    this.blocks.delete(id);
+  }
+
+  healAll(): void {
+    this.blocks.clear();
+    this.faults = { ...CALM };
+  }
+
+  private send(from: HostId, to: HostId, message: PeerMessage): void {
+    this.stats.sent++;
+    const target = this.endpoints.get(to);
+    if (!target?.up) {
+      this.stats.dropped++;
+      return;
+    }
+    if (!this.canReach(from, to)) {
+      this.stats.blocked++;
+      return;
+    }
+    const f = this.faults;
+    if (this.rng.chance(f.dropRate)) {
+      this.stats.dropped++;
+      return;
+    }
+    // Encoded now: the sender may reuse what it sent, and the receiver must get its own copy.
+    const bytes = encodeMessage(message);
+    const copies = this.rng.chance(f.duplicateRate) ? 2 : 1;
+    if (copies === 2) this.stats.duplicated++;
+    const incarnation = target.incarnation;
+    for (let i = 0; i < copies; i++) {
+      let latency = this.rng.range(f.minLatencyMs, f.maxLatencyMs);
+      if (this.rng.chance(f.spikeRate)) latency *= this.rng.range(2, 10);
+      this.time.schedule(latency, () => this.deliver(from, to, incarnation, bytes));
+    }
+  }
+
+  private deliver(from: HostId, to: HostId, incarnation: number, bytes: Uint8Array): void {
+    const target = this.endpoints.get(to);
+    // A partition raised while the message was on its way cuts it too.
+    if (!target?.up || target.incarnation !== incarnation || !this.canReach(from, to)) {
+      this.stats.dropped++;
+      return;
+    }
+    const message = parseMessage(decodeFrame(bytes)[0]) as PeerMessage;
+    this.stats.delivered++;
+    this.inspect?.(from, to, message);
+    target.handler?.(from, message);
+  }
+}

@@ -1,0 +1,62 @@
+import { PROPERTY_NAMES, type Op } from './history.js';
+import type { SimResult } from './run.js';
+
+const ms = (t: number | undefined) => (t === undefined ? '?' : t.toFixed(1));
+
+function describeOp(op: Op): string {
+  const what = op.kind === 'put' ? `put ${JSON.stringify(op.value)}` : op.kind === 'del' ? 'del' : 'get';
+  const head = `#${op.id} client ${op.client} ${what} at ${op.cl} via ${op.node}`;
+  let tail: string;
+  if (op.outcome === 'ok' && op.kind === 'get') {
+    tail = op.found ? `found ${JSON.stringify(op.readValue)} @${op.timestamp}` : 'not found';
+  } else if (op.outcome === 'ok') {
+    tail = `ok @${op.timestamp} acks [${(op.acks ?? []).join(' ')}]${op.hinted?.length ? ` hinted [${op.hinted.join(' ')}]` : ''}`;
+  } else if (op.outcome === 'error') {
+    tail = `${op.code}: ${op.message}`;
+  } else {
+    tail = op.outcome === 'timeout' ? 'no answer (client gave up; may or may not be applied)' : 'pending';
+  }
+  return `${head} -> ${tail}`;
+}
+
+/** One line per run. */
+export function summaryLine(r: SimResult, wallMs: number): string {
+  const s = r.stats;
+  const verdict = r.violations.length === 0 ? 'ok' : `FAILED (${r.violations.length} violation(s))`;
+  return `seed ${r.seed}: ${verdict} - ${s.nodes} nodes, ${s.ops} ops (${s.acknowledged} acked), faults ${JSON.stringify(s.faults)}, ${s.events} events, ${(s.virtualMs / 1000).toFixed(1)} s virtual in ${wallMs.toFixed(0)} ms`;
+}
+
+/** What a person needs to see to understand a failure: the violations, the faults, and the failing key's history. */
+export function failureTrace(r: SimResult): string {
+  const lines: string[] = [];
+  lines.push(`seed ${r.seed} violates:`);
+  for (const v of r.violations)
+    lines.push(
+      `  (${v.property}) ${PROPERTY_NAMES[v.property]}${v.key ? ` [key ${v.key}]` : ''}: ${v.message}`,
+    );
+  const key = r.violations.find((v) => v.key !== undefined)?.key;
+  lines.push('', 'what happened to the cluster (virtual ms):');
+  for (const j of r.journal) lines.push(`  ${ms(j.at).padStart(8)}  ${j.text}`);
+  if (key !== undefined) {
+    lines.push('', `history of key ${key} (start-end, virtual ms):`);
+    for (const op of r.ops.filter((o) => o.key === key)) {
+      lines.push(`  ${ms(op.start).padStart(8)}-${ms(op.end).padEnd(8)} ${describeOp(op)}`);
+    }
+    lines.push('', `replicas of ${key} after healing and repair:`);
+    for (const c of r.finals.get(key) ?? []) {
+      const cell = c.cell;
+      const shown = !cell
+        ? 'nothing'
+        : cell.value === null
+          ? `tombstone @${cell.timestamp}`
+          : `${JSON.stringify(Buffer.from(cell.value).toString())} @${cell.timestamp}`;
+      lines.push(`  ${c.hostId}: ${shown}`);
+    }
+  }
+  if (r.logs.length > 0) lines.push('', 'node logs:', ...r.logs.map((l) => `  ${l}`));
+  lines.push(
+    '',
+    `replay: SEED=${r.seed} npm run sim${r.logs.length > 0 ? '' : '  (add -- --verbose for node logs)'}`,
+  );
+  return lines.join('\n');
+}
