@@ -134,6 +134,19 @@ export class Membership implements ClusterView {
     if (hostId) this.sendGossip(hostId, syn);
   }
 
+  /**
+   * Peers remembered from before a restart: the ring is known at once, and each peer stays DOWN
+   * until gossip hears from it (Cassandra's saved endpoints). Their heartbeats are ignored here.
+   */
+  restorePeers(states: readonly EndpointState[]): void {
+    const out = this.gossiper.applyStates(
+      states.filter((s) => s.hostId !== this.selfId),
+      this.nowMs(),
+    );
+    for (const h of out.changed) if (h !== this.selfId) this.gossiper.markDead(h);
+    if (out.changed.length > 0) this.invalidate();
+  }
+
   receive(from: HostId, message: GossipMessage): void {
     this.process(this.gossiper.receive(from, message, this.nowMs()));
   }

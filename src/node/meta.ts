@@ -1,7 +1,7 @@
 import { Packr } from 'msgpackr';
 import { RingkvError } from '../protocol/errors.js';
 import { metaKey } from './storage/keys.js';
-import type { KeyspaceDefinition } from './gossip/messages.js';
+import type { EndpointState, KeyspaceDefinition } from './gossip/messages.js';
 import type { Storage } from './world.js';
 
 const packr = new Packr({ useRecords: false });
@@ -20,6 +20,11 @@ export interface NodeMeta {
   /** The last gossip generation used, so a restart always uses a higher one. */
   generation: number;
   keyspaces: Record<string, KeyspaceDefinition>;
+  /**
+   * The other nodes' last gossiped states (Cassandra's system.peers), so that a restarted node
+   * knows the ring before gossip reaches it, instead of coordinating with a ring of itself alone.
+   */
+  peers?: EndpointState[];
 }
 
 const META_NAME = 'node';

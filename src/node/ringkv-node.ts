@@ -12,6 +12,7 @@ import { HybridClock } from '../coordination/hlc.js';
 import { HintDelivery } from './hint-delivery.js';
 import { HintStore } from './hints.js';
 import { Membership, type MembershipEvent } from './membership.js';
+import type { EndpointState } from './gossip/messages.js';
 import { saveMeta, type NodeMeta } from './meta.js';
 import { Dispatcher, dataPathHandlers, type Origin } from './node.js';
 import { RangeService } from './ranges.js';
@@ -152,6 +153,7 @@ export class RingkvNode {
         speculativeRetryPercentile: 99,
       },
     });
+    if (meta.peers) this.membership.restorePeers(meta.peers);
     this.registerHandlers();
     this.membership.on((e) => this.onMembership(e));
   }
@@ -426,13 +428,23 @@ export class RingkvNode {
   private onMembership(e: MembershipEvent): void {
     if (e.kind === 'up') this.delivery.kick(e.hostId);
     if (e.kind === 'removed') void this.hints.truncate(e.hostId);
-    if (e.kind === 'changed' && e.hostId !== this.hostId) void this.persistKeyspaces();
+    if ((e.kind === 'changed' || e.kind === 'removed') && e.hostId !== this.hostId)
+      void this.persistKeyspaces();
   }
 
+  /** Saves the keyspaces and the peers' ring placement when they changed, so a restart starts from them. */
   private async persistKeyspaces(): Promise<void> {
     const keyspaces = this.membership.gossiper.keyspaces();
-    if (Object.keys(keyspaces).length === Object.keys(this.meta.keyspaces).length) return;
-    this.meta = { ...this.meta, keyspaces: { ...keyspaces } };
+    const peers = [...this.membership.gossiper.states().values()].filter((s) => s.hostId !== this.hostId);
+    const placement = (list: readonly EndpointState[]) =>
+      JSON.stringify(
+        list
+          .map((s) => [s.hostId, s.address, s.dc, s.rack, s.status, s.tokens])
+          .sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
+      );
+    const keyspacesChanged = Object.keys(keyspaces).length !== Object.keys(this.meta.keyspaces).length;
+    if (!keyspacesChanged && placement(peers) === placement(this.meta.peers ?? [])) return;
+    this.meta = { ...this.meta, keyspaces: { ...keyspaces }, peers: peers.map((s) => ({ ...s })) };
     await saveMeta(this.world.storage, this.meta);
   }
 
