@@ -1,0 +1,254 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WebSocket } from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TestCluster, runCli, until } from '../support/cluster.js';
+
+const SECRET = 'integration-secret';
+/** Each CLI run starts a Node process (about a second of CPU); a busy CI box needs room. */
+const CLI_TEST_TIMEOUT_MS = 120_000;
+
+/** A loopback port that nothing listens on (bound, read, closed). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
+
+function json(stdout: string): Record<string, unknown> {
+  return JSON.parse(stdout) as Record<string, unknown>;
+}
+
+function oneLine(stderr: string): string {
+  const lines = stderr.trim().split('\n');
+  expect(lines).toHaveLength(1);
+  return lines[0] as string;
+}
+
+describe('the CLI against a secured two-node cluster', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
+  let c: TestCluster;
+  let node: string;
+  const env = { RINGKV_SECRET: SECRET };
+  const cli = (...args: string[]) => runCli([...args, '--node', node], env);
+
+  beforeAll(async () => {
+    c = new TestCluster(['--secret', SECRET]);
+    await c.start(2);
+    node = c.nodes[0]?.address ?? '';
+    const client = await c.client({ secret: SECRET });
+    await until('two nodes UP and NORMAL', async () => {
+      const s = await client.status('default');
+      return s.nodes.length === 2 && s.nodes.every((n) => n.state === 'UP' && n.status === 'NORMAL');
+    });
+  });
+  afterAll(async () => {
+    await c.stopAll();
+  });
+
+  it('put, get and del print the JSON shapes of CLI.md', async () => {
+    const put = await cli('put', 'shape-key', 'shape-value', '--cl', 'two', '--json');
+    expect(put.code).toBe(0);
+    const written = json(put.stdout);
+    expect(written).toMatchObject({ key: 'shape-key', keyspace: 'default', cl: 'TWO' });
+    expect(typeof written.timestamp).toBe('number');
+    expect(written.acks).toHaveLength(2);
+
+    const get = await cli('get', 'shape-key', '--cl', 'One', '--json');
+    expect(get.code).toBe(0);
+    expect(json(get.stdout)).toMatchObject({
+      key: 'shape-key',
+      keyspace: 'default',
+      cl: 'ONE',
+      found: true,
+      value: 'shape-value',
+      timestamp: written.timestamp,
+    });
+
+    const del = await cli('del', 'shape-key', '--cl', 'quorum', '--json');
+    expect(del.code).toBe(0);
+    expect(json(del.stdout)).toMatchObject({ key: 'shape-key', keyspace: 'default', cl: 'QUORUM' });
+    expect(json(del.stdout).timestamp as number).toBeGreaterThan(written.timestamp as number);
+
+    const missing = await cli('get', 'shape-key', '--cl', 'two', '--json');
+    expect(missing.code).toBe(0);
+    expect(json(missing.stdout)).toMatchObject({ key: 'shape-key', found: false });
+  });
+
+  it('status, ring, endpoints and keyspace list print the JSON shapes of CLI.md', async () => {
+    const status = await cli('status', '--json');
+    expect(status.code).toBe(0);
+    const nodes = json(status.stdout).nodes as Record<string, unknown>[];
+    expect(nodes).toHaveLength(2);
+    for (const n of nodes) {
+      expect(n).toMatchObject({ state: 'UP', status: 'NORMAL', dc: 'dc1', rack: 'rack1', tokens: 16 });
+      expect(typeof n.hostId).toBe('string');
+      expect(n.address).toMatch(/^ws:\/\/127\.0\.0\.1:\d+$/);
+      expect(typeof n.load).toBe('number');
+    }
+    // RF 3 over two nodes: each holds everything.
+    for (const n of nodes) expect(n.owns).toBeCloseTo(1, 6);
+
+    const ring = await cli('ring', '--json');
+    expect(ring.code).toBe(0);
+    const entries = json(ring.stdout).ring as { token: string; hostId: string; address: string }[];
+    expect(entries).toHaveLength(32);
+    const tokens = entries.map((e) => BigInt(e.token));
+    expect([...tokens].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))).toEqual(tokens);
+    expect(new Set(entries.map((e) => e.hostId)).size).toBe(2);
+
+    const endpoints = await cli('endpoints', 'user:1', '--json');
+    expect(endpoints.code).toBe(0);
+    const ep = json(endpoints.stdout);
+    expect(ep).toMatchObject({ key: 'user:1' });
+    const token = await runCli(['token', 'user:1', '--json']);
+    expect(ep.token).toBe((json(token.stdout).tokens as { token: string }[])[0]?.token);
+    expect(ep.replicas).toHaveLength(2);
+    for (const r of ep.replicas as Record<string, unknown>[]) {
+      expect(typeof r.hostId).toBe('string');
+      expect(typeof r.address).toBe('string');
+    }
+
+    expect((await cli('keyspace', 'create', 'two', '--rf', '2', '--json')).code).toBe(0);
+    const list = await cli('keyspace', 'list', '--json');
+    expect(list.code).toBe(0);
+    expect(json(list.stdout).keyspaces).toEqual(
+      expect.arrayContaining([
+        { name: 'default', replication: { strategy: 'simple', rf: 3 } },
+        { name: 'two', replication: { strategy: 'simple', rf: 2 } },
+      ]),
+    );
+  });
+
+  it('an unknown consistency level exits 2 and lists the valid ones', async () => {
+    const r = await cli('put', 'k', 'v', '--cl', 'most', '--json');
+    expect(r.code).toBe(2);
+    const line = oneLine(r.stderr);
+    expect(line).toMatch(/^error USAGE: /);
+    for (const cl of [
+      'any',
+      'one',
+      'two',
+      'three',
+      'quorum',
+      'local_one',
+      'local_quorum',
+      'each_quorum',
+      'all',
+    ]) {
+      expect(line).toContain(cl);
+    }
+    expect(json(r.stdout)).toMatchObject({ error: { code: 'USAGE' } });
+  });
+
+  it('an unreachable --node exits 3', async () => {
+    const port = await freePort();
+    const r = await runCli(['get', 'k', '--node', `ws://127.0.0.1:${port}`, '--json'], env);
+    expect(r.code).toBe(3);
+    expect(oneLine(r.stderr)).toMatch(/^error NO_HOST_AVAILABLE: /);
+    expect(json(r.stdout)).toMatchObject({ error: { code: 'NO_HOST_AVAILABLE' } });
+  });
+
+  it('a wrong or missing secret is refused with UNAUTHORIZED and the node stays up', async () => {
+    const wrong = await runCli(['get', 'k', '--node', node, '--json'], { RINGKV_SECRET: 'not-it' });
+    expect(wrong.code).toBe(1);
+    expect(oneLine(wrong.stderr)).toMatch(/^error UNAUTHORIZED: /);
+    expect(json(wrong.stdout)).toMatchObject({ error: { code: 'UNAUTHORIZED' } });
+    const none = await runCli(['get', 'k', '--node', node]);
+    expect(none.code).toBe(1);
+    expect(oneLine(none.stderr)).toMatch(/^error UNAUTHORIZED: /);
+    expect((await cli('put', 'after-auth', 'v', '--cl', 'two')).code).toBe(0);
+  });
+
+  it('garbage sent to the port does not disturb another client', async () => {
+    const client = await c.client({ contactPoints: [node], secret: SECRET, route: 'rr' });
+    await client.put('calm', 'before', { keyspace: 'default', cl: 'TWO' });
+
+    // A WebSocket that skips the handshake and sends bytes that are no frame at all.
+    const ws = new WebSocket(node, { perMessageDeflate: false });
+    ws.on('error', () => undefined);
+    const closed = new Promise<void>((r) => ws.once('close', () => r()));
+    await new Promise<void>((r, reject) => {
+      ws.once('open', () => r());
+      ws.once('error', reject);
+    });
+    ws.send(Buffer.from([0xc1, 0xff, 0x00, 0x13, 0x37, 0xde, 0xad, 0xbe, 0xef]));
+    ws.send('not even binary');
+    await closed;
+
+    // Plain TCP noise on the same port.
+    const { connect } = await import('node:net');
+    const port = Number(new URL(node).port);
+    await new Promise<void>((r) => {
+      const socket = connect(port, '127.0.0.1', () => {
+        socket.write('GARBAGE\r\n\r\n\x00\x01\x02');
+      });
+      socket.on('error', () => r());
+      socket.on('close', () => r());
+      setTimeout(() => socket.destroy(), 500);
+    });
+
+    await client.put('calm', 'after', { keyspace: 'default', cl: 'TWO' });
+    expect((await client.get('calm', { keyspace: 'default', cl: 'ONE' })).value).toBe('after');
+  });
+});
+
+describe('ringkv start and stop', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
+  const root = mkdtempSync(join(tmpdir(), 'ringkv-it-cli-'));
+  const pids: number[] = [];
+  let blocker: Server | undefined;
+
+  afterAll(async () => {
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    await new Promise<void>((r) => (blocker ? blocker.close(() => r()) : r()));
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('--detach prints address, pid and host id; stop stops that node', async () => {
+    const data = join(root, 'detached');
+    const started = await runCli(['start', '--detach', '--port', '0', '--data', data, '--json']);
+    expect(started.code).toBe(0);
+    const doc = json(started.stdout) as { address: string; pid: number; hostId: string };
+    pids.push(doc.pid);
+    expect(doc.address).toMatch(/^ws:\/\/127\.0\.0\.1:\d+$/);
+    expect(doc.pid).toBeGreaterThan(0);
+    expect(typeof doc.hostId).toBe('string');
+
+    expect((await runCli(['put', 'k', 'v', '--node', doc.address])).code).toBe(0);
+    const stop = await runCli(['stop', '--node', doc.address, '--json']);
+    expect(stop.code).toBe(0);
+    expect(json(stop.stdout)).toEqual({ hostId: doc.hostId });
+    await until('the detached node exits', () => {
+      try {
+        process.kill(doc.pid, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+
+    // Its folder belongs to cluster "ringkv": a node of another cluster refuses to start on it.
+    const other = await runCli(['start', '--port', '0', '--data', data, '--cluster-name', 'other']);
+    expect(other.code).not.toBe(0);
+    expect(oneLine(other.stderr)).toMatch(/^error [A-Z_]+: .*cluster/);
+  });
+
+  it('a port in use is one clear line and a non-zero exit', async () => {
+    const server = createServer();
+    blocker = server;
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as AddressInfo;
+    const r = await runCli(['start', '--port', String(port), '--data', join(root, 'busy')]);
+    expect(r.code).not.toBe(0);
+    expect(oneLine(r.stderr)).toMatch(new RegExp(`^error [A-Z_]+: .*${port}`));
+  });
+});

@@ -1,0 +1,216 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { RingkvClient } from '../../src/client/client.js';
+import { CONSISTENCY_LEVELS } from '../../src/protocol/consistency.js';
+import { RingkvError } from '../../src/protocol/errors.js';
+import { MAX_KEY_BYTES, DEFAULT_MAX_VALUE_BYTES } from '../../src/protocol/limits.js';
+import { TestCluster, until } from '../support/cluster.js';
+import { inParallel, replicasOf } from './support/replicas.js';
+
+const ks = 'default';
+
+async function upAndNormal(c: TestCluster, count: number): Promise<RingkvClient> {
+  const client = await c.client();
+  await until(`${count} nodes UP and NORMAL`, async () => {
+    const s = await client.status(ks);
+    return s.nodes.length === count && s.nodes.every((n) => n.state === 'UP' && n.status === 'NORMAL');
+  });
+  return client;
+}
+
+async function failure(p: Promise<unknown>): Promise<RingkvError> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof RingkvError) return e;
+    throw e;
+  }
+  throw new Error('expected the request to fail');
+}
+
+describe('data path on three nodes', () => {
+  // One cluster for the tests that leave it whole; the last one kills a node.
+  let c: TestCluster;
+  let client: RingkvClient;
+  beforeAll(async () => {
+    c = new TestCluster();
+    await c.start(3);
+    client = await upAndNormal(c, 3);
+  });
+  afterAll(async () => {
+    await c.stopAll();
+  });
+  it('a put at ALL reads back at ONE through every node', async () => {
+    const writer = await c.client();
+    for (let i = 0; i < 20; i++) await writer.put(`all-${i}`, `value-${i}`, { keyspace: ks, cl: 'ALL' });
+    for (const node of c.nodes) {
+      const reader = await c.client({ contactPoints: [node.address], route: 'rr' });
+      for (let i = 0; i < 20; i++) {
+        const r = await reader.get(`all-${i}`, { keyspace: ks, cl: 'ONE' });
+        expect(r.found).toBe(true);
+        expect(r.value).toBe(`value-${i}`);
+      }
+    }
+  });
+
+  it('every consistency level round-trips, deletes included', async () => {
+    for (const cl of CONSISTENCY_LEVELS) {
+      const key = `cl-${cl}`;
+      const put = await client.put(key, `v-${cl}`, { keyspace: ks, cl });
+      expect(put.cl).toBe(cl);
+      expect(put.timestamp).toBeGreaterThan(0);
+      // A read checks the value written at ALL: a weaker write may legitimately not be there yet.
+      await client.put(key, `v-${cl}`, { keyspace: ks, cl: 'ALL' });
+      if (cl !== 'ANY') {
+        const got = await client.get(key, { keyspace: ks, cl });
+        expect(got).toMatchObject({ found: true, value: `v-${cl}`, cl });
+      }
+      await client.del(key, { keyspace: ks, cl: cl === 'ANY' ? 'ALL' : cl });
+      await client.del(key, { keyspace: ks, cl: 'ALL' });
+      if (cl !== 'ANY') expect((await client.get(key, { keyspace: ks, cl })).found).toBe(false);
+    }
+  });
+
+  it('unicode keys and binary values keep every byte', async () => {
+    const keys = ['ключ', '鍵🔑', 'clé avec espace', 'a\u0000b', '🧪'.repeat(100)];
+    const binary = new Uint8Array(256).map((_, i) => 255 - i);
+    for (const key of keys) {
+      await client.put(key, `value of ${key}`, { keyspace: ks, cl: 'ALL' });
+      expect(await client.get(key, { keyspace: ks, cl: 'QUORUM' })).toMatchObject({
+        found: true,
+        value: `value of ${key}`,
+        valueEncoding: 'utf8',
+      });
+    }
+    await client.put('binary', binary, { keyspace: ks, cl: 'ALL' });
+    const got = await client.get('binary', { keyspace: ks, cl: 'ONE' });
+    expect(got.valueEncoding).toBe('base64');
+    expect(new Uint8Array(Buffer.from(got.value ?? '', 'base64'))).toEqual(binary);
+    const binaryKey = new Uint8Array([0xff, 0xfe, 0x00, 0x80]);
+    await client.put(binaryKey, 'under a binary key', { keyspace: ks, cl: 'ALL' });
+    expect((await client.get(binaryKey, { keyspace: ks, cl: 'ONE' })).value).toBe('under a binary key');
+  });
+
+  it('accepts the largest key and value and refuses one byte more', async () => {
+    const maxKey = 'k'.repeat(MAX_KEY_BYTES);
+    await client.put(maxKey, 'x', { keyspace: ks, cl: 'ALL' });
+    expect((await client.get(maxKey, { keyspace: ks, cl: 'ONE' })).value).toBe('x');
+    const overKey = await failure(client.put(maxKey + 'k', 'x', { keyspace: ks, cl: 'ONE' }));
+    expect(overKey.code).toBe('INVALID_REQUEST');
+    const overKeyRead = await failure(client.get(maxKey + 'k', { keyspace: ks, cl: 'ONE' }));
+    expect(overKeyRead.code).toBe('INVALID_REQUEST');
+
+    const maxValue = new Uint8Array(DEFAULT_MAX_VALUE_BYTES).fill(7);
+    await client.put('big', maxValue, { keyspace: ks, cl: 'ALL' });
+    const got = await client.get('big', { keyspace: ks, cl: 'ONE' });
+    expect(got.value?.length).toBe(DEFAULT_MAX_VALUE_BYTES);
+    const overValue = await failure(
+      client.put('big', new Uint8Array(DEFAULT_MAX_VALUE_BYTES + 1), { keyspace: ks, cl: 'ONE' }),
+    );
+    expect(overValue.code).toBe('INVALID_REQUEST');
+    // The refused value changed nothing, and the node still serves.
+    expect((await client.get('big', { keyspace: ks, cl: 'ALL' })).value?.length).toBe(
+      DEFAULT_MAX_VALUE_BYTES,
+    );
+  });
+
+  it('with one node SIGKILLed QUORUM keeps working and ALL fails with the right counts', async () => {
+    const victim = c.nodes[2];
+    if (!victim) throw new Error('no third node');
+    await c.kill(victim);
+    await until('the killed node is DOWN', async () => {
+      const s = await client.status(ks);
+      return s.nodes.find((n) => n.hostId === victim.hostId)?.state === 'DOWN';
+    });
+    for (let i = 0; i < 30; i++) {
+      await client.put(`q-${i}`, `v${i}`, { keyspace: ks, cl: 'QUORUM' });
+      expect((await client.get(`q-${i}`, { keyspace: ks, cl: 'QUORUM' })).value).toBe(`v${i}`);
+    }
+    const write = await failure(client.put('all-key', 'v', { keyspace: ks, cl: 'ALL' }));
+    expect(['UNAVAILABLE', 'WRITE_TIMEOUT']).toContain(write.code);
+    expect(write.details.required).toBe(3);
+    expect(write.details[write.code === 'UNAVAILABLE' ? 'alive' : 'received']).toBe(2);
+    const read = await failure(client.get('q-0', { keyspace: ks, cl: 'ALL' }));
+    expect(['UNAVAILABLE', 'READ_TIMEOUT']).toContain(read.code);
+    expect(read.details.required).toBe(3);
+    expect(read.details[read.code === 'UNAVAILABLE' ? 'alive' : 'received']).toBe(2);
+  });
+});
+
+let cluster: TestCluster | undefined;
+afterEach(async () => {
+  await cluster?.stopAll();
+  cluster = undefined;
+});
+
+describe('durability', () => {
+  it('loses no acknowledged write when every node is SIGKILLed after a burst', async () => {
+    const c = new TestCluster();
+    cluster = c;
+    await c.start(3);
+    const client = await upAndNormal(c, 3);
+    const acked = new Map<string, string>();
+    const indexes = Array.from({ length: 2000 }, (_, i) => i);
+    await inParallel(indexes, 64, async (i) => {
+      await client.put(`burst-${i}`, `v${i}`, { keyspace: ks, cl: 'ONE' });
+      acked.set(`burst-${i}`, `v${i}`);
+    });
+    await Promise.all(c.nodes.map((n) => c.kill(n)));
+    for (const n of c.nodes) await c.restart(n);
+    const after = await c.client();
+    await until('the restarted nodes see each other UP', async () => {
+      const s = await after.status(ks);
+      return s.nodes.length === 3 && s.nodes.every((n) => n.state === 'UP');
+    });
+    const lost: string[] = [];
+    // Reads at ALL: an acknowledged ONE write lives on at least one replica, and ALL sees every one.
+    await inParallel([...acked], 32, async ([key, value]) => {
+      const r = await after.get(key, { keyspace: ks, cl: 'ALL' });
+      if (r.value !== value) lost.push(key);
+    });
+    expect(lost).toEqual([]);
+  });
+});
+
+describe('two data centers', () => {
+  it('LOCAL_QUORUM survives the loss of a whole remote DC, EACH_QUORUM does not; replicas are rack-aware', async () => {
+    const c = new TestCluster();
+    cluster = c;
+    for (let i = 0; i < 3; i++) await c.add({ dc: 'dc1', rack: `r${i + 1}` });
+    for (let i = 0; i < 3; i++) await c.add({ dc: 'dc2', rack: `r${i + 1}` });
+    const dc1 = c.nodes.slice(0, 3);
+    const dc2 = c.nodes.slice(3);
+    const admin = await upAndNormal(c, 6);
+    await admin.createKeyspace('geo', { strategy: 'network', dcs: { dc1: 3, dc2: 2 } });
+
+    // Every key has 3 replicas in dc1 and 2 in dc2, no two on one rack of a DC.
+    for (let i = 0; i < 50; i++) {
+      const ep = await admin.endpoints(`geo-${i}`, 'geo');
+      const inDc = (dc: string) => ep.replicas.filter((r) => r.dc === dc);
+      expect(inDc('dc1')).toHaveLength(3);
+      expect(inDc('dc2')).toHaveLength(2);
+      for (const dc of ['dc1', 'dc2']) {
+        expect(new Set(inDc(dc).map((r) => r.rack)).size).toBe(inDc(dc).length);
+      }
+    }
+
+    const first = dc1[0];
+    if (!first) throw new Error('no dc1 node');
+    const local = await c.client({ contactPoints: [first.address], localDc: 'dc1', route: 'dc' });
+    await local.put('before', 'x', { keyspace: 'geo', cl: 'EACH_QUORUM' });
+    await Promise.all(dc2.map((n) => c.kill(n)));
+    await until('dc2 is DOWN', async () => {
+      const s = await local.status('geo');
+      return s.nodes.filter((n) => n.dc === 'dc2').every((n) => n.state === 'DOWN');
+    });
+    for (let i = 0; i < 20; i++) {
+      await local.put(`lq-${i}`, `v${i}`, { keyspace: 'geo', cl: 'LOCAL_QUORUM' });
+      expect((await local.get(`lq-${i}`, { keyspace: 'geo', cl: 'LOCAL_QUORUM' })).value).toBe(`v${i}`);
+    }
+    const each = await failure(local.put('eq', 'v', { keyspace: 'geo', cl: 'EACH_QUORUM' }));
+    expect(each.code).toBe('UNAVAILABLE');
+    const eachRead = await failure(local.get('before', { keyspace: 'geo', cl: 'EACH_QUORUM' }));
+    expect(eachRead.code).toBe('UNAVAILABLE');
+    // Keys still place on dc1's racks as before.
+    expect(replicasOf(local, 'geo', 'lq-0')).toHaveLength(5);
+  });
+});
