@@ -1,0 +1,305 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TraceEvent } from '../../src/client/api.js';
+import type { RingkvClient } from '../../src/client/client.js';
+import { CONSISTENCY_LEVELS, type ConsistencyLevel } from '../../src/protocol/consistency.js';
+import { RingkvError } from '../../src/protocol/errors.js';
+import { tokenOf } from '../../src/ring/partitioner.js';
+import { TestCluster, until } from '../support/cluster.js';
+
+/** Five nodes, and a keyspace with RF 2, so that most nodes are not replicas of a given key. */
+const NODES = 5;
+const KS2 = 'rf2';
+const KS3 = 'default';
+
+function replicasOf(client: RingkvClient, keyspace: string, key: string): string[] {
+  return client
+    .currentTopology()
+    .replicas(keyspace, tokenOf(new TextEncoder().encode(key)))
+    .map((n) => n.hostId);
+}
+
+/** The coordinator a client-side trace names, or 'client' when the client coordinated. */
+function coordinatorIn(trace: readonly TraceEvent[]): string {
+  for (const e of trace) {
+    const m = /^coordinator (\S+) \(ws:/.exec(e.event);
+    if (e.node === 'client' && m) return m[1] as string;
+  }
+  return 'client';
+}
+
+/**
+ * Network hops from the client to each replica a write was sent to, counted from the trace: one
+ * to the coordinator, and one more from it to each replica other than itself.
+ */
+function hopsToReplicas(trace: readonly TraceEvent[]): Map<string, number> {
+  const coordinator = coordinatorIn(trace);
+  const hops = new Map<string, number>();
+  for (const e of trace) {
+    const m = /^sending mutation to (\S+)$/.exec(e.event);
+    if (!m) continue;
+    const replica = m[1] as string;
+    if (e.node === 'client') hops.set(replica, 1);
+    else hops.set(replica, 1 + (replica === coordinator ? 0 : 1));
+  }
+  return hops;
+}
+
+function percentile(samples: number[], p: number): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+}
+
+async function inWaves<T>(count: number, width: number, work: (i: number) => Promise<T>): Promise<T[]> {
+  const out: T[] = [];
+  for (let i = 0; i < count; i += width) {
+    out.push(
+      ...(await Promise.all(Array.from({ length: Math.min(width, count - i) }, (_, j) => work(i + j)))),
+    );
+  }
+  return out;
+}
+
+describe('the client against five nodes', () => {
+  let c: TestCluster;
+  let client: RingkvClient;
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  beforeAll(async () => {
+    c = new TestCluster();
+    await c.start(NODES);
+    client = await c.client();
+    await until(`${NODES} nodes UP and NORMAL`, async () => {
+      const s = await client.status(KS3);
+      return s.nodes.length === NODES && s.nodes.every((n) => n.state === 'UP' && n.status === 'NORMAL');
+    });
+    // The client waits until every node knows the new keyspace.
+    await client.createKeyspace(KS2, { strategy: 'simple', rf: 2 });
+  }, 60_000);
+
+  afterAll(async () => {
+    await c.stopAll();
+  });
+
+  it('token-aware routing has a replica of each key coordinate it; round-robin does not', async () => {
+    const token = await c.client({ route: 'token' });
+    for (let i = 0; i < 20; i++) {
+      const key = `token-${i}`;
+      const replicas = replicasOf(token, KS2, key);
+      expect(replicas).toHaveLength(2);
+      const put = await token.put(key, 'v', { keyspace: KS2, cl: 'ONE', trace: true });
+      expect(replicas).toContain(put.coordinator);
+      expect(coordinatorIn(put.trace ?? [])).toBe(put.coordinator);
+      // Coordinated by a replica: two hops at most, and none for the coordinator's own copy.
+      expect(hopsToReplicas(put.trace ?? []).get(put.coordinator)).toBe(1);
+      const got = await token.get(key, { keyspace: KS2, cl: 'ONE', trace: true });
+      expect(replicas).toContain(got.coordinator);
+    }
+    // Round-robin goes around every node, replicas or not.
+    const rr = await c.client({ route: 'rr' });
+    const coordinators = new Set<string>();
+    for (let i = 0; i < NODES; i++) {
+      coordinators.add((await rr.put('token-0', 'v', { keyspace: KS2, cl: 'ONE' })).coordinator);
+    }
+    expect(coordinators.size).toBe(NODES);
+  });
+
+  it('a client-coordinated write reaches every replica with one hop fewer', async () => {
+    const viaNode = await c.client({ route: 'rr' });
+    const viaClient = await c.client({ coordination: 'client' });
+    for (let i = 0; i < 5; i++) {
+      const key = `hops-${i}`;
+      const replicas = replicasOf(viaClient, KS2, key).sort();
+      const coordinated = await viaNode.put(key, 'a', { keyspace: KS2, cl: 'ALL', trace: true });
+      const direct = await viaClient.put(key, 'b', { keyspace: KS2, cl: 'ALL', trace: true });
+      const viaNodeHops = hopsToReplicas(coordinated.trace ?? []);
+      const directHops = hopsToReplicas(direct.trace ?? []);
+      expect([...viaNodeHops.keys()].sort()).toEqual(replicas);
+      expect([...directHops.keys()].sort()).toEqual(replicas);
+      // RF 2: at least one replica is not the coordinator, two hops away; the client reaches all in one.
+      expect(Math.max(...viaNodeHops.values())).toBe(2);
+      expect(Math.max(...directHops.values())).toBe(1);
+      expect(direct.coordinator).toBe('client');
+      expect(direct.acks.sort()).toEqual(replicas);
+      expect((direct.trace ?? []).every((e) => e.node === 'client')).toBe(true);
+      // Every replica's ack is in the trace with its latency.
+      for (const r of replicas) {
+        expect(direct.trace?.some((e) => new RegExp(`^ack from ${r} after [\\d.]+ ms$`).test(e.event))).toBe(
+          true,
+        );
+      }
+    }
+  });
+
+  it('--coordination client writes and reads at every consistency level', async () => {
+    const cc = await c.client({ coordination: 'client' });
+    for (const cl of CONSISTENCY_LEVELS) {
+      const key = `cl-${cl}`;
+      const put = await cc.put(key, `value at ${cl}`, { keyspace: KS3, cl });
+      expect(put.coordinator).toBe('client');
+      expect(put.acks.length).toBeGreaterThanOrEqual(cl === 'ANY' ? 0 : 1);
+      const readCl: ConsistencyLevel = cl === 'ANY' ? 'ONE' : cl;
+      // Levels whose reads and writes need not overlap (R + W <= RF) see the write once it has landed.
+      await until(`a read at ${readCl} sees the write at ${cl}`, async () => {
+        const got = await cc.get(key, { keyspace: KS3, cl: readCl });
+        return got.found && got.value === `value at ${cl}`;
+      });
+      await cc.del(key, { keyspace: KS3, cl });
+      await until(`a read at ${readCl} sees the delete at ${cl}`, async () => {
+        return !(await cc.get(key, { keyspace: KS3, cl: readCl })).found;
+      });
+    }
+    // The same UNAVAILABLE and argument checks as a coordinating node.
+    const unavailable = await cc
+      .put('cl-three', 'x', { keyspace: KS2, cl: 'THREE' })
+      .catch((e: unknown) => e);
+    expect(unavailable).toBeInstanceOf(RingkvError);
+    expect((unavailable as RingkvError).code).toBe('UNAVAILABLE');
+    expect((unavailable as RingkvError).details).toMatchObject({ required: 3, alive: 2 });
+    const anyRead = await cc.get('cl-any', { keyspace: KS3, cl: 'ANY' }).catch((e: unknown) => e);
+    expect((anyRead as RingkvError).code).toBe('INVALID_REQUEST');
+  });
+
+  it('a client-coordinated read reconciles and repairs, and the trace says which cell won and why', async () => {
+    const cc = await c.client({ coordination: 'client' });
+    const key = 'reconcile';
+    const [stale, fresh] = replicasOf(cc, KS2, key) as [string, string];
+    const enc = new TextEncoder();
+    await cc.sendTo(stale, 'replica_write', {
+      keyspace: KS2,
+      key: enc.encode(key),
+      cell: { value: enc.encode('old'), timestamp: 1_000 },
+    });
+    await cc.sendTo(fresh, 'replica_write', {
+      keyspace: KS2,
+      key: enc.encode(key),
+      cell: { value: enc.encode('new'), timestamp: 2_000 },
+    });
+    const got = await cc.get(key, { keyspace: KS2, cl: 'ALL', trace: true });
+    expect(got.value).toBe('new');
+    expect(got.repaired).toEqual([stale]);
+    const events = (got.trace ?? []).map((e) => e.event);
+    expect(events.some((e) => e.includes(`wins; beats ${stale}'s`) && e.includes('higher timestamp'))).toBe(
+      true,
+    );
+    expect(events.some((e) => e.startsWith(`read repair of ${stale} done`))).toBe(true);
+    expect(
+      (await cc.sendTo(stale, 'replica_read', { keyspace: KS2, key: enc.encode(key) })).cell?.timestamp,
+    ).toBe(2_000);
+  });
+
+  it('latency-aware routing moves away from a slow node and back when it recovers', async () => {
+    const lat = await c.client({ route: 'latency', latencyRetryPeriodMs: 500 });
+    const slow = c.nodes[NODES - 1];
+    if (!slow?.child) throw new Error('no node to slow down');
+    // A key the slow node does not hold, so only coordinating through it is slow.
+    let key = '';
+    for (let i = 0; ; i++) {
+      key = `latency-${i}`;
+      if (!replicasOf(lat, KS2, key).includes(slow.hostId)) break;
+    }
+    await lat.put(key, 'v', { keyspace: KS2, cl: 'ALL' });
+    const coordinators = async (n: number) => {
+      const out: string[] = [];
+      for (let i = 0; i < n; i++) out.push((await lat.get(key, { keyspace: KS2, cl: 'ONE' })).coordinator);
+      return out;
+    };
+    const before = await coordinators(40);
+    expect(before).toContain(slow.hostId);
+
+    // Stalls of up to 30 ms, on and off, as a node in long GC pauses.
+    let stopped = false;
+    const toggler = setInterval(() => {
+      stopped = !stopped;
+      slow.child?.kill(stopped ? 'SIGSTOP' : 'SIGCONT');
+    }, 30);
+    let during: string[];
+    try {
+      await coordinators(20); // it takes a slow answer or two to notice
+      during = await coordinators(60);
+    } finally {
+      clearInterval(toggler);
+      slow.child.kill('SIGCONT');
+    }
+    const fairShare = during.length / NODES;
+    const slowShare = during.filter((id) => id === slow.hostId).length;
+    expect(slowShare).toBeLessThan(fairShare / 2);
+
+    // Back to normal: after the retry period it is tried again and keeps its share.
+    await until('the recovered node coordinates again', async () => {
+      await sleep(100);
+      return (await coordinators(20)).filter((id) => id === slow.hostId).length >= 2;
+    });
+    console.log(
+      `latency-aware routing: slow node coordinated ${before.filter((id) => id === slow.hostId).length}/${before.length} reads before, ${slowShare}/${during.length} while slow`,
+    );
+  });
+
+  it('speculative retry keeps reads at ONE answering with a stalled replica (p99 printed)', async () => {
+    const outcomes: Record<string, { answered: number; timedOut: number }> = {};
+    for (const mode of ['never', '99p'] as const) {
+      const reader = await c.client({
+        coordination: 'client',
+        timeoutMs: 1500,
+        speculativeRetry: mode === 'never' ? { kind: 'never' } : { kind: 'percentile', p: 99 },
+      });
+      const keys = Array.from({ length: 8 }, (_, i) => `spec-${i}`);
+      for (const k of keys) await reader.put(k, k, { keyspace: KS3, cl: 'ALL' });
+      // Enough samples for every replica's 99th percentile.
+      for (let i = 0; i < 60; i++)
+        await reader.get(keys[i % keys.length] as string, { keyspace: KS3, cl: 'ALL' });
+      // Stall the replica the client would ask first.
+      const probe = await reader.get(keys[0] as string, { keyspace: KS3, cl: 'ONE', trace: true });
+      const asking = probe.trace?.find((e) => e.event.startsWith('asking'))?.event ?? '';
+      const node = c.nodes.find((n) => n.hostId === /^asking (\S+) /.exec(asking)?.[1]);
+      if (!node?.child) throw new Error(`no node process for "${asking}"`);
+      const latencies: number[] = [];
+      const outcome = { answered: 0, timedOut: 0 };
+      node.child.kill('SIGSTOP');
+      try {
+        await inWaves(64, 8, async (i) => {
+          const started = performance.now();
+          try {
+            const got = await reader.get(keys[i % keys.length] as string, { keyspace: KS3, cl: 'ONE' });
+            expect(got.found).toBe(true);
+            outcome.answered++;
+          } catch (e) {
+            // Without a retry the stalled replica uses up the read's whole deadline.
+            if (!(e instanceof RingkvError) || e.code !== 'READ_TIMEOUT') throw e;
+            outcome.timedOut++;
+          }
+          latencies.push(performance.now() - started);
+        });
+      } finally {
+        node.child.kill('SIGCONT');
+      }
+      outcomes[mode] = outcome;
+      console.log(
+        `reads at ONE, one replica stalled, --speculative-retry ${mode}: p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms, max ${Math.max(...latencies).toFixed(1)} ms; ${outcome.answered} answered, ${outcome.timedOut} READ_TIMEOUT (64 reads, 8 at a time, timeout 1500 ms)`,
+      );
+      await until('the stalled node is UP again', async () => {
+        const s = await client.status(KS3);
+        return s.nodes.every((n) => n.state === 'UP');
+      });
+    }
+    expect(outcomes['99p']).toEqual({ answered: 64, timedOut: 0 });
+  });
+
+  it('a replica that misses a client-coordinated write gets a hint held by a live node', async () => {
+    const cc = await c.client({ coordination: 'client' });
+    const key = 'hinted';
+    const [target] = replicasOf(cc, KS2, key) as [string];
+    const node = c.nodes.find((n) => n.hostId === target);
+    if (!node) throw new Error('no node');
+    // Killed, and not yet known DOWN: the write is sent to it and fails.
+    await c.kill(node);
+    // ALL cannot be met, so the write waits for the hint before it fails.
+    const failed = await cc.put(key, 'v', { keyspace: KS2, cl: 'ALL', trace: true }).catch((e: unknown) => e);
+    expect((failed as RingkvError).code).toBe('WRITE_TIMEOUT');
+    const trace = (failed as RingkvError).details['trace'] as TraceEvent[];
+    expect(trace.some((e) => e.event.startsWith(`hint stored for ${target}`))).toBe(true);
+    const hints = await cc.hints();
+    expect(hints.some((h) => h.target === target && h.holder !== target && h.count >= 1)).toBe(true);
+    // The live replica took it, so a read at ONE finds it.
+    expect((await cc.get(key, { keyspace: KS2, cl: 'ONE' })).value).toBe('v');
+  });
+});
