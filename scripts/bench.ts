@@ -1,0 +1,407 @@
+/**
+ * `npm run bench`: ringkv side by side with the limits of this machine and with etcd, in one run.
+ *
+ *  1. storage limit: classic-level synced batches (group commit) in one process;
+ *  2. transport limit: three processes exchanging msgpackr messages over ws (bench/transport.ts);
+ *  3. a 3-node ringkv cluster, RF 3, durable, at ONE, QUORUM and ALL: closed loop at 1 and 64 in
+ *     flight, then an open loop at half the maximum;
+ *  4. a 3-member etcd cluster driven by the same load generator through the etcd3 client.
+ *
+ * Prints one table with the target ratios and the machine, and writes it to bench/results.md.
+ * Options: --quick (shorter runs), --skip-etcd.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { ringkvTarget } from '../src/bench/ringkv-target.js';
+import {
+  loadRecords,
+  runLoad,
+  type BenchResult,
+  type BenchTarget,
+  type LoadMode,
+} from '../src/bench/runner.js';
+import { WORKLOADS } from '../src/bench/workload.js';
+import { LocalCluster } from '../src/cli/local-cluster.js';
+import { RingkvClient } from '../src/client/client.js';
+import type { ConsistencyLevel } from '../src/protocol/consistency.js';
+import { LevelStorage } from '../src/node/storage/level.js';
+import { ensureEtcd, etcdTarget, startEtcd } from '../bench/etcd.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const quick = process.argv.includes('--quick');
+const skipEtcd = process.argv.includes('--skip-etcd');
+
+/** Seconds per measured run; the whole script must stay well under 10 minutes. */
+const RUN_MS = quick ? 2_000 : 5_000;
+const WARMUP_MS = quick ? 1_000 : 2_000;
+const RECORDS = 10_000;
+const VALUE_BYTES = 100;
+const HIGH_CONCURRENCY = 64;
+const OPEN_LOOP_MAX_IN_FLIGHT = 10_000;
+const CLS: ConsistencyLevel[] = ['ONE', 'QUORUM', 'ALL'];
+
+const say = (line: string) => process.stderr.write(`${line}\n`);
+
+// ---------------------------------------------------------------- build
+
+/** Nodes run the compiled binary: build when dist/ is missing or older than the sources. */
+function ensureBuilt(): void {
+  const newest = (dir: string): number => {
+    let t = 0;
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, entry.name);
+      t = Math.max(t, entry.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+    }
+    return t;
+  };
+  const marker = join(ROOT, 'dist', 'commands', 'start.js');
+  if (existsSync(marker) && statSync(marker).mtimeMs >= newest(join(ROOT, 'src'))) return;
+  say('building dist/ (npm run build)...');
+  execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+// ---------------------------------------------------------------- limits
+
+/** Synced group-committed batches from 256 writers into one LevelDB, for RUN_MS. */
+async function storageLimit(): Promise<{ opsPerSecond: number; writesPerSync: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'ringkv-bench-storage-'));
+  const storage = await LevelStorage.open(dir);
+  try {
+    const value = new Uint8Array(VALUE_BYTES).fill(0x61);
+    const utf8 = new TextEncoder();
+    let next = 0;
+    const start = performance.now();
+    const deadline = start + RUN_MS;
+    await Promise.all(
+      Array.from({ length: 256 }, async () => {
+        while (performance.now() < deadline) {
+          await storage.write([{ key: utf8.encode(`k${next++ % RECORDS}`), value }]);
+        }
+      }),
+    );
+    const seconds = (performance.now() - start) / 1000;
+    return { opsPerSecond: Math.round(next / seconds), writesPerSync: next / storage.stats.syncs };
+  } finally {
+    await storage.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** bench/transport.ts in its own processes; messages per second with and without coalescing. */
+function transportLimit(): Promise<{ coalesced: number; uncoalesced: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      [...process.execArgv, join(ROOT, 'bench', 'transport.ts'), String(RUN_MS), '64'],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      const rate = (mode: string): number => {
+        const m = new RegExp(`coalescing ${mode}\\s*:\\s*([\\d,]+) messages/s`).exec(out);
+        return m ? Number((m[1] as string).replace(/,/g, '')) : NaN;
+      };
+      const result = { coalesced: rate('on'), uncoalesced: rate('off') };
+      if (code !== 0 || Number.isNaN(result.coalesced)) {
+        reject(new Error(`bench/transport.ts failed (exit ${code}): ${out.slice(-500)}`));
+      } else {
+        resolve(result);
+      }
+    });
+  });
+}
+
+// ---------------------------------------------------------------- runs
+
+interface Runs {
+  writeOne: BenchResult;
+  writeMany: BenchResult;
+  readOne: BenchResult;
+  readMany: BenchResult;
+  openWrite: BenchResult;
+}
+
+function closed(concurrency: number): LoadMode {
+  return { kind: 'closed', concurrency };
+}
+
+async function measure(
+  label: string,
+  target: BenchTarget,
+  read: boolean,
+  mode: LoadMode,
+): Promise<BenchResult> {
+  const result = await runLoad(target, {
+    workload: read ? WORKLOADS.read : WORKLOADS.write,
+    distribution: 'uniform',
+    records: RECORDS,
+    valueBytes: VALUE_BYTES,
+    mode,
+    stop: { kind: 'duration', ms: RUN_MS },
+    seed: 42,
+  });
+  const l = result.latency;
+  say(
+    `  ${label.padEnd(34)} ${String(result.throughput).padStart(7)} ops/s  p50 ${l.p50.toFixed(3)}  p99 ${l.p99.toFixed(3)}  max ${l.max.toFixed(1)} ms${result.errors ? `  errors ${result.errors} (${result.firstError ?? ''})` : ''}`,
+  );
+  return result;
+}
+
+/** The same sequence for every system: warm up, closed loops at 1 and 64, reads, then an open loop at half the max. */
+async function runAll(name: string, target: BenchTarget): Promise<Runs> {
+  await runLoad(target, {
+    workload: WORKLOADS.write,
+    distribution: 'uniform',
+    records: RECORDS,
+    valueBytes: VALUE_BYTES,
+    mode: closed(HIGH_CONCURRENCY),
+    stop: { kind: 'duration', ms: WARMUP_MS },
+    seed: 7,
+  });
+  const writeOne = await measure(`${name} write, 1 in flight`, target, false, closed(1));
+  const writeMany = await measure(
+    `${name} write, ${HIGH_CONCURRENCY} in flight`,
+    target,
+    false,
+    closed(HIGH_CONCURRENCY),
+  );
+  const openRate = Math.max(1, Math.round(writeMany.throughput / 2));
+  const openWrite = await measure(`${name} write, open loop ${openRate}/s`, target, false, {
+    kind: 'open',
+    rateOpsPerSecond: openRate,
+    maxInFlight: OPEN_LOOP_MAX_IN_FLIGHT,
+  });
+  const readOne = await measure(`${name} read, 1 in flight`, target, true, closed(1));
+  const readMany = await measure(
+    `${name} read, ${HIGH_CONCURRENCY} in flight`,
+    target,
+    true,
+    closed(HIGH_CONCURRENCY),
+  );
+  return { writeOne, writeMany, readOne, readMany, openWrite };
+}
+
+async function benchRingkv(): Promise<Map<ConsistencyLevel, Runs>> {
+  const cluster = new LocalCluster({ rootPrefix: 'ringkv-bench-', args: ['--ring-delay', '500'] });
+  const out = new Map<ConsistencyLevel, Runs>();
+  let client: RingkvClient | undefined;
+  try {
+    say('starting a 3-node ringkv cluster (RF 3, synced writes)...');
+    await cluster.start(3);
+    client = await RingkvClient.connect({
+      contactPoints: cluster.addresses(),
+      timeoutMs: 5000,
+      route: 'token',
+      coordination: 'node',
+      speculativeRetry: { kind: 'percentile', p: 99 },
+    });
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const status = await client.status('default');
+      if (status.nodes.filter((n) => n.state === 'UP' && n.status === 'NORMAL').length === 3) break;
+      if (Date.now() > deadline) throw new Error('the ringkv cluster did not settle within 60 s');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const load = await loadRecords(ringkvTarget(client, 'default', 'ALL'), {
+      records: RECORDS,
+      valueBytes: VALUE_BYTES,
+      concurrency: HIGH_CONCURRENCY,
+      seed: 1,
+    });
+    say(`  loaded ${load.loaded} records at ALL`);
+    for (const cl of CLS) out.set(cl, await runAll(`ringkv ${cl}`, ringkvTarget(client, 'default', cl)));
+    return out;
+  } finally {
+    await client?.close();
+    await cluster.stopAll();
+  }
+}
+
+async function benchEtcd(): Promise<{ runs: Runs; version: string }> {
+  const binary = ensureEtcd(say);
+  say('starting a 3-member etcd cluster...');
+  const etcd = await startEtcd(binary);
+  try {
+    const { target, close } = await etcdTarget(etcd.clientUrls);
+    try {
+      const load = await loadRecords(target, {
+        records: RECORDS,
+        valueBytes: VALUE_BYTES,
+        concurrency: HIGH_CONCURRENCY,
+        seed: 1,
+      });
+      say(`  loaded ${load.loaded} records`);
+      return { runs: await runAll('etcd', target), version: etcd.version };
+    } finally {
+      close();
+    }
+  } finally {
+    await etcd.stop();
+  }
+}
+
+// ---------------------------------------------------------------- report
+
+interface Ratio {
+  what: string;
+  value: number;
+  target: string;
+  met: boolean;
+  detail: string;
+}
+
+function fmt(n: number, digits = 2): string {
+  return Number.isFinite(n) ? n.toFixed(digits) : 'n/a';
+}
+
+function table(headers: string[], rows: string[][]): string {
+  return [
+    `| ${headers.join(' | ')} |`,
+    `| ${headers.map(() => '---').join(' | ')} |`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ].join('\n');
+}
+
+function report(
+  machine: string,
+  storage: { opsPerSecond: number; writesPerSync: number },
+  transport: { coalesced: number; uncoalesced: number },
+  ringkv: Map<ConsistencyLevel, Runs>,
+  etcd: { runs: Runs; version: string } | undefined,
+  seconds: number,
+): string {
+  const q = ringkv.get('QUORUM') as Runs;
+  const one = ringkv.get('ONE') as Runs;
+  const all = ringkv.get('ALL') as Runs;
+  const ratios: Ratio[] = [
+    {
+      what: `QUORUM write throughput / etcd's (${HIGH_CONCURRENCY} in flight)`,
+      value: etcd ? q.writeMany.throughput / etcd.runs.writeMany.throughput : NaN,
+      target: '≥ 4 (stretch 8)',
+      met: etcd !== undefined && q.writeMany.throughput >= 4 * etcd.runs.writeMany.throughput,
+      detail: `${q.writeMany.throughput} / ${etcd?.runs.writeMany.throughput ?? 'skipped'} ops/s`,
+    },
+    {
+      what: 'QUORUM write throughput / coalesced transport limit',
+      value: q.writeMany.throughput / transport.coalesced,
+      target: '≥ 0.25',
+      met: q.writeMany.throughput >= 0.25 * transport.coalesced,
+      detail: `${q.writeMany.throughput} ops/s / ${transport.coalesced} msg/s`,
+    },
+    {
+      what: 'QUORUM write p50, 1 in flight (ms)',
+      value: q.writeOne.latency.p50,
+      target: '≤ 0.5',
+      met: q.writeOne.latency.p50 <= 0.5,
+      detail: `p99 ${fmt(q.writeOne.latency.p99, 3)} ms`,
+    },
+    {
+      what: 'QUORUM read p50, 1 in flight (ms)',
+      value: q.readOne.latency.p50,
+      target: '≤ 0.3',
+      met: q.readOne.latency.p50 <= 0.3,
+      detail: `p99 ${fmt(q.readOne.latency.p99, 3)} ms`,
+    },
+    {
+      what: 'QUORUM write p99, open loop at half the max (ms)',
+      value: q.openWrite.latency.p99,
+      target: '≤ 10',
+      met: q.openWrite.latency.p99 <= 10,
+      detail: `${q.openWrite.targetRate} ops/s, p50 ${fmt(q.openWrite.latency.p50, 3)}, max ${fmt(q.openWrite.latency.max, 1)} ms`,
+    },
+    {
+      what: 'ALL / QUORUM write throughput',
+      value: all.writeMany.throughput / q.writeMany.throughput,
+      target: '≥ 0.8',
+      met: all.writeMany.throughput >= 0.8 * q.writeMany.throughput,
+      detail: `${all.writeMany.throughput} / ${q.writeMany.throughput} ops/s`,
+    },
+    {
+      what: 'QUORUM / ONE write throughput',
+      value: q.writeMany.throughput / one.writeMany.throughput,
+      target: '≥ 0.8',
+      met: q.writeMany.throughput >= 0.8 * one.writeMany.throughput,
+      detail: `${q.writeMany.throughput} / ${one.writeMany.throughput} ops/s`,
+    },
+  ];
+  const ms = (r: BenchResult) => `${fmt(r.latency.p50, 3)} / ${fmt(r.latency.p99, 3)}`;
+  const systems: [string, Runs][] = [
+    ...CLS.map((cl): [string, Runs] => [`ringkv ${cl}`, ringkv.get(cl) as Runs]),
+    ...(etcd ? [[`etcd (${etcd.version})`, etcd.runs] as [string, Runs]] : []),
+  ];
+  const runsTable = table(
+    [
+      'system',
+      `write ops/s @${HIGH_CONCURRENCY}`,
+      'write p50/p99 ms @1',
+      `write p50/p99 ms @${HIGH_CONCURRENCY}`,
+      'open loop write ops/s: p50/p99 ms',
+      `read ops/s @${HIGH_CONCURRENCY}`,
+      'read p50/p99 ms @1',
+    ],
+    systems.map(([name, r]) => [
+      name,
+      String(r.writeMany.throughput),
+      ms(r.writeOne),
+      ms(r.writeMany),
+      `${r.openWrite.targetRate}: ${ms(r.openWrite)}`,
+      String(r.readMany.throughput),
+      ms(r.readOne),
+    ]),
+  );
+  const ratioTable = table(
+    ['ratio', 'value', 'target', 'met', 'numbers'],
+    ratios.map((r) => [r.what, fmt(r.value, 3), r.target, r.met ? 'yes' : 'no', r.detail]),
+  );
+  const errors = systems
+    .flatMap(([name, r]) => Object.values(r).map((x: BenchResult) => [name, x] as const))
+    .filter(([, x]) => x.errors > 0)
+    .map(([name, x]) => `- ${name} ${x.workload} ${x.mode}: ${x.errors} errors (${x.firstError ?? ''})`);
+  return [
+    `# ringkv benchmark`,
+    ``,
+    `Machine: ${machine}. Run of ${new Date().toISOString().slice(0, 19)}Z, ${Math.round(seconds)} s in all.`,
+    `Each run ${RUN_MS / 1000} s, ${RECORDS} records of ${VALUE_BYTES} bytes, uniform keys; latency from an HDR histogram,`,
+    `open loop measured from each operation's intended start. ringkv: 3 nodes, RF 3, every write synced to disk`,
+    `before its ack; etcd: 3 members, default (synced) settings. Load generator: one Node process.`,
+    ``,
+    `Limits: storage ${storage.opsPerSecond} synced writes/s in one process (${fmt(storage.writesPerSync, 1)} writes per sync);`,
+    `transport ${transport.coalesced} messages/s coalesced, ${transport.uncoalesced} without coalescing.`,
+    ``,
+    runsTable,
+    ``,
+    ratioTable,
+    ...(errors.length ? ['', 'Errors:', ...errors] : []),
+    ``,
+  ].join('\n');
+}
+
+// ---------------------------------------------------------------- main
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const cpu = cpus();
+  const machine = `${cpu[0]?.model.trim() ?? 'unknown cpu'}, ${cpu.length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}, ${process.platform}`;
+  say(machine);
+  ensureBuilt();
+  say('storage limit...');
+  const storage = await storageLimit();
+  say(`  ${storage.opsPerSecond} synced writes/s`);
+  say('transport limit (3 processes)...');
+  const transport = await transportLimit();
+  say(`  ${transport.coalesced} msg/s coalesced, ${transport.uncoalesced} msg/s without`);
+  const ringkv = await benchRingkv();
+  const etcd = skipEtcd ? undefined : await benchEtcd();
+  const text = report(machine, storage, transport, ringkv, etcd, (performance.now() - started) / 1000);
+  writeFileSync(join(ROOT, 'bench', 'results.md'), text);
+  process.stdout.write(text);
+  say('written to bench/results.md');
+}
+
+await main();
