@@ -162,12 +162,12 @@ export class RingkvClient implements ClusterApi {
       key: keyBytes,
       cl: opts.cl,
       ...(opts.trace ? { trace: true } : {}),
-      // A percentile is the coordinator's own rule over its replicas' latencies (99p by default).
+      // A percentile is of the latencies the coordinator measured for its replicas.
       ...(spec.kind === 'never'
         ? { speculativeRetryMs: 0 }
         : spec.kind === 'fixed'
           ? { speculativeRetryMs: spec.ms }
-          : {}),
+          : { speculativeRetryPercentile: spec.p }),
     };
     const trace = opts.trace ? new Trace(systemClock, CLIENT_COORDINATOR_ID) : undefined;
     const result =

@@ -313,7 +313,8 @@ export class Coordinator {
           });
       };
       for (const n of first) ask(n, 'needed for the CL');
-      const retryMs = this.speculativeDelayMs(req.speculativeRetryMs, first);
+      const percentile = req.speculativeRetryPercentile ?? options.speculativeRetryPercentile;
+      const retryMs = this.speculativeDelayMs(req.speculativeRetryMs, percentile, first);
       if (retryMs !== undefined && spare.length > 0) {
         clock.setTimer(retryMs, () => {
           if (done) return;
@@ -325,7 +326,7 @@ export class Coordinator {
                 .map((n) => n.hostId)
                 .join(
                   ', ',
-                )} not answered after ${retryMs.toFixed(1)} ms (${req.speculativeRetryMs !== undefined ? 'fixed delay' : `${options.speculativeRetryPercentile}p of its latency`}), asking ${next.hostId}`,
+                )} not answered after ${retryMs.toFixed(1)} ms (${req.speculativeRetryMs !== undefined ? 'fixed delay' : `${percentile}p of its latency`}), asking ${next.hostId}`,
             );
             ask(next, 'speculative retry');
           }
@@ -386,13 +387,17 @@ export class Coordinator {
     return [...nodes].sort((a, b) => score(a) - score(b));
   }
 
-  private speculativeDelayMs(requested: number | undefined, contacted: RingNode[]): number | undefined {
+  private speculativeDelayMs(
+    requested: number | undefined,
+    percentile: number,
+    contacted: RingNode[],
+  ): number | undefined {
     if (requested === 0) return undefined;
     if (requested !== undefined) return requested;
     let worst: number | undefined;
     for (const n of contacted) {
       if (n.hostId === this.deps.view.selfId) continue;
-      const p = this.deps.latency.percentile(n.hostId, this.deps.options.speculativeRetryPercentile);
+      const p = this.deps.latency.percentile(n.hostId, percentile);
       if (p === undefined) return undefined;
       worst = Math.max(worst ?? 0, p);
     }

@@ -31,6 +31,8 @@ export const dataOps = {
       trace: z.boolean().optional(),
       /** ms after which a read asks one more replica; absent: the node's own 99p rule; 0: never. */
       speculativeRetryMs: z.number().min(0).max(60_000).optional(),
+      /** Otherwise ask one more replica after this percentile of its latency; absent: the node's own (99). */
+      speculativeRetryPercentile: z.number().gt(0).max(100).optional(),
     }),
     result: z.object({
       found: z.boolean(),
