@@ -75,7 +75,13 @@ export class RingkvClient implements ClusterApi {
     this.router = new Router(options.route, routerOptions);
     this.latency = new LatencyScores(0.2, routerOptions.retryPeriodMs);
     this.localDc = options.localDc ?? topology.dcOf(topology.doc.hostId) ?? 'dc1';
-    this.connections.set(contact.address, Promise.resolve(contact));
+    const cached = Promise.resolve(contact);
+    this.connections.set(contact.address, cached);
+    // Like every other connection, a closed contact leaves the cache: kept, it would fail every
+    // later request to that node even after the node came back.
+    contact.onClose(() => {
+      if (this.connections.get(contact.address) === cached) this.connections.delete(contact.address);
+    });
   }
 
   /** Connects to the first contact point that answers; NO_HOST_AVAILABLE (exit 3) when none does. */
@@ -359,6 +365,13 @@ export class RingkvClient implements ClusterApi {
   }
 
   private connectionTo(node: NodeDoc): Promise<Connection> {
+    // Work still finishing after close (a hint for a replica whose write close() cut off) must not
+    // open new sockets that keep the process alive.
+    if (this.closed) {
+      return Promise.reject(
+        new RingkvError('NO_HOST_AVAILABLE', `this client is closed; not connecting to ${node.address}`),
+      );
+    }
     let p = this.connections.get(node.address);
     if (!p) {
       p = Connection.open(node.address, connectionOptions(this.options));
