@@ -284,16 +284,24 @@ export class Gossiper {
   }
 
   /**
-   * removenode: mark a dead node LEFT on its behalf, with a version above anything it said, so it
-   * leaves the ring everywhere. The driver must only do this for a node it sees DOWN: a live node
-   * is the author of its own state and will reassert itself.
+   * removenode: mark a dead node LEFT on its behalf, above anything it said, so it leaves the ring
+   * everywhere. Our copy of its state may be a few beats behind another node's, so one version
+   * past ours is not enough (that copy would win and put the node back in the ring); the LEFT
+   * state takes the next generation instead, which outranks every version of the old one. The
+   * driver must only do this for a node it sees DOWN: a live node is the author of its own state
+   * and will reassert itself.
    */
   removeNode(hostId: HostId): boolean {
     if (hostId === this.hostId) throw new Error('a node cannot removenode itself; it decommissions');
     const state = this.endpoints.get(hostId);
     if (state === undefined || state.status === 'LEFT') return false;
-    const version = state.version + 1;
-    this.endpoints.set(hostId, { ...state, status: 'LEFT', version, infoVersion: version });
+    this.endpoints.set(hostId, {
+      ...state,
+      status: 'LEFT',
+      generation: state.generation + 1,
+      version: 1,
+      infoVersion: 1,
+    });
     this.dead.delete(hostId);
     return true;
   }

@@ -134,6 +134,23 @@ describe('gossip membership', () => {
     expect(cluster.get('n2').states().get('n4')?.status).toBe('LEFT');
   });
 
+  it('removenode wins over a fresher copy of the dead node that another node holds', () => {
+    const cluster = converged(3);
+    const n0 = cluster.get('n0');
+    const n8 = cluster.get('n8');
+    // n8 heard a few more beats of n4 than n0 did before n4 died.
+    const atN8 = n8.states().get('n4');
+    const atN0 = n0.states().get('n4');
+    if (atN8 === undefined || atN0 === undefined) throw new Error('unreachable');
+    const version = Math.max(atN8.version, atN0.version) + 5;
+    n8.applyStates([{ ...atN8, version, heartbeat: atN8.heartbeat + 5 }], cluster.nowMs);
+    cluster.down.add('n4');
+    n0.markDead('n4');
+    n0.removeNode('n4');
+    const rounds = cluster.roundsUntil(() => cluster.everyoneSees('n4', (s) => s.status === 'LEFT'), 30);
+    expect(rounds).toBeLessThanOrEqual(10);
+  });
+
   it('a live node wrongly removed reasserts itself', () => {
     const cluster = converged(8);
     cluster.get('n0').removeNode('n6');
