@@ -40,6 +40,8 @@ export interface HintStoreOptions {
 export class HintStore implements HintSink {
   private seq = 0;
   private readonly counts = new Map<HostId, number>();
+  /** Removed nodes: they get no hints, even from a store that was already under way. */
+  private readonly forgotten = new Set<HostId>();
 
   constructor(
     private readonly storage: Storage,
@@ -61,12 +63,30 @@ export class HintStore implements HintSink {
   }
 
   async store(target: HostId, keyspace: string, key: Uint8Array, cell: Cell): Promise<boolean> {
-    if (!this.options.enabled || this.pastWindow(target)) return false;
+    if (!this.options.enabled || this.pastWindow(target) || this.forgotten.has(target)) return false;
     const value = packr.pack({ keyspace, key, cell } satisfies Hint);
     this.seq = (this.seq + 1) >>> 0;
-    await this.storage.write([{ key: hintKey(target, this.clock.nowMicros(), this.seq), value }]);
+    const storeKey = hintKey(target, this.clock.nowMicros(), this.seq);
+    await this.storage.write([{ key: storeKey, value }]);
+    // The target was removed while this hint waited for its synced batch: the truncation could
+    // not see it, so it goes now, or it would sit in `hints list` for a node that is gone.
+    if (this.forgotten.has(target)) {
+      await this.storage.write([{ key: storeKey, value: null }]);
+      return false;
+    }
     this.counts.set(target, (this.counts.get(target) ?? 0) + 1);
     return true;
+  }
+
+  /** A node left the cluster: drop its hints and store no more for it. */
+  forget(target: HostId): Promise<number> {
+    this.forgotten.add(target);
+    return this.truncate(target);
+  }
+
+  /** A forgotten node is back (it rejoined under its host id): hint it again. */
+  remember(target: HostId): void {
+    this.forgotten.delete(target);
   }
 
   targetsWithHints(): HostId[] {

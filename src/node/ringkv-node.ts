@@ -389,7 +389,7 @@ export class RingkvNode {
     }
     const before = this.membership.ring();
     this.membership.removeNode(hostId);
-    await this.hints.truncate(hostId);
+    await this.hints.forget(hostId);
     const after = this.membership.ring();
     let keysStreamed = 0;
     for (const [keyspace, replication] of this.membership.keyspaces()) {
@@ -426,8 +426,11 @@ export class RingkvNode {
   // ---- events ----
 
   private onMembership(e: MembershipEvent): void {
-    if (e.kind === 'up') this.delivery.kick(e.hostId);
-    if (e.kind === 'removed') void this.hints.truncate(e.hostId);
+    if (e.kind === 'up') {
+      this.hints.remember(e.hostId);
+      this.delivery.kick(e.hostId);
+    }
+    if (e.kind === 'removed') void this.hints.forget(e.hostId);
     if ((e.kind === 'changed' || e.kind === 'removed') && e.hostId !== this.hostId)
       void this.persistKeyspaces();
   }
