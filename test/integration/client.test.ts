@@ -4,7 +4,7 @@ import type { RingkvClient } from '../../src/client/client.js';
 import { CONSISTENCY_LEVELS, type ConsistencyLevel } from '../../src/protocol/consistency.js';
 import { RingkvError } from '../../src/protocol/errors.js';
 import { tokenOf } from '../../src/ring/partitioner.js';
-import { TestCluster, until } from '../support/cluster.js';
+import { runCli, TestCluster, until } from '../support/cluster.js';
 
 /** Five nodes, and a keyspace with RF 2, so that most nodes are not replicas of a given key. */
 const NODES = 5;
@@ -157,6 +157,30 @@ describe('the client against five nodes', () => {
     expect((unavailable as RingkvError).details).toMatchObject({ required: 3, alive: 2 });
     const anyRead = await cc.get('cl-any', { keyspace: KS3, cl: 'ANY' }).catch((e: unknown) => e);
     expect((anyRead as RingkvError).code).toBe('INVALID_REQUEST');
+  });
+
+  it('the CLI coordinates from the client and prints the trace', async () => {
+    const flags = ['--node', c.addresses().join(','), '--coordination', 'client', '--json'];
+    const put = await runCli(['put', 'cli-key', 'cli-value', '--cl', 'quorum', '--trace', ...flags]);
+    expect(put.code, put.stderr).toBe(0);
+    const written = JSON.parse(put.stdout) as { coordinator: string; acks: string[]; trace: TraceEvent[] };
+    expect(written.coordinator).toBe('client');
+    expect(written.acks.length).toBeGreaterThanOrEqual(2);
+    expect(written.trace.some((e) => e.event.startsWith('ack from '))).toBe(true);
+    const get = await runCli([
+      'get',
+      'cli-key',
+      '--cl',
+      'quorum',
+      '--trace',
+      '--speculative-retry',
+      '50ms',
+      ...flags,
+    ]);
+    expect(get.code, get.stderr).toBe(0);
+    const read = JSON.parse(get.stdout) as { value: string; trace: TraceEvent[] };
+    expect(read.value).toBe('cli-value');
+    expect(read.trace.some((e) => e.event.startsWith('reconciled'))).toBe(true);
   });
 
   it('a client-coordinated read reconciles and repairs, and the trace says which cell won and why', async () => {
