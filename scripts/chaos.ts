@@ -16,7 +16,6 @@ import { performance } from 'node:perf_hooks';
 import { RingkvClient } from '../src/client/client.js';
 import type { ClientOptions } from '../src/client/api.js';
 import { LocalCluster, type LocalNode } from '../src/cli/local-cluster.js';
-import type { Cell } from '../src/protocol/cell.js';
 import type { ConsistencyLevel } from '../src/protocol/consistency.js';
 import { RingkvError } from '../src/protocol/errors.js';
 import { check } from '../test/sim/checker.js';
