@@ -372,15 +372,15 @@ export class RingkvClient implements ClusterApi {
         new RingkvError('NO_HOST_AVAILABLE', `this client is closed; not connecting to ${node.address}`),
       );
     }
-    let p = this.connections.get(node.address);
-    if (!p) {
-      p = Connection.open(node.address, connectionOptions(this.options));
-      p.then(
-        (c) => c.onClose(() => this.connections.delete(node.address)),
-        () => this.connections.delete(node.address),
-      );
-      this.connections.set(node.address, p);
-    }
+    const cached = this.connections.get(node.address);
+    if (cached) return cached;
+    const p = Connection.open(node.address, connectionOptions(this.options));
+    // Only this attempt's own entry is dropped: a newer connection to the node may have replaced it.
+    const forget = () => {
+      if (this.connections.get(node.address) === p) this.connections.delete(node.address);
+    };
+    p.then((c) => c.onClose(forget), forget);
+    this.connections.set(node.address, p);
     return p;
   }
 
