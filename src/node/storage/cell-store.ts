@@ -47,6 +47,13 @@ interface KeyState {
 }
 
 const settled = Promise.resolve();
+/** A cached row that says the key holds nothing durable. */
+const ABSENT = null;
+/**
+ * Rows the cache keeps: a few tens of MB at small values, enough to hold a benchmark's or a hot
+ * working set. Each merge of a cached key skips LevelDB's read-before-write.
+ */
+export const DEFAULT_ROW_CACHE_ROWS = 100_000;
 const ignore = (): void => {};
 /** Keys purged per round: bounds the memory a purge of a large keyspace holds. */
 const PURGE_BATCH_KEYS = 512;
@@ -69,8 +76,17 @@ function purgeable(cell: Cell, olderThanMicros: number): boolean {
  */
 export class CellStore {
   private readonly inFlight = new Map<string, KeyState>();
+  /**
+   * Row cache: the latest durable cell of recently used keys (ABSENT: none), least recently used
+   * first. Only what storage durably holds goes in, so reads from it see what a storage read
+   * would; merges of a cached key decide without reading storage first.
+   */
+  private readonly rows = new Map<string, Cell | typeof ABSENT>();
 
-  constructor(private readonly storage: Storage) {}
+  constructor(
+    private readonly storage: Storage,
+    private readonly maxCachedRows: number = DEFAULT_ROW_CACHE_ROWS,
+  ) {}
 
   async merge(keyspace: string, token: bigint, key: Uint8Array, cell: Cell): Promise<MergeResult> {
     const storeKey = cellKey(keyspace, token, key);
@@ -86,6 +102,10 @@ export class CellStore {
         }
         const durable = this.storage.write([{ key: storeKey, value: encodeCell(cell) }]);
         this.setLatest(state, cell, durable);
+        durable.then(
+          () => this.cacheDurable(id, cell),
+          () => this.rows.delete(id),
+        );
         return { applied: true, previous, durable };
       });
       await decision.durable;
@@ -99,7 +119,11 @@ export class CellStore {
 
   /** The durable cell of a key: a merge still syncing is not visible until it is acknowledged. */
   async get(keyspace: string, token: bigint, key: Uint8Array): Promise<Cell | undefined> {
-    const raw = await this.storage.get(cellKey(keyspace, token, key));
+    const storeKey = cellKey(keyspace, token, key);
+    const cached = this.rows.get(keyId(storeKey));
+    if (cached !== undefined) return cached ?? undefined;
+    // Not cached from here: a read racing a merge could put back a row older than the merge's.
+    const raw = await this.storage.get(storeKey);
     return raw === undefined ? undefined : decodeCell(raw);
   }
 
@@ -165,6 +189,10 @@ export class CellStore {
         if (latest === undefined || !purgeable(latest, olderThanMicros)) return undefined;
         const durable = this.storage.write([{ key: storeKey, value: null }]);
         this.setLatest(state, undefined, durable);
+        durable.then(
+          () => this.rows.delete(id),
+          () => this.rows.delete(id),
+        );
         return { durable };
       });
       if (decision === undefined) return false;
@@ -199,12 +227,39 @@ export class CellStore {
 
   private async load(state: KeyState, storeKey: Uint8Array): Promise<Cell | undefined> {
     if (!state.known) {
-      const raw = await this.storage.get(storeKey);
-      state.latest = raw === undefined ? undefined : decodeCell(raw);
+      // Under the key's decision chain nothing else writes the key, so storage (or the cache
+      // of it) is the winner, and what is read may be cached.
+      const id = keyId(storeKey);
+      const cached = this.rows.get(id);
+      if (cached !== undefined) {
+        state.latest = cached ?? undefined;
+      } else {
+        const raw = await this.storage.get(storeKey);
+        state.latest = raw === undefined ? undefined : decodeCell(raw);
+        this.cacheRow(id, state.latest ?? ABSENT);
+      }
       state.latestDurable = settled;
       state.known = true;
     }
     return state.latest;
+  }
+
+  /** A cell is durable: it is the row now, unless a newer one already is. */
+  private cacheDurable(id: string, cell: Cell): void {
+    const cached = this.rows.get(id);
+    if (cached !== undefined && cached !== ABSENT && compareCells(cell, cached) <= 0) return;
+    this.cacheRow(id, cell);
+  }
+
+  private cacheRow(id: string, row: Cell | typeof ABSENT): void {
+    if (this.maxCachedRows <= 0) return;
+    // Re-inserting moves the row to the most recently used end.
+    this.rows.delete(id);
+    this.rows.set(id, row);
+    if (this.rows.size > this.maxCachedRows) {
+      const oldest = this.rows.keys().next();
+      if (!oldest.done) this.rows.delete(oldest.value);
+    }
   }
 
   private setLatest(state: KeyState, cell: Cell | undefined, durable: Promise<void>): void {
