@@ -3,6 +3,7 @@ import { useEffect, useReducer, useRef } from 'react';
 import type { ClusterApi, StatusResult } from '../client/api.js';
 import { runCommand, type Session } from './commands.js';
 import type { HistoryStore } from './history-file.js';
+import { actionsForKey } from './keys.js';
 import { EntryView, RunningView } from './render/output.js';
 import { Prompt } from './render/prompt.js';
 import { StatusLine } from './render/status-line.js';
@@ -42,30 +43,24 @@ export function App({ api, session, history, initialHistory, nowMs }: AppProps) 
   const keyspace = useRef(state.session.keyspace);
   keyspace.current = state.session.keyspace;
 
-  // The status line follows the cluster: refresh on every topology change, one refresh at a time.
+  // The status line follows the cluster: refresh on every topology notice, one refresh at a time.
+  // A notice that arrives while a refresh is in flight is dropped, not queued: the refresh itself
+  // fetches the topology (and so causes a notice), and what it reads is at least that new.
   useEffect(() => {
     let live = true;
     let inFlight = false;
-    let again = false;
     const refresh = async (): Promise<void> => {
-      if (inFlight) {
-        again = true;
-        return;
-      }
+      if (inFlight) return;
       inFlight = true;
       try {
         const [status, keyspaces] = await Promise.all([api.status(keyspace.current), api.keyspaces()]);
         if (!live) return;
-        dispatch({ type: 'topology', topology: topologyOf(status) });
+        dispatch({ type: 'topology', topology: topologyOf(status), contact: api.contactAddress() });
         dispatch({ type: 'keyspaces', names: keyspaces.map((k) => k.name) });
       } catch {
-        // The next topology change retries; the status line keeps the last counts meanwhile.
+        // The next notice retries; the status line keeps the last counts meanwhile.
       } finally {
         inFlight = false;
-        if (again && live) {
-          again = false;
-          void refresh();
-        }
       }
     };
     void refresh();
@@ -104,7 +99,11 @@ export function App({ api, session, history, initialHistory, nowMs }: AppProps) 
     }).then((outcome) => {
       dispatch({ type: 'finished', id: running.id, outcome });
       if (outcome.kind === 'ok' && outcome.result.kind === 'status') {
-        dispatch({ type: 'topology', topology: topologyOf(outcome.result.status) });
+        dispatch({
+          type: 'topology',
+          topology: topologyOf(outcome.result.status),
+          contact: api.contactAddress(),
+        });
       }
     });
     return () => ac.abort();
@@ -122,21 +121,7 @@ export function App({ api, session, history, initialHistory, nowMs }: AppProps) 
   }, [state.exiting, exit]);
 
   useInput((input, key) => {
-    if (key.ctrl && input === 'c') return dispatch({ type: 'interrupt' });
-    if (key.ctrl && input === 'd') return dispatch({ type: 'eof' });
-    if (key.return) return dispatch({ type: 'submit' });
-    if (key.tab) return dispatch({ type: 'complete' });
-    if (key.upArrow) return dispatch({ type: 'history-prev' });
-    if (key.downArrow) return dispatch({ type: 'history-next' });
-    if (key.leftArrow) return dispatch({ type: 'cursor-left' });
-    if (key.rightArrow) return dispatch({ type: 'cursor-right' });
-    if (key.home || (key.ctrl && input === 'a')) return dispatch({ type: 'cursor-home' });
-    if (key.end || (key.ctrl && input === 'e')) return dispatch({ type: 'cursor-end' });
-    // Terminals send DEL (0x7f) for the Backspace key, which Ink names delete.
-    if (key.backspace || key.delete) return dispatch({ type: 'backspace' });
-    if (key.ctrl && input === 'u') return dispatch({ type: 'kill-line' });
-    if (key.ctrl || key.meta || input === '') return;
-    dispatch({ type: 'insert', text: input });
+    for (const action of actionsForKey(input, key)) dispatch(action);
   });
 
   return (
@@ -156,7 +141,7 @@ export function App({ api, session, history, initialHistory, nowMs }: AppProps) 
             busy={state.running !== undefined}
           />
         )}
-        <StatusLine contact={state.contact} session={state.session} topology={state.topology} />
+        <StatusLine contact={state.contact} session={state.session} topology={state.topology} width={width} />
       </Box>
     </>
   );
