@@ -18,6 +18,8 @@ export interface Entry {
   /** The session keyspace when it ran, for the echoed prompt. */
   keyspace: string;
   outcome: Outcome;
+  /** Statements queued behind this one that a failure or Ctrl-C dropped; shown, so nothing vanishes silently. */
+  skipped: string[];
 }
 
 export interface Running {
@@ -28,6 +30,8 @@ export interface Running {
   progress: RepairProgress | undefined;
   /** Ctrl-C was pressed; the command is being abandoned. */
   cancelling: boolean;
+  /** What Ctrl-C took off the queue, for the entry's "not run" note. */
+  dropped: string[];
 }
 
 export interface Topology {
@@ -84,7 +88,8 @@ export type Action =
   | { type: 'finished'; id: number; outcome: Outcome }
   | { type: 'interrupt' }
   | { type: 'eof' }
-  | { type: 'topology'; topology: Topology }
+  /** The client may have failed over to another contact node since the last one. */
+  | { type: 'topology'; topology: Topology; contact?: string }
   | { type: 'keyspaces'; names: string[] };
 
 export function initialState(contact: string, session: Session, history: string[] = []): ReplState {
@@ -148,6 +153,7 @@ function startNext(state: ReplState): ReplState {
         input,
         keyspace: s.session.keyspace,
         outcome: { kind: 'error' as const, error: parsed.error },
+        skipped: queue,
       };
       return { ...s, queue: [], nextId: id + 1, entries: [...s.entries, entry] };
     }
@@ -159,6 +165,7 @@ function startNext(state: ReplState): ReplState {
       command: parsed.command,
       progress: undefined,
       cancelling: false,
+      dropped: [],
     };
     return { ...s, queue, nextId: id + 1, running };
   }
@@ -274,20 +281,28 @@ export function reduce(state: ReplState, action: Action): ReplState {
     case 'finished': {
       const running = state.running;
       if (running?.id !== action.id) return state;
+      // As in a script, what was queued behind a failed or cancelled command is dropped.
+      const failed = action.outcome.kind !== 'ok' || running.cancelling;
+      const entry = {
+        id: running.id,
+        input: running.input,
+        keyspace: running.keyspace,
+        outcome: action.outcome,
+        skipped: failed ? [...running.dropped, ...state.queue] : [],
+      };
       const done = {
         ...state,
         running: undefined,
         session: applyOutcome(state.session, action.outcome),
-        entries: [
-          ...state.entries,
-          { id: running.id, input: running.input, keyspace: running.keyspace, outcome: action.outcome },
-        ],
+        entries: [...state.entries, entry],
       };
-      // As in a script, what was queued behind a failed or cancelled command is dropped.
-      return action.outcome.kind === 'ok' ? startNext(done) : { ...done, queue: [] };
+      return failed ? { ...done, queue: [] } : startNext(done);
     }
     case 'interrupt':
-      if (state.running) return { ...state, queue: [], running: { ...state.running, cancelling: true } };
+      if (state.running) {
+        const dropped = [...state.running.dropped, ...state.queue];
+        return { ...state, queue: [], running: { ...state.running, cancelling: true, dropped } };
+      }
       if (state.line !== '') return { ...edit(state, '', 0), draft: '' };
       if (state.exitArmed) return { ...state, exiting: true };
       return { ...state, exitArmed: true, candidates: [] };
@@ -295,7 +310,7 @@ export function reduce(state: ReplState, action: Action): ReplState {
       if (state.line === '' && !state.running) return { ...state, exiting: true };
       return reduce(state, { type: 'delete-forward' });
     case 'topology':
-      return { ...state, topology: action.topology };
+      return { ...state, topology: action.topology, contact: action.contact ?? state.contact };
     case 'keyspaces':
       return { ...state, keyspaceNames: action.names };
   }

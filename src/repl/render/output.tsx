@@ -1,13 +1,16 @@
 import { Box, Text } from 'ink';
-import type { GetResult, PutResult } from '../../client/api.js';
+import type { EndpointsResult, GetResult, PutResult } from '../../client/api.js';
 import type { Outcome, ReplResult } from '../commands.js';
 import {
-  endpointsLine,
   formatReplication,
   formatTimestamp,
   formatValue,
   replicaList,
+  hostPort,
+  padColumns,
   resultLines,
+  shortId,
+  statusHeader,
   statusRow,
   table,
 } from '../format.js';
@@ -60,6 +63,37 @@ function GetView({ result, width }: { result: GetResult; width: number }) {
   );
 }
 
+/** The key's token, then its replicas in ring order, one per line so that DOWN ones stand out. */
+function EndpointsView({ endpoints }: { endpoints: EndpointsResult }) {
+  const rows = padColumns(
+    endpoints.replicas.map((r, i) => [
+      `${i + 1}.`,
+      hostPort(r.address),
+      shortId(r.hostId),
+      `${r.dc}/${r.rack}`,
+    ]),
+  );
+  return (
+    <Box flexDirection="column">
+      <Text>
+        {endpoints.key} <Text dimColor>token {endpoints.token}</Text>
+      </Text>
+      {endpoints.replicas.length === 0 && <Text color="red">no replicas</Text>}
+      {rows.map((cells, i) => {
+        const state = endpoints.replicas[i]?.state;
+        return (
+          <Text key={i}>
+            {'  '}
+            {cells.join('  ')}
+            {'  '}
+            <Text color={state === 'DOWN' ? 'red' : 'green'}>{state}</Text>
+          </Text>
+        );
+      })}
+    </Box>
+  );
+}
+
 function Lines({ lines }: { lines: readonly string[] }) {
   return (
     <Box flexDirection="column">
@@ -77,9 +111,10 @@ export function ResultView({ result, width }: { result: ReplResult; width: numbe
     case 'get':
       return <GetView result={result.result} width={width} />;
     case 'status': {
-      const rows = table(result.status.nodes.map(statusRow));
+      const [header, ...rows] = table([statusHeader, ...result.status.nodes.map(statusRow)]);
       return (
         <Box flexDirection="column">
+          <Text bold>{header}</Text>
           {rows.map((row, i) => (
             <Text key={i} {...(result.status.nodes[i]?.state === 'DOWN' ? { color: 'red' } : {})}>
               {row}
@@ -98,11 +133,7 @@ export function ResultView({ result, width }: { result: ReplResult; width: numbe
         <RingView ring={result.ring} status={result.status} endpoints={result.endpoints} width={width} />
       );
     case 'endpoints':
-      return (
-        <Text {...(result.endpoints.replicas.some((r) => r.state === 'DOWN') ? { color: 'yellow' } : {})}>
-          {endpointsLine(result.endpoints)}
-        </Text>
-      );
+      return <EndpointsView endpoints={result.endpoints} />;
     case 'hints':
       return <HintsTable hints={result.hints} asOfMs={result.asOfMs} />;
     case 'use':
@@ -150,6 +181,12 @@ export function EntryView({ entry, width }: { entry: Entry; width: number }) {
         ringkv:{entry.keyspace}&gt; {entry.input}
       </Text>
       <OutcomeView outcome={entry.outcome} width={width} />
+      {entry.skipped.length > 0 && (
+        <Text dimColor>
+          not run after the {entry.outcome.kind === 'cancelled' ? 'cancel' : 'failure'}:{' '}
+          {entry.skipped.join('; ')}
+        </Text>
+      )}
     </Box>
   );
 }

@@ -115,7 +115,8 @@ describe('the REPL app', () => {
     await r.until((f) => expect(promptLine(f)).toBe('ringkv:default>'));
     await r.type('status');
     await r.press(enter);
-    expect(history.lines).toEqual(['put a 1', 'get a', 'status']);
+    // The line is saved by an effect after the render: wait for it rather than for a fixed time.
+    await vi.waitFor(() => expect(history.lines).toEqual(['put a 1', 'get a', 'status']));
   });
 
   it('completes with tab, listing choices when several fit', async () => {

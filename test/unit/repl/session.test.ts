@@ -102,6 +102,27 @@ describe('reduce: submitting', () => {
     expect(s.running?.cancelling).toBe(true);
   });
 
+  it('keeps what a failure or Ctrl-C dropped on the entry, so nothing vanishes unseen', () => {
+    let s = run(start(), type('get a; get b'), { type: 'submit' }, type('get c'), { type: 'submit' });
+    s = reduce(s, {
+      type: 'finished',
+      id: 1,
+      outcome: { kind: 'error', error: new RingkvError('READ_TIMEOUT', 'slow') },
+    });
+    expect(s.entries[0]?.skipped).toEqual(['get b', 'get c']);
+    s = run(s, type('get d; get e'), { type: 'submit' }, { type: 'interrupt' });
+    s = reduce(s, { type: 'finished', id: 2, outcome: { kind: 'cancelled' } });
+    expect(s.entries[1]?.skipped).toEqual(['get e']);
+    s = run(s, type('get f'), { type: 'submit' });
+    s = reduce(s, { type: 'finished', id: 3, outcome: { kind: 'ok', result: { kind: 'exit' } } });
+    expect(s.entries[2]?.skipped).toEqual([]);
+  });
+
+  it('follows the client to another contact node', () => {
+    const s = reduce(start(), { type: 'topology', topology: { up: 1, down: 2 }, contact: '127.0.0.1:7402' });
+    expect(s).toMatchObject({ contact: '127.0.0.1:7402', topology: { up: 1, down: 2 } });
+  });
+
   it('exits on exit', () => {
     expect(run(start(), type('exit'), { type: 'submit' }).exiting).toBe(true);
   });
