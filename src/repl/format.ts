@@ -2,7 +2,7 @@ import type { GetResult, HintSummary, NodeStatus, PutResult, TraceEvent } from '
 import type { ConsistencyLevel, Replication } from '../protocol/consistency.js';
 import type { RingkvError } from '../protocol/errors.js';
 import type { ReplResult } from './commands.js';
-import { bandText, layoutRing } from './ring-layout.js';
+import { bandText, layoutRing, type RingNode } from './ring-layout.js';
 
 /**
  * Plain-text and JSON views of REPL results, shared by scripted mode and the Ink components
@@ -11,6 +11,18 @@ import { bandText, layoutRing } from './ring-layout.js';
 
 export function shortId(hostId: string): string {
   return hostId.length > 8 ? hostId.slice(0, 8) : hostId;
+}
+
+const hostIdPattern = /\b([0-9a-f]{8})-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi;
+
+/** Host ids inside free text (trace events) cut to the short form the other views use. */
+export function shortenHostIds(text: string): string {
+  return text.replace(hostIdPattern, '$1');
+}
+
+/** ws://HOST:PORT without the scheme, for tables and the status line; other schemes stay visible. */
+export function hostPort(address: string): string {
+  return address.startsWith('ws://') ? address.slice('ws://'.length) : address;
 }
 
 export function formatTimestamp(micros: number): string {
@@ -136,7 +148,11 @@ export function describeError(err: RingkvError): ErrorView {
       return {
         code: err.code,
         message: err.message,
-        hint: known ? `keyspaces: ${known.join(', ') || 'none'}` : undefined,
+        hint: known
+          ? known.length > 0
+            ? `use one of: ${known.join(', ')}`
+            : 'no keyspace exists'
+          : undefined,
       };
     }
     default:
@@ -207,54 +223,75 @@ export function getLine(r: GetResult): string {
 
 export interface WaterfallRow {
   event: TraceEvent;
+  /** The event text with host ids shortened. */
+  text: string;
   /** Columns from the left edge of the bar area. */
   offset: number;
   length: number;
 }
 
-/** Bars offset by each event's time since the request started, each lasting until the next event. */
+const latencyPattern = /\bafter (\d+(?:\.\d+)?) ms\b/;
+
+/**
+ * One row per event, in time order, on a shared time axis. An event that reports how long it
+ * waited (a replica's ack or reply "after N ms", a timeout, the coordinator's answer) is a bar
+ * from when the wait began to when it ended, so the replicas' latencies line up as a waterfall;
+ * any other event is a tick at its time.
+ */
 export function waterfall(trace: readonly TraceEvent[], barWidth: number): WaterfallRow[] {
+  if (barWidth < 1) throw new Error(`waterfall width must be positive, got ${barWidth}`);
   const events = [...trace].sort((a, b) => a.at - b.at);
   const total = Math.max(1, events[events.length - 1]?.at ?? 1);
-  const span = Math.max(1, barWidth - 1);
-  const col = (at: number) => Math.round((at / total) * span);
-  return events.map((event, i) => {
-    const offset = col(event.at);
-    const next = events[i + 1];
-    const length = Math.max(1, (next ? col(next.at) : offset + 1) - offset);
-    return { event, offset, length: Math.min(length, barWidth - offset) };
+  const span = barWidth - 1;
+  const col = (at: number) => Math.min(span, Math.max(0, Math.round((at / total) * span)));
+  return events.map((event) => {
+    const waitedMs = Number(latencyPattern.exec(event.event)?.[1] ?? 0);
+    const start = col(event.at - waitedMs * 1000);
+    const end = col(event.at);
+    return { event, text: shortenHostIds(event.event), offset: start, length: end - start + 1 };
   });
 }
 
+/** Width of the bars in plain text. */
+const plainBarWidth = 20;
+
 export function traceLines(trace: readonly TraceEvent[]): string[] {
   const nodeWidth = Math.max(4, ...trace.map((e) => shortId(e.node).length));
-  return waterfall(trace, 20).map(
+  return waterfall(trace, plainBarWidth).map(
     (row) =>
-      `  ${formatMicros(row.event.at).padStart(10)}  ${shortId(row.event.node).padEnd(nodeWidth)}  ${' '.repeat(row.offset)}${'#'.repeat(row.length).padEnd(20 - row.offset)}  ${row.event.event}`,
+      `  ${formatMicros(row.event.at).padStart(10)}  ${shortId(row.event.node).padEnd(nodeWidth)}  ${barText(row, plainBarWidth)}  ${row.text}`,
   );
+}
+
+/** A row's bar in its lane: blanks, then the bar. */
+export function barText(row: WaterfallRow, barWidth: number, bar = '#'): string {
+  return `${' '.repeat(row.offset)}${bar.repeat(row.length)}`.padEnd(barWidth);
+}
+
+/** Cells padded to their column's widest cell (the last column is left as it is). */
+export function padColumns(rows: readonly (readonly string[])[]): string[][] {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))));
 }
 
 /** Columns padded to their widest cell. */
 export function table(rows: readonly (readonly string[])[]): string[] {
-  const widths: number[] = [];
-  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
-  return rows.map((row) =>
-    row
-      .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
-      .join('  ')
-      .trimEnd(),
-  );
+  return padColumns(rows).map((row) => row.join('  ').trimEnd());
 }
+
+/** As nodetool status: one row per node, narrow enough for 80 columns. */
+export const statusHeader = ['STATE', 'STATUS', 'ADDRESS', 'HOST ID', 'DC/RACK', 'TOKENS', 'OWNS', 'LOAD'];
 
 export function statusRow(n: NodeStatus): string[] {
   return [
     n.state,
     n.status,
-    n.address,
+    hostPort(n.address),
     shortId(n.hostId),
     `${n.dc}/${n.rack}`,
-    `${n.tokens} tokens`,
-    `owns ${formatPercent(n.owns)}`,
+    String(n.tokens),
+    formatPercent(n.owns),
     formatBytes(n.load),
   ];
 }
@@ -293,22 +330,15 @@ export function resultLines(r: ReplResult): string[] {
         r.keyspaces.map((k) => [k.name === r.current ? '*' : ' ', k.name, formatReplication(k.replication)]),
       );
     case 'status':
-      return [...table(r.status.nodes.map(statusRow)), ...r.status.warnings.map((w) => `warning: ${w}`)];
+      return [
+        ...table([statusHeader, ...r.status.nodes.map(statusRow)]),
+        ...r.status.warnings.map((w) => `warning: ${w}`),
+      ];
     case 'ring': {
       const layout = layoutRing(r.ring, r.status, plainRingWidth, r.endpoints);
       const lines = [`|${bandText(layout)}|`];
       if (layout.mark) lines.push(` ${' '.repeat(layout.mark.column)}^ ${layout.mark.key}`);
-      lines.push(
-        ...table(
-          layout.nodes.map((n) => [
-            n.letter,
-            n.address,
-            n.state ?? '?',
-            `${n.vnodes} vnodes`,
-            n.owns === undefined ? '' : `owns ${formatPercent(n.owns)}`,
-          ]),
-        ),
-      );
+      lines.push(...table(layout.nodes.map(ringLegendRow)));
       if (layout.mark) lines.push(endpointsLine(layout.mark));
       return lines;
     }
@@ -330,12 +360,24 @@ export function resultLines(r: ReplResult): string[] {
   }
 }
 
+/** A node in the ring's legend: where it is, how many vnodes, and how much of the ring it holds. */
+export function ringLegendRow(n: RingNode): string[] {
+  return [
+    n.letter,
+    hostPort(n.address),
+    n.state ?? '?',
+    `${n.vnodes} vnodes`,
+    `primary ${formatPercent(n.primary)}`,
+    n.owns === undefined ? '' : `owns ${formatPercent(n.owns)}`,
+  ];
+}
+
 export function endpointsLine(e: {
   key: string;
   token: string;
   replicas: readonly { address: string; state: 'UP' | 'DOWN' }[];
 }): string {
-  const replicas = e.replicas.map((r) => `${r.address} (${r.state})`).join(', ') || 'none';
+  const replicas = e.replicas.map((r) => `${hostPort(r.address)} (${r.state})`).join(', ') || 'none';
   return `${e.key}: token ${e.token}, replicas ${replicas}`;
 }
 

@@ -34,6 +34,8 @@ export interface RingNode {
   state: 'UP' | 'DOWN' | undefined;
   /** Effective ownership from status, 0..1; undefined when status does not know the node. */
   owns: number | undefined;
+  /** Share of the token range this node is the first replica of (its vnodes' ranges), 0..1. */
+  primary: number;
   vnodes: number;
 }
 
@@ -84,12 +86,22 @@ export function layoutRing(
       colour: NODE_COLOURS[i % NODE_COLOURS.length] ?? 'cyan',
       state: s?.state,
       owns: s?.owns,
+      primary: 0,
       vnodes: ring.filter((e) => e.hostId === hostId).length,
     };
   });
   const indexOf = new Map(nodes.map((n, i) => [n.hostId, i]));
   const sorted = ring.map((e) => ({ token: BigInt(e.token), node: indexOf.get(e.hostId) ?? -1 }));
   sorted.sort((a, b) => (a.token < b.token ? -1 : a.token > b.token ? 1 : 0));
+
+  // A token owns the range from the token before it (exclusive); the first wraps around from the last.
+  sorted.forEach((t, i) => {
+    const node = nodes[t.node];
+    const previous = sorted[i === 0 ? sorted.length - 1 : i - 1];
+    if (!node || !previous) return;
+    const size = sorted.length === 1 ? tokenSpan : (t.token - previous.token + tokenSpan) % tokenSpan;
+    node.primary += Number(size) / Number(tokenSpan);
+  });
 
   const band: number[] = [];
   let j = 0;

@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink';
 import type { EndpointsResult, RingEntry, StatusResult } from '../../client/api.js';
-import { formatPercent } from '../format.js';
+import { padColumns, ringLegendRow } from '../format.js';
 import { layoutRing, type RingLayout } from '../ring-layout.js';
 
 /** Consecutive columns of one node, drawn as one coloured run. */
@@ -66,21 +66,28 @@ export function RingView({
         <Text dimColor>|</Text>
       </Text>
       {mark && <KeyMarker column={mark.column + 1} label={`${mark.key} token ${mark.token}`} width={width} />}
-      {layout.nodes.map((n) => {
+      {padColumns(layout.nodes.map(ringLegendRow)).map(([, address, state, vnodes, primary, owns], i) => {
+        const n = layout.nodes[i];
+        if (!n) return null;
         const rank = replicaRank.get(n.hostId);
         return (
           <Text key={n.hostId}>
             <Text backgroundColor={n.colour} color="black">
-              {' '}
-              {n.letter}{' '}
+              {` ${n.letter} `}
             </Text>{' '}
-            {n.address.padEnd(22)}{' '}
-            <Text color={n.state === 'DOWN' ? 'red' : 'green'}>{(n.state ?? '?').padEnd(4)}</Text>{' '}
-            {`${n.vnodes} vnodes`.padEnd(10)} {n.owns === undefined ? '' : `owns ${formatPercent(n.owns)}`}
+            {address}
+            {'  '}
+            <Text color={n.state === 'DOWN' ? 'red' : 'green'}>{state}</Text>
+            {'  '}
+            {vnodes}
+            {'  '}
+            {primary}
+            {'  '}
+            {owns}
             {rank !== undefined && (
+              // The state column already says DOWN; the colour repeats it where the eye lands.
               <Text color={n.state === 'DOWN' ? 'red' : 'yellow'} bold>
-                {'  '}replica {rank}
-                {n.state === 'DOWN' ? ', DOWN' : ''}
+                {`  replica ${rank}`}
               </Text>
             )}
           </Text>

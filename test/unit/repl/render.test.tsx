@@ -5,6 +5,8 @@ import { RingkvError } from '../../../src/protocol/errors.js';
 import { ErrorView } from '../../../src/repl/render/error-view.js';
 import { HintsTable } from '../../../src/repl/render/hints-table.js';
 import { ProgressBar } from '../../../src/repl/render/progress-bar.js';
+import { StatusLine } from '../../../src/repl/render/status-line.js';
+import { TraceWaterfall } from '../../../src/repl/render/trace-waterfall.js';
 import { RingView } from '../../../src/repl/render/ring-view.js';
 import { FakeCluster } from './fake-cluster.js';
 
@@ -28,9 +30,9 @@ describe('RingView', () => {
     // that ends at it, so the band starts with the owner of the range after A's first token.
     expect(band).toBe(`|${'BBBBBCCCCCAAAAA'.repeat(4)}|`);
     expect(legend).toEqual([
-      expect.stringMatching(/^ A {2}127\.0\.0\.1:7401 +UP +4 vnodes +owns 100\.0%$/),
-      expect.stringMatching(/^ B {2}127\.0\.0\.1:7402 +UP +4 vnodes +owns 100\.0%$/),
-      expect.stringMatching(/^ C {2}127\.0\.0\.1:7403 +UP +4 vnodes +owns 100\.0%$/),
+      expect.stringMatching(/^ A {2}127\.0\.0\.1:7401 +UP +4 vnodes +primary 33\.3% +owns 100\.0%$/),
+      expect.stringMatching(/^ B {2}127\.0\.0\.1:7402 +UP +4 vnodes +primary 33\.3% +owns 100\.0%$/),
+      expect.stringMatching(/^ C {2}127\.0\.0\.1:7403 +UP +4 vnodes +primary 33\.3% +owns 100\.0%$/),
     ]);
   });
 
@@ -50,7 +52,7 @@ describe('RingView', () => {
     expect(lines[1]).toContain(`user:42 token ${endpoints.token}`);
     expect(lines[1]).toContain('^');
     const node2 = lines.find((l) => l.includes('127.0.0.1:7402'));
-    expect(node2).toMatch(/DOWN .*replica \d, DOWN$/);
+    expect(node2).toMatch(/DOWN .*replica \d$/);
     expect(lines.filter((l) => /replica \d/.test(l))).toHaveLength(3);
   });
 });
@@ -123,5 +125,59 @@ describe('RingView key marker', () => {
       `${' '.repeat(40 - 'k token 9223372036854775000'.length - 1)}k token 9223372036854775000 ^`,
     );
     expect(marker.indexOf('^')).toBe(40);
+  });
+});
+
+describe('TraceWaterfall', () => {
+  it("draws a reply's bar from when it was asked to when it answered", () => {
+    const trace = [
+      { at: 0, node: 'node-1', event: 'asking node-2' },
+      { at: 9000, node: 'node-1', event: 'reply from node-2 after 9.00 ms' },
+      { at: 10_000, node: 'node-1', event: 'reply from node-3 after 1.00 ms' },
+    ];
+    const lines = text(render(<TraceWaterfall trace={trace} width={80} />)).split('\n');
+    // 20 columns of bar over 10 ms: the slow reply spans 0..9 ms, the fast one only its last ms.
+    const bar = (offset: number, length: number) => `${' '.repeat(offset)}${'█'.repeat(length)}`.padEnd(20);
+    expect(lines.slice(1)).toEqual([
+      `   0.00 ms node-1 ${bar(0, 1)} asking node-2`,
+      `   9.00 ms node-1 ${bar(0, 18)} reply from node-2 after 9.00 ms`,
+      `  10.00 ms node-1 ${bar(17, 3)} reply from node-3 after 1.00 ms`,
+    ]);
+  });
+
+  it('shortens host ids and wraps long events under themselves', () => {
+    const id = '29cdd1f2-bd5d-42f6-93c1-383f8a0c4882';
+    const trace = [
+      { at: 0, node: id, event: `sending mutation to ${id} and to every other replica of the key` },
+    ];
+    const lines = text(render(<TraceWaterfall trace={trace} width={60} />)).split('\n');
+    // 15 columns of bar at width 60: the event column starts at 36 and wraps there.
+    expect(lines[1]).toMatch(/^ +0\.00 ms 29cdd1f2 █ +sending mutation to$/);
+    expect(lines[2]).toMatch(/^ {36}29cdd1f2 and to/);
+    expect(lines.join('\n')).not.toContain(id);
+  });
+});
+
+describe('StatusLine', () => {
+  const session = { cl: 'QUORUM' as const, keyspace: 'default', tracing: false };
+  it('says where the session points and how many nodes are up', () => {
+    const ui = render(
+      <StatusLine
+        contact="ws://127.0.0.1:7401"
+        session={session}
+        topology={{ up: 2, down: 1 }}
+        width={120}
+      />,
+    );
+    expect(text(ui)).toBe(
+      '127.0.0.1:7401 · CL QUORUM · keyspace default · tracing off · 2 UP · 1 DOWN · help, Ctrl-D exits',
+    );
+  });
+
+  it('stays on one line on a narrow terminal, keeping the counts', () => {
+    const ui = render(
+      <StatusLine contact="ws://127.0.0.1:7401" session={session} topology={{ up: 2, down: 1 }} width={60} />,
+    );
+    expect(text(ui)).toBe('127.0.0.1:7401 · CL QUORUM · keyspace default · 2 UP · 1 DOWN');
   });
 });

@@ -136,7 +136,7 @@ describe('scripted mode', () => {
   it('reports an unknown keyspace with the ones that exist', async () => {
     const r = await script(new FakeCluster(), 'use nope');
     expect(r.code).toBe(1);
-    expect(r.err[0]).toBe('error NOT_FOUND: no keyspace "nope": keyspaces: default');
+    expect(r.err[0]).toBe('error NOT_FOUND: no keyspace "nope": use one of: default');
   });
 
   it('stops when interrupted', async () => {
@@ -161,7 +161,7 @@ describe('scripted ring', () => {
     // Four vnodes per node, interleaved: four runs of each letter.
     for (const letter of 'ABC') expect(r.out[0]?.match(new RegExp(`${letter}+`, 'g'))).toHaveLength(4);
     expect(r.out[1]).toMatch(/^ +\^ k1$/);
-    expect(r.out[2]).toMatch(/^A +127\.0\.0\.1:7401 +UP +4 vnodes +owns 100\.0%$/);
+    expect(r.out[2]).toMatch(/^A +127\.0\.0\.1:7401 +UP +4 vnodes +primary 33\.3% +owns 100\.0%$/);
     expect(r.out[4]).toMatch(/^C +127\.0\.0\.1:7403 +DOWN/);
     expect(r.out[5]).toMatch(/^k1: token -?\d+, replicas .*127\.0\.0\.1:7403 \(DOWN\)/);
   });
