@@ -1,40 +1,85 @@
 import { Flags } from '@oclif/core';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
+import { constants } from 'node:os';
 import { BaseCommand } from '../cli/base-command.js';
-import { LocalCluster } from '../cli/local-cluster.js';
+import { LocalCluster, type LocalNode } from '../cli/local-cluster.js';
 import { RingkvClient } from '../client/client.js';
-import { runInteractiveRepl, runScript, splitStatements } from '../repl/index.js';
+import { runInteractiveRepl, runScript, splitStatements, type Session } from '../repl/index.js';
+
+/**
+ * Gossip every 500 ms instead of every second: a joining node learns the ring in about a second,
+ * and a killed node shows DOWN after about five, short enough to watch. Nothing streams while
+ * the cluster is empty, so joining nodes need not wait long for their status to spread.
+ */
+const DEMO_NODE_ARGS = ['--gossip-interval', '500', '--ring-delay', '300'];
+
+/** Signals that end the demo; the nodes are stopped before the process exits with 128 + signal. */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/**
+ * Runs beside the demo in its own process group and holds the read end of a pipe from it. When
+ * the pipe closes without "done" (the demo was killed with SIGKILL, or died before it could clean
+ * up), it kills the node processes it was told about and removes the folder. On Linux it checks
+ * a pid still runs a node of this demo before killing it, so a reused pid is never hit.
+ */
+const WATCHDOG_SCRIPT = `
+const fs = require('node:fs');
+const root = process.argv[1];
+const pids = new Set();
+let buffered = '';
+const ours = (pid) => {
+  if (!fs.existsSync('/proc/self/cmdline')) return true;
+  try { return fs.readFileSync('/proc/' + pid + '/cmdline', 'utf8').includes(root); } catch { return false; }
+};
+process.stdin.setEncoding('utf8');
+process.stdin.on('data', (chunk) => {
+  buffered += chunk;
+  let nl;
+  while ((nl = buffered.indexOf('\\n')) >= 0) {
+    const line = buffered.slice(0, nl);
+    buffered = buffered.slice(nl + 1);
+    if (line === 'done') process.exit(0);
+    if (Number(line) > 0) pids.add(Number(line));
+  }
+});
+process.stdin.on('end', () => {
+  for (const pid of pids) {
+    try { if (ours(pid)) process.kill(pid, 'SIGKILL'); } catch {}
+  }
+  try { fs.rmSync(root, { recursive: true, force: true }); } catch {}
+  process.exit(0);
+});
+`;
 
 export default class Demo extends BaseCommand {
   static override summary =
     'Start a local cluster in a temporary folder, open the REPL on it, and stop it on exit';
-  static override examples = ['<%= config.bin %> demo', '<%= config.bin %> demo --nodes 5'];
+  static override description =
+    'Starts --nodes `ringkv start` processes on free loopback ports, each with its own data folder under one ' +
+    'temporary folder, and opens the REPL on them. Leaving the REPL (exit, Ctrl-D, Ctrl-C twice), a signal, ' +
+    'or a crash stops every node and removes the folder. Without a terminal, REPL commands are read from ' +
+    'standard input, as `ringkv repl` does.';
+  static override examples = [
+    '<%= config.bin %> demo',
+    '<%= config.bin %> demo --nodes 5',
+    'echo "put a 1 QUORUM; get a ALL" | <%= config.bin %> demo',
+  ];
   static override flags = {
+    // Three nodes hold the default keyspace's three replicas, so every CL can be tried.
     nodes: Flags.integer({ description: 'how many nodes', default: 3, min: 1, max: 9 }),
   };
 
   async run(): Promise<{ nodes: string[] }> {
     const { flags } = await this.parse(Demo);
-    // Nothing to stream yet, so joining nodes need not wait long for their status to spread.
-    const cluster = new LocalCluster({ args: ['--ring-delay', '300'], rootPrefix: 'ringkv-demo-' });
-    let cleaned = false;
-    const cleanup = async () => {
-      if (cleaned) return;
-      cleaned = true;
-      process.stderr.write('stopping the demo cluster...\n');
-      await cluster.stopAll('SIGTERM');
-    };
-    const onSignal = () => {
-      void cleanup().then(() => process.exit(130));
-    };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-    process.once('SIGHUP', onSignal);
+    const cluster = new LocalCluster({ args: DEMO_NODE_ARGS, rootPrefix: 'ringkv-demo-' });
+    const guard = new ClusterGuard(cluster);
     let client: RingkvClient | undefined;
     try {
       for (let i = 0; i < flags.nodes; i++) {
         process.stderr.write(`starting node ${i + 1} of ${flags.nodes}...`);
-        const node = await cluster.add();
-        process.stderr.write(` ${node.address}\n`);
+        const node = await guard.add();
+        process.stderr.write(` ${node.address} (pid ${node.child?.pid ?? '?'})\n`);
       }
       client = await RingkvClient.connect({
         contactPoints: cluster.addresses(),
@@ -43,10 +88,13 @@ export default class Demo extends BaseCommand {
         coordination: 'node',
         speculativeRetry: { kind: 'percentile', p: 99 },
       });
-      const session = { cl: 'ONE' as const, keyspace: 'default', tracing: false };
+      const session: Session = { cl: 'ONE', keyspace: 'default', tracing: false };
       if (process.stdin.isTTY && process.stdout.isTTY) {
+        const pids = cluster.nodes.map((n) => n.child?.pid).filter((p) => p !== undefined);
         process.stderr.write(
-          `cluster of ${flags.nodes} in ${cluster.root}; type "help", "exit" to stop it\n`,
+          `${flags.nodes} nodes up in ${cluster.root}\n` +
+            `type "help" to begin; "exit" or Ctrl-D stops the nodes\n` +
+            `to watch a node fail, kill it from another terminal: kill -9 ${pids[pids.length - 1] ?? 'PID'}\n`,
         );
         await runInteractiveRepl(client, { session });
       } else {
@@ -63,12 +111,69 @@ export default class Demo extends BaseCommand {
       }
       return { nodes: cluster.addresses() };
     } finally {
-      await client?.close();
-      await cleanup();
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      process.off('SIGHUP', onSignal);
+      await client?.close().catch(() => undefined);
+      await guard.stop();
     }
+  }
+}
+
+/**
+ * Makes sure no node outlives the demo, however it ends: a normal return stops the nodes with
+ * SIGTERM; SIGINT, SIGTERM and SIGHUP do the same and then exit (a second signal kills them at
+ * once); a crash or process.exit kills them on the way out; and a watchdog process kills them
+ * if the demo itself is killed with SIGKILL.
+ */
+class ClusterGuard {
+  private stopping: Promise<void> | undefined;
+  private readonly watchdog: ChildProcess;
+  private readonly onSignal = (signal: NodeJS.Signals) => {
+    const exitCode = 128 + (constants.signals[signal] ?? 0);
+    if (this.stopping) {
+      this.killNow();
+      process.exit(exitCode);
+    }
+    void this.stop().finally(() => process.exit(exitCode));
+  };
+  private readonly onExit = () => this.killNow();
+
+  constructor(private readonly cluster: LocalCluster) {
+    this.watchdog = spawn(process.execPath, ['-e', WATCHDOG_SCRIPT, cluster.root], {
+      stdio: ['pipe', 'ignore', 'ignore'],
+      // Its own process group: a terminal's Ctrl-C or hang-up must not take it down with the demo.
+      detached: true,
+    });
+    this.watchdog.unref();
+    // The pipe must not keep the demo alive; it closes when the demo's process ends, however it ends.
+    (this.watchdog.stdin as (NodeJS.WritableStream & { unref?: () => void }) | null)?.unref?.();
+    this.watchdog.stdin?.on('error', () => undefined);
+    // process.on, not once: Ink's exit hook re-raises a signal when it sees no other listener.
+    for (const s of STOP_SIGNALS) process.on(s, this.onSignal);
+    process.on('exit', this.onExit);
+  }
+
+  /** Starts a node, telling the watchdog its pid as soon as the process exists. */
+  async add(): Promise<LocalNode> {
+    const adding = this.cluster.add();
+    const node = this.cluster.nodes[this.cluster.nodes.length - 1];
+    if (node?.child?.pid !== undefined) this.watchdog.stdin?.write(`${node.child.pid}\n`);
+    return adding;
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      if (this.cluster.running().length > 0) process.stderr.write('stopping the demo cluster...\n');
+      await this.cluster.stopAll('SIGTERM');
+      this.watchdog.stdin?.end('done\n');
+      process.off('exit', this.onExit);
+      for (const s of STOP_SIGNALS) process.off(s, this.onSignal);
+    })();
+    return this.stopping;
+  }
+
+  /** Synchronous, for the last moments of the process: SIGKILL every node and remove the folder. */
+  private killNow(): void {
+    for (const n of this.cluster.nodes) n.child?.kill('SIGKILL');
+    if (existsSync(this.cluster.root)) rmSync(this.cluster.root, { recursive: true, force: true });
   }
 }
 
