@@ -153,7 +153,7 @@ export class RingkvNode {
         speculativeRetryPercentile: 99,
       },
     });
-    if (meta.peers) this.membership.restorePeers(meta.peers);
+    // if (meta.peers) this.membership.restorePeers(meta.peers);
     this.registerHandlers();
     this.membership.on((e) => this.onMembership(e));
   }
@@ -393,12 +393,15 @@ export class RingkvNode {
     const after = this.membership.ring();
     let keysStreamed = 0;
     for (const [keyspace, replication] of this.membership.keyspaces()) {
-      for (const r of rangeReplicas(after, replication)) {
-        const old = replicasFor(before, replication, r.end);
+      // The ranges of the old ring: dropping the dead node's tokens merges each of its ranges into
+      // the next one, so a range of the new ring may hold old ranges with other replicas (the dead
+      // node's own primary ranges among them), while each old range has one new replica set.
+      for (const r of rangeReplicas(before, replication)) {
+        const old = r.replicas;
         if (!old.some((n) => n.hostId === hostId)) continue;
         const survivors = old.filter((n) => n.hostId !== hostId && this.membership.isAlive(n.hostId));
         const source = survivors[0];
-        for (const target of r.replicas) {
+        for (const target of replicasFor(after, replication, r.end)) {
           if (old.some((n) => n.hostId === target.hostId) || !source) continue;
           const body = {
             keyspace,
