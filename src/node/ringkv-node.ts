@@ -153,7 +153,7 @@ export class RingkvNode {
         speculativeRetryPercentile: 99,
       },
     });
-    // if (meta.peers) this.membership.restorePeers(meta.peers);
+    if (meta.peers) this.membership.restorePeers(meta.peers);
     this.registerHandlers();
     this.membership.on((e) => this.onMembership(e));
   }
