@@ -77,7 +77,7 @@ function purgeable(cell: Cell, olderThanMicros: number): boolean {
 export class CellStore {
   private readonly inFlight = new Map<string, KeyState>();
   /**
-   * Row cache: the latest durable cell of recently used keys (ABSENT: none), least recently used
+   * Row cache: the latest durable cell of recently used keys (ABSENT: none), oldest inserted
    * first. Only what storage durably holds goes in, so reads from it see what a storage read
    * would; merges of a cached key decide without reading storage first.
    */
@@ -253,8 +253,8 @@ export class CellStore {
 
   private cacheRow(id: string, row: Cell | typeof ABSENT): void {
     if (this.maxCachedRows <= 0) return;
-    // Re-inserting moves the row to the most recently used end.
-    this.rows.delete(id);
+    // Eviction goes by first insertion, not by last use: moving a row to the end costs a delete
+    // per write, and a hot row dropped from the cache costs only one storage read to get back.
     this.rows.set(id, row);
     if (this.rows.size > this.maxCachedRows) {
       const oldest = this.rows.keys().next();
