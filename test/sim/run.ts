@@ -16,7 +16,7 @@ const KEYSPACE = 'default';
 const RF = 3;
 const WRITE_CLS: readonly ConsistencyLevel[] = ['ANY', 'ONE', 'TWO', 'QUORUM', 'ALL'];
 const READ_CLS: readonly ConsistencyLevel[] = ['ONE', 'TWO', 'QUORUM', 'ALL'];
-const FAULT_KINDS = ['partition', 'one-way', 'crash', 'flaky', 'slow'] as const;
+const FAULT_KINDS = ['partition', 'one-way', 'crash', 'power-loss', 'flaky', 'slow', 'clock-jump'] as const;
 type FaultKind = (typeof FAULT_KINDS)[number];
 
 export interface SimOptions {
@@ -73,6 +73,8 @@ export async function runSeed(seed: number, options: SimOptions = {}): Promise<S
   const gossipIntervalMs = 100;
   const requestTimeoutMs = 150 + rng.int(200);
   const faultPhaseMs = options.faultPhaseMs ?? 5000;
+  // Slow disks widen the window in which a crash catches writes not yet synced.
+  const maxSyncMs = rng.pick([1, 5, 30]);
 
   const loggerFor = (hostId: HostId): Logger => {
     const log = (level: string) => (message: string, fields?: Record<string, unknown>) => {
@@ -87,7 +89,7 @@ export async function runSeed(seed: number, options: SimOptions = {}): Promise<S
     time,
     network,
     rng.fork(),
-    { nodes: nodeCount, numTokens: 4, gossipIntervalMs, requestTimeoutMs, maxSkewMs: skewMs, maxSyncMs: 2 },
+    { nodes: nodeCount, numTokens: 4, gossipIntervalMs, requestTimeoutMs, maxSkewMs: skewMs, maxSyncMs },
     loggerFor,
     note,
   );
@@ -112,7 +114,7 @@ export async function runSeed(seed: number, options: SimOptions = {}): Promise<S
   process.on('unhandledRejection', onRejection);
   try {
     note(
-      `seed ${seed}: ${nodeCount} nodes, ${clients} clients, ${keyCount} keys, skew <= ${skewMs} ms, request timeout ${requestTimeoutMs} ms, faults: ${faultKinds.join(', ') || 'none'}`,
+      `seed ${seed}: ${nodeCount} nodes, ${clients} clients, ${keyCount} keys, skew <= ${skewMs} ms, fsync <= ${maxSyncMs} ms, request timeout ${requestTimeoutMs} ms, faults: ${faultKinds.join(', ') || 'none'}`,
     );
     await cluster.boot();
     if (!(await time.runUntil(() => cluster.converged(), 20_000)))
@@ -156,12 +158,21 @@ export async function runSeed(seed: number, options: SimOptions = {}): Promise<S
           const block = network.partition([from], to, true);
           note(`one-way: ${from} cannot reach [${to.join(' ')}] for ${lasts.toFixed(0)} ms`);
           later(lasts, () => network.unblock(block));
-        } else if (kind === 'crash') {
-          const up = cluster.running();
-          if (up.length <= 1) continue;
-          const victim = faultRng.pick(up).hostId;
-          cluster.crash(victim);
-          later(lasts, () => void cluster.restart(victim));
+        } else if (kind === 'crash' || kind === 'power-loss') {
+          // power-loss: several nodes die at the same instant, as in a rack losing power.
+          const up = cluster.running().map((n) => n.hostId);
+          const count = kind === 'crash' ? 1 : 2 + faultRng.int(Math.max(1, up.length - 2));
+          for (let i = 0; i < count && up.length > 1; i++) {
+            const victim = up.splice(faultRng.int(up.length), 1)[0] as string;
+            cluster.crash(victim);
+            later(faultRng.range(100, 2500), () => void cluster.restart(victim));
+          }
+        } else if (kind === 'clock-jump') {
+          // An operator or NTP steps a node's wall clock, either way; the monotonic clock goes on.
+          const n = faultRng.pick(cluster.nodes);
+          const step = faultRng.range(-2000, 2000);
+          n.skewMs += step;
+          note(`${n.hostId} wall clock stepped ${step >= 0 ? '+' : ''}${step.toFixed(0)} ms`);
         } else if (kind === 'flaky') {
           const before = network.faults;
           network.faults = {
