@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_MAX_DRIFT_MS, HybridClock } from '../../src/node/hlc.js';
+import { DEFAULT_MAX_DRIFT_MS, HybridClock } from '../../src/coordination/hlc.js';
 
 /** A wall clock the test sets by hand. */
 function wall(start: number): { read: () => number; set: (micros: number) => void } {
