@@ -11,6 +11,13 @@ export interface NodeSpec {
   dc?: string;
   rack?: string;
   extraArgs?: string[];
+  /** Interface the node listens on and announces (default: the start command's loopback). */
+  host?: string;
+  /**
+   * A command the node is started through, e.g. `['ip', 'netns', 'exec', NS]` to run it in a
+   * network namespace. It must exec the node in place, so that signals reach the node itself.
+   */
+  launcher?: readonly string[];
 }
 
 export interface LocalNode {
@@ -84,10 +91,12 @@ export class LocalCluster {
       ...(seeds.length ? ['--seeds', seeds.join(',')] : []),
       ...(node.spec.dc ? ['--dc', node.spec.dc] : []),
       ...(node.spec.rack ? ['--rack', node.spec.rack] : []),
+      ...(node.spec.host ? ['--host', node.spec.host] : []),
       ...(this.defaults.args ?? []),
       ...(node.spec.extraArgs ?? []),
     ];
-    const child = spawn(process.execPath, args, {
+    const [command, ...argv] = [...(node.spec.launcher ?? []), process.execPath, ...args];
+    const child = spawn(command ?? process.execPath, argv, {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, RINGKV_SECRET: '' },
     });
