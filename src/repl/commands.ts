@@ -10,7 +10,7 @@ import type {
   RingEntry,
   StatusResult,
 } from '../client/api.js';
-import { parseConsistency, type ConsistencyLevel } from '../protocol/consistency.js';
+import { CONSISTENCY_LEVELS, parseConsistency, type ConsistencyLevel } from '../protocol/consistency.js';
 import { RingkvError, isRingkvError } from '../protocol/errors.js';
 
 /**
@@ -186,7 +186,7 @@ export const COMMANDS: { readonly [N in CommandName]: CommandDef<N> } = {
     syntax: { slots: [{ name: 'CL', kind: 'cl', optional: true }], cl: false, flags: [] },
     build: (a) => {
       const word = a.positionals[0];
-      return { name: 'consistency', cl: word === undefined ? undefined : parseConsistency(word) };
+      return { name: 'consistency', cl: word === undefined ? undefined : parseCl(word) };
     },
     execute: (cmd, ctx) =>
       Promise.resolve({
@@ -391,19 +391,44 @@ function editDistance(a: string, b: string): number {
   return at(a.length, b.length);
 }
 
-/** The command a mistyped word most likely meant, if any is close enough to be a typo. */
-export function suggestCommand(word: string): CommandName | undefined {
+/** Of several names, each with its spellings, the one a mistyped word most likely meant, if any is close enough. */
+function closest<T>(word: string, choices: readonly (readonly [T, readonly string[]])[]): T | undefined {
   const lower = word.toLowerCase();
-  let best: { name: CommandName; distance: number } | undefined;
-  for (const name of COMMAND_NAMES) {
-    for (const candidate of [name, ...COMMANDS[name].aliases]) {
-      const distance = candidate.startsWith(lower) && lower.length >= 2 ? 1 : editDistance(lower, candidate);
-      if (!best || distance < best.distance) best = { name, distance };
+  let best: { value: T; distance: number } | undefined;
+  for (const [value, spellings] of choices) {
+    for (const candidate of spellings) {
+      const c = candidate.toLowerCase();
+      const distance = c.startsWith(lower) && lower.length >= 2 ? 1 : editDistance(lower, c);
+      if (!best || distance < best.distance) best = { value, distance };
     }
   }
   // Beyond two edits (or half the word) a suggestion is a guess, not a correction.
   if (!best || best.distance > Math.max(1, Math.min(2, Math.floor(lower.length / 2)))) return undefined;
-  return best.name;
+  return best.value;
+}
+
+/** The command a mistyped word most likely meant, if any is close enough to be a typo. */
+export function suggestCommand(word: string): CommandName | undefined {
+  return closest(
+    word,
+    COMMAND_NAMES.map((name) => [name, [name, ...COMMANDS[name].aliases]] as const),
+  );
+}
+
+/** parseConsistency, with a correction for a typo (quorom → QUORUM) instead of the whole list. */
+export function parseCl(word: string): ConsistencyLevel {
+  try {
+    return parseConsistency(word);
+  } catch (e) {
+    const suggestion = closest(
+      word,
+      CONSISTENCY_LEVELS.map((cl) => [cl, [cl]] as const),
+    );
+    if (!suggestion) throw e;
+    throw new RingkvError('USAGE', `unknown consistency level "${word}": did you mean ${suggestion}?`, {
+      suggestion,
+    });
+  }
 }
 
 export function unknownCommand(word: string): RingkvError {

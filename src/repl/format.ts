@@ -53,6 +53,11 @@ export function formatAge(ms: number): string {
   return `${h}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
+/** Milliseconds below a second, seconds with one decimal above: a repair summary fits 80 columns. */
+export function formatDuration(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
 export function formatMicros(micros: number): string {
   return `${(micros / 1000).toFixed(2)} ms`;
 }
@@ -384,5 +389,5 @@ export function endpointsLine(e: {
 function repairLine(r: Extract<ReplResult, { kind: 'repair' }>): string {
   const s = r.summary;
   const verb = s.preview ? 'would stream' : 'streamed';
-  return `repaired ${s.keyspace}: ${s.ranges} ranges, ${s.mismatched} mismatched, ${s.keysStreamed} keys (${formatBytes(s.bytesStreamed)}) ${verb} in ${s.durationMs} ms`;
+  return `repaired ${s.keyspace}: ${s.ranges} ranges, ${s.mismatched} mismatched, ${s.keysStreamed} keys (${formatBytes(s.bytesStreamed)}) ${verb} in ${formatDuration(s.durationMs)}`;
 }

@@ -1,7 +1,8 @@
-import { parseConsistency, type ConsistencyLevel } from '../protocol/consistency.js';
+import type { ConsistencyLevel } from '../protocol/consistency.js';
 import { RingkvError, isRingkvError } from '../protocol/errors.js';
 import {
   COMMANDS,
+  parseCl,
   resolveCommandName,
   unknownCommand,
   usageOf,
@@ -136,7 +137,7 @@ function parseArgs(name: CommandName, syntax: Syntax, words: Token[]): ParsedArg
       const value = inline ?? words[++i]?.text;
       if (value === undefined) throw usageError(name, '--cl needs a consistency level');
       if (flagCl !== undefined) throw usageError(name, 'give the consistency level once');
-      flagCl = parseConsistency(value);
+      flagCl = parseCl(value);
     } else if (syntax.flags.some((f) => f.name === flag) && inline === undefined) {
       flags.add(flag);
     } else {
@@ -149,7 +150,7 @@ function parseArgs(name: CommandName, syntax: Syntax, words: Token[]): ParsedArg
   if (syntax.cl && positionals.length === syntax.slots.length + 1 && last && !last.quoted) {
     if (flagCl !== undefined)
       throw usageError(name, 'give the consistency level once, as a word or with --cl');
-    cl = parseConsistency(last.text);
+    cl = parseCl(last.text);
     positionals.pop();
   }
   const required = syntax.slots.filter((s) => !s.optional).length;

@@ -64,6 +64,12 @@ describe('parseCommand', () => {
     expect(errorOf('consistency lots')).toContain('local_one');
   });
 
+  it('suggests the level a typo meant', () => {
+    expect(errorOf('get a quorom')).toBe('unknown consistency level "quorom": did you mean QUORUM?');
+    expect(errorOf('put a 1 --cl loacl_one')).toContain('did you mean LOCAL_ONE?');
+    expect(errorOf('consistency al')).toContain('did you mean ALL?');
+  });
+
   it('keeps a word that looks like a CL as a value when it fills a slot', () => {
     expect(command('put a one')).toEqual({ name: 'put', key: 'a', value: 'one', cl: undefined });
     expect(command('get quorum')).toEqual({ name: 'get', key: 'quorum', cl: undefined });
