@@ -105,20 +105,10 @@ describe('ringkv demo in a real terminal', () => {
   it('puts and gets a key at QUORUM, draws the ring, and leaves no node behind on exit', async () => {
     requirePrerequisites();
     const demo = [process.execPath, BIN, 'demo'].map(quote).join(' ');
-    // The shell stays after the demo so that its exit status can be read off the screen.
-    tmux(
-      'new-session',
-      '-d',
-      '-s',
-      SESSION,
-      '-x',
-      String(WIDTH),
-      '-y',
-      '50',
-      '-e',
-      `RINGKV_HISTORY=${historyFile}`,
-      `${demo}; echo "[demo exited with $?]"; sleep 600`,
-    );
+    // The history goes to a file of the test's own; the shell stays after the demo so that its
+    // exit status can be read off the screen.
+    const command = `RINGKV_HISTORY=${quote(historyFile)} ${demo}; echo "[demo exited with $?]"; sleep 600`;
+    tmux('new-session', '-d', '-s', SESSION, '-x', String(WIDTH), '-y', '50', command);
 
     const started = await waitForScreen(
       'the prompt and a status line with 3 nodes UP',

@@ -78,7 +78,8 @@ describe('ringkv repl, scripted, on three nodes', () => {
     const [put, get, ...rest] = lines(r.stdout);
     expect(rest).toEqual([]);
     expect(put).toMatch(/^a written at ONE, timestamp \d+ .*acked by [0-9a-f]{8}$/);
-    expect(get).toMatch(/^a = 1 \(timestamp \d+ .*QUORUM, replicas [0-9a-f]{8}, [0-9a-f]{8}\)$/);
+    // At least two replicas answered; a third may have (a speculative retry), or been repaired.
+    expect(get).toMatch(/^a = 1 \(timestamp \d+ .*QUORUM, replicas [0-9a-f]{8}(, [0-9a-f]{8})+/);
   });
 
   it('runs a file: one command per line or ;-separated, # comments, and session commands', async () => {
