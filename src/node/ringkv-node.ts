@@ -390,6 +390,9 @@ export class RingkvNode {
     const before = this.membership.ring();
     this.membership.removeNode(hostId);
     await this.hints.forget(hostId);
+    // Until a coordinator learns of the removal it writes to the old replicas only; once every
+    // coordinator writes to the new ones, the survivors hold everything the new replicas must copy.
+    await this.sleep(this.config.ringDelayMs);
     const after = this.membership.ring();
     let keysStreamed = 0;
     for (const [keyspace, replication] of this.membership.keyspaces()) {
