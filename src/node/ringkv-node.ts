@@ -304,6 +304,7 @@ export class RingkvNode {
     const ring = this.membership.ring();
     if (!ring.node(this.hostId))
       throw new RingkvError('REFUSED', 'this node does not own tokens: nothing to decommission');
+    this.refuseWhileRangesMove('decommission', this.hostId);
     const remaining = ring.nodes().filter((n) => n.hostId !== this.hostId);
     for (const [name, r] of this.membership.keyspaces()) {
       const short =
@@ -377,6 +378,26 @@ export class RingkvNode {
     }
   }
 
+  /**
+   * One range movement at a time (as Cassandra's consistent range movement): the targets of a
+   * decommission or removenode come from the ring as it is now, and a node still joining or
+   * leaving would change it under the stream, leaving its new ranges without their data.
+   */
+  private refuseWhileRangesMove(action: string, except: HostId): void {
+    const moving = this.membership
+      .nodes()
+      .find(
+        (n) =>
+          n.hostId !== except && ((n.status === 'JOINING' && n.tokens.length > 0) || n.status === 'LEAVING'),
+      );
+    if (moving) {
+      throw new RingkvError(
+        'REFUSED',
+        `cannot ${action} while ${moving.hostId} is ${moving.status}: wait until \`ringkv status\` shows it NORMAL or gone, then try again`,
+      );
+    }
+  }
+
   /** Drops a dead node from the ring; the nodes that take over its ranges copy them from the survivors. */
   async removeNode(hostId: HostId): Promise<OpResult<'removenode'>> {
     if (hostId === this.hostId)
@@ -387,6 +408,7 @@ export class RingkvNode {
     if (this.membership.isAlive(hostId)) {
       throw new RingkvError('REFUSED', `node ${hostId} is UP: stop it first, or decommission it from itself`);
     }
+    this.refuseWhileRangesMove('remove a node', hostId);
     const before = this.membership.ring();
     this.membership.removeNode(hostId);
     await this.hints.forget(hostId);
