@@ -128,6 +128,8 @@ class ClusterGuard {
   private readonly watchdog: ChildProcess;
   private readonly onSignal = (signal: NodeJS.Signals) => {
     const exitCode = 128 + (constants.signals[signal] ?? 0);
+    // The signal may cut a progress line short ("starting node 2 of 3..."): start a fresh one.
+    process.stderr.write('\n');
     if (this.stopping) {
       this.killNow();
       process.exit(exitCode);
