@@ -1,5 +1,5 @@
 /**
- * npm run chaos [-- --duration 60 --nodes 5 --clients 4 --keys 20 --seed N]
+ * npm run chaos [-- --duration 60 --nodes 5 --clients 4 --keys 20 --seed N --partitions auto]
  *
  * Fault injection against real processes: a local cluster of `ringkv start` processes takes a
  * workload from several clients while nodes are SIGKILLed and restarted, and SIGSTOPped and
@@ -7,8 +7,11 @@
  * the simulation's checker (test/sim/checker.ts). Exits non-zero when an acknowledged write was
  * lost, replicas still diverge, or any other promise was broken.
  *
- * Network partitions (nodes in their own network namespaces, links taken down) are not done here:
- * processes share the loopback interface.
+ * Where the machine allows it (root and `ip netns`), each node lives in its own network namespace
+ * behind a veth on a bridge (scripts/netns.ts) and the faults also include network partitions: a
+ * node's link taken down, a minority split off onto a bridge of its own, and one-way drops where
+ * nft or iptables is installed. The clients stay in the root namespace. `--partitions on` insists
+ * on namespaces, `off` keeps every node on loopback, `auto` (the default) uses them when it can.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +24,7 @@ import { RingkvError } from '../src/protocol/errors.js';
 import { check } from '../test/sim/checker.js';
 import { PROPERTY_NAMES, type Op, type ReplicaCell } from '../test/sim/history.js';
 import { Prng } from '../test/sim/prng.js';
+import { NetLab, cleanLeftovers, partitionSupport } from './netns.js';
 
 const KEYSPACE = 'default';
 const RF = 3;
@@ -40,6 +44,44 @@ function flag(name: string, fallback: number): number {
   const v = i >= 0 ? Number(process.argv[i + 1]) : fallback;
   if (!Number.isFinite(v) || v < 0) throw new Error(`--${name} needs a number`);
   return v;
+}
+
+function choice<T extends string>(name: string, options: readonly T[], fallback: T): T {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i < 0) return fallback;
+  const v = process.argv[i + 1];
+  const found = options.find((o) => o === v);
+  if (found === undefined) throw new Error(`--${name} takes one of ${options.join(', ')}`);
+  return found;
+}
+
+type FaultKind = 'SIGKILL' | 'SIGSTOP' | 'link-down' | 'split' | 'one-way';
+
+/**
+ * Namespaces when asked for and possible. `auto` falls back to loopback with a note saying why;
+ * `on` fails instead. Leftovers of a run that died before its teardown are removed first.
+ */
+function openLab(mode: 'on' | 'off' | 'auto', nodeCount: number): NetLab | undefined {
+  if (mode === 'off') {
+    console.log('partitions off (--partitions off): nodes share loopback, only processes fail');
+    return undefined;
+  }
+  const support = partitionSupport();
+  let reason: string;
+  if (support.ok) {
+    const removed = cleanLeftovers();
+    if (removed.length) console.log(`removed leftovers of an earlier run: ${removed.join(', ')}`);
+    try {
+      return NetLab.create(nodeCount);
+    } catch (e) {
+      reason = e instanceof Error ? e.message : String(e);
+    }
+  } else {
+    reason = support.reason;
+  }
+  if (mode === 'on') throw new Error(`--partitions on, but ${reason}`);
+  console.log(`partitions off: ${reason}; nodes share loopback, only processes fail`);
+  return undefined;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -79,10 +121,27 @@ async function main(): Promise<number> {
   const clientCount = flag('clients', 4);
   const keyCount = flag('keys', 20);
   const seed = flag('seed', Math.floor(Math.random() * 2 ** 31));
+  const partitions = choice('partitions', ['on', 'off', 'auto'], 'auto');
   const rng = new Prng(seed);
   console.log(
     `chaos: ${nodeCount} nodes, ${clientCount} clients, ${keyCount} keys, ${durationMs / 1000} s, seed ${seed}`,
   );
+
+  const lab = openLab(partitions, nodeCount);
+  // However the run ends (a crash, process.exit, a signal), no namespace, veth or bridge outlives it.
+  process.once('exit', () => lab?.tearDown());
+  if (lab) {
+    console.log(
+      `partitions on: nodes in namespaces ${lab.namespace(0)}..${nodeCount - 1} at ${lab.address(0)}.., ` +
+        `clients at ${lab.gateway}; one-way drops ${lab.oneWay ? `with ${lab.oneWay}` : 'off: neither nft nor iptables is installed'}`,
+    );
+  }
+  const faultKinds: FaultKind[] = [
+    'SIGKILL',
+    'SIGSTOP',
+    ...(lab ? (['link-down', 'split'] as const) : []),
+    ...(lab?.oneWay ? (['one-way'] as const) : []),
+  ];
 
   const cluster = new LocalCluster({ args: CLUSTER_ARGS, rootPrefix: 'ringkv-chaos-' });
   const clients: RingkvClient[] = [];
@@ -90,10 +149,17 @@ async function main(): Promise<number> {
     await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
     for (const n of cluster.nodes) await cluster.kill(n, 'SIGCONT');
     await cluster.stopAll();
+    lab?.tearDown();
   };
-  process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(signal, () => void cleanup().finally(() => process.exit(130)));
+  }
   try {
-    await cluster.start(nodeCount);
+    for (let i = 0; i < nodeCount; i++) {
+      await cluster.add(
+        lab ? { host: lab.address(i), launcher: lab.launcher(i), extraArgs: ['--insecure'] } : {},
+      );
+    }
     const admin = await RingkvClient.connect(clientOptions(cluster, 120_000));
     clients.push(admin);
     const allUp = async () => {
@@ -118,39 +184,78 @@ async function main(): Promise<number> {
 
     const runFaults = async () => {
       const pending: Promise<void>[] = [];
+      const at = () => `${(now() / 1000).toFixed(1)} s`;
+      const name = (group: readonly LocalNode[]) => group.map((n) => `n${n.index}`).join(',');
+      // Undo a fault after `lasts` ms; its nodes may be picked again only once it is undone.
+      const undoLater = (group: LocalNode[], lasts: number, undo: () => Promise<void> | void) => {
+        for (const n of group) faulty.add(n);
+        pending.push(
+          sleep(lasts)
+            .then(undo)
+            .catch((e: unknown) => console.error(`undoing a fault on ${name(group)} failed: ${String(e)}`))
+            .finally(() => {
+              for (const n of group) faulty.delete(n);
+            }),
+        );
+      };
       while (now() < end - 3000) {
         await sleep(rng.range(1000, 4000));
         const healthy = cluster.nodes.filter((n) => !faulty.has(n));
-        if (faulty.size >= MAX_FAULTY || healthy.length === 0) continue;
-        const victim = rng.pick(healthy);
+        const room = Math.min(MAX_FAULTY - faulty.size, healthy.length);
+        if (room <= 0) continue;
+        let kind = rng.pick(faultKinds);
+        // A split needs two sides of at least two nodes to differ from a single node cut off.
+        const minority = Math.min(room, Math.floor((nodeCount - 1) / 2));
+        if (kind === 'split' && minority < 2) kind = 'link-down';
         const lasts = rng.range(1000, 6000);
-        faulty.add(victim);
-        if (rng.chance(0.5)) {
-          faults.SIGKILL = (faults.SIGKILL ?? 0) + 1;
-          console.log(
-            `${(now() / 1000).toFixed(1)} s: SIGKILL n${victim.index}, restart in ${(lasts / 1000).toFixed(1)} s`,
-          );
-          await cluster.kill(victim, 'SIGKILL');
-          pending.push(
-            sleep(lasts)
-              .then(() => cluster.restart(victim))
-              .catch((e: unknown) => console.error(`restart of n${victim.index} failed: ${String(e)}`))
-              .finally(() => faulty.delete(victim)),
-          );
-        } else {
-          faults.SIGSTOP = (faults.SIGSTOP ?? 0) + 1;
-          console.log(
-            `${(now() / 1000).toFixed(1)} s: SIGSTOP n${victim.index} for ${(lasts / 1000).toFixed(1)} s`,
-          );
-          stopped.add(victim);
-          await cluster.kill(victim, 'SIGSTOP');
-          pending.push(
-            sleep(lasts).then(async () => {
+        const secs = `${(lasts / 1000).toFixed(1)} s`;
+        faults[kind] = (faults[kind] ?? 0) + 1;
+        const victim = rng.pick(healthy);
+        switch (kind) {
+          case 'SIGKILL':
+            console.log(`${at()}: SIGKILL n${victim.index}, restart in ${secs}`);
+            faulty.add(victim);
+            await cluster.kill(victim, 'SIGKILL');
+            undoLater([victim], lasts, () => cluster.restart(victim));
+            break;
+          case 'SIGSTOP':
+            console.log(`${at()}: SIGSTOP n${victim.index} for ${secs}`);
+            stopped.add(victim);
+            await cluster.kill(victim, 'SIGSTOP');
+            undoLater([victim], lasts, async () => {
               await cluster.kill(victim, 'SIGCONT');
               stopped.delete(victim);
-              faulty.delete(victim);
-            }),
-          );
+            });
+            break;
+          case 'link-down':
+            console.log(`${at()}: link of n${victim.index} down for ${secs}`);
+            lab?.linkDown(victim.index);
+            undoLater([victim], lasts, () => lab?.linkUp(victim.index));
+            break;
+          case 'split': {
+            const group = [victim];
+            while (group.length < minority) group.push(rng.pick(healthy.filter((n) => !group.includes(n))));
+            const indexes = group.map((n) => n.index);
+            console.log(`${at()}: split ${name(group)} from the rest and the clients for ${secs}`);
+            lab?.isolate(indexes);
+            undoLater(group, lasts, () => lab?.rejoin(indexes));
+            break;
+          }
+          case 'one-way': {
+            const others = cluster.nodes.filter((n) => n !== victim);
+            const peers = [rng.pick(others)];
+            if (rng.chance(0.5)) {
+              const second = others.filter((n) => !peers.includes(n));
+              if (second.length) peers.push(rng.pick(second));
+            }
+            console.log(`${at()}: n${victim.index} hears nothing from ${name(peers)} for ${secs}`);
+            lab?.dropFrom(
+              victim.index,
+              peers.map((n) => n.index),
+            );
+            undoLater([victim], lasts, () => lab?.allowAll(victim.index));
+            break;
+          }
         }
       }
       await Promise.all(pending);
@@ -203,6 +308,7 @@ async function main(): Promise<number> {
 
     // ---- heal ----
     console.log(`${(now() / 1000).toFixed(1)} s: healing`);
+    lab?.healAll();
     for (const n of stopped) await cluster.kill(n, 'SIGCONT');
     for (const n of cluster.nodes) if (!n.child) await cluster.restart(n);
     const healStarted = performance.now();
@@ -294,6 +400,9 @@ async function main(): Promise<number> {
     console.log(`  acknowledged                ${clientOps.filter((o) => o.outcome === 'ok').length}`);
     console.log(`  failed by error code        ${JSON.stringify(failed)}`);
     console.log(`  faults injected             ${JSON.stringify(faults)}`);
+    console.log(
+      `  partitions                  ${lab ? `on${lab.oneWay ? '' : ' (no one-way drops: neither nft nor iptables)'}` : 'off'}`,
+    );
     console.log(
       `  healed                      ${converged && drained ? 'yes' : 'NO'}${repairFailures.length ? `, repair failed: ${repairFailures.join('; ')}` : ''}`,
     );
