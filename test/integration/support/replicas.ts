@@ -36,6 +36,7 @@ export async function missingOnReplicas(
   client: RingkvClient,
   keyspace: string,
   expected: Map<string, string | null>,
+  nameOf: (hostId: string) => string = (h) => h.slice(0, 8),
   concurrency = 64,
 ): Promise<string[]> {
   await client.refreshTopology();
@@ -48,7 +49,7 @@ export async function missingOnReplicas(
     const cell = await localCell(client, hostId, keyspace, key);
     const want = expected.get(key);
     const ok = want === null ? cell === undefined || cell.value === null : cell?.value === want;
-    if (!ok) missing.push(`${key}@${hostId.slice(0, 8)}=${cell ? String(cell.value) : 'absent'}`);
+    if (!ok) missing.push(`${key}@${nameOf(hostId)}=${cell ? String(cell.value) : 'absent'}`);
   });
   return missing;
 }
