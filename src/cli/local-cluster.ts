@@ -98,7 +98,8 @@ export class LocalCluster {
     const [command, ...argv] = [...(node.spec.launcher ?? []), process.execPath, ...args];
     const child = spawn(command ?? process.execPath, argv, {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, RINGKV_SECRET: '' },
+      // Nodes of a local cluster die with the process that started them, even if it is SIGKILLed.
+      env: { ...process.env, RINGKV_SECRET: '', RINGKV_EXIT_WITH_PID: String(process.pid) },
     });
     node.child = child;
     const keep = (line: string) => {

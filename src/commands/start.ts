@@ -164,6 +164,7 @@ export default class Start extends BaseCommand {
       process.once('SIGINT', () => stop('SIGINT'));
       process.once('SIGTERM', () => stop('SIGTERM'));
       void daemon.stopRequested.then(() => stop('requested by a client'));
+      watchOwner(process.env.RINGKV_EXIT_WITH_PID, () => stop('the process that started this node is gone'));
     });
     return started;
   }
@@ -236,4 +237,19 @@ function lastErrorLine(logPath: string): { code: ErrorCode; message: string } | 
     // no log: the caller says where to look
   }
   return undefined;
+}
+
+/** Test clusters and the demo set RINGKV_EXIT_WITH_PID: a node must not outlive its owner. */
+function watchOwner(pid: string | undefined, onGone: () => void): void {
+  const owner = Number(pid);
+  if (!Number.isInteger(owner) || owner <= 0) return;
+  const timer = setInterval(() => {
+    try {
+      process.kill(owner, 0);
+    } catch {
+      clearInterval(timer);
+      onGone();
+    }
+  }, 1000);
+  timer.unref();
 }
