@@ -26,13 +26,8 @@ async function threeNodes(): Promise<{ c: TestCluster; client: RingkvClient }> {
   cluster = c;
   await c.start(3);
   const client = await c.client({ contactPoints: [nth(c, 0).address], timeoutMs: 5000 });
-  await until('three nodes UP', () => allUp(client, 3));
+  await c.settled(3);
   return { c, client };
-}
-
-async function allUp(client: RingkvClient, count: number): Promise<boolean> {
-  const s = await client.status(ks);
-  return s.nodes.length === count && s.nodes.every((n) => n.state === 'UP' && n.status === 'NORMAL');
 }
 
 async function isDown(client: RingkvClient, hostId: string): Promise<boolean> {
@@ -139,7 +134,7 @@ describe('anti-entropy repair', () => {
       expect(JSON.parse(truncated.stdout)).toEqual({ truncated: missed.size });
 
       await c.restart(behind);
-      await until('the node UP again', () => allUp(client, 3));
+      await c.settled(3);
       // Nothing healed it yet: no hints, no reads.
       expect((await notOn(client, behind.hostId, missed)).length).toBe(missed.size);
 

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { RingkvClient } from '../../src/client/client.js';
+import { Connection } from '../../src/client/connection.js';
 import type { ClientOptions } from '../../src/client/api.js';
 import { BIN, LocalCluster } from '../../src/cli/local-cluster.js';
 
@@ -27,6 +28,30 @@ export class TestCluster extends LocalCluster {
     });
     this.clients.push(c);
     return c;
+  }
+
+  /**
+   * Waits until every running node sees `count` nodes, all UP and NORMAL. A client's view comes
+   * from one node; a coordinator that still thinks a peer is joining asks more acks of ALL.
+   */
+  async settled(count = this.running().length, timeoutMs = 30_000): Promise<void> {
+    await until(
+      `every node to see ${count} nodes UP and NORMAL`,
+      async () => {
+        for (const node of this.running()) {
+          const conn = await Connection.open(node.address, { clusterName: 'ringkv', timeoutMs: 2000 });
+          try {
+            const t = await conn.request('topology', {}, 2000);
+            if (t.nodes.length !== count || !t.nodes.every((n) => n.state === 'UP' && n.status === 'NORMAL'))
+              return false;
+          } finally {
+            conn.close();
+          }
+        }
+        return true;
+      },
+      timeoutMs,
+    );
   }
 
   override async stopAll(): Promise<void> {
