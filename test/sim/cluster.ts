@@ -2,8 +2,9 @@ import { loadMeta, saveMeta, type NodeMeta } from '../../src/node/meta.js';
 import { RingkvNode, type NodeConfig } from '../../src/node/ringkv-node.js';
 import { MemoryStorage } from '../../src/node/storage/memory.js';
 import type { HostId, Logger } from '../../src/node/world.js';
-import { formatToken } from '../../src/ring/partitioner.js';
+import { formatToken, parseToken } from '../../src/ring/partitioner.js';
 import { randomTokens } from '../../src/ring/allocation.js';
+import { TokenRing } from '../../src/ring/ring.js';
 import type { SimNetwork } from './network.js';
 import type { Prng } from './prng.js';
 import type { VirtualTime } from './virtual-time.js';
@@ -19,6 +20,9 @@ export interface SimClusterOptions {
   maxSkewMs: number;
   /** How long a simulated fsync takes, at most. */
   maxSyncMs: number;
+  /** How long a joining or leaving node lets its new status spread before it streams. */
+  ringDelayMs: number;
+  gcGraceSeconds: number;
 }
 
 /** One simulated process slot: a host id and its disk, and the node running on it, if any. */
@@ -33,6 +37,32 @@ export interface SimNode {
   crashes: number;
   /** A restart is on its way (reading meta, starting up). */
   starting: boolean;
+  /** The node's own word on its place in the ring, last heard (kept across crashes). */
+  declared: Declared;
+  /**
+   * Gone for good: `decommissioned` (exited after LEFT), `dead` (crashed, never to restart: its
+   * disk is lost), `removed` (dead, and removenode took it out of the ring).
+   */
+  retired: 'decommissioned' | 'dead' | 'removed' | undefined;
+  /** When its process last exited because its start failed (an operator starts it again). */
+  exitedAt: number | undefined;
+}
+
+/** A node's status and tokens as it states them itself. */
+export interface Declared {
+  status: 'JOINING' | 'NORMAL' | 'LEAVING' | 'LEFT';
+  tokens: readonly string[];
+}
+
+/**
+ * Where a node stands in the ring for the data path: `none` (not in the ring, or tokens not yet
+ * announced), `pending` (joining with tokens: takes writes), `normal`, or `leaving`.
+ */
+export type RingRole = 'none' | 'pending' | 'normal' | 'leaving';
+
+export function ringRole(s: Declared | undefined): RingRole {
+  if (!s || s.tokens.length === 0 || s.status === 'LEFT') return 'none';
+  return s.status === 'JOINING' ? 'pending' : s.status === 'NORMAL' ? 'normal' : 'leaving';
 }
 
 /** A line of what happened, for the trace of a failing seed. */
@@ -46,6 +76,8 @@ export type Journal = (line: string) => void;
  */
 export class SimCluster {
   readonly nodes: SimNode[] = [];
+  /** Things no node may do, seen as they happened (property e). */
+  readonly anomalies: string[] = [];
   private readonly config: Omit<NodeConfig, 'address'>;
 
   constructor(
@@ -70,8 +102,8 @@ export class SimCluster {
       hintThrottleKiBPerSecond: 4096,
       phiConvictThreshold: 8,
       gossipIntervalMs: options.gossipIntervalMs,
-      ringDelayMs: options.gossipIntervalMs * 3,
-      gcGraceSeconds: 10 * 24 * 3600,
+      ringDelayMs: options.ringDelayMs,
+      gcGraceSeconds: options.gcGraceSeconds,
     };
   }
 
@@ -108,10 +140,53 @@ export class SimCluster {
         incarnation: 0,
         crashes: 0,
         starting: false,
+        declared: { status: 'NORMAL', tokens: meta.tokens },
+        retired: undefined,
+        exitedAt: undefined,
       });
     }
     for (const n of this.nodes) this.journal(`${n.hostId} clock skew ${n.skewMs.toFixed(1)} ms`);
     await Promise.all(this.nodes.map((n) => this.time.settle(this.launch(n), 5000, `starting ${n.hostId}`)));
+  }
+
+  /**
+   * A fresh node: an empty disk with a new host id and no tokens. It starts with autoJoin and the
+   * seeds, so it contacts them, picks tokens, announces JOINING, streams, and becomes NORMAL. The
+   * returned promise settles when its start (and so its join) does.
+   */
+  async addFresh(): Promise<SimNode> {
+    const hostId = `n${this.nodes.length + 1}`;
+    const storage = new MemoryStorage(this.storageOptions());
+    const meta: NodeMeta = {
+      clusterName: CLUSTER_NAME,
+      hostId,
+      tokens: [],
+      bootstrapped: false,
+      generation: 0,
+      keyspaces: {},
+    };
+    await saveMeta(storage, meta);
+    const n: SimNode = {
+      hostId,
+      address: `sim://${hostId}`,
+      skewMs: this.rng.range(-this.options.maxSkewMs, this.options.maxSkewMs),
+      storage,
+      node: undefined,
+      incarnation: 0,
+      crashes: 0,
+      starting: false,
+      declared: { status: 'JOINING', tokens: [] },
+      retired: undefined,
+      exitedAt: undefined,
+    };
+    this.nodes.push(n);
+    this.journal(`${hostId} starts empty (clock skew ${n.skewMs.toFixed(1)} ms) and joins`);
+    return n;
+  }
+
+  /** Starts a node created by addFresh (or restarts a crashed one); settles when its start does. */
+  launchNode(hostId: HostId): Promise<void> {
+    return this.launch(this.byId(hostId));
   }
 
   byId(hostId: HostId): SimNode {
@@ -122,6 +197,65 @@ export class SimCluster {
 
   running(): SimNode[] {
     return this.nodes.filter((n) => n.node !== undefined);
+  }
+
+  /** Nodes that are, or will be again after a restart, part of the cluster. */
+  members(): SimNode[] {
+    return this.nodes.filter((n) => n.retired === undefined);
+  }
+
+  /** What each node says of itself, LEFT for a removed node: the ring as it really is now. */
+  truthRole(hostId: HostId): RingRole {
+    const n = this.nodes.find((x) => x.hostId === hostId);
+    if (!n || n.retired === 'removed') return 'none';
+    return ringRole(n.declared);
+  }
+
+  /** The ring of nodes that own data (NORMAL and LEAVING), by what every node says of itself. */
+  truthRing(): TokenRing {
+    return new TokenRing(
+      this.nodes
+        .filter((n) => ['normal', 'leaving'].includes(this.truthRole(n.hostId)))
+        .map((n) => ({ hostId: n.hostId, dc: 'dc1', rack: 'r1', tokens: n.declared.tokens.map(parseToken) })),
+    );
+  }
+
+  /** Nodes whose place in the ring `viewer` sees differently from what they say of themselves. */
+  lagging(viewer: RingkvNode): HostId[] {
+    const out: HostId[] = [];
+    for (const n of this.nodes) {
+      if (n.hostId === viewer.hostId) continue;
+      const seen = viewer.membership.state(n.hostId);
+      if (ringRole(seen) !== this.truthRole(n.hostId)) out.push(n.hostId);
+    }
+    return out;
+  }
+
+  /** A node's wall clock now, in microseconds, as its coordinator reads it. */
+  wallMicros(hostId: HostId): number {
+    return this.time
+      .clockFor(
+        () => this.byId(hostId).skewMs,
+        () => true,
+      )
+      .nowMicros();
+  }
+
+  /**
+   * The process exits for good (after a decommission, or a machine lost for good): its timers and
+   * messages stop and nothing restarts it.
+   */
+  retire(hostId: HostId, why: 'decommissioned' | 'dead' | 'removed'): void {
+    const n = this.byId(hostId);
+    if (why === 'dead') this.crash(hostId);
+    n.retired = why;
+    if (!n.node && !n.starting) return;
+    n.node?.stop();
+    n.node = undefined;
+    n.starting = false;
+    n.incarnation++;
+    this.network.detach(hostId);
+    this.journal(`${hostId} exits (${why})`);
   }
 
   /** The process dies: unsynced writes are lost, its timers and messages stop. */
@@ -141,17 +275,36 @@ export class SimCluster {
   /** Starts a crashed node again on what its disk kept. */
   async restart(hostId: HostId): Promise<void> {
     const n = this.byId(hostId);
-    if (n.node || n.starting) return;
+    if (n.node || n.starting || n.retired) return;
     this.journal(`${hostId} restarting`);
     await this.launch(n);
   }
 
+  /**
+   * Starts the process; a start that fails (a join that could not stream, say) makes the process
+   * exit, as the daemon does, keeping what its disk synced. Never rejects: whoever cares looks at
+   * whether the node runs.
+   */
   private async launch(n: SimNode): Promise<void> {
     n.starting = true;
+    const incarnation = n.incarnation;
     try {
       await this.startProcess(n);
+    } catch (e) {
+      if (n.incarnation !== incarnation) return;
+      this.journal(
+        `${n.hostId} failed to start (${e instanceof Error ? e.message : String(e)}); its process exits`,
+      );
+      n.node?.stop();
+      n.node = undefined;
+      n.incarnation++;
+      n.exitedAt = this.time.nowMs;
+      this.network.detach(n.hostId);
+      n.storage = n.storage.crash(this.storageOptions());
+      // A decommissioned node that refuses to start again has left for good.
+      if (n.declared.status === 'LEFT') n.retired = 'decommissioned';
     } finally {
-      n.starting = false;
+      if (n.incarnation === incarnation || !n.node) n.starting = false;
     }
   }
 
@@ -185,6 +338,21 @@ export class SimCluster {
       generation,
     );
     n.node = node;
+    // The node's own word on its status, as it changes: the truth the checker compares views with.
+    const declare = () => {
+      const self = node.membership.state(n.hostId);
+      if (!self || !alive()) return;
+      if (n.declared.status === 'LEFT' && self.status !== 'LEFT')
+        this.anomalies.push(`${n.hostId} left the ring, then came back ${self.status} with its old data`);
+      n.declared = { status: self.status, tokens: [...self.tokens] };
+    };
+    declare();
+    node.membership.on((e) => {
+      if (e.hostId === n.hostId) declare();
+    });
+    node.onStopRequested(() => {
+      if (alive()) this.retire(n.hostId, 'decommissioned');
+    });
     await node.start();
   }
 

@@ -19,12 +19,44 @@ export interface Op {
   outcome: 'pending' | 'ok' | 'error' | 'timeout';
   code?: string;
   message?: string;
-  /** Writes: the timestamp the coordinator gave it. Reads: the timestamp of the value found. */
+  /**
+   * Writes: the timestamp the coordinator gave it, or the one the client supplied (then known even
+   * when the write failed). Reads: the timestamp of the value found.
+   */
   timestamp?: number;
+  /** The client supplied `timestamp` itself. */
+  clientTimestamp?: boolean;
+  /** Puts with a TTL: seconds, and the expiry the cell carries once the timestamp is known. */
+  ttl?: number;
+  expiresAt?: number;
+  /** The key's natural replicas in the coordinator's view of the ring when the op started. */
+  replicas?: HostId[];
+  /** Nodes whose place in the ring the coordinator saw differently from what they said of themselves. */
+  lagging?: HostId[];
+  /** The coordinator's wall clock (µs) when the op started and ended, and whether it was stepped meanwhile. */
+  wallStart?: number;
+  wallEnd?: number;
+  clockStepped?: boolean;
   acks?: HostId[];
   hinted?: HostId[];
   found?: boolean;
   readValue?: string;
+}
+
+/**
+ * What one completed membership change did to one key. `from`: replicas that gave the key up (the
+ * joiner's predecessor, the leaving node, the removed node); `to`: replicas that took it over.
+ * `start`: when the change began (the node was started or the command issued); `end`: when the
+ * ring of its end was in force (the joiner or leaver said NORMAL or LEFT; the removal was done).
+ */
+export interface KeyMove {
+  key: string;
+  kind: 'join' | 'decommission' | 'removenode';
+  hostId: HostId;
+  start: number;
+  end: number;
+  from: HostId[];
+  to: HostId[];
 }
 
 /** A line of what happened in the cluster (faults, restarts, phases), by virtual time. */
@@ -39,7 +71,7 @@ export interface ReplicaCell {
   cell: Cell | undefined;
 }
 
-export type Property = 'a' | 'b' | 'c' | 'd' | 'e';
+export type Property = 'a' | 'b' | 'c' | 'd' | 'e' | 'f';
 
 export const PROPERTY_NAMES: Record<Property, string> = {
   a: 'acknowledged write lost',
@@ -47,6 +79,7 @@ export const PROPERTY_NAMES: Record<Property, string> = {
   c: 'replicas diverge after repair',
   d: 'UNAVAILABLE write was applied',
   e: 'node failure or no convergence',
+  f: 'purge past gc_grace dropped a live cell or kept a dead one',
 };
 
 export interface Violation {

@@ -3,6 +3,7 @@
  * npm run sim -- --seeds 1000       runs more
  * npm run sim -- --from 42          starts at seed 42
  * SEED=1234 npm run sim             replays one seed and prints the failing key's trace
+ * npm run sim -- --membership     nodes join, decommission and get removed during the workload
  * add --verbose for node logs in the trace, --fault-ms N for a longer fault phase
  */
 import { runSeed } from './run.js';
@@ -16,7 +17,8 @@ function flag(name: string): string | undefined {
 async function main(): Promise<number> {
   const verbose = process.argv.includes('--verbose');
   const faultMs = flag('fault-ms');
-  const options = { verbose, ...(faultMs ? { faultPhaseMs: Number(faultMs) } : {}) };
+  const scenario = process.argv.includes('--membership') ? 'membership' : 'faults';
+  const options = { verbose, scenario, ...(faultMs ? { faultPhaseMs: Number(faultMs) } : {}) } as const;
   const single = process.env.SEED;
   const seeds: number[] = [];
   if (single !== undefined && single !== '') {
@@ -26,7 +28,7 @@ async function main(): Promise<number> {
     // The start is the one random thing here, and it is printed, so every seed can be replayed.
     const from = Number(flag('from') ?? Math.floor(Math.random() * 2 ** 31)) >>> 0;
     for (let i = 0; i < count; i++) seeds.push((from + i) >>> 0);
-    console.log(`running ${count} seeds from ${from}`);
+    console.log(`running ${count} ${scenario} seeds from ${from}`);
   }
   let failures = 0;
   const started = performance.now();

@@ -1,19 +1,24 @@
+import type { Scenario } from './run.js';
+
 /**
  * Seeds that once found a bug, with what it was. Every one runs in sim.test.ts forever after. A
  * seed replays the scenario it found only with the simulation of its time: the workload and fault
  * schedule change when the simulation does, so bugs keep the seeds that reproduced them last.
  */
-export const REGRESSION_SEEDS: readonly { seed: number; bug: string }[] = [
+export const REGRESSION_SEEDS: readonly { seed: number; scenario: Scenario; bug: string }[] = [
   {
     seed: 41,
+    scenario: 'faults',
     bug: 'restarted node coordinated with a ring of itself alone (first simulation version)',
   },
   {
     seed: 10,
+    scenario: 'faults',
     bug: 'restarted node coordinated with a ring of itself alone: wrong replicas, acknowledged writes lost',
   },
   {
     seed: 30,
+    scenario: 'faults',
     bug: 'restarted node coordinated with a ring of itself alone: wrong replicas, acknowledged writes lost',
   },
 ];

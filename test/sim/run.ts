@@ -1,25 +1,36 @@
-import type { ConsistencyLevel } from '../../src/protocol/consistency.js';
-import { RingkvError } from '../../src/protocol/errors.js';
-import type { OpName } from '../../src/protocol/ops/index.js';
-import { parseRequestBody } from '../../src/protocol/validate.js';
+import type { Cell } from '../../src/protocol/cell.js';
+import { isLive } from '../../src/protocol/cell.js';
 import { tokenOf } from '../../src/ring/partitioner.js';
 import { replicasFor } from '../../src/ring/strategy.js';
 import type { HostId, Logger, PeerMessage } from '../../src/node/world.js';
 import { check } from './checker.js';
 import { SimCluster } from './cluster.js';
-import type { JournalEntry, Op, ReplicaCell, Violation } from './history.js';
+import { FAULT_KINDS, runFaults, type FaultKind } from './faults.js';
+import type { JournalEntry, KeyMove, Op, ReplicaCell, Violation } from './history.js';
+import { MembershipDriver } from './moves.js';
 import { SimNetwork, type NetworkStats } from './network.js';
 import { Prng } from './prng.js';
 import { VirtualTime } from './virtual-time.js';
+import {
+  KEYSPACE,
+  RF,
+  runClient,
+  writeColdKeys,
+  verificationReads,
+  type WorkloadContext,
+} from './workload.js';
 
-const KEYSPACE = 'default';
-const RF = 3;
-const WRITE_CLS: readonly ConsistencyLevel[] = ['ANY', 'ONE', 'TWO', 'QUORUM', 'ALL'];
-const READ_CLS: readonly ConsistencyLevel[] = ['ONE', 'TWO', 'QUORUM', 'ALL'];
-const FAULT_KINDS = ['partition', 'one-way', 'crash', 'power-loss', 'flaky', 'slow', 'clock-jump'] as const;
-type FaultKind = (typeof FAULT_KINDS)[number];
+/**
+ * `faults`: a fixed ring under every kind of fault. `membership`: the same, while nodes join,
+ * decommission and get removed.
+ */
+export type Scenario = 'faults' | 'membership';
+
+/** Tombstones live this long in the simulated cluster, as in the daemon's default (10 days). */
+const GC_GRACE_SECONDS = 10 * 24 * 3600;
 
 export interface SimOptions {
+  scenario?: Scenario;
   /** Virtual ms of client traffic under faults. */
   faultPhaseMs?: number;
   /** Keep node log lines for the trace. */
@@ -27,6 +38,7 @@ export interface SimOptions {
 }
 
 export interface SimStats {
+  scenario: Scenario;
   nodes: number;
   clients: number;
   keys: number;
@@ -36,6 +48,7 @@ export interface SimStats {
   acknowledged: number;
   failed: Record<string, number>;
   faults: Record<string, number>;
+  membershipChanges: number;
   network: NetworkStats;
   virtualMs: number;
   events: number;
@@ -47,15 +60,14 @@ export interface SimResult {
   stats: SimStats;
   ops: Op[];
   journal: JournalEntry[];
+  moves: KeyMove[];
   finals: Map<string, ReplicaCell[]>;
   logs: string[];
 }
 
-/**
- * One seeded run: boot a cluster, let clients read and write under a random fault schedule, then
- * heal everything, let hints drain, repair every node, and check the history.
- */
 export async function runSeed(seed: number, options: SimOptions = {}): Promise<SimResult> {
+  const scenario = options.scenario ?? 'faults';
+  const membership = scenario === 'membership';
   const rng = new Prng(seed);
   const time = new VirtualTime();
   const netRng = rng.fork();
@@ -65,16 +77,23 @@ export async function runSeed(seed: number, options: SimOptions = {}): Promise<S
   const note = (text: string) => journal.push({ at: time.nowMs, text });
   const violations: Violation[] = [];
 
-  const nodeCount = 3 + rng.int(5);
+  // A decommission or removenode needs more nodes than RF to leave from.
+  const nodeCount = membership ? 4 + rng.int(3) : 3 + rng.int(5);
   const clients = 2 + rng.int(4);
   const keyCount = 3 + rng.int(8);
+  const hotKeys = Array.from({ length: keyCount }, (_, k) => `k${k}`);
+  const coldKeys = Array.from({ length: membership ? 40 : 10 }, (_, k) => `cold${k}`);
+  const keys = [...hotKeys, ...coldKeys];
   const skewMs = rng.pick([0, 2, 50, 500]);
-  const faultKinds = FAULT_KINDS.filter(() => rng.chance(0.7));
+  const faultKinds = FAULT_KINDS.filter(() => rng.chance(membership ? 0.5 : 0.7));
   const gossipIntervalMs = 100;
   const requestTimeoutMs = 150 + rng.int(200);
-  const faultPhaseMs = options.faultPhaseMs ?? 5000;
+  const faultPhaseMs = options.faultPhaseMs ?? (membership ? 9000 : 5000);
   // Slow disks widen the window in which a crash catches writes not yet synced.
   const maxSyncMs = rng.pick([1, 5, 30]);
+  const workloadRng = rng.fork();
+  const ttlRate = workloadRng.pick([0, 0.1, 0.3]);
+  const clientTimestampRate = workloadRng.pick([0, 0.1, 0.3]);
 
   const loggerFor = (hostId: HostId): Logger => {
     const log = (level: string) => (message: string, fields?: Record<string, unknown>) => {
@@ -89,7 +108,18 @@ export async function runSeed(seed: number, options: SimOptions = {}): Promise<S
     time,
     network,
     rng.fork(),
-    { nodes: nodeCount, numTokens: 4, gossipIntervalMs, requestTimeoutMs, maxSkewMs: skewMs, maxSyncMs },
+    {
+      nodes: nodeCount,
+      numTokens: 4,
+      gossipIntervalMs,
+      // Longer than any write takes, so a write that began before a move was announced is on the
+      // replica a joiner streams from before the joiner streams (Cassandra's ring delay).
+      ringDelayMs: Math.max(gossipIntervalMs * 3, requestTimeoutMs * 3),
+      requestTimeoutMs,
+      maxSkewMs: skewMs,
+      maxSyncMs,
+      gcGraceSeconds: GC_GRACE_SECONDS,
+    },
     loggerFor,
     note,
   );
@@ -108,13 +138,14 @@ export async function runSeed(seed: number, options: SimOptions = {}): Promise<S
       }
     }
   };
+  const driver = new MembershipDriver(time, cluster, rng.fork(), keys, note, violations);
 
   const rejections: unknown[] = [];
   const onRejection = (e: unknown) => rejections.push(e);
   process.on('unhandledRejection', onRejection);
   try {
     note(
-      `seed ${seed}: ${nodeCount} nodes, ${clients} clients, ${keyCount} keys, skew <= ${skewMs} ms, fsync <= ${maxSyncMs} ms, request timeout ${requestTimeoutMs} ms, faults: ${faultKinds.join(', ') || 'none'}`,
+      `seed ${seed} (${scenario}): ${nodeCount} nodes, ${clients} clients, ${keyCount} keys, skew <= ${skewMs} ms, fsync <= ${maxSyncMs} ms, request timeout ${requestTimeoutMs} ms, TTL puts ${ttlRate}, client timestamps ${clientTimestampRate}, faults: ${faultKinds.join(', ') || 'none'}`,
     );
     await cluster.boot();
     if (!(await time.runUntil(() => cluster.converged(), 20_000)))
@@ -122,6 +153,24 @@ export async function runSeed(seed: number, options: SimOptions = {}): Promise<S
         property: 'e',
         message: 'the cluster did not form: not every node sees every other UP',
       });
+    let nextOp = 1;
+    const clientTimeoutMs = requestTimeoutMs * 4;
+    const workload: WorkloadContext = {
+      time,
+      cluster,
+      hotKeys,
+      keys,
+      ttlRate,
+      clientTimestampRate,
+      clientTimeoutMs,
+      ops,
+      nextOpId: () => nextOp++,
+      unavailable,
+      violations,
+    };
+    const calmKeys = coldKeys.slice(0, coldKeys.length / 2);
+    await time.settle(writeColdKeys(workload, calmKeys, workloadRng.fork(), 0), 60_000, 'the preload');
+    note(`preload: ${calmKeys.length} keys written once`);
     network.faults = {
       dropRate: 0.01,
       duplicateRate: 0.01,
@@ -132,148 +181,28 @@ export async function runSeed(seed: number, options: SimOptions = {}): Promise<S
     note('fault phase starts');
 
     const faultEnd = time.nowMs + faultPhaseMs;
-    const sleep = (ms: number) => new Promise<void>((resolve) => time.schedule(ms, resolve));
-    const faultCounts: Record<string, number> = {};
-    const faultRng = rng.fork();
     let healed = false;
-    // A fault's end must not undo the healing: after it, the network stays calm.
-    const later = (ms: number, undo: () => void) => time.schedule(ms, () => healed || undo());
-
-    const runFaults = async () => {
-      while (faultKinds.length > 0 && time.nowMs < faultEnd - 500) {
-        await sleep(faultRng.range(150, 900));
-        const kind = faultRng.pick(faultKinds);
-        faultCounts[kind] = (faultCounts[kind] ?? 0) + 1;
-        const lasts = faultRng.range(200, 2500);
-        const ids = cluster.nodes.map((n) => n.hostId);
-        if (kind === 'partition') {
-          const side = ids.filter(() => faultRng.chance(0.5));
-          const rest = ids.filter((h) => !side.includes(h));
-          const block = network.partition(side, rest, false);
-          note(`partition [${side.join(' ')}] | [${rest.join(' ')}] for ${lasts.toFixed(0)} ms`);
-          later(lasts, () => network.unblock(block));
-        } else if (kind === 'one-way') {
-          const from = faultRng.pick(ids);
-          const to = ids.filter((h) => h !== from && faultRng.chance(0.6));
-          const block = network.partition([from], to, true);
-          note(`one-way: ${from} cannot reach [${to.join(' ')}] for ${lasts.toFixed(0)} ms`);
-          later(lasts, () => network.unblock(block));
-        } else if (kind === 'crash' || kind === 'power-loss') {
-          // power-loss: several nodes die at the same instant, as in a rack losing power.
-          const up = cluster.running().map((n) => n.hostId);
-          const count = kind === 'crash' ? 1 : 2 + faultRng.int(Math.max(1, up.length - 2));
-          for (let i = 0; i < count && up.length > 1; i++) {
-            const victim = up.splice(faultRng.int(up.length), 1)[0] as string;
-            cluster.crash(victim);
-            later(faultRng.range(100, 2500), () => void cluster.restart(victim));
-          }
-        } else if (kind === 'clock-jump') {
-          // An operator or NTP steps a node's wall clock, either way; the monotonic clock goes on.
-          const n = faultRng.pick(cluster.nodes);
-          const step = faultRng.range(-2000, 2000);
-          n.skewMs += step;
-          note(`${n.hostId} wall clock stepped ${step >= 0 ? '+' : ''}${step.toFixed(0)} ms`);
-        } else if (kind === 'flaky') {
-          const before = network.faults;
-          network.faults = {
-            ...before,
-            dropRate: faultRng.range(0.05, 0.3),
-            duplicateRate: faultRng.range(0, 0.2),
-          };
-          note(
-            `flaky network: drop ${network.faults.dropRate.toFixed(2)}, duplicate ${network.faults.duplicateRate.toFixed(2)} for ${lasts.toFixed(0)} ms`,
-          );
-          later(lasts, () => (network.faults = { ...network.faults, dropRate: 0.01, duplicateRate: 0.01 }));
-        } else {
-          network.faults = {
-            ...network.faults,
-            maxLatencyMs: requestTimeoutMs * faultRng.range(0.3, 1.5),
-            spikeRate: 0.05,
-          };
-          note(
-            `slow network: latency up to ${network.faults.maxLatencyMs.toFixed(0)} ms for ${lasts.toFixed(0)} ms`,
-          );
-          later(lasts, () => (network.faults = { ...network.faults, maxLatencyMs: 15, spikeRate: 0.01 }));
-        }
-      }
-    };
-
-    let nextOp = 1;
-    const clientTimeoutMs = requestTimeoutMs * 4;
-    const runClient = async (client: number, crng: Prng) => {
-      let seq = 0;
-      while (time.nowMs < faultEnd) {
-        await sleep(crng.range(1, 40));
-        const up = cluster.running();
-        if (up.length === 0) continue;
-        const target = crng.pick(up);
-        const node = target.node;
-        if (!node) continue;
-        const roll = crng.next();
-        const kind: Op['kind'] = roll < 0.45 ? 'put' : roll < 0.6 ? 'del' : 'get';
-        const key = `k${crng.int(keyCount)}`;
-        const op: Op = {
-          id: nextOp++,
-          client,
-          kind,
-          key,
-          cl: crng.pick(kind === 'get' ? READ_CLS : WRITE_CLS),
-          node: target.hostId,
-          start: time.nowMs,
-          outcome: 'pending',
-        };
-        if (kind === 'put') op.value = `c${client}.${++seq}`;
-        ops.push(op);
-        const opName: OpName = kind === 'get' ? 'read' : 'mutate';
-        const raw =
-          kind === 'get'
-            ? { keyspace: KEYSPACE, key: Buffer.from(key), cl: op.cl }
-            : {
-                keyspace: KEYSPACE,
-                key: Buffer.from(key),
-                value: kind === 'put' ? Buffer.from(op.value ?? '') : null,
-                cl: op.cl,
-              };
-        const answer = node.handle(opName, parseRequestBody(opName, raw), { kind: 'client' });
-        const timeout = new Promise<'timeout'>((resolve) =>
-          time.schedule(clientTimeoutMs, () => resolve('timeout')),
-        );
-        try {
-          const result = await Promise.race([answer, timeout]);
-          if (result === 'timeout') {
-            op.outcome = 'timeout';
-          } else {
-            op.outcome = 'ok';
-            const r = result as {
-              timestamp?: number;
-              acks?: string[];
-              hinted?: string[];
-              found?: boolean;
-              value?: Uint8Array;
-            };
-            if (r.timestamp !== undefined) op.timestamp = r.timestamp;
-            if (kind === 'get') {
-              op.found = r.found ?? false;
-              if (r.value) op.readValue = Buffer.from(r.value).toString();
-            } else {
-              op.acks = r.acks ?? [];
-              op.hinted = r.hinted ?? [];
-            }
-          }
-        } catch (e) {
-          op.outcome = 'error';
-          op.code = e instanceof RingkvError ? e.code : 'THROWN';
-          op.message = e instanceof Error ? e.message : String(e);
-          if (op.code === 'UNAVAILABLE' && op.value !== undefined) unavailable.add(op.value);
-        }
-        op.end = time.nowMs;
-        answer.catch(() => undefined);
-      }
-    };
-
+    let faultCounts: Record<string, number> = {};
+    const faultsDone = runFaults(
+      {
+        time,
+        network,
+        cluster,
+        rng: rng.fork(),
+        kinds: faultKinds,
+        requestTimeoutMs,
+        note,
+        healed: () => healed,
+      },
+      faultEnd,
+    ).then((c) => {
+      faultCounts = c;
+    });
     const work = Promise.all([
-      runFaults(),
-      ...Array.from({ length: clients }, (_, i) => runClient(i + 1, rng.fork())),
+      faultsDone,
+      ...Array.from({ length: clients }, (_, i) => runClient(workload, i + 1, workloadRng.fork(), faultEnd)),
+      writeColdKeys(workload, coldKeys.slice(calmKeys.length), workloadRng.fork(), (faultPhaseMs * 2) / 3),
+      membership ? driver.run(1 + rng.int(3), faultEnd) : Promise.resolve(),
     ]);
     await time.settle(work, faultPhaseMs + clientTimeoutMs * 4, 'the fault phase');
 
@@ -281,10 +210,48 @@ export async function runSeed(seed: number, options: SimOptions = {}): Promise<S
     note('healing: network calm, every node restarted');
     healed = true;
     network.healAll();
-    for (const n of cluster.nodes)
-      if (!n.node) await time.settle(cluster.restart(n.hostId), 5000, `restarting ${n.hostId}`);
+    for (const n of cluster.members())
+      if (!n.node && !n.starting)
+        await time.settle(cluster.restart(n.hostId), 5000, `restarting ${n.hostId}`);
+    await time.settle(driver.finish(60_000), 70_000, 'finishing the membership change');
     if (!(await time.runUntil(() => cluster.converged(), 30_000)))
       violations.push({ property: 'e', message: 'after healing, not every node sees every other UP' });
+    const truth = cluster.truthRing();
+    const ringsAgree = () =>
+      cluster.running().every(
+        (n) =>
+          n.node?.membership
+            .ring()
+            .nodes()
+            .map((x) => x.hostId)
+            .sort()
+            .join() ===
+          truth
+            .nodes()
+            .map((x) => x.hostId)
+            .sort()
+            .join(),
+      );
+    if (!(await time.runUntil(ringsAgree, 30_000)))
+      violations.push({
+        property: 'e',
+        message: `after healing, the nodes disagree on the ring: ${cluster
+          .running()
+          .map(
+            (n) =>
+              `${n.hostId} sees [${n.node?.membership
+                .ring()
+                .nodes()
+                .map((x) => x.hostId)
+                .join(' ')}]`,
+          )
+          .join(', ')}; the nodes say [${truth
+          .nodes()
+          .map((x) => x.hostId)
+          .join(' ')}]`,
+      });
+    await time.settle(verificationReads(workload, rng.fork()), 60_000, 'reading every key');
+    note('every key read at ONE, QUORUM and ALL');
     const hintsLeft = async () => {
       let n = 0;
       for (const s of cluster.running()) for (const t of (await s.node?.hints.summary()) ?? []) n += t.count;
@@ -311,25 +278,9 @@ export async function runSeed(seed: number, options: SimOptions = {}): Promise<S
       if (summary) note(`repair on ${n.hostId}: ${summary.keysStreamed} keys streamed`);
     }
 
-    // ---- what the replicas hold ----
-    const finals = new Map<string, ReplicaCell[]>();
-    const first = cluster.running()[0]?.node;
-    if (first) {
-      const ring = first.membership.ring();
-      for (let k = 0; k < keyCount; k++) {
-        const key = `k${k}`;
-        const token = tokenOf(Buffer.from(key));
-        const cells: ReplicaCell[] = [];
-        for (const r of replicasFor(ring, { strategy: 'simple', rf: RF }, token)) {
-          const node = cluster.byId(r.hostId).node;
-          const cell = node
-            ? await time.settle(node.cells.get(KEYSPACE, token, Buffer.from(key)), 1000, 'reading a cell')
-            : undefined;
-          cells.push({ hostId: r.hostId, cell });
-        }
-        finals.set(key, cells);
-      }
-    }
+    // ---- what the replicas of the final ring hold ----
+    const finals = await readFinals(time, cluster, keys);
+    for (const a of cluster.anomalies) violations.push({ property: 'e', message: a });
     for (const e of time.errors)
       violations.push({ property: 'e', message: `a timer callback threw: ${String(e)}` });
     await new Promise((resolve) => setImmediate(resolve));
@@ -338,7 +289,8 @@ export async function runSeed(seed: number, options: SimOptions = {}): Promise<S
         property: 'e',
         message: `unhandled rejection: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`,
       });
-    violations.push(...check({ ops, rf: RF, finals }));
+    violations.push(...check({ ops, rf: RF, finals, moves: driver.keyMoves, removed: driver.removed }));
+    violations.push(...(await checkPurge(time, cluster, finals)));
     for (const n of cluster.running()) n.node?.stop();
 
     const failed: Record<string, number> = {};
@@ -351,9 +303,11 @@ export async function runSeed(seed: number, options: SimOptions = {}): Promise<S
       violations,
       ops,
       journal,
+      moves: driver.keyMoves,
       finals,
       logs,
       stats: {
+        scenario,
         nodes: nodeCount,
         clients,
         keys: keyCount,
@@ -363,6 +317,7 @@ export async function runSeed(seed: number, options: SimOptions = {}): Promise<S
         acknowledged: ops.filter((o) => o.outcome === 'ok').length,
         failed,
         faults: faultCounts,
+        membershipChanges: driver.changes,
         network: network.stats,
         virtualMs: time.nowMs,
         events: time.events,
@@ -371,6 +326,82 @@ export async function runSeed(seed: number, options: SimOptions = {}): Promise<S
   } finally {
     process.off('unhandledRejection', onRejection);
   }
+}
+
+/** Each key's replicas in the final ring (as the nodes themselves say it is) and their cells. */
+async function readFinals(
+  time: VirtualTime,
+  cluster: SimCluster,
+  keys: readonly string[],
+): Promise<Map<string, ReplicaCell[]>> {
+  const finals = new Map<string, ReplicaCell[]>();
+  const ring = cluster.truthRing();
+  if (ring.size === 0) return finals;
+  for (const key of keys) {
+    const token = tokenOf(Buffer.from(key));
+    const cells: ReplicaCell[] = [];
+    for (const r of replicasFor(ring, { strategy: 'simple', rf: RF }, token)) {
+      const node = cluster.byId(r.hostId).node;
+      const cell = node
+        ? await time.settle(node.cells.get(KEYSPACE, token, Buffer.from(key)), 1000, 'reading a cell')
+        : undefined;
+      cells.push({ hostId: r.hostId, cell });
+    }
+    finals.set(key, cells);
+  }
+  return finals;
+}
+
+/**
+ * (f) gc_grace passes: every node's wall clock moves past it and each node purges. Tombstones and
+ * values whose TTL ran out must go, everything else must stay exactly as it was.
+ */
+async function checkPurge(
+  time: VirtualTime,
+  cluster: SimCluster,
+  finals: ReadonlyMap<string, readonly ReplicaCell[]>,
+): Promise<Violation[]> {
+  const out: Violation[] = [];
+  const jumpMs = (GC_GRACE_SECONDS + 24 * 3600) * 1000;
+  for (const n of cluster.running()) n.skewMs += jumpMs;
+  for (const n of cluster.running()) {
+    if (n.node) await time.settle(n.node.purgeTombstones(), 10_000, `purging on ${n.hostId}`);
+  }
+  for (const [key, replicas] of finals) {
+    const token = tokenOf(Buffer.from(key));
+    for (const r of replicas) {
+      const node = cluster.byId(r.hostId).node;
+      if (!node) continue;
+      const now = cluster.wallMicros(r.hostId);
+      const dead = (c: Cell) => !isLive(c, now - GC_GRACE_SECONDS * 1_000_000);
+      const expected = r.cell && !dead(r.cell) ? r.cell : undefined;
+      const after = await time.settle(
+        node.cells.get(KEYSPACE, token, Buffer.from(key)),
+        1000,
+        'reading a cell',
+      );
+      const same =
+        (after === undefined && expected === undefined) ||
+        (after !== undefined &&
+          expected !== undefined &&
+          after.timestamp === expected.timestamp &&
+          after.expiresAt === expected.expiresAt &&
+          Buffer.compare(Buffer.from(after.value ?? []), Buffer.from(expected.value ?? [])) === 0);
+      if (!same)
+        out.push({
+          property: 'f',
+          key,
+          message: `${r.hostId} held ${describe(r.cell)} before the purge and ${describe(after)} after it; expected ${describe(expected)}`,
+        });
+    }
+  }
+  return out;
+}
+
+function describe(cell: Cell | undefined): string {
+  if (!cell) return 'nothing';
+  const what = cell.value === null ? 'tombstone' : JSON.stringify(Buffer.from(cell.value).toString());
+  return `${what} @${cell.timestamp}${cell.expiresAt !== undefined ? ` expires @${cell.expiresAt}` : ''}`;
 }
 
 /** The values a peer message carries to a replica or a hint store. */

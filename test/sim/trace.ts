@@ -5,7 +5,15 @@ const ms = (t: number | undefined) => (t === undefined ? '?' : t.toFixed(1));
 
 function describeOp(op: Op): string {
   const what = op.kind === 'put' ? `put ${JSON.stringify(op.value)}` : op.kind === 'del' ? 'del' : 'get';
-  const head = `#${op.id} client ${op.client} ${what} at ${op.cl} via ${op.node}`;
+  const extras = [
+    op.ttl !== undefined ? `ttl ${op.ttl} s` : '',
+    op.clientTimestamp ? `client timestamp ${op.timestamp}` : '',
+  ].filter(Boolean);
+  const view = [
+    op.replicas ? `replicas [${op.replicas.join(' ')}]` : '',
+    op.lagging ? `view lags on [${op.lagging.join(' ')}]` : '',
+  ].filter(Boolean);
+  const head = `#${op.id} client ${op.client} ${what}${extras.length ? ` (${extras.join(', ')})` : ''} at ${op.cl} via ${op.node}${view.length ? ` (${view.join(', ')})` : ''}`;
   let tail: string;
   if (op.outcome === 'ok' && op.kind === 'get') {
     tail = op.found ? `found ${JSON.stringify(op.readValue)} @${op.timestamp}` : 'not found';
@@ -23,7 +31,8 @@ function describeOp(op: Op): string {
 export function summaryLine(r: SimResult, wallMs: number): string {
   const s = r.stats;
   const verdict = r.violations.length === 0 ? 'ok' : `FAILED (${r.violations.length} violation(s))`;
-  return `seed ${r.seed}: ${verdict} - ${s.nodes} nodes, ${s.ops} ops (${s.acknowledged} acked), faults ${JSON.stringify(s.faults)}, ${s.events} events, ${(s.virtualMs / 1000).toFixed(1)} s virtual in ${wallMs.toFixed(0)} ms`;
+  const changes = s.scenario === 'membership' ? `, ${s.membershipChanges} membership change(s)` : '';
+  return `seed ${r.seed}: ${verdict} - ${s.nodes} nodes, ${s.ops} ops (${s.acknowledged} acked), faults ${JSON.stringify(s.faults)}${changes}, ${s.events} events, ${(s.virtualMs / 1000).toFixed(1)} s virtual in ${wallMs.toFixed(0)} ms`;
 }
 
 /** What a person needs to see to understand a failure: the violations, the faults, and the failing key's history. */
@@ -42,6 +51,14 @@ export function failureTrace(r: SimResult): string {
     for (const op of r.ops.filter((o) => o.key === key)) {
       lines.push(`  ${ms(op.start).padStart(8)}-${ms(op.end).padEnd(8)} ${describeOp(op)}`);
     }
+    const moves = r.moves.filter((m) => m.key === key);
+    if (moves.length > 0) {
+      lines.push('', `membership changes that moved ${key} (start-end, virtual ms):`);
+      for (const m of moves)
+        lines.push(
+          `  ${ms(m.start).padStart(8)}-${ms(m.end).padEnd(8)} ${m.kind} ${m.hostId}: [${m.from.join(' ')}] gave it to [${m.to.join(' ')}]`,
+        );
+    }
     lines.push('', `replicas of ${key} after healing and repair:`);
     for (const c of r.finals.get(key) ?? []) {
       const cell = c.cell;
@@ -56,7 +73,7 @@ export function failureTrace(r: SimResult): string {
   if (r.logs.length > 0) lines.push('', 'node logs:', ...r.logs.map((l) => `  ${l}`));
   lines.push(
     '',
-    `replay: SEED=${r.seed} npm run sim${r.logs.length > 0 ? '' : '  (add -- --verbose for node logs)'}`,
+    `replay: SEED=${r.seed} npm run sim${r.stats.scenario === 'membership' ? ' -- --membership' : ''}${r.logs.length > 0 ? '' : `  (add ${r.stats.scenario === 'membership' ? '' : '-- '}--verbose for node logs)`}`,
   );
   return lines.join('\n');
 }

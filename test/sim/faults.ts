@@ -1,0 +1,96 @@
+import type { SimCluster } from './cluster.js';
+import type { SimNetwork } from './network.js';
+import type { Prng } from './prng.js';
+import type { VirtualTime } from './virtual-time.js';
+
+export const FAULT_KINDS = [
+  'partition',
+  'one-way',
+  'crash',
+  'power-loss',
+  'flaky',
+  'slow',
+  'clock-jump',
+] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
+
+export interface FaultContext {
+  time: VirtualTime;
+  network: SimNetwork;
+  cluster: SimCluster;
+  rng: Prng;
+  kinds: readonly FaultKind[];
+  requestTimeoutMs: number;
+  note(text: string): void;
+  /** Once true, a fault's end no longer undoes anything: healing has taken over. */
+  healed(): boolean;
+}
+
+/**
+ * The fault schedule: until `until`, every few hundred ms one fault of the chosen kinds starts and
+ * is undone a while later. Counts what it injected by kind.
+ */
+export async function runFaults(ctx: FaultContext, until: number): Promise<Record<string, number>> {
+  const { time, network, cluster, rng } = ctx;
+  const note = (text: string) => ctx.note(text);
+  const counts: Record<string, number> = {};
+  const sleep = (ms: number) => new Promise<void>((resolve) => time.schedule(ms, resolve));
+  const later = (ms: number, undo: () => void) => time.schedule(ms, () => ctx.healed() || undo());
+  while (ctx.kinds.length > 0 && time.nowMs < until - 500) {
+    await sleep(rng.range(150, 900));
+    const kind = rng.pick(ctx.kinds);
+    counts[kind] = (counts[kind] ?? 0) + 1;
+    const lasts = rng.range(200, 2500);
+    const ids = cluster.members().map((n) => n.hostId);
+    if (kind === 'partition') {
+      const side = ids.filter(() => rng.chance(0.5));
+      const rest = ids.filter((h) => !side.includes(h));
+      const block = network.partition(side, rest, false);
+      note(`partition [${side.join(' ')}] | [${rest.join(' ')}] for ${lasts.toFixed(0)} ms`);
+      later(lasts, () => network.unblock(block));
+    } else if (kind === 'one-way') {
+      const from = rng.pick(ids);
+      const to = ids.filter((h) => h !== from && rng.chance(0.6));
+      const block = network.partition([from], to, true);
+      note(`one-way: ${from} cannot reach [${to.join(' ')}] for ${lasts.toFixed(0)} ms`);
+      later(lasts, () => network.unblock(block));
+    } else if (kind === 'crash' || kind === 'power-loss') {
+      // power-loss: several nodes die at the same instant, as in a rack losing power.
+      const up = cluster.running().map((n) => n.hostId);
+      const count = kind === 'crash' ? 1 : 2 + rng.int(Math.max(1, up.length - 2));
+      for (let i = 0; i < count && up.length > 1; i++) {
+        const victim = up.splice(rng.int(up.length), 1)[0] as string;
+        cluster.crash(victim);
+        later(rng.range(100, 2500), () => void cluster.restart(victim));
+      }
+    } else if (kind === 'clock-jump') {
+      // An operator or NTP steps a node's wall clock, either way; the monotonic clock goes on.
+      const n = rng.pick(cluster.members());
+      const step = rng.range(-2000, 2000);
+      n.skewMs += step;
+      note(`${n.hostId} wall clock stepped ${step >= 0 ? '+' : ''}${step.toFixed(0)} ms`);
+    } else if (kind === 'flaky') {
+      const before = network.faults;
+      network.faults = {
+        ...before,
+        dropRate: rng.range(0.05, 0.3),
+        duplicateRate: rng.range(0, 0.2),
+      };
+      note(
+        `flaky network: drop ${network.faults.dropRate.toFixed(2)}, duplicate ${network.faults.duplicateRate.toFixed(2)} for ${lasts.toFixed(0)} ms`,
+      );
+      later(lasts, () => (network.faults = { ...network.faults, dropRate: 0.01, duplicateRate: 0.01 }));
+    } else {
+      network.faults = {
+        ...network.faults,
+        maxLatencyMs: ctx.requestTimeoutMs * rng.range(0.3, 1.5),
+        spikeRate: 0.05,
+      };
+      note(
+        `slow network: latency up to ${network.faults.maxLatencyMs.toFixed(0)} ms for ${lasts.toFixed(0)} ms`,
+      );
+      later(lasts, () => (network.faults = { ...network.faults, maxLatencyMs: 15, spikeRate: 0.01 }));
+    }
+  }
+  return counts;
+}
