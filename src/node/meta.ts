@@ -25,6 +25,11 @@ export interface NodeMeta {
    * knows the ring before gossip reaches it, instead of coordinating with a ring of itself alone.
    */
   peers?: EndpointState[];
+  /**
+   * Set once a decommission handed the node's ranges on: its data stops being kept up to date,
+   * so the node must never serve it again (a restart refuses to start).
+   */
+  decommissioned?: boolean;
 }
 
 const META_NAME = 'node';

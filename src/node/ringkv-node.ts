@@ -113,7 +113,11 @@ export class RingkvNode {
         dc: config.dc,
         rack: config.rack,
         tokens: meta.tokens,
-        status: meta.tokens.length > 0 && meta.bootstrapped ? 'NORMAL' : 'JOINING',
+        status: meta.decommissioned
+          ? 'LEFT'
+          : meta.tokens.length > 0 && meta.bootstrapped
+            ? 'NORMAL'
+            : 'JOINING',
         load: 0,
         keyspaces: meta.keyspaces,
       },
@@ -173,6 +177,14 @@ export class RingkvNode {
   }
 
   async start(): Promise<void> {
+    if (this.meta.decommissioned) {
+      // Writes for its ranges have gone elsewhere since: back in the ring with its old tokens, it
+      // would answer reads with stale data and count towards quorums it no longer holds.
+      throw new RingkvError(
+        'REFUSED',
+        'this node was decommissioned and its data is out of date: start it on an empty data directory to join it again',
+      );
+    }
     await this.hints.load();
     this.membership.start();
     let lastPurgeMs = this.world.clock.monotonicMs();
@@ -338,6 +350,8 @@ export class RingkvNode {
       }
     }
     await this.handOffHints();
+    this.meta = { ...this.meta, decommissioned: true };
+    await saveMeta(this.world.storage, this.meta);
     this.membership.updateLocal({ status: 'LEFT' });
     await this.sleep(this.config.gossipIntervalMs * 2);
     this.world.logger.info('decommissioned', { keysStreamed });

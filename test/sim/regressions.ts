@@ -21,4 +21,9 @@ export const REGRESSION_SEEDS: readonly { seed: number; scenario: Scenario; bug:
     scenario: 'faults',
     bug: 'restarted node coordinated with a ring of itself alone: wrong replicas, acknowledged writes lost',
   },
+  {
+    seed: 204,
+    scenario: 'membership',
+    bug: 'decommissioned node crashed before exiting, restarted, and rejoined the ring NORMAL with stale data',
+  },
 ];
