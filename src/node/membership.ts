@@ -240,7 +240,7 @@ export class Membership implements ClusterView {
 
   /** removenode: only for a node we see DOWN. */
   removeNode(hostId: HostId): boolean {
-    const removed = this.gossiper.removeNode(hostId);
+    const removed = this.gossiper.removeNode(hostId, this.nowMs());
     if (removed) {
       this.up.delete(hostId);
       this.deps.detector.remove(hostId);

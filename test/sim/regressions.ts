@@ -26,4 +26,9 @@ export const REGRESSION_SEEDS: readonly { seed: number; scenario: Scenario; bug:
     scenario: 'membership',
     bug: 'decommissioned node crashed before exiting, restarted, and rejoined the ring NORMAL with stale data',
   },
+  {
+    seed: 148,
+    scenario: 'membership',
+    bug: 'removenode from a node just restarted from saved peers: its LEFT was of an older generation and lost, the dead node stayed in the ring',
+  },
 ];

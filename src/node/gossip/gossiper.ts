@@ -287,18 +287,20 @@ export class Gossiper {
    * removenode: mark a dead node LEFT on its behalf, above anything it said, so it leaves the ring
    * everywhere. Our copy of its state may be a few beats behind another node's, so one version
    * past ours is not enough (that copy would win and put the node back in the ring); the LEFT
-   * state takes the next generation instead, which outranks every version of the old one. The
-   * driver must only do this for a node it sees DOWN: a live node is the author of its own state
-   * and will reassert itself.
+   * state takes a later generation instead, which outranks every version of the old one. Our copy
+   * may even be of an older incarnation (we restarted from peers saved on disk, and it restarted
+   * since), so the generation is also at least now: generations are start times, and the dead
+   * node's last one began before now. The driver must only do this for a node it sees DOWN: a live
+   * node is the author of its own state and will reassert itself.
    */
-  removeNode(hostId: HostId): boolean {
+  removeNode(hostId: HostId, nowMs = 0): boolean {
     if (hostId === this.hostId) throw new Error('a node cannot removenode itself; it decommissions');
     const state = this.endpoints.get(hostId);
     if (state === undefined || state.status === 'LEFT') return false;
     this.endpoints.set(hostId, {
       ...state,
       status: 'LEFT',
-      generation: state.generation + 1,
+      generation: Math.max(state.generation + 1, Math.floor(nowMs)),
       version: 1,
       infoVersion: 1,
     });
