@@ -302,8 +302,12 @@ export class RingkvNode {
         );
         const source = sources[0];
         if (!source) {
-          this.world.logger.warn('no live replica to stream a range from; repair will fill it', { keyspace });
-          continue;
+          // Joining without the range would count us towards quorums we cannot answer for: a
+          // read at ONE through us would miss writes acknowledged at ALL.
+          throw new RingkvError(
+            'UNAVAILABLE',
+            `no live replica of range (${formatToken(range.start)}, ${formatToken(range.end)}] of keyspace ${keyspace} to stream from: bring its replicas up, then join again`,
+          );
         }
         total += await this.streamer.pull(source.hostId, keyspace, range);
       }

@@ -31,4 +31,9 @@ export const REGRESSION_SEEDS: readonly { seed: number; scenario: Scenario; bug:
     scenario: 'membership',
     bug: 'removenode from a node just restarted from saved peers: its LEFT was of an older generation and lost, the dead node stayed in the ring',
   },
+  {
+    seed: 1147,
+    scenario: 'membership',
+    bug: 'join with no live source for a range became NORMAL without its data; read at ONE missed a write at ALL',
+  },
 ];
