@@ -36,4 +36,9 @@ export const REGRESSION_SEEDS: readonly { seed: number; scenario: Scenario; bug:
     scenario: 'membership',
     bug: 'join with no live source for a range became NORMAL without its data; read at ONE missed a write at ALL',
   },
+  {
+    seed: 1107,
+    scenario: 'membership',
+    bug: 'joiner streamed from the first live replica, not the one it replaced; read at ALL after the join missed a write at ONE',
+  },
 ];
