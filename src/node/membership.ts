@@ -151,6 +151,24 @@ export class Membership implements ClusterView {
     this.process(this.gossiper.receive(from, message, this.nowMs()));
   }
 
+  /**
+   * Hands our own state straight to each of `peers` instead of waiting for gossip to carry it, and
+   * answers those that confirmed they have it. For news that must not get lost with us, such as a
+   * decommissioned node's LEFT just before its process exits.
+   */
+  async announce(peers: readonly HostId[], timeoutMs: number): Promise<HostId[]> {
+    const message = { kind: 'ack2' as const, states: [{ ...this.gossiper.local() }], beats: [] };
+    const confirmed = await Promise.all(
+      peers.map((to) =>
+        this.deps.rpc.request(to, 'gossip_ack2', message, timeoutMs).then(
+          () => to,
+          () => undefined,
+        ),
+      ),
+    );
+    return confirmed.filter((h): h is HostId => h !== undefined);
+  }
+
   private sendGossip(to: HostId, message: GossipMessage): void {
     const timeoutMs = this.deps.gossipIntervalMs * 2;
     const sent =

@@ -364,10 +364,32 @@ export class RingkvNode {
     this.meta = { ...this.meta, decommissioned: true };
     await saveMeta(this.world.storage, this.meta);
     this.membership.updateLocal({ status: 'LEFT' });
-    await this.sleep(this.config.gossipIntervalMs * 2);
+    await this.spreadLeft();
     this.world.logger.info('decommissioned', { keysStreamed });
     setImmediateish(this.world.clock, () => this.stopRequested?.());
     return { hostId: this.hostId, keysStreamed };
+  }
+
+  /**
+   * Makes sure the cluster heard our LEFT before the process exits: a node that never does keeps us
+   * in its ring as LEAVING for good, and refuses every later decommission and removenode. Every
+   * live peer gets it from us directly, again until it confirms; one that cannot be reached in
+   * time learns it from the others, which keep LEFT states.
+   */
+  private async spreadLeft(): Promise<void> {
+    const deadline =
+      this.world.clock.monotonicMs() + Math.max(this.config.ringDelayMs, 30 * this.config.gossipIntervalMs);
+    let unconfirmed = this.membership
+      .nodes()
+      .filter((n) => n.hostId !== this.hostId)
+      .map((n) => n.hostId);
+    for (;;) {
+      unconfirmed = unconfirmed.filter((h) => this.membership.isAlive(h));
+      const confirmed = new Set(await this.membership.announce(unconfirmed, this.config.requestTimeoutMs));
+      unconfirmed = unconfirmed.filter((h) => !confirmed.has(h));
+      if (unconfirmed.length === 0 || this.world.clock.monotonicMs() >= deadline) return;
+      await this.sleep(this.config.gossipIntervalMs);
+    }
   }
 
   private async handOffHints(): Promise<void> {

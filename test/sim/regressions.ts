@@ -41,4 +41,9 @@ export const REGRESSION_SEEDS: readonly { seed: number; scenario: Scenario; bug:
     scenario: 'membership',
     bug: 'joiner streamed from the first live replica, not the one it replaced; read at ALL after the join missed a write at ONE',
   },
+  {
+    seed: 1119,
+    scenario: 'membership',
+    bug: 'decommissioned node exited before anyone heard LEFT; it stayed LEAVING everywhere and blocked removenode',
+  },
 ];
