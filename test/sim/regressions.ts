@@ -46,4 +46,9 @@ export const REGRESSION_SEEDS: readonly { seed: number; scenario: Scenario; bug:
     scenario: 'membership',
     bug: 'decommissioned node exited before anyone heard LEFT; it stayed LEAVING everywhere and blocked removenode',
   },
+  {
+    seed: 2139,
+    scenario: 'membership',
+    bug: 'removenode from a restarted node while the dead node clock ran ahead: LEFT at "now" still lost to its generation',
+  },
 ];

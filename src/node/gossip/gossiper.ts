@@ -21,6 +21,9 @@ import {
   type HostId,
 } from './state.js';
 
+/** How far past now a removenode's LEFT generation is put: more than any two clocks disagree. */
+const REMOVAL_GENERATION_LEAD_MS = 24 * 3600 * 1000;
+
 /**
  * Cassandra-style gossip as a pure state machine (etcd raft's shape): the driver calls `tick` once
  * a second and `receive` for every gossip message, sends what comes out, and reacts to `changed`
@@ -289,8 +292,9 @@ export class Gossiper {
    * past ours is not enough (that copy would win and put the node back in the ring); the LEFT
    * state takes a later generation instead, which outranks every version of the old one. Our copy
    * may even be of an older incarnation (we restarted from peers saved on disk, and it restarted
-   * since), so the generation is also at least now: generations are start times, and the dead
-   * node's last one began before now. The driver must only do this for a node it sees DOWN: a live
+   * since), so the generation is also past now by a lead no clock skew reaches: generations are
+   * start times on the node's own clock, and the dead node's last one began before now on it, which
+   * may run seconds ahead of ours. The driver must only do this for a node it sees DOWN: a live
    * node is the author of its own state and will reassert itself.
    */
   removeNode(hostId: HostId, nowMs = 0): boolean {
@@ -300,7 +304,7 @@ export class Gossiper {
     this.endpoints.set(hostId, {
       ...state,
       status: 'LEFT',
-      generation: Math.max(state.generation + 1, Math.floor(nowMs)),
+      generation: Math.max(state.generation + 1, Math.floor(nowMs) + REMOVAL_GENERATION_LEAD_MS),
       version: 1,
       infoVersion: 1,
     });
