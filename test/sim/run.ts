@@ -253,12 +253,14 @@ export async function runSeed(seed: number, options: SimOptions = {}): Promise<S
     await time.settle(verificationReads(workload, rng.fork()), 60_000, 'reading every key');
     note('every key read at ONE, QUORUM and ALL');
     const hintsLeft = async () => {
-      let n = 0;
-      for (const s of cluster.running()) for (const t of (await s.node?.hints.summary()) ?? []) n += t.count;
-      return n;
+      const left: string[] = [];
+      for (const s of cluster.running())
+        for (const t of (await s.node?.hints.summary()) ?? [])
+          if (t.count > 0) left.push(`${t.count} on ${s.hostId} for ${t.target}`);
+      return left;
     };
-    if (!(await time.runUntil(async () => (await hintsLeft()) === 0, 60_000, 200)))
-      violations.push({ property: 'e', message: `hints did not drain: ${await hintsLeft()} left` });
+    if (!(await time.runUntil(async () => (await hintsLeft()).length === 0, 60_000, 200)))
+      violations.push({ property: 'e', message: `hints did not drain: ${(await hintsLeft()).join(', ')}` });
     note('hints drained; repairing every node');
     for (const n of cluster.running()) {
       const summary = (await time.settle(
