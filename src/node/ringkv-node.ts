@@ -186,6 +186,11 @@ export class RingkvNode {
       );
     }
     await this.hints.load();
+    // Hints for a node that left while we were down, or before their truncation was synced, would
+    // wait for it forever: no 'removed' event comes for a node our saved peers already have LEFT.
+    for (const target of this.hints.targetsWithHints()) {
+      if (this.membership.state(target)?.status === 'LEFT') await this.hints.forget(target);
+    }
     this.membership.start();
     let lastPurgeMs = this.world.clock.monotonicMs();
     const loop = () => {

@@ -51,4 +51,9 @@ export const REGRESSION_SEEDS: readonly { seed: number; scenario: Scenario; bug:
     scenario: 'membership',
     bug: 'removenode from a restarted node while the dead node clock ran ahead: LEFT at "now" still lost to its generation',
   },
+  {
+    seed: 2207,
+    scenario: 'membership',
+    bug: 'remover crashed right after removenode; restarted with the node LEFT on disk, its hints for it never drained',
+  },
 ];
