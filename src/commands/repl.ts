@@ -65,7 +65,7 @@ export default class Repl extends BaseCommand {
     try {
       if (script === undefined) {
         // Ink and React load only for a terminal; scripts never render the UI.
-        const { runInteractiveRepl } = await import('../repl/interactive.js');
+        const { runInteractiveRepl } = await import('../repl/index.js');
         await runInteractiveRepl(client, { session });
         return;
       }

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { RingkvClient } from '../../src/client/client.js';
 import { Connection } from '../../src/client/connection.js';
 import type { ClientOptions } from '../../src/client/api.js';
-import { BIN, LocalCluster } from '../../src/cli/local-cluster.js';
+import { BIN, LocalCluster, type LocalNode, type NodeSpec } from '../../src/cli/local-cluster.js';
 
 export { BIN };
 
@@ -13,8 +13,19 @@ export const FAST_ARGS = ['--gossip-interval', '200', '--ring-delay', '600'];
 export class TestCluster extends LocalCluster {
   private readonly clients: RingkvClient[] = [];
 
+  private readonly secret: string | undefined;
+
   constructor(args: string[] = []) {
     super({ args: [...FAST_ARGS, ...args], rootPrefix: 'ringkv-it-' });
+    const i = args.indexOf('--secret');
+    this.secret = i >= 0 ? args[i + 1] : undefined;
+  }
+
+  /** Starts nodes and returns once every node agrees they are all UP and NORMAL. */
+  override async start(count: number, spec: NodeSpec = {}): Promise<LocalNode[]> {
+    const nodes = await super.start(count, spec);
+    await this.settled();
+    return nodes;
   }
 
   async client(options: Partial<ClientOptions> = {}): Promise<RingkvClient> {
@@ -39,7 +50,11 @@ export class TestCluster extends LocalCluster {
       `every node to see ${count} nodes UP and NORMAL`,
       async () => {
         for (const node of this.running()) {
-          const conn = await Connection.open(node.address, { clusterName: 'ringkv', timeoutMs: 2000 });
+          const conn = await Connection.open(node.address, {
+            clusterName: 'ringkv',
+            timeoutMs: 2000,
+            ...(this.secret ? { secret: this.secret } : {}),
+          });
           try {
             const t = await conn.request('topology', {}, 2000);
             if (t.nodes.length !== count || !t.nodes.every((n) => n.state === 'UP' && n.status === 'NORMAL'))
