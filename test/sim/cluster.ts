@@ -46,6 +46,8 @@ export interface SimNode {
   retired: 'decommissioned' | 'dead' | 'removed' | undefined;
   /** When its process last exited because its start failed (an operator starts it again). */
   exitedAt: number | undefined;
+  /** It decommissioned and its process exited as it asked to, rather than dying on the way. */
+  leftCleanly: boolean;
 }
 
 /** A node's status and tokens as it states them itself. */
@@ -143,6 +145,7 @@ export class SimCluster {
         declared: { status: 'NORMAL', tokens: meta.tokens },
         retired: undefined,
         exitedAt: undefined,
+        leftCleanly: false,
       });
     }
     for (const n of this.nodes) this.journal(`${n.hostId} clock skew ${n.skewMs.toFixed(1)} ms`);
@@ -178,6 +181,7 @@ export class SimCluster {
       declared: { status: 'JOINING', tokens: [] },
       retired: undefined,
       exitedAt: undefined,
+      leftCleanly: false,
     };
     this.nodes.push(n);
     this.journal(`${hostId} starts empty (clock skew ${n.skewMs.toFixed(1)} ms) and joins`);
@@ -351,7 +355,9 @@ export class SimCluster {
       if (e.hostId === n.hostId) declare();
     });
     node.onStopRequested(() => {
-      if (alive()) this.retire(n.hostId, 'decommissioned');
+      if (!alive()) return;
+      n.leftCleanly = true;
+      this.retire(n.hostId, 'decommissioned');
     });
     await node.start();
   }

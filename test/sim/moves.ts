@@ -2,7 +2,8 @@ import { tokenOf } from '../../src/ring/partitioner.js';
 import type { TokenRing } from '../../src/ring/ring.js';
 import { replicasFor } from '../../src/ring/strategy.js';
 import type { HostId } from '../../src/node/world.js';
-import type { SimCluster } from './cluster.js';
+import { RingkvError } from '../../src/protocol/errors.js';
+import type { SimCluster, SimNode } from './cluster.js';
 import type { KeyMove, Violation } from './history.js';
 import type { Prng } from './prng.js';
 import type { VirtualTime } from './virtual-time.js';
@@ -25,8 +26,8 @@ interface Move {
   start: number;
   before: TokenRing;
   done: boolean;
-  /** The attempt in flight: by which process incarnation, and whether it settled. */
-  attempt: { incarnation: number; settled: boolean; by: HostId } | undefined;
+  /** The last call made for it: by which process incarnation, whether it settled, and well. */
+  attempt: { incarnation: number; settled: boolean; ok: boolean; by: HostId } | undefined;
   lastFailure: number;
 }
 
@@ -137,14 +138,17 @@ export class MembershipDriver {
 
   /** Tracks a call made on behalf of the move; a failure is noted and retried later. */
   private attempt(by: HostId, what: string, call: Promise<unknown>): void {
-    const attempt = { incarnation: this.cluster.byId(by).incarnation, settled: false, by };
+    const attempt = { incarnation: this.cluster.byId(by).incarnation, settled: false, ok: false, by };
     if (this.current) this.current.attempt = attempt;
     call.then(
       () => {
         attempt.settled = true;
+        attempt.ok = true;
       },
       (e: unknown) => {
         attempt.settled = true;
+        // removenode of a node already gone: an earlier call got through after all.
+        attempt.ok = e instanceof RingkvError && e.code === 'NOT_FOUND';
         if (this.current) this.current.lastFailure = this.time.nowMs;
         this.note(`${what} failed on ${by}: ${e instanceof Error ? e.message : String(e)}`);
       },
@@ -172,40 +176,52 @@ export class MembershipDriver {
       }
       if (this.time.nowMs - m.lastFailure >= RETRY_AFTER_MS) this.attempt(m.hostId, 'join', n.node.join());
     } else if (m.kind === 'decommission') {
-      if (n.retired === 'decommissioned' || n.declared.status === 'LEFT') return this.complete(m);
+      if (n.retired === 'decommissioned' && n.leftCleanly) return this.complete(m);
+      if (n.declared.status === 'LEFT') {
+        // It said LEFT and died before it exited: the others may never hear it. An operator sees
+        // it LEAVING and down, and removes it.
+        if (!n.node && !n.starting) {
+          n.retired = 'decommissioned';
+          this.removeFromRing(m);
+        }
+        return;
+      }
       if (!n.node || n.starting || this.inFlight(m) || this.time.nowMs - m.lastFailure < RETRY_AFTER_MS)
         return;
       this.attempt(m.hostId, 'decommission', n.node.decommission());
     } else {
-      if (n.retired === 'removed') {
-        // Done once the remover's streaming ended, well or not (repair covers what it missed).
-        if (!this.inFlight(m)) this.complete(m);
-        return;
-      }
-      if (this.inFlight(m) || this.time.nowMs - m.lastFailure < RETRY_AFTER_MS) return;
-      // An earlier remover may have marked it LEFT and crashed before its streaming was done.
-      if (this.cluster.running().some((r) => r.node?.membership.state(m.hostId)?.status === 'LEFT')) {
-        this.markRemoved(m.hostId, 'gossip');
-        return;
-      }
-      const remover = this.cluster
-        .running()
-        .find(
-          (r) =>
-            !r.starting &&
-            r.node &&
-            this.cluster.truthRole(r.hostId) === 'normal' &&
-            !r.node.membership.isAlive(m.hostId),
-        );
-      if (!remover?.node) return;
-      const call = remover.node.removeNode(m.hostId);
-      this.attempt(remover.hostId, `removenode ${m.hostId}`, call);
-      if (remover.node.membership.state(m.hostId)?.status === 'LEFT')
-        this.markRemoved(m.hostId, remover.hostId);
+      if (n.retired !== 'removed' && n.retired !== 'dead') return;
+      this.removeFromRing(m);
     }
   }
 
+  /**
+   * removenode of the move's node, run again as an operator would until a call succeeds: a remover
+   * that dies mid-way may not have spread (or even saved) the removal. Done when a call succeeded,
+   * or when every running node has it LEFT.
+   */
+  private removeFromRing(m: Move): void {
+    if (m.attempt?.ok === true && m.attempt.by !== m.hostId) return this.complete(m);
+    if (this.inFlight(m) || this.time.nowMs - m.lastFailure < RETRY_AFTER_MS) return;
+    const seesIt = (r: SimNode) => {
+      const status = r.node?.membership.state(m.hostId)?.status;
+      return status !== undefined && status !== 'LEFT';
+    };
+    const up = this.cluster.running().filter((r) => !r.starting && r.node);
+    if (m.attempt !== undefined && !up.some(seesIt)) return this.complete(m);
+    const remover = up.find(
+      (r) =>
+        this.cluster.truthRole(r.hostId) === 'normal' && seesIt(r) && !r.node?.membership.isAlive(m.hostId),
+    );
+    if (!remover?.node) return;
+    const call = remover.node.removeNode(m.hostId);
+    this.attempt(remover.hostId, `removenode ${m.hostId}`, call);
+    if (m.kind === 'removenode' && remover.node.membership.state(m.hostId)?.status === 'LEFT')
+      this.markRemoved(m.hostId, remover.hostId);
+  }
+
   private markRemoved(hostId: HostId, by: string): void {
+    if (this.cluster.byId(hostId).retired === 'removed') return;
     this.cluster.retire(hostId, 'removed');
     this.removed.push(hostId);
     this.note(`${hostId} is out of the ring (removed by ${by})`);
