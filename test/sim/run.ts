@@ -1,5 +1,4 @@
 import type { Cell } from '../../src/protocol/cell.js';
-import { isLive } from '../../src/protocol/cell.js';
 import { tokenOf } from '../../src/ring/partitioner.js';
 import { replicasFor } from '../../src/ring/strategy.js';
 import type { HostId, Logger, PeerMessage } from '../../src/node/world.js';
@@ -375,7 +374,9 @@ async function checkPurge(
       const node = cluster.byId(r.hostId).node;
       if (!node) continue;
       const now = cluster.wallMicros(r.hostId);
-      const dead = (c: Cell) => !isLive(c, now - GC_GRACE_SECONDS * 1_000_000);
+      // Dead past gc_grace: a tombstone, or a value whose TTL ran out more than gc_grace ago.
+      const cutoff = now - GC_GRACE_SECONDS * 1_000_000;
+      const dead = (c: Cell) => c.value === null || (c.expiresAt !== undefined && c.expiresAt <= cutoff);
       const expected = r.cell && !dead(r.cell) ? r.cell : undefined;
       const after = await time.settle(
         node.cells.get(KEYSPACE, token, Buffer.from(key)),
