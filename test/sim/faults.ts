@@ -1,3 +1,4 @@
+import type { HostId } from '../../src/node/world.js';
 import type { SimCluster } from './cluster.js';
 import type { SimNetwork } from './network.js';
 import type { Prng } from './prng.js';
@@ -24,6 +25,8 @@ export interface FaultContext {
   note(text: string): void;
   /** Once true, a fault's end no longer undoes anything: healing has taken over. */
   healed(): boolean;
+  /** The node a membership change is moving right now, if any: faults aim at it half the time. */
+  focus?: () => HostId | undefined;
 }
 
 /**
@@ -42,6 +45,8 @@ export async function runFaults(ctx: FaultContext, until: number): Promise<Recor
     counts[kind] = (counts[kind] ?? 0) + 1;
     const lasts = rng.range(200, 2500);
     const ids = cluster.members().map((n) => n.hostId);
+    const focus = ctx.focus?.();
+    const aimed = focus !== undefined && ids.includes(focus) && rng.chance(0.5) ? focus : undefined;
     if (kind === 'partition') {
       const side = ids.filter(() => rng.chance(0.5));
       const rest = ids.filter((h) => !side.includes(h));
@@ -49,7 +54,7 @@ export async function runFaults(ctx: FaultContext, until: number): Promise<Recor
       note(`partition [${side.join(' ')}] | [${rest.join(' ')}] for ${lasts.toFixed(0)} ms`);
       later(lasts, () => network.unblock(block));
     } else if (kind === 'one-way') {
-      const from = rng.pick(ids);
+      const from = aimed ?? rng.pick(ids);
       const to = ids.filter((h) => h !== from && rng.chance(0.6));
       const block = network.partition([from], to, true);
       note(`one-way: ${from} cannot reach [${to.join(' ')}] for ${lasts.toFixed(0)} ms`);
@@ -59,7 +64,8 @@ export async function runFaults(ctx: FaultContext, until: number): Promise<Recor
       const up = cluster.running().map((n) => n.hostId);
       const count = kind === 'crash' ? 1 : 2 + rng.int(Math.max(1, up.length - 2));
       for (let i = 0; i < count && up.length > 1; i++) {
-        const victim = up.splice(rng.int(up.length), 1)[0] as string;
+        const at = i === 0 && aimed !== undefined ? up.indexOf(aimed) : -1;
+        const victim = up.splice(at >= 0 ? at : rng.int(up.length), 1)[0] as string;
         cluster.crash(victim);
         later(rng.range(100, 2500), () => void cluster.restart(victim));
       }

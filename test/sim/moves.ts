@@ -57,6 +57,11 @@ export class MembershipDriver {
     return this.count;
   }
 
+  /** The node the change under way moves, while it is under way. */
+  moving(): HostId | undefined {
+    return this.current && !this.current.done ? this.current.hostId : undefined;
+  }
+
   /** Makes up to `max` changes, each after a pause, until `until`; leaves one unfinished for finish(). */
   async run(max: number, until: number): Promise<void> {
     for (let i = 0; i < max && this.time.nowMs < until - 1500; i++) {

@@ -192,6 +192,7 @@ export async function runSeed(seed: number, options: SimOptions = {}): Promise<S
         requestTimeoutMs,
         note,
         healed: () => healed,
+        ...(membership ? { focus: () => driver.moving() } : {}),
       },
       faultEnd,
     ).then((c) => {
