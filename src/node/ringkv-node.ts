@@ -378,8 +378,9 @@ export class RingkvNode {
   /**
    * Makes sure the cluster heard our LEFT before the process exits: a node that never does keeps us
    * in its ring as LEAVING for good, and refuses every later decommission and removenode. Every
-   * live peer gets it from us directly, again until it confirms; one that cannot be reached in
-   * time learns it from the others, which keep LEFT states.
+   * peer gets it from us directly, again until it confirms, for a while; one that cannot be reached
+   * in that time learns it from those that did, which keep LEFT states. Until at least one peer has
+   * it, we keep trying: cut off from the cluster, leaving now would leave it to nobody.
    */
   private async spreadLeft(): Promise<void> {
     const deadline =
@@ -388,11 +389,12 @@ export class RingkvNode {
       .nodes()
       .filter((n) => n.hostId !== this.hostId)
       .map((n) => n.hostId);
+    let told = 0;
     for (;;) {
-      unconfirmed = unconfirmed.filter((h) => this.membership.isAlive(h));
       const confirmed = new Set(await this.membership.announce(unconfirmed, this.config.requestTimeoutMs));
+      told += confirmed.size;
       unconfirmed = unconfirmed.filter((h) => !confirmed.has(h));
-      if (unconfirmed.length === 0 || this.world.clock.monotonicMs() >= deadline) return;
+      if (unconfirmed.length === 0 || (told > 0 && this.world.clock.monotonicMs() >= deadline)) return;
       await this.sleep(this.config.gossipIntervalMs);
     }
   }

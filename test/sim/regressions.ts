@@ -56,4 +56,9 @@ export const REGRESSION_SEEDS: readonly { seed: number; scenario: Scenario; bug:
     scenario: 'membership',
     bug: 'remover crashed right after removenode; restarted with the node LEFT on disk, its hints for it never drained',
   },
+  {
+    seed: 496,
+    scenario: 'membership',
+    bug: 'decommissioned node cut off one way saw every peer down, stopped announcing LEFT and exited unheard: LEAVING for good',
+  },
 ];
