@@ -1,17 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { seededUniform } from '../../src/bench/random.js';
 import { DEFAULT_PHI_ACCRUAL_OPTIONS, PhiAccrualDetector, phiOf } from '../../src/node/failure-detector.js';
 
-/** A tiny seeded generator (mulberry32), so the jittery series is the same on every run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// Seeded, so the jittery series is the same on every run.
+const seeded = seededUniform;
 
 /** Feed heartbeats at the given inter-arrival times, starting at t = 0; returns the last beat's time. */
 function feed(detector: PhiAccrualDetector, peer: string, intervalsMs: readonly number[]): number {

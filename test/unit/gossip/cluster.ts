@@ -1,17 +1,9 @@
+import { seededUniform } from '../../../src/bench/random.js';
 import { Gossiper, type GossipOutput, type LocalNodeInfo } from '../../../src/node/gossip/gossiper.js';
 import type { EndpointState, GossipMessage } from '../../../src/node/gossip/messages.js';
 
-/** mulberry32: a tiny seeded generator, so every run exchanges the same messages. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded, so every run exchanges the same messages. */
+export const seeded = seededUniform;
 
 export const START_MS = 1_700_000_000_000;
 
