@@ -62,7 +62,7 @@ export function renderStatus(s: StatusResult): string {
       n.hostId,
       n.dc,
       n.rack,
-      n.status,
+      n.streamProgress !== undefined ? `${n.status} ${Math.floor(n.streamProgress * 100)}%` : n.status,
       String(n.tokens),
       `${(n.owns * 100).toFixed(1)}%`,
       formatBytes(n.load),

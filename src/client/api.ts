@@ -86,6 +86,8 @@ export interface NodeStatus {
   owns: number;
   load: number;
   clockOffsetMs?: number;
+  /** While JOINING or LEAVING: the share of its ranges already streamed (0..1). */
+  streamProgress?: number;
 }
 
 export interface StatusResult {

@@ -480,6 +480,7 @@ export class RingkvClient implements ClusterApi {
         owns: owns.get(n.hostId) ?? 0,
         load: n.load,
         ...(n.clockOffsetMs !== undefined ? { clockOffsetMs: n.clockOffsetMs } : {}),
+        ...(n.streamProgress !== undefined ? { streamProgress: n.streamProgress } : {}),
       };
     });
     return { keyspace, nodes, warnings };

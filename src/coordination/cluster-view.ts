@@ -8,6 +8,8 @@ export interface NodeEntry extends RingNode {
   address: string;
   status: NodeStatusName;
   load: number;
+  /** While JOINING or LEAVING: the share of its ranges already streamed (0..1). */
+  streamProgress?: number | undefined;
   /** The node's wall clock minus ours, in ms, when last heard; undefined for ourselves or unknown. */
   clockOffsetMs?: number;
 }

@@ -332,6 +332,9 @@ export class Membership implements ClusterView {
       address: s.address,
       status: s.status,
       load: s.load,
+      ...(s.streamProgress !== undefined && s.status !== 'NORMAL'
+        ? { streamProgress: s.streamProgress }
+        : {}),
       ...(offset !== undefined ? { clockOffsetMs: offset } : {}),
     };
   }
@@ -364,6 +367,7 @@ export class Membership implements ClusterView {
         status: n.status,
         state: this.isAlive(n.hostId) ? 'UP' : 'DOWN',
         load: n.load,
+        ...(n.streamProgress !== undefined ? { streamProgress: n.streamProgress } : {}),
         ...(n.clockOffsetMs !== undefined ? { clockOffsetMs: n.clockOffsetMs } : {}),
       })),
       keyspaces,

@@ -300,29 +300,35 @@ export class RingkvNode {
     const me = { hostId: this.hostId, dc: this.config.dc, rack: this.config.rack, tokens };
     const future = current.withNode(me);
     let total = 0;
-    for (const [keyspace, replication] of this.membership.keyspaces()) {
-      for (const range of replicaRanges(future, replication, this.hostId)) {
-        // Stream from the replica that gives the range up to us (Cassandra's consistent range
-        // movement): a write acknowledged at W may be on it and not on the others, and after the
-        // join we stand in for it among the W. Only if no replica drops out may any one serve.
-        const old = replicasFor(current, replication, range.end);
-        const next = new Set(replicasFor(future, replication, range.end).map((n) => n.hostId));
-        const givers = old.filter((n) => !next.has(n.hostId));
-        const sources = (givers.length > 0 ? givers : old).filter((n) => this.membership.isAlive(n.hostId));
-        const source = sources[0];
-        if (!source) {
-          // Joining without the range would count us towards quorums we cannot answer for: a
-          // read at ONE through us would miss writes acknowledged at ALL.
-          const what = `range (${formatToken(range.start)}, ${formatToken(range.end)}] of keyspace ${keyspace}`;
-          throw new RingkvError(
-            'UNAVAILABLE',
-            givers.length > 0
-              ? `cannot stream ${what}: ${givers.map((n) => n.hostId).join(', ')}, which hands it over, is down: bring it up, then join again`
-              : `no live replica of ${what} to stream from: bring its replicas up, then join again`,
-          );
-        }
-        total += await this.streamer.pull(source.hostId, keyspace, range);
+    const work = [...this.membership.keyspaces()].flatMap(([keyspace, replication]) =>
+      replicaRanges(future, replication, this.hostId).map((range) => ({ keyspace, replication, range })),
+    );
+    let done = 0;
+    this.membership.updateLocal({ streamProgress: 0 });
+    for (const { keyspace, replication, range } of work) {
+      // Stream from the replica that gives the range up to us (Cassandra's consistent range
+      // movement): a write acknowledged at W may be on it and not on the others, and after the
+      // join we stand in for it among the W. Only if no replica drops out may any one serve.
+      const old = replicasFor(current, replication, range.end);
+      const next = new Set(replicasFor(future, replication, range.end).map((n) => n.hostId));
+      const givers = old.filter((n) => !next.has(n.hostId));
+      const sources = (givers.length > 0 ? givers : old).filter((n) => this.membership.isAlive(n.hostId));
+      const source = sources[0];
+      if (!source) {
+        // Joining without the range would count us towards quorums we cannot answer for: a
+        // read at ONE through us would miss writes acknowledged at ALL.
+        const what = `range (${formatToken(range.start)}, ${formatToken(range.end)}] of keyspace ${keyspace}`;
+        throw new RingkvError(
+          'UNAVAILABLE',
+          givers.length > 0
+            ? `cannot stream ${what}: ${givers.map((n) => n.hostId).join(', ')}, which hands it over, is down: bring it up, then join again`
+            : `no live replica of ${what} to stream from: bring its replicas up, then join again`,
+        );
       }
+      total += await this.streamer.pull(source.hostId, keyspace, range);
+      done++;
+      // Gossiped, so `status` anywhere shows how far the bootstrap is.
+      this.membership.updateLocal({ streamProgress: done / work.length });
     }
     return total;
   }

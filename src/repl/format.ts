@@ -291,7 +291,7 @@ export const statusHeader = ['STATE', 'STATUS', 'ADDRESS', 'HOST ID', 'DC/RACK',
 export function statusRow(n: NodeStatus): string[] {
   return [
     n.state,
-    n.status,
+    n.streamProgress !== undefined ? `${n.status} ${Math.floor(n.streamProgress * 100)}%` : n.status,
     hostPort(n.address),
     shortId(n.hostId),
     `${n.dc}/${n.rack}`,

@@ -85,7 +85,7 @@ export interface TickOutput extends GossipOutput {
 }
 
 export type LocalPatch = Partial<
-  Pick<EndpointState, 'address' | 'dc' | 'rack' | 'status' | 'load'> & {
+  Pick<EndpointState, 'address' | 'dc' | 'rack' | 'status' | 'load' | 'streamProgress'> & {
     tokens: readonly string[];
     /** Merged into what we know (union, earliest definition wins); keyspaces are never removed. */
     keyspaces: Readonly<Record<string, KeyspaceDefinition>>;
@@ -268,6 +268,9 @@ export class Gossiper {
       rack: patch.rack ?? self.rack,
       status: patch.status ?? self.status,
       load: patch.load ?? self.load,
+      ...(patch.streamProgress !== undefined || self.streamProgress !== undefined
+        ? { streamProgress: patch.streamProgress ?? self.streamProgress }
+        : {}),
       tokens: patch.tokens === undefined ? self.tokens : [...patch.tokens],
       keyspaces:
         patch.keyspaces === undefined
@@ -280,6 +283,7 @@ export class Gossiper {
       next.rack !== self.rack ||
       next.status !== self.status ||
       next.load !== self.load ||
+      next.streamProgress !== self.streamProgress ||
       !sameList(next.tokens, self.tokens) ||
       next.keyspaces !== self.keyspaces;
     if (changed) this.bumpInfo(next);

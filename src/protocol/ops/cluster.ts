@@ -15,6 +15,8 @@ export const nodeInfo = z.object({
   state: z.enum(['UP', 'DOWN']),
   /** Bytes on disk, as last gossiped. */
   load: z.number().nonnegative(),
+  /** While JOINING or LEAVING: the share of its ranges already streamed (0..1). */
+  streamProgress: z.number().min(0).max(1).optional(),
   /** The node's wall clock minus the answering node's, in ms, as last gossiped; absent if unknown. */
   clockOffsetMs: z.number().optional(),
 });

@@ -50,6 +50,8 @@ export const endpointState = heartbeatState.extend({
   status: z.enum(NODE_STATUSES),
   /** Bytes on disk. */
   load: z.number().nonnegative(),
+  /** While JOINING or LEAVING: the share of the ranges to stream already streamed (0..1). */
+  streamProgress: z.number().min(0).max(1).optional(),
   keyspaces: z
     .record(keyspaceName, keyspaceDefinition)
     .refine((k) => Object.keys(k).length <= MAX_GOSSIP_KEYSPACES, 'too many keyspaces'),

@@ -40,6 +40,16 @@ describe('gossip membership', () => {
     expect(Math.max(...counts)).toBeLessThanOrEqual(10);
   });
 
+  it("spreads a joining node's streaming progress, which status shows", () => {
+    const cluster = converged(3);
+    const n4 = cluster.get('n4');
+    expect(n4.localUpdate({ status: 'JOINING', streamProgress: 0.25 })).toBe(true);
+    expect(n4.localUpdate({ streamProgress: 0.25 })).toBe(false);
+    expect(n4.localUpdate({ streamProgress: 0.5 })).toBe(true);
+    const rounds = cluster.roundsUntil(() => cluster.everyoneSees('n4', (s) => s.streamProgress === 0.5));
+    expect(rounds).toBeLessThanOrEqual(10);
+  });
+
   it('reports changed states to the driver once, and heartbeats every time they advance', () => {
     const cluster = converged(3);
     cluster.outputs.length = 0;
