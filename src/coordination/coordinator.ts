@@ -82,12 +82,15 @@ export class Coordinator {
     cl: ConsistencyLevel,
     requirement: Requirement,
     alive: readonly ReplicaRef[],
+    joining = 0,
   ): RingkvError {
     const required = requiredCount(requirement);
     const aliveCount = countTowards(requirement, alive);
+    // While a node joins or leaves it takes writes as a pending replica, and must ack them too.
+    const why = joining > 0 ? ` (${joining} of them joining or taking over a range)` : '';
     return new RingkvError(
       'UNAVAILABLE',
-      `${cl} needs ${required} replica${required === 1 ? '' : 's'}, ${aliveCount} ${aliveCount === 1 ? 'is' : 'are'} alive`,
+      `${cl} needs ${required} replica${required === 1 ? '' : 's'}${why}, ${aliveCount} ${aliveCount === 1 ? 'is' : 'are'} alive`,
       { cl, required, alive: aliveCount },
     );
   }
@@ -110,11 +113,9 @@ export class Coordinator {
     const requirement = withPending(requirementFor(req.cl, replication, view.localDc), pending);
     const alive = natural.filter((n) => view.isAlive(n.hostId));
     const down = natural.filter((n) => !view.isAlive(n.hostId));
-    if (
-      !requirement.hintsCount &&
-      !isSatisfiedBy(requirement, [...alive, ...pending.filter((p) => view.isAlive(p.hostId))].map(ref))
-    ) {
-      throw this.unavailable(req.cl, requirement, alive.map(ref));
+    const alivePending = pending.filter((p) => view.isAlive(p.hostId));
+    if (!requirement.hintsCount && !isSatisfiedBy(requirement, [...alive, ...alivePending].map(ref))) {
+      throw this.unavailable(req.cl, requirement, [...alive, ...alivePending].map(ref), pending.length);
     }
 
     const timestamp = req.timestamp ?? this.deps.hlc.now();
