@@ -16,7 +16,7 @@ export default class Repair extends BaseCommand {
       default: false,
     }),
     full: Flags.boolean({
-      description: 'compare every range even if it was repaired recently',
+      description: 'a full repair: every repair already compares every range (kept for Cassandra habits)',
       default: false,
     }),
     preview: Flags.boolean({
