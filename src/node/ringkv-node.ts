@@ -202,6 +202,8 @@ export class RingkvNode {
       }
       this.housekeeping = this.world.clock.setTimer(HOUSEKEEPING_INTERVAL_MS, loop);
     };
+    // Report the load at once, so that `status` does not show 0 B for the first interval.
+    void this.reportLoad();
     this.housekeeping = this.world.clock.setTimer(HOUSEKEEPING_INTERVAL_MS, loop);
     if (this.meta.tokens.length > 0 && this.meta.bootstrapped) {
       // A restart: same host id and tokens, nothing to stream; gossip tells the others we are back.
