@@ -78,6 +78,11 @@ describe('hinted handoff', () => {
         concurrency: 128,
       });
       expect(written.size).toBe(HINTED_WRITES);
+      // A coordinator that saw the node DOWN late hints it when its write times out.
+      await until('every write hinted', async () => {
+        const all = await client.hints();
+        return all.filter((h) => h.target === down.hostId).reduce((n, h) => n + h.count, 0) === HINTED_WRITES;
+      });
 
       const listed = await runCli(['hints', 'list', '--node', nth(c, 0).address, '--json']);
       expect(listed.code).toBe(0);
