@@ -1,10 +1,9 @@
 import { performance } from 'node:perf_hooks';
 import { WebSocket } from 'ws';
-import { checkWelcome, helloFor } from '../protocol/auth.js';
-import { decodeFrame, encodeFrame, FrameBatcher } from '../protocol/codec.js';
+import { dial } from '../protocol/dial.js';
+import { decodeFrame, FrameBatcher } from '../protocol/codec.js';
 import { RingkvError } from '../protocol/errors.js';
 import { DEFAULT_MAX_VALUE_BYTES, maxFrameBytesFor } from '../protocol/limits.js';
-import type { ChallengeMessage, HelloMessage } from '../protocol/messages.js';
 import type { OpName, OpRequest, OpResult } from '../protocol/ops/index.js';
 import { parseMessage, parseResult, type WireMessage } from '../protocol/validate.js';
 
@@ -72,90 +71,20 @@ export class Connection {
 
   /** Dials `address` (ws://host:port) and runs the handshake as role client. */
   static open(address: string, options: ConnectionOptions): Promise<Connection> {
-    return new Promise<Connection>((resolve, reject) => {
-      const unreachable = (reason: string): RingkvError =>
-        new RingkvError('NO_HOST_AVAILABLE', `cannot reach ${address}: ${reason}`, { address });
-      let ws: WebSocket;
-      try {
-        ws = new WebSocket(address, {
-          perMessageDeflate: false,
-          maxPayload: maxFrameBytesFor(options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES),
-          handshakeTimeout: options.timeoutMs,
-        });
-      } catch (e) {
-        reject(unreachable(e instanceof Error ? e.message : String(e)));
-        return;
-      }
-      let challenge: ChallengeMessage | undefined;
-      let hello: HelloMessage | undefined;
-      let settled = false;
-      const finish = (error: RingkvError | undefined, connection?: Connection): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        ws.off('message', onMessage);
-        ws.off('close', onClose);
-        ws.off('error', onError);
-        if (connection !== undefined) {
-          resolve(connection);
-          return;
-        }
-        ws.on('error', () => {});
-        if (ws.readyState === ws.OPEN) ws.close(1000);
-        else ws.terminate();
-        reject(error ?? unreachable('handshake failed'));
-      };
-      const timer = setTimeout(() => {
-        finish(unreachable(`no handshake within ${options.timeoutMs} ms`));
-      }, options.timeoutMs);
-      const onError = (e: Error): void => finish(unreachable(e.message));
-      const onClose = (code: number, reason: Buffer): void => {
-        finish(unreachable(`closed during the handshake (${reason.length > 0 ? reason.toString() : code})`));
-      };
-      const onMessage = (data: unknown, isBinary: boolean): void => {
-        try {
-          if (!isBinary || !(data instanceof Uint8Array)) {
-            throw new RingkvError('PROTOCOL_ERROR', `${address} sent a frame that is not binary`);
-          }
-          const [first, ...rest] = decodeFrame(data);
-          const message = parseMessage(first);
-          if (message.type === 'error') throw RingkvError.fromWire(message.error);
-          if (challenge === undefined) {
-            if (message.type !== 'challenge') {
-              throw new RingkvError(
-                'PROTOCOL_ERROR',
-                `${address} opened with ${message.type}, not a challenge`,
-              );
-            }
-            challenge = message;
-            hello = helloFor(challenge, {
-              role: 'client',
-              clusterName: options.clusterName,
-              secret: options.secret,
-            });
-            ws.send(encodeFrame([hello]), { binary: true });
-            return;
-          }
-          if (message.type !== 'welcome' || hello === undefined) {
-            throw new RingkvError('PROTOCOL_ERROR', `${address} answered the hello with ${message.type}`);
-          }
-          checkWelcome(message, hello, challenge, options.secret);
-          // Listeners are attached before this handler returns, so no frame is missed.
-          const connection = new Connection(ws, address, message.hostId, options);
-          finish(undefined, connection);
-          for (const value of rest) connection.#handle(value);
-        } catch (e) {
-          finish(
-            e instanceof RingkvError
-              ? e
-              : new RingkvError('PROTOCOL_ERROR', e instanceof Error ? e.message : String(e)),
-          );
-        }
-      };
-      ws.on('message', onMessage);
-      ws.on('close', onClose);
-      ws.on('error', onError);
-    });
+    return dial(
+      address,
+      { role: 'client', clusterName: options.clusterName, secret: options.secret },
+      {
+        timeoutMs: options.timeoutMs,
+        maxPayloadBytes: maxFrameBytesFor(options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES),
+      },
+      ({ ws, welcome, rest }) => {
+        // Listeners are attached before the dial returns, so no frame is missed.
+        const connection = new Connection(ws, address, welcome.hostId, options);
+        for (const value of rest) connection.#handle(value);
+        return connection;
+      },
+    );
   }
 
   get closed(): boolean {

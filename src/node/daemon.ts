@@ -3,12 +3,11 @@ import { mkdir, access, constants } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { Connection } from '../client/connection.js';
 import { systemClock, systemRandom } from '../coordination/system-clock.js';
-import { RingkvError } from '../protocol/errors.js';
+import { asRingkvError, RingkvError } from '../protocol/errors.js';
 import { loadOrCreateMeta, saveMeta } from './meta.js';
 import { WsServer } from './net/server.js';
 import { WsTransport } from './net/ws-transport.js';
 import { RingkvNode, type NodeConfig } from './ringkv-node.js';
-import { asRingkvError } from './rpc.js';
 import { LevelStorage } from './storage/level.js';
 import type { Logger } from './world.js';
 

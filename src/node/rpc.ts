@@ -1,4 +1,4 @@
-import { RingkvError } from '../protocol/errors.js';
+import { asRingkvError, RingkvError } from '../protocol/errors.js';
 import type { OpName, OpRequest, OpResult } from '../protocol/ops/index.js';
 import { parseRequest, parseResult } from '../protocol/validate.js';
 import type { Clock, HostId, PeerMessage, Timer, Transport } from './world.js';
@@ -88,10 +88,4 @@ export class PeerRpc {
       this.transport.send(from, { type: 'res', id, ok: false, error: asRingkvError(e).toWire() });
     }
   }
-}
-
-export function asRingkvError(e: unknown): RingkvError {
-  if (e instanceof RingkvError) return e;
-  const message = e instanceof Error ? e.message : String(e);
-  return new RingkvError('SERVER_ERROR', message);
 }

@@ -53,6 +53,12 @@ export function isRingkvError(e: unknown): e is RingkvError {
   return e instanceof RingkvError;
 }
 
+/** Anything thrown, as an error value: an unexpected exception becomes SERVER_ERROR. */
+export function asRingkvError(e: unknown): RingkvError {
+  if (e instanceof RingkvError) return e;
+  return new RingkvError('SERVER_ERROR', e instanceof Error ? e.message : String(e));
+}
+
 /** Exit codes of CLI.md: 1 the request failed, 2 usage, 3 no contact point reachable. */
 export function exitCodeFor(code: ErrorCode): number {
   switch (code) {

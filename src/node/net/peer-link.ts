@@ -3,7 +3,8 @@ import { decodeFrame, FrameBatcher } from '../../protocol/codec.js';
 import { RingkvError } from '../../protocol/errors.js';
 import { parseMessage } from '../../protocol/validate.js';
 import type { HostId, Logger, PeerMessage } from '../world.js';
-import { asRingkvError, closeWithError, frameBytes } from './close.js';
+import { asRingkvError } from '../../protocol/errors.js';
+import { closeWithError, frameBytes } from '../../protocol/socket.js';
 
 /** A slow peer may hold this much unsent data before further messages to it are dropped. */
 export const DEFAULT_MAX_BUFFERED_BYTES = 32 * 1024 * 1024;

@@ -7,7 +7,8 @@ import { DEFAULT_MAX_VALUE_BYTES, HANDSHAKE_TIMEOUT_MS, maxFrameBytesFor } from 
 import type { HelloMessage, RequestMessage } from '../../protocol/messages.js';
 import { parseMessage, parseRequest, type ValidRequest } from '../../protocol/validate.js';
 import { silentLogger, type HostId, type Logger } from '../world.js';
-import { asRingkvError, closeWithError, frameBytes } from './close.js';
+import { asRingkvError } from '../../protocol/errors.js';
+import { closeWithError, frameBytes } from '../../protocol/socket.js';
 import { DEFAULT_MAX_BUFFERED_BYTES, PeerLink } from './peer-link.js';
 
 /** Requests one client may have in flight on one connection before it gets OVERLOADED. */

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { DialIdentity } from '../../protocol/auth.js';
 import { DEFAULT_MAX_VALUE_BYTES, HANDSHAKE_TIMEOUT_MS, maxFrameBytesFor } from '../../protocol/limits.js';
 import { silentLogger, type HostId, type Logger, type PeerMessage, type Transport } from '../world.js';
-import { dial } from './dial.js';
+import { dial } from '../../protocol/dial.js';
 import { DEFAULT_MAX_BUFFERED_BYTES, PeerLink } from './peer-link.js';
 import type { WsServer } from './server.js';
 

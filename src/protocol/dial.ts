@@ -1,10 +1,10 @@
 import { WebSocket } from 'ws';
-import { checkWelcome, helloFor, type DialIdentity } from '../../protocol/auth.js';
-import { decodeFrame, encodeFrame } from '../../protocol/codec.js';
-import { RingkvError } from '../../protocol/errors.js';
-import type { ChallengeMessage, HelloMessage, WelcomeMessage } from '../../protocol/messages.js';
-import { parseMessage } from '../../protocol/validate.js';
-import { asRingkvError, closeReason, frameBytes } from './close.js';
+import { checkWelcome, helloFor, type DialIdentity } from './auth.js';
+import { decodeFrame, encodeFrame } from './codec.js';
+import { asRingkvError, RingkvError } from './errors.js';
+import type { ChallengeMessage, HelloMessage, WelcomeMessage } from './messages.js';
+import { closeReason, frameBytes } from './socket.js';
+import { parseMessage } from './validate.js';
 
 export interface DialOptions {
   timeoutMs: number;
@@ -22,7 +22,8 @@ export interface Handshake {
 }
 
 /**
- * Dials a node and runs the dialing side of the handshake. `adopt` runs synchronously when the
+ * Dials a node and runs the dialing side of the handshake, for a peer (the node's transport) or a
+ * client (the client's connection) alike. `adopt` runs synchronously when the
  * welcome arrives, before ws can emit another message, so the caller's listeners see every frame.
  */
 export function dial<T>(

@@ -1,6 +1,6 @@
 import type { WebSocket } from 'ws';
-import { encodeFrame } from '../../protocol/codec.js';
-import { type ErrorCode, RingkvError } from '../../protocol/errors.js';
+import { encodeFrame } from './codec.js';
+import { type ErrorCode, RingkvError } from './errors.js';
 
 /** WebSocket close codes (RFC 6455 section 7.4) by error code, so a closed peer knows why. */
 export function closeCodeFor(code: ErrorCode): number {
@@ -38,11 +38,6 @@ export function closeWithError(ws: WebSocket, error: RingkvError): void {
     // The socket failed under us; closing below is all that is left to do.
   }
   ws.close(closeCodeFor(error.code), closeReason(`${error.code}: ${error.message}`));
-}
-
-export function asRingkvError(e: unknown): RingkvError {
-  if (e instanceof RingkvError) return e;
-  return new RingkvError('SERVER_ERROR', e instanceof Error ? e.message : String(e));
 }
 
 /** ws hands frames as a Buffer for binaryType 'nodebuffer'; anything else was not a binary frame. */
