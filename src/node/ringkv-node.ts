@@ -16,6 +16,7 @@ import type { EndpointState } from './gossip/messages.js';
 import { saveMeta, type NodeMeta } from './meta.js';
 import { Dispatcher, dataPathHandlers, type Origin } from './node.js';
 import { RangeService } from './ranges.js';
+import { Replica } from './replica.js';
 import { runRepair } from './repair/repair.js';
 import { PeerRpc } from './rpc.js';
 import { CellStore } from './storage/cell-store.js';
@@ -379,7 +380,7 @@ export class RingkvNode {
     this.membership.updateLocal({ status: 'LEFT' });
     await this.spreadLeft();
     this.world.logger.info('decommissioned', { keysStreamed });
-    setImmediateish(this.world.clock, () => this.stopRequested?.());
+    afterReply(this.world.clock, () => this.stopRequested?.());
     return { hostId: this.hostId, keysStreamed };
   }
 
@@ -568,7 +569,7 @@ export class RingkvNode {
 
   private registerHandlers(): void {
     const d = this.dispatcher;
-    d.registerAll(dataPathHandlers(this.coordinator, new ReplicaAdapter(this.cells, this.hlc)));
+    d.registerAll(dataPathHandlers(this.coordinator, new Replica(this.cells, this.hlc)));
     d.register('topology', () => Promise.resolve(this.membership.topology(this.config.clusterName)));
     d.register('clock_probe', () => Promise.resolve({ wallClockMs: this.world.clock.nowMicros() / 1000 }));
     d.register('keyspace_create', async (body) => {
@@ -583,7 +584,7 @@ export class RingkvNode {
       return { name: body.name, replication: body.replication };
     });
     d.register('stop', () => {
-      setImmediateish(this.world.clock, () => this.stopRequested?.());
+      afterReply(this.world.clock, () => this.stopRequested?.());
       return Promise.resolve({ hostId: this.hostId });
     });
     d.register('join', async (body) => {
@@ -693,9 +694,9 @@ export class RingkvNode {
   }
 }
 
-import { Replica as ReplicaAdapter } from './replica.js';
+/** Time for a reply to leave before the node acts on it (stops, or exits after leaving). */
+const REPLY_GRACE_MS = 50;
 
-/** Runs fn after the current turn, so a reply goes out before the node acts on it. */
-function setImmediateish(clock: Clock, fn: () => void): void {
-  clock.setTimer(50, fn);
+function afterReply(clock: Clock, fn: () => void): void {
+  clock.setTimer(REPLY_GRACE_MS, fn);
 }
