@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { manualSyncs, settledFlag } from './manual-syncs.js';
 import type { Cell } from '../../../src/protocol/cell.js';
 import { CellStore } from '../../../src/node/storage/cell-store.js';
 import { MemoryStorage } from '../../../src/node/storage/memory.js';
@@ -8,31 +9,6 @@ const text = (s: string): Uint8Array => new TextEncoder().encode(s);
 const str = (b: Uint8Array): string => new TextDecoder().decode(b);
 const live = (value: string, timestamp: number): Cell => ({ value: text(value), timestamp });
 const tombstone = (timestamp: number): Cell => ({ value: null, timestamp });
-
-/** Syncs complete only when the test says so, as the simulation's virtual clock would. */
-function manualSyncs(): { syncDelay: (fn: () => void) => void; completeSyncs: () => Promise<void> } {
-  const due: (() => void)[] = [];
-  return {
-    syncDelay: (fn) => due.push(fn),
-    async completeSyncs() {
-      for (let round = 0; round < 100; round++) {
-        await new Promise((r) => setImmediate(r));
-        const now = due.splice(0);
-        if (now.length === 0) return;
-        for (const fn of now) fn();
-      }
-    },
-  };
-}
-
-function settledFlag(p: Promise<unknown>): { settled: boolean } {
-  const flag = { settled: false };
-  p.then(
-    () => (flag.settled = true),
-    () => (flag.settled = true),
-  );
-  return flag;
-}
 
 async function scan(store: CellStore, start: bigint, end: bigint, ks = 'ks'): Promise<string[]> {
   const out: string[] = [];

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { manualSyncs, settledFlag } from './manual-syncs.js';
 import { MemoryStorage } from '../../../src/node/storage/memory.js';
 import { describeStorage } from './storage-contract.js';
 
@@ -15,31 +16,6 @@ describeStorage('MemoryStorage', () => {
 });
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
-
-/** Syncs complete only when the test says so, as the simulation's virtual clock would. */
-function manualSyncs(): { syncDelay: (fn: () => void) => void; completeSyncs: () => Promise<void> } {
-  const due: (() => void)[] = [];
-  return {
-    syncDelay: (fn) => due.push(fn),
-    async completeSyncs() {
-      for (let round = 0; round < 100; round++) {
-        await new Promise((r) => setImmediate(r));
-        const now = due.splice(0);
-        if (now.length === 0) return;
-        for (const fn of now) fn();
-      }
-    },
-  };
-}
-
-function settledFlag(p: Promise<unknown>): { settled: boolean } {
-  const flag = { settled: false };
-  p.then(
-    () => (flag.settled = true),
-    () => (flag.settled = true),
-  );
-  return flag;
-}
 
 describe('MemoryStorage crashes', () => {
   it('keeps exactly the synced writes: nothing still queued or in flight survives', async () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { manualSyncs } from './manual-syncs.js';
 import type { Cell } from '../../../src/protocol/cell.js';
 import { CellStore } from '../../../src/node/storage/cell-store.js';
 import { MemoryStorage } from '../../../src/node/storage/memory.js';
@@ -12,8 +13,8 @@ function countedStorage(): {
   reads: () => number;
   completeSyncs: () => Promise<void>;
 } {
-  const due: (() => void)[] = [];
-  const storage = new MemoryStorage({ syncDelay: (fn) => due.push(fn) });
+  const syncs = manualSyncs();
+  const storage = new MemoryStorage({ syncDelay: syncs.syncDelay });
   let reads = 0;
   const get = storage.get.bind(storage);
   storage.get = (key) => {
@@ -23,14 +24,7 @@ function countedStorage(): {
   return {
     storage,
     reads: () => reads,
-    async completeSyncs() {
-      for (let round = 0; round < 100; round++) {
-        await new Promise((r) => setImmediate(r));
-        const now = due.splice(0);
-        if (now.length === 0) return;
-        for (const fn of now) fn();
-      }
-    },
+    completeSyncs: syncs.completeSyncs,
   };
 }
 
