@@ -43,8 +43,19 @@ interface KeyState {
   latestDurable: Promise<void>;
   /** Decisions on one key run one at a time; decisions on different keys run side by side. */
   chain: Promise<unknown>;
+  /** Decisions queued on `chain` and not finished: with none, one can be made at once. */
+  deciding: number;
   users: number;
 }
+
+interface MergeDecision {
+  applied: boolean;
+  previous: Cell | undefined;
+  durable: Promise<void>;
+}
+
+/** The latest cell of a key is not known without reading storage. */
+const UNKNOWN = Symbol('unknown');
 
 const settled = Promise.resolve();
 /** A cached row that says the key holds nothing durable. */
@@ -54,7 +65,6 @@ const ABSENT = null;
  * working set. Each merge of a cached key skips LevelDB's read-before-write.
  */
 export const DEFAULT_ROW_CACHE_ROWS = 100_000;
-const ignore = (): void => {};
 /** Keys purged per round: bounds the memory a purge of a large keyspace holds. */
 const PURGE_BATCH_KEYS = 512;
 
@@ -93,21 +103,15 @@ export class CellStore {
     const id = keyId(storeKey);
     const state = this.enter(id);
     try {
-      const decision = await this.decide(state, async () => {
-        const previous = await this.load(state, storeKey);
-        if (previous !== undefined && compareCells(cell, previous) <= 0) {
-          // The stored winner may itself still be syncing: answer only once it is durable, or a
-          // crash could lose both it and the write we acknowledged as superseded.
-          return { applied: false, previous, durable: state.latestDurable };
-        }
-        const durable = this.storage.write([{ key: storeKey, value: encodeCell(cell) }]);
-        this.setLatest(state, cell, durable);
-        durable.then(
-          () => this.cacheDurable(id, cell),
-          () => this.rows.delete(id),
-        );
-        return { applied: true, previous, durable };
-      });
+      // The common case decides at once: nothing else is deciding this key and its latest cell
+      // is cached or in flight. Otherwise the decision queues behind the others and may read.
+      const latest = state.deciding === 0 ? this.knownLatest(state, id) : UNKNOWN;
+      const decision =
+        latest !== UNKNOWN
+          ? this.mergeDecision(state, id, storeKey, cell, latest)
+          : await this.decide(state, async () =>
+              this.mergeDecision(state, id, storeKey, cell, await this.load(state, storeKey)),
+            );
       await decision.durable;
       return decision.previous === undefined
         ? { applied: decision.applied }
@@ -115,6 +119,23 @@ export class CellStore {
     } finally {
       this.leave(id, state);
     }
+  }
+
+  private mergeDecision(
+    state: KeyState,
+    id: string,
+    storeKey: Uint8Array,
+    cell: Cell,
+    previous: Cell | undefined,
+  ): MergeDecision {
+    if (previous !== undefined && compareCells(cell, previous) <= 0) {
+      // The stored winner may itself still be syncing: answer only once it is durable, or a
+      // crash could lose both it and the write we acknowledged as superseded.
+      return { applied: false, previous, durable: state.latestDurable };
+    }
+    const durable = this.storage.write([{ key: storeKey, value: encodeCell(cell) }]);
+    this.setLatest(state, id, cell, durable);
+    return { applied: true, previous, durable };
   }
 
   /** The durable cell of a key: a merge still syncing is not visible until it is acknowledged. */
@@ -188,11 +209,7 @@ export class CellStore {
         const latest = await this.load(state, storeKey);
         if (latest === undefined || !purgeable(latest, olderThanMicros)) return undefined;
         const durable = this.storage.write([{ key: storeKey, value: null }]);
-        this.setLatest(state, undefined, durable);
-        durable.then(
-          () => this.rows.delete(id),
-          () => this.rows.delete(id),
-        );
+        this.setLatest(state, id, undefined, durable);
         return { durable };
       });
       if (decision === undefined) return false;
@@ -206,7 +223,14 @@ export class CellStore {
   private enter(id: string): KeyState {
     let state = this.inFlight.get(id);
     if (state === undefined) {
-      state = { known: false, latest: undefined, latestDurable: settled, chain: settled, users: 0 };
+      state = {
+        known: false,
+        latest: undefined,
+        latestDurable: settled,
+        chain: settled,
+        deciding: 0,
+        users: 0,
+      };
       this.inFlight.set(id, state);
     }
     state.users++;
@@ -220,24 +244,37 @@ export class CellStore {
   }
 
   private decide<T>(state: KeyState, step: () => Promise<T>): Promise<T> {
+    state.deciding++;
     const run = state.chain.then(step);
-    state.chain = run.then(ignore, ignore);
+    state.chain = run.then(
+      () => state.deciding--,
+      () => state.deciding--,
+    );
     return run;
   }
 
+  /**
+   * The key's latest cell when known without reading storage: decided by an earlier merge, or
+   * cached. Called only where nothing else decides the key, so the cache is the winner.
+   */
+  private knownLatest(state: KeyState, id: string): Cell | undefined | typeof UNKNOWN {
+    if (state.known) return state.latest;
+    const cached = this.rows.get(id);
+    if (cached === undefined) return UNKNOWN;
+    state.latest = cached ?? undefined;
+    state.latestDurable = settled;
+    state.known = true;
+    return state.latest;
+  }
+
   private async load(state: KeyState, storeKey: Uint8Array): Promise<Cell | undefined> {
-    if (!state.known) {
-      // Under the key's decision chain nothing else writes the key, so storage (or the cache
-      // of it) is the winner, and what is read may be cached.
-      const id = keyId(storeKey);
-      const cached = this.rows.get(id);
-      if (cached !== undefined) {
-        state.latest = cached ?? undefined;
-      } else {
-        const raw = await this.storage.get(storeKey);
-        state.latest = raw === undefined ? undefined : decodeCell(raw);
-        this.cacheRow(id, state.latest ?? ABSENT);
-      }
+    const id = keyId(storeKey);
+    if (this.knownLatest(state, id) === UNKNOWN) {
+      // Under the key's decision chain nothing else writes the key, so storage is the winner,
+      // and what is read may be cached.
+      const raw = await this.storage.get(storeKey);
+      state.latest = raw === undefined ? undefined : decodeCell(raw);
+      this.cacheRow(id, state.latest ?? ABSENT);
       state.latestDurable = settled;
       state.known = true;
     }
@@ -262,13 +299,21 @@ export class CellStore {
     }
   }
 
-  private setLatest(state: KeyState, cell: Cell | undefined, durable: Promise<void>): void {
+  /** The key's winner is now `cell` (undefined: purged), durable once `durable` settles. */
+  private setLatest(state: KeyState, id: string, cell: Cell | undefined, durable: Promise<void>): void {
     state.latest = cell;
     state.latestDurable = durable;
     state.known = true;
-    // A failed write leaves storage as the only truth: the next decision reads it again.
-    durable.catch(() => {
-      if (state.latestDurable === durable) state.known = false;
-    });
+    durable.then(
+      () => {
+        if (cell === undefined) this.rows.delete(id);
+        else this.cacheDurable(id, cell);
+      },
+      () => {
+        // A failed write leaves storage as the only truth: the next decision reads it again.
+        this.rows.delete(id);
+        if (state.latestDurable === durable) state.known = false;
+      },
+    );
   }
 }
