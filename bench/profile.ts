@@ -3,7 +3,7 @@
  * --cpu-prof, QUORUM writes from 64 in flight, then the top functions by self time per node.
  * Also prints CPU time per operation of the nodes and the client, which on a busy machine says
  * more about a change than throughput does. Run: npx tsx bench/profile.ts [seconds] [workload] [cl]
- * [--no-prof] [--concurrency N]
+ * [--no-prof] [--concurrency N | --rate OPS]
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -74,11 +74,17 @@ export function callersOf(profile: Profile, functionName: string, count: number)
     .map(([name, n]) => `${n} samples: ${name}`);
 }
 
-const flagAt = process.argv.indexOf('--concurrency');
-const concurrency = flagAt > 0 ? Number(process.argv[flagAt + 1]) : 64;
+function flag(name: string): number | undefined {
+  const at = process.argv.indexOf(name);
+  return at > 0 ? Number(process.argv[at + 1]) : undefined;
+}
+const concurrency = flag('--concurrency') ?? 64;
+// A fixed rate (open loop) makes CPU per op comparable between two builds: in a closed loop a
+// faster build also batches differently, and a noisy machine changes both.
+const rate = flag('--rate');
 const positional = process.argv
   .slice(2)
-  .filter((a, i, all) => !a.startsWith('--') && all[i - 1] !== '--concurrency');
+  .filter((a, i, all) => !a.startsWith('--') && all[i - 1] !== '--concurrency' && all[i - 1] !== '--rate');
 const seconds = Number(positional[0] ?? 10);
 const workload = parseWorkload(positional[1] ?? 'write');
 const cl = parseConsistency(positional[2] ?? 'quorum');
@@ -150,7 +156,10 @@ try {
     distribution: 'zipfian',
     records: 10_000,
     valueBytes: 100,
-    mode: { kind: 'closed', concurrency },
+    mode:
+      rate !== undefined
+        ? { kind: 'open', rateOpsPerSecond: rate, maxInFlight: 1024 }
+        : { kind: 'closed', concurrency },
     stop: { kind: 'duration', ms: seconds * 1000 },
     seed: 1,
   });

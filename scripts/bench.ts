@@ -4,7 +4,8 @@
  *  1. storage limit: classic-level synced batches (group commit) in one process;
  *  2. transport limit: three processes exchanging msgpackr messages over ws (bench/transport.ts);
  *  3. a 3-node ringkv cluster, RF 3, durable, at ONE, QUORUM and ALL: closed loop at 1 and 64 in
- *     flight, then an open loop at half the maximum;
+ *     flight, then an open loop at half the maximum; once with a node coordinating each request
+ *     (the default) and once with the client coordinating (`--coordination client`);
  *  4. a 3-member etcd cluster driven by the same load generator through the etcd3 client.
  *
  * Prints one table with the target ratios and the machine, and writes it to bench/results.md.
@@ -26,6 +27,7 @@ import {
 } from '../src/bench/runner.js';
 import { WORKLOADS } from '../src/bench/workload.js';
 import { LocalCluster } from '../src/cli/local-cluster.js';
+import type { Coordination } from '../src/client/api.js';
 import { RingkvClient } from '../src/client/client.js';
 import type { ConsistencyLevel } from '../src/protocol/consistency.js';
 import { LevelStorage } from '../src/node/storage/level.js';
@@ -43,6 +45,10 @@ const VALUE_BYTES = 100;
 const HIGH_CONCURRENCY = 64;
 const OPEN_LOOP_MAX_IN_FLIGHT = 10_000;
 const CLS: ConsistencyLevel[] = ['ONE', 'QUORUM', 'ALL'];
+const COORDINATIONS: Coordination[] = ['node', 'client'];
+
+/** Runs per consistency level, for one way of coordinating. */
+type RunsByCl = Map<ConsistencyLevel, Runs>;
 
 const say = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -187,40 +193,56 @@ async function runAll(name: string, target: BenchTarget): Promise<Runs> {
   return { writeOne, writeMany, readOne, readMany, openWrite };
 }
 
-async function benchRingkv(): Promise<Map<ConsistencyLevel, Runs>> {
+async function benchRingkv(): Promise<Map<Coordination, RunsByCl>> {
   const cluster = new LocalCluster({ rootPrefix: 'ringkv-bench-', args: ['--ring-delay', '500'] });
-  const out = new Map<ConsistencyLevel, Runs>();
-  let client: RingkvClient | undefined;
+  const out = new Map<Coordination, RunsByCl>();
+  const clients: RingkvClient[] = [];
   try {
     say('starting a 3-node ringkv cluster (RF 3, synced writes)...');
     await cluster.start(3);
-    client = await RingkvClient.connect({
-      contactPoints: cluster.addresses(),
-      timeoutMs: 5000,
-      route: 'token',
-      coordination: 'node',
-      speculativeRetry: { kind: 'percentile', p: 99 },
-    });
+    const connect = async (coordination: Coordination) => {
+      const client = await RingkvClient.connect({
+        contactPoints: cluster.addresses(),
+        timeoutMs: 5000,
+        route: 'token',
+        coordination,
+        speculativeRetry: { kind: 'percentile', p: 99 },
+      });
+      clients.push(client);
+      return client;
+    };
+    const first = await connect('node');
     const deadline = Date.now() + 60_000;
     for (;;) {
-      const status = await client.status('default');
+      const status = await first.status('default');
       if (status.nodes.filter((n) => n.state === 'UP' && n.status === 'NORMAL').length === 3) break;
       if (Date.now() > deadline) throw new Error('the ringkv cluster did not settle within 60 s');
       await new Promise((r) => setTimeout(r, 200));
     }
-    const load = await loadRecords(ringkvTarget(client, 'default', 'ALL'), {
+    const load = await loadRecords(ringkvTarget(first, 'default', 'ALL'), {
       records: RECORDS,
       valueBytes: VALUE_BYTES,
       concurrency: HIGH_CONCURRENCY,
       seed: 1,
     });
     say(`  loaded ${load.loaded} records at ALL`);
-    for (const cl of CLS) out.set(cl, await runAll(`ringkv ${cl}`, ringkvTarget(client, 'default', cl)));
+    for (const coordination of COORDINATIONS) {
+      const client = coordination === 'node' ? first : await connect(coordination);
+      const runs: RunsByCl = new Map();
+      for (const cl of CLS) {
+        runs.set(cl, await runAll(ringkvName(cl, coordination), ringkvTarget(client, 'default', cl)));
+      }
+      out.set(coordination, runs);
+    }
     return out;
   } finally {
-    await client?.close();
+    for (const client of clients) await client.close();
     await cluster.stopAll();
   }
+}
+
+function ringkvName(cl: ConsistencyLevel, coordination: Coordination): string {
+  return coordination === 'node' ? `ringkv ${cl}` : `ringkv ${cl}, client coordinates`;
 }
 
 async function benchEtcd(): Promise<{ runs: Runs; version: string }> {
@@ -250,10 +272,9 @@ async function benchEtcd(): Promise<{ runs: Runs; version: string }> {
 
 interface Ratio {
   what: string;
-  value: number;
   target: string;
-  met: boolean;
-  detail: string;
+  /** The measured value for one way of coordinating, whether it meets the target, and its numbers. */
+  measure(runs: RunsByCl): { value: number; met: boolean; detail: string };
 }
 
 function fmt(n: number, digits = 2): string {
@@ -268,71 +289,99 @@ function table(headers: string[], rows: string[][]): string {
   ].join('\n');
 }
 
+function ratios(
+  transport: { coalesced: number; uncoalesced: number },
+  etcd: { runs: Runs; version: string } | undefined,
+): Ratio[] {
+  const get = (runs: RunsByCl, cl: ConsistencyLevel) => runs.get(cl) as Runs;
+  return [
+    {
+      what: `QUORUM write throughput / etcd's (${HIGH_CONCURRENCY} in flight)`,
+      target: '≥ 4 (stretch 8)',
+      measure: (runs) => {
+        const q = get(runs, 'QUORUM').writeMany.throughput;
+        const e = etcd?.runs.writeMany.throughput;
+        return {
+          value: e ? q / e : NaN,
+          met: e !== undefined && q >= 4 * e,
+          detail: `${q} / ${e ?? 'skipped'} ops/s`,
+        };
+      },
+    },
+    {
+      what: 'QUORUM write throughput / coalesced transport limit',
+      target: '≥ 0.25',
+      measure: (runs) => {
+        const q = get(runs, 'QUORUM').writeMany.throughput;
+        return {
+          value: q / transport.coalesced,
+          met: q >= 0.25 * transport.coalesced,
+          detail: `${q} ops/s / ${transport.coalesced} msg/s`,
+        };
+      },
+    },
+    {
+      what: 'QUORUM write p50, 1 in flight (ms)',
+      target: '≤ 0.5',
+      measure: (runs) => {
+        const l = get(runs, 'QUORUM').writeOne.latency;
+        return { value: l.p50, met: l.p50 <= 0.5, detail: `p99 ${fmt(l.p99, 3)} ms` };
+      },
+    },
+    {
+      what: 'QUORUM read p50, 1 in flight (ms)',
+      target: '≤ 0.3',
+      measure: (runs) => {
+        const l = get(runs, 'QUORUM').readOne.latency;
+        return { value: l.p50, met: l.p50 <= 0.3, detail: `p99 ${fmt(l.p99, 3)} ms` };
+      },
+    },
+    {
+      what: 'QUORUM write p99, open loop at half the max (ms)',
+      target: '≤ 10',
+      measure: (runs) => {
+        const r = get(runs, 'QUORUM').openWrite;
+        return {
+          value: r.latency.p99,
+          met: r.latency.p99 <= 10,
+          detail: `${r.targetRate} ops/s, p50 ${fmt(r.latency.p50, 3)}, max ${fmt(r.latency.max, 1)} ms`,
+        };
+      },
+    },
+    {
+      what: 'ALL / QUORUM write throughput',
+      target: '≥ 0.8',
+      measure: (runs) => {
+        const a = get(runs, 'ALL').writeMany.throughput;
+        const q = get(runs, 'QUORUM').writeMany.throughput;
+        return { value: a / q, met: a >= 0.8 * q, detail: `${a} / ${q} ops/s` };
+      },
+    },
+    {
+      what: 'QUORUM / ONE write throughput',
+      target: '≥ 0.8',
+      measure: (runs) => {
+        const q = get(runs, 'QUORUM').writeMany.throughput;
+        const o = get(runs, 'ONE').writeMany.throughput;
+        return { value: q / o, met: q >= 0.8 * o, detail: `${q} / ${o} ops/s` };
+      },
+    },
+  ];
+}
+
 function report(
   machine: string,
   storage: { opsPerSecond: number; writesPerSync: number },
   transport: { coalesced: number; uncoalesced: number },
-  ringkv: Map<ConsistencyLevel, Runs>,
+  ringkv: Map<Coordination, RunsByCl>,
   etcd: { runs: Runs; version: string } | undefined,
   seconds: number,
 ): string {
-  const q = ringkv.get('QUORUM') as Runs;
-  const one = ringkv.get('ONE') as Runs;
-  const all = ringkv.get('ALL') as Runs;
-  const ratios: Ratio[] = [
-    {
-      what: `QUORUM write throughput / etcd's (${HIGH_CONCURRENCY} in flight)`,
-      value: etcd ? q.writeMany.throughput / etcd.runs.writeMany.throughput : NaN,
-      target: '≥ 4 (stretch 8)',
-      met: etcd !== undefined && q.writeMany.throughput >= 4 * etcd.runs.writeMany.throughput,
-      detail: `${q.writeMany.throughput} / ${etcd?.runs.writeMany.throughput ?? 'skipped'} ops/s`,
-    },
-    {
-      what: 'QUORUM write throughput / coalesced transport limit',
-      value: q.writeMany.throughput / transport.coalesced,
-      target: '≥ 0.25',
-      met: q.writeMany.throughput >= 0.25 * transport.coalesced,
-      detail: `${q.writeMany.throughput} ops/s / ${transport.coalesced} msg/s`,
-    },
-    {
-      what: 'QUORUM write p50, 1 in flight (ms)',
-      value: q.writeOne.latency.p50,
-      target: '≤ 0.5',
-      met: q.writeOne.latency.p50 <= 0.5,
-      detail: `p99 ${fmt(q.writeOne.latency.p99, 3)} ms`,
-    },
-    {
-      what: 'QUORUM read p50, 1 in flight (ms)',
-      value: q.readOne.latency.p50,
-      target: '≤ 0.3',
-      met: q.readOne.latency.p50 <= 0.3,
-      detail: `p99 ${fmt(q.readOne.latency.p99, 3)} ms`,
-    },
-    {
-      what: 'QUORUM write p99, open loop at half the max (ms)',
-      value: q.openWrite.latency.p99,
-      target: '≤ 10',
-      met: q.openWrite.latency.p99 <= 10,
-      detail: `${q.openWrite.targetRate} ops/s, p50 ${fmt(q.openWrite.latency.p50, 3)}, max ${fmt(q.openWrite.latency.max, 1)} ms`,
-    },
-    {
-      what: 'ALL / QUORUM write throughput',
-      value: all.writeMany.throughput / q.writeMany.throughput,
-      target: '≥ 0.8',
-      met: all.writeMany.throughput >= 0.8 * q.writeMany.throughput,
-      detail: `${all.writeMany.throughput} / ${q.writeMany.throughput} ops/s`,
-    },
-    {
-      what: 'QUORUM / ONE write throughput',
-      value: q.writeMany.throughput / one.writeMany.throughput,
-      target: '≥ 0.8',
-      met: q.writeMany.throughput >= 0.8 * one.writeMany.throughput,
-      detail: `${q.writeMany.throughput} / ${one.writeMany.throughput} ops/s`,
-    },
-  ];
   const ms = (r: BenchResult) => `${fmt(r.latency.p50, 3)} / ${fmt(r.latency.p99, 3)}`;
   const systems: [string, Runs][] = [
-    ...CLS.map((cl): [string, Runs] => [`ringkv ${cl}`, ringkv.get(cl) as Runs]),
+    ...COORDINATIONS.flatMap((co) =>
+      CLS.map((cl): [string, Runs] => [ringkvName(cl, co), ringkv.get(co)?.get(cl) as Runs]),
+    ),
     ...(etcd ? [[`etcd (${etcd.version})`, etcd.runs] as [string, Runs]] : []),
   ];
   const runsTable = table(
@@ -356,8 +405,15 @@ function report(
     ]),
   );
   const ratioTable = table(
-    ['ratio', 'value', 'target', 'met', 'numbers'],
-    ratios.map((r) => [r.what, fmt(r.value, 3), r.target, r.met ? 'yes' : 'no', r.detail]),
+    ['ratio', 'target', ...COORDINATIONS.map((co) => `${co} coordinates: value, met (numbers)`)],
+    ratios(transport, etcd).map((r) => [
+      r.what,
+      r.target,
+      ...COORDINATIONS.map((co) => {
+        const m = r.measure(ringkv.get(co) as RunsByCl);
+        return `${fmt(m.value, 3)}, ${m.met ? 'yes' : 'no'} (${m.detail})`;
+      }),
+    ]),
   );
   const errors = systems
     .flatMap(([name, r]) => Object.values(r).map((x: BenchResult) => [name, x] as const))
@@ -369,7 +425,8 @@ function report(
     `Machine: ${machine}. Run of ${new Date().toISOString().slice(0, 19)}Z, ${Math.round(seconds)} s in all.`,
     `Each run ${RUN_MS / 1000} s, ${RECORDS} records of ${VALUE_BYTES} bytes, uniform keys; latency from an HDR histogram,`,
     `open loop measured from each operation's intended start. ringkv: 3 nodes, RF 3, every write synced to disk`,
-    `before its ack; etcd: 3 members, default (synced) settings. Load generator: one Node process.`,
+    `before its ack, token-aware routing; "client coordinates" is \`--coordination client\`: the client sends`,
+    `to the replicas itself, one hop fewer. etcd: 3 members, default (synced) settings. Load generator: one Node process.`,
     ``,
     `Limits: storage ${storage.opsPerSecond} synced writes/s in one process (${fmt(storage.writesPerSync, 1)} writes per sync);`,
     `transport ${transport.coalesced} messages/s coalesced, ${transport.uncoalesced} without coalescing.`,
