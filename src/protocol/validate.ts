@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { RingkvError } from './errors.js';
+import { fastRequestBody, fastRequestMessage, fastResponseMessage, fastResult } from './fast-validate.js';
 import {
   challengeMessage,
   errorMessage,
@@ -20,7 +21,8 @@ import { isOpName, OPS, type OpName, type OpRequest, type OpResult } from './ops
 
 /**
  * Validation happens once, at the socket: everything past these functions is typed data.
- * Error strings are built only on failure; the success path is one safeParse.
+ * Error strings are built only on failure. The data path's shapes first try the hand-written
+ * validators of fast-validate.ts, which only ever accept; anything they are unsure of is zod's.
  */
 
 /** A validated message. Narrower than `Message`: a `res` carries either a result or an error. */
@@ -63,6 +65,9 @@ export function parseMessage(raw: unknown): WireMessage {
     const shown = typeof type === 'string' ? `"${clip(type)}"` : typeof type;
     throw new RingkvError('PROTOCOL_ERROR', `unknown message type ${shown}`);
   }
+  const fast =
+    type === 'req' ? fastRequestMessage(raw) : type === 'res' ? fastResponseMessage(raw) : undefined;
+  if (fast !== undefined) return fast;
   const parsed = byType[type as WireMessage['type']].safeParse(raw);
   if (!parsed.success)
     throw new RingkvError('PROTOCOL_ERROR', `invalid ${type} message: ${firstIssue(parsed.error)}`);
@@ -74,6 +79,8 @@ export function parseRequestBody<K extends OpName>(op: K, body: unknown): OpRequ
 export function parseRequestBody(op: string, body: unknown): OpRequest<OpName>;
 export function parseRequestBody(op: string, body: unknown): unknown {
   if (!isOpName(op)) throw new RingkvError('INVALID_REQUEST', `unknown operation ${clip(op)}`);
+  const fast = fastRequestBody(op, body);
+  if (fast !== undefined) return fast;
   const parsed = (OPS[op].request as z.ZodType).safeParse(body);
   if (!parsed.success)
     throw new RingkvError('INVALID_REQUEST', `invalid ${op} request: ${firstIssue(parsed.error)}`);
@@ -89,6 +96,8 @@ export function parseRequest(req: RequestMessage): ValidRequest {
 
 /** A node's answer, checked before the client believes it. A bad one is the node's protocol error. */
 export function parseResult<K extends OpName>(op: K, result: unknown): OpResult<K> {
+  const fast = fastResult(op, result);
+  if (fast !== undefined) return fast as OpResult<K>;
   const parsed = (OPS[op].result as z.ZodType).safeParse(result);
   if (!parsed.success)
     throw new RingkvError('PROTOCOL_ERROR', `invalid ${op} result: ${firstIssue(parsed.error)}`);

@@ -1,0 +1,525 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { z } from 'zod';
+import { decodeFrame, encodeMessage } from '../../../src/protocol/codec.js';
+import { CONSISTENCY_LEVELS } from '../../../src/protocol/consistency.js';
+import { ERROR_CODES, RingkvError } from '../../../src/protocol/errors.js';
+import {
+  fastCell,
+  fastMutateRequest,
+  fastMutateResult,
+  fastReadRequest,
+  fastReadResult,
+  fastReplicaReadRequest,
+  fastReplicaReadResult,
+  fastReplicaWriteRequest,
+  fastReplicaWriteResult,
+  fastRequestMessage,
+  fastResponseMessage,
+  fastTraceEvent,
+} from '../../../src/protocol/fast-validate.js';
+import { MAX_TTL_SECONDS } from '../../../src/protocol/limits.js';
+import { requestMessage, responseMessage, type Message } from '../../../src/protocol/messages.js';
+import { OPS } from '../../../src/protocol/ops/index.js';
+import { cell, traceEvent } from '../../../src/protocol/schema.js';
+import { parseMessage, parseRequestBody, parseResult } from '../../../src/protocol/validate.js';
+
+/**
+ * The hand-written validators may only ever say "zod accepts this, with this output". Every shape
+ * gets inputs that are mostly right with a few things wrong (a bad leaf, a missing or undefined key,
+ * an extra key, the wrong container), and whenever the fast path accepts, zod must accept with the
+ * same output.
+ */
+
+/** A shape's typical values and its near misses: mostly typical, with some part wrong. */
+interface Gen {
+  valid: fc.Arbitrary<unknown>;
+  near: fc.Arbitrary<unknown>;
+}
+
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+
+/** Values of every kind, including ones msgpack never produces. */
+const anything: fc.Arbitrary<unknown> = fc.oneof(
+  fc.constantFrom(undefined, null, true, false, 0, -0, 1, -1, NaN, Infinity, -Infinity, '', 'x', 1n),
+  fc.double(),
+  fc.string(),
+  fc.uint8Array({ maxLength: 4 }),
+  fc.uint8Array({ maxLength: 4 }).map((a) => Buffer.from(a)),
+  fc.int8Array({ maxLength: 4 }),
+  fc.uint8ClampedArray({ maxLength: 4 }),
+  fc.uint16Array({ maxLength: 4 }),
+  fc.float64Array({ maxLength: 4 }),
+  fc.constant(new DataView(new ArrayBuffer(4))),
+  fc.constant(new ArrayBuffer(4)),
+  fc.array(fc.integer(), { maxLength: 3 }),
+  fc.object({ maxDepth: 1, maxKeys: 3 }),
+  fc.constant(new Date(0)),
+  fc.constant(new Map([['a', 1]])),
+);
+
+/**
+ * Typical values, mostly; sometimes a value from one of the groups of edges (each group as likely
+ * as the next, so a shape's own boundaries are not drowned by the generic ones), or anything.
+ */
+function leaf(valid: fc.Arbitrary<unknown>, ...edgeGroups: unknown[][]): Gen {
+  const near = [
+    { arbitrary: valid, weight: 24 },
+    { arbitrary: anything, weight: 1 },
+    ...edgeGroups.map((edges) => ({ arbitrary: fc.constantFrom(...edges), weight: 3 })),
+  ];
+  return { valid, near: fc.oneof(...near) };
+}
+
+const numberEdges = [0, -0, 1, -1, 0.5, -0.5, 1e21, NaN, Infinity, -Infinity, Number.MAX_VALUE, '5', 5n];
+const safeEdges = [MAX_SAFE, MAX_SAFE + 1, 2 ** 53 + 2, -MAX_SAFE, -MAX_SAFE - 1, Number.MIN_VALUE];
+
+const micros = leaf(
+  fc.oneof(fc.integer({ min: 0, max: MAX_SAFE }), fc.constantFrom(0, MAX_SAFE)),
+  numberEdges,
+  safeEdges,
+);
+const ttl = leaf(fc.integer({ min: 1, max: MAX_TTL_SECONDS }), numberEdges, [
+  1,
+  0,
+  MAX_TTL_SECONDS,
+  MAX_TTL_SECONDS + 1,
+  MAX_TTL_SECONDS + 0.5,
+  1.5,
+]);
+const retryMs = leaf(fc.double({ min: 0, max: 60_000, noNaN: true }), numberEdges, [
+  0,
+  -0,
+  60_000,
+  60_000.000001,
+  60_001,
+  -Number.MIN_VALUE,
+]);
+const retryPercentile = leaf(fc.double({ min: Number.MIN_VALUE, max: 100, noNaN: true }), numberEdges, [
+  0,
+  -0,
+  Number.MIN_VALUE,
+  100,
+  100.00000000000001,
+  101,
+]);
+const finiteNumber = leaf(fc.double({ noNaN: true, noDefaultInfinity: true }), numberEdges);
+const boolean = leaf(fc.boolean(), [0, 1, 'true', null]);
+const string = leaf(fc.string({ maxLength: 8 }), [1, null, new String('s')]);
+
+const bytes = leaf(
+  fc.oneof(
+    fc.uint8Array({ maxLength: 8 }),
+    fc.uint8Array({ maxLength: 8 }).map((a) => Buffer.from(a)),
+    // msgpackr hands out views of the frame
+    fc.uint8Array({ minLength: 3, maxLength: 8 }).map((a) => Buffer.from(a).subarray(1, 3)),
+  ),
+  [
+    new Uint8ClampedArray(2),
+    new Int8Array(2),
+    new Uint16Array(1),
+    new Float32Array(1),
+    new DataView(new ArrayBuffer(2)),
+    new ArrayBuffer(2),
+    [1, 2],
+    'bytes',
+    null,
+  ],
+);
+const bytesOrNull: Gen = { valid: fc.oneof(bytes.valid, fc.constant(null)), near: bytes.near };
+
+const emoji = '\u{1F600}';
+const hostId = leaf(
+  fc.oneof(
+    fc.string({ minLength: 1, maxLength: 64 }),
+    fc.constantFrom('n1', 'a'.repeat(64), emoji.repeat(32)),
+  ),
+  // zod counts code points: 33 emoji are 66 UTF-16 units but within 64
+  [
+    '',
+    'a'.repeat(64),
+    'a'.repeat(65),
+    emoji.repeat(32),
+    emoji.repeat(33),
+    emoji.repeat(64),
+    emoji.repeat(65),
+  ],
+  ['a' + emoji.repeat(32), '\ud83d'.repeat(64), '\ud83d'.repeat(65), '\ude00', 'n1\n', 7, null],
+);
+const keyspace = leaf(
+  fc.oneof(
+    fc.stringMatching(/^[A-Za-z][A-Za-z0-9_]{0,47}$/),
+    fc.constantFrom('default', 'a', 'Z'.repeat(48), 'a_1'),
+  ),
+  ['', 'a', 'a'.repeat(48), 'a'.repeat(49), 'a'.repeat(48) + '\n', emoji.repeat(24)],
+  ['1abc', '_a', 'a-b', 'a b', 'abc\n', '\nabc', 'é', 'aé', 'a\u0000', 'ａ', 'a'.repeat(47) + '-'],
+);
+const consistency = leaf(fc.constantFrom(...CONSISTENCY_LEVELS), ['quorum', 'Quorum', 'MOST', '', ' ONE', 1]);
+
+function arrayOf(item: Gen): Gen {
+  const near = fc.oneof(
+    { arbitrary: fc.array(item.near, { maxLength: 4 }), weight: 8 },
+    { arbitrary: fc.sparseArray(item.valid, { maxLength: 3 }), weight: 1 },
+    { arbitrary: item.valid.map((v) => ({ 0: v, length: 1 })), weight: 1 },
+  );
+  return { valid: fc.array(item.valid, { maxLength: 4 }), near };
+}
+
+type Container = 'plain' | 'nullProto' | 'inherited' | 'instance' | 'array' | 'bytes';
+
+class Body {}
+
+/** Own, enumerable data properties, even for keys like __proto__ that assignment would not create. */
+function withEntries<T extends object>(target: T, entries: [string, unknown][]): T {
+  for (const [key, value] of entries) {
+    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  }
+  return target;
+}
+
+function build(entries: [string, unknown][], container: Container): unknown {
+  switch (container) {
+    case 'plain':
+      return withEntries({}, entries);
+    case 'nullProto':
+      return withEntries(Object.create(null) as object, entries);
+    case 'inherited':
+      // zod reads keys through the prototype chain; the fast path leaves such objects to zod
+      return Object.create(withEntries({}, entries));
+    case 'instance':
+      return withEntries(new Body(), entries);
+    case 'array':
+      return entries.map(([, value]) => value);
+    case 'bytes':
+      // a typed array refuses numeric keys such as '0' as properties
+      return withEntries(
+        new Uint8Array(2),
+        entries.filter(([key]) => !/^-?\d/.test(key)),
+      );
+  }
+}
+
+const ABSENT = Symbol('absent');
+const extraKeys = fc.oneof(
+  fc.string({ maxLength: 6 }),
+  fc.constantFrom('extra', 'constructor', 'toString', 'hasOwnProperty', '__proto__', 'length', '0'),
+);
+
+/**
+ * An object shape. Near misses drop or blank keys (required ones rarely, optional ones often),
+ * add unknown keys, and sometimes come in the wrong container.
+ */
+function objectOf(required: Record<string, Gen>, optional: Record<string, Gen> = {}): Gen {
+  const slot = (gen: Gen, absentWeight: number): fc.Arbitrary<unknown> =>
+    fc.oneof(
+      { arbitrary: gen.near, weight: 16 },
+      { arbitrary: fc.constant(ABSENT), weight: absentWeight },
+      { arbitrary: fc.constant(undefined), weight: absentWeight },
+    );
+  const slots = [
+    ...Object.entries(required).map(([key, gen]) => slot(gen, 1).map((v): [string, unknown] => [key, v])),
+    ...Object.entries(optional).map(([key, gen]) => slot(gen, 6).map((v): [string, unknown] => [key, v])),
+  ];
+  const near = fc
+    .tuple(
+      fc.tuple(...slots),
+      fc.array(fc.tuple(extraKeys, anything), { maxLength: 2 }),
+      fc.constantFrom<Container>(
+        ...Array<Container>(12).fill('plain'),
+        'nullProto',
+        'nullProto',
+        'inherited',
+        'instance',
+        'array',
+        'bytes',
+      ),
+    )
+    .map(([fields, extra, container]) =>
+      build([...fields.filter(([, v]) => v !== ABSENT), ...extra], container),
+    );
+
+  const valid = fc
+    .tuple(
+      fc.record(Object.fromEntries(Object.entries(required).map(([key, gen]) => [key, gen.valid]))),
+      fc.record(
+        Object.fromEntries(
+          Object.entries(optional).map(([key, gen]) => [key, fc.oneof(gen.valid, fc.constant(undefined))]),
+        ),
+        { requiredKeys: [] },
+      ),
+    )
+    .map(([req, opt]) => ({ ...req, ...opt }));
+
+  return { valid, near: fc.oneof({ arbitrary: near, weight: 12 }, { arbitrary: anything, weight: 1 }) };
+}
+
+const traceEventGen = objectOf({ at: finiteNumber, node: string, event: string });
+const cellGen = objectOf({ value: bytesOrNull, timestamp: micros }, { expiresAt: micros });
+const hostIds = arrayOf(hostId);
+const traces = arrayOf(traceEventGen);
+
+/** Both forms of `res`, and near misses that mix them up. */
+function responseGen(): Gen {
+  const type = leaf(fc.constant('res'), ['req', 'RES']);
+  const result = { valid: anything, near: anything };
+  const error = objectOf(
+    { code: leaf(fc.constantFrom(...ERROR_CODES), ['NOPE', 'unavailable', '']), message: string },
+    { retryAfterMs: finiteNumber, replicas: hostIds },
+  );
+  const ok = objectOf({ type, id: micros, ok: leaf(fc.constant(true), [false, 1, 'true']), result });
+  const failed = objectOf({ type, id: micros, ok: leaf(fc.constant(false), [true, 0, null]), error });
+  const mixed = objectOf(
+    { type, id: micros, ok: leaf(fc.boolean(), [1, 0, 'true', null]) },
+    { result, error },
+  );
+  return { valid: fc.oneof(ok.valid, failed.valid), near: fc.oneof(ok.near, failed.near, mixed.near) };
+}
+
+const shapes = {
+  traceEvent: { fast: fastTraceEvent, schema: traceEvent, gen: traceEventGen },
+  cell: { fast: fastCell, schema: cell, gen: cellGen },
+  'mutate request': {
+    fast: fastMutateRequest,
+    schema: OPS.mutate.request,
+    gen: objectOf(
+      { keyspace, key: bytes, value: bytesOrNull, cl: consistency },
+      { timestamp: micros, ttl, trace: boolean },
+    ),
+  },
+  'read request': {
+    fast: fastReadRequest,
+    schema: OPS.read.request,
+    gen: objectOf(
+      { keyspace, key: bytes, cl: consistency },
+      { trace: boolean, speculativeRetryMs: retryMs, speculativeRetryPercentile: retryPercentile },
+    ),
+  },
+  'replica_write request': {
+    fast: fastReplicaWriteRequest,
+    schema: OPS.replica_write.request,
+    gen: objectOf({ keyspace, key: bytes, cell: cellGen }),
+  },
+  'replica_read request': {
+    fast: fastReplicaReadRequest,
+    schema: OPS.replica_read.request,
+    gen: objectOf({ keyspace, key: bytes }),
+  },
+  'mutate result': {
+    fast: fastMutateResult,
+    schema: OPS.mutate.result,
+    gen: objectOf(
+      { timestamp: micros, coordinator: hostId, acks: hostIds, hinted: hostIds },
+      { trace: traces },
+    ),
+  },
+  'read result': {
+    fast: fastReadResult,
+    schema: OPS.read.result,
+    gen: objectOf(
+      { found: boolean, coordinator: hostId, replicas: hostIds, repaired: hostIds },
+      { value: bytes, timestamp: micros, trace: traces },
+    ),
+  },
+  'replica_write result': {
+    fast: fastReplicaWriteResult,
+    schema: OPS.replica_write.result,
+    gen: objectOf({}, { ignored: string }),
+  },
+  'replica_read result': {
+    fast: fastReplicaReadResult,
+    schema: OPS.replica_read.result,
+    gen: objectOf({}, { cell: cellGen }),
+  },
+  'req envelope': {
+    fast: fastRequestMessage,
+    schema: requestMessage,
+    gen: objectOf({
+      type: leaf(fc.constant('req'), ['res', 'REQ', '']),
+      id: micros,
+      op: leaf(fc.constantFrom('mutate', 'read', 'replica_write', 'replica_read', 'nope'), [7, null]),
+      body: { valid: anything, near: anything },
+    }),
+  },
+  'res envelope': { fast: fastResponseMessage, schema: responseMessage, gen: responseGen() },
+} satisfies Record<string, { fast: (input: unknown) => unknown; schema: z.ZodType; gen: Gen }>;
+
+/**
+ * Outputs must match exactly: the same own keys (an undefined-valued key is not an absent one), the
+ * same prototypes, numbers by Object.is (-0 is not 0), byte strings of the same class and bytes.
+ */
+function expectSameOutput(actual: unknown, expected: unknown, path = 'output'): void {
+  if (typeof expected !== 'object' || expected === null) {
+    expect(Object.is(actual, expected), `${path}: ${String(actual)} is not ${String(expected)}`).toBe(true);
+    return;
+  }
+  expect(typeof actual === 'object' && actual !== null, `${path} is not an object`).toBe(true);
+  const a = actual as Record<PropertyKey, unknown>;
+  const e = expected as Record<PropertyKey, unknown>;
+  expect(Object.getPrototypeOf(a), `${path} prototype`).toBe(Object.getPrototypeOf(e));
+  if (ArrayBuffer.isView(e)) {
+    expect(ArrayBuffer.isView(a) && Buffer.from(a.buffer, a.byteOffset, a.byteLength), path).toEqual(
+      Buffer.from(e.buffer, e.byteOffset, e.byteLength),
+    );
+    return;
+  }
+  const keys = (o: object): string[] => Reflect.ownKeys(o).map(String).sort();
+  expect(keys(a), `${path} keys`).toEqual(keys(e));
+  for (const key of Reflect.ownKeys(e)) expectSameOutput(a[key], e[key], `${path}.${String(key)}`);
+}
+
+const NUM_RUNS = 1500;
+
+describe.each(Object.entries(shapes))('fast %s', (_name, { fast, schema, gen }) => {
+  it('accepts only what zod accepts, with the same output', () => {
+    let accepted = 0;
+    let declined = 0;
+    fc.assert(
+      fc.property(gen.near, (input) => {
+        const out = fast(input);
+        if (out === undefined) {
+          declined++;
+          return;
+        }
+        accepted++;
+        const parsed = schema.safeParse(input);
+        expect(parsed.success, parsed.error?.message).toBe(true);
+        expectSameOutput(out, parsed.data);
+      }),
+      { numRuns: NUM_RUNS },
+    );
+    // Both answers must be common, or the property above proves little.
+    expect(accepted).toBeGreaterThan(NUM_RUNS / 50);
+    expect(declined).toBeGreaterThan(NUM_RUNS / 50);
+  });
+
+  it('accepts typical values itself', () => {
+    fc.assert(
+      fc.property(gen.valid, (input) => {
+        const out = fast(input);
+        expect(out).not.toBeUndefined();
+        expectSameOutput(out, schema.parse(input));
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('fast validation edge cases', () => {
+  const key = Uint8Array.of(1);
+
+  it('keeps an optional key given as undefined, and leaves an absent one absent', () => {
+    const body = { keyspace: 'ks', key, value: null, cl: 'ONE', ttl: undefined };
+    const out = fastMutateRequest(body);
+    expect(out).toBeDefined();
+    expect(Object.hasOwn(out as object, 'ttl')).toBe(true);
+    expect(Object.hasOwn(out as object, 'timestamp')).toBe(false);
+    expectSameOutput(out, OPS.mutate.request.parse(body));
+  });
+
+  it('leaves to zod what only zod can count or read', () => {
+    // 33 code points in 66 UTF-16 units: zod accepts, the fast path does not count code points
+    expect(fastMutateResult({ timestamp: 1, coordinator: emoji.repeat(33), acks: [], hinted: [] })).toBe(
+      undefined,
+    );
+    // zod reads inherited keys; the fast path only reads plain objects
+    expect(fastReplicaReadRequest(Object.create({ keyspace: 'ks', key }))).toBe(undefined);
+    expect(fastReplicaWriteResult(Buffer.alloc(1))).toBe(undefined);
+  });
+
+  it('passes byte strings through without a copy, as zod does', () => {
+    const frame = Buffer.from([9, 1, 2, 3]);
+    const body = { keyspace: 'ks', key: frame.subarray(1, 3) };
+    expect(fastReplicaReadRequest(body)?.key).toBe(body.key);
+  });
+});
+
+describe('validate.ts with the fast path', () => {
+  function zodErrorText(error: z.ZodError): string {
+    const issue = error.issues[0];
+    if (issue === undefined) return 'invalid';
+    const path = issue.path.map(String).join('.');
+    return path === '' ? issue.message : `${path}: ${issue.message}`;
+  }
+
+  /** What validate.ts answered before the fast path: zod's data, or an error built from zod's issue. */
+  function zodOnly(schema: z.ZodType, input: unknown, prefix: string): unknown {
+    const parsed = schema.safeParse(input);
+    return parsed.success ? { data: parsed.data } : { error: `${prefix}: ${zodErrorText(parsed.error)}` };
+  }
+
+  function outcome(fn: () => unknown): unknown {
+    try {
+      return { data: fn() };
+    } catch (e) {
+      if (e instanceof RingkvError) return { error: e.message };
+      throw e;
+    }
+  }
+
+  const ops = ['mutate', 'read', 'replica_write', 'replica_read'] as const;
+
+  it.each(ops)('answers %s bodies and results as zod alone did, errors included', (op) => {
+    const request = shapes[`${op} request`].gen.near;
+    const result = shapes[`${op} result`].gen.near;
+    fc.assert(
+      fc.property(request, result, (body, res) => {
+        expectSameOutput(
+          outcome(() => parseRequestBody(op, body)),
+          zodOnly(OPS[op].request, body, `invalid ${op} request`),
+        );
+        expectSameOutput(
+          outcome(() => parseResult(op, res)),
+          zodOnly(OPS[op].result, res, `invalid ${op} result`),
+        );
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('answers req and res envelopes as zod alone did, errors included', () => {
+    const envelopes = fc.oneof(shapes['req envelope'].gen.near, shapes['res envelope'].gen.near);
+    fc.assert(
+      fc.property(envelopes, (raw) => {
+        const type = (raw as { type?: unknown } | null)?.type;
+        fc.pre(type === 'req' || type === 'res');
+        const schema = type === 'req' ? requestMessage : responseMessage;
+        expectSameOutput(
+          outcome(() => parseMessage(raw)),
+          zodOnly(schema, raw, `invalid ${String(type)} message`),
+        );
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('takes typical frames off the wire on the fast path', () => {
+    const frames = fc.oneof(
+      ...ops.map((op) =>
+        shapes[`${op} request`].gen.valid.map((body) => ({ op, message: { type: 'req', id: 7, op, body } })),
+      ),
+      ...ops.map((op) =>
+        shapes[`${op} result`].gen.valid.map((result) => ({
+          op,
+          message: { type: 'res', id: 7, ok: true, result },
+        })),
+      ),
+    );
+    fc.assert(
+      fc.property(frames, ({ op, message }) => {
+        // Through msgpack, as a node receives it: byte strings come back as Buffers viewing the frame.
+        const [decoded] = decodeFrame(encodeMessage(message as Message));
+        if (message.type === 'req') {
+          const envelope = fastRequestMessage(decoded);
+          expect(envelope).toBeDefined();
+          expect(shapes[`${op} request`].fast(envelope?.body)).toBeDefined();
+        } else {
+          const envelope = fastResponseMessage(decoded);
+          expect(envelope?.ok).toBe(true);
+          const result = envelope?.ok === true ? envelope.result : undefined;
+          expect(shapes[`${op} result`].fast(result)).toBeDefined();
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
