@@ -23,9 +23,9 @@ export interface RouteInput {
 
 export interface RouteChoice {
   /** Candidates in the order to try them. */
-  plan: NodeDoc[];
+  readonly plan: NodeDoc[];
   /** Why the first one was chosen, for traces. */
-  reason: string;
+  readonly reason: string;
 }
 
 export interface RouterOptions {
@@ -52,105 +52,230 @@ export const DEFAULT_ROUTER_OPTIONS: RouterOptions = {
  * earlier calls give the same plan. A node known DOWN (or that this client could not reach a
  * moment ago) always goes last, so it is only tried when nothing else is left; a node that has
  * LEFT is never tried.
+ *
+ * It runs once per request on the client's hot path, so each policy works out only what it
+ * uses: latencies are read only by the latency-ranked policies, once per node, and the reason
+ * that quotes the fastest time is formatted only when a trace reads it. Host ids are taken to
+ * be distinct, and the replicas to be the nodes' own entries (a DOWN node is never an up replica).
  */
 export class Router {
   private rrCounter = 0;
+  private readonly withinReason: string;
 
   constructor(
     private readonly policy: RoutePolicyName,
     private readonly options: RouterOptions = DEFAULT_ROUTER_OPTIONS,
-  ) {}
+  ) {
+    this.withinReason = `latency-aware: within ${options.exclusionFactor}x of the fastest`;
+  }
 
   route(input: RouteInput): RouteChoice {
     const turn = this.rrCounter++;
-    const isUp = (n: NodeDoc) => n.state === 'UP' && !(input.suspect?.(n.hostId) ?? false);
-    const members = input.nodes.filter((n) => n.status !== 'LEFT');
-    const up = members.filter(isUp);
-    const down = members.filter((n) => !isUp(n));
-    const rotate = (xs: readonly NodeDoc[]): NodeDoc[] => {
-      if (xs.length === 0) return [];
-      const k = turn % xs.length;
-      return [...xs.slice(k), ...xs.slice(0, k)];
-    };
-    const fresh = (n: NodeDoc) => {
-      const s = input.latency(n.hostId);
-      return s !== undefined && s.ageMs <= this.options.retryPeriodMs ? s.ewmaMs : undefined;
-    };
-    const measured = up.map(fresh).filter((l): l is number => l !== undefined);
-    const fastest = measured.length > 0 ? Math.min(...measured) : undefined;
-    const threshold =
-      fastest === undefined
-        ? Infinity
-        : fastest * this.options.exclusionFactor + this.options.exclusionSlackMs;
-    // Unmeasured and stale nodes are not slow: trying them is how they get measured.
-    const slow = (n: NodeDoc) => (fresh(n) ?? 0) > threshold;
-    /** Nodes within the threshold in turn, then the slow ones fastest first. */
-    const byLatency = (xs: readonly NodeDoc[]) => [
-      ...rotate(xs.filter((n) => !slow(n))),
-      ...xs.filter(slow).sort((a, b) => (fresh(a) ?? 0) - (fresh(b) ?? 0)),
-    ];
-    const plan = (...groups: NodeDoc[][]): NodeDoc[] => {
-      const seen = new Set<string>();
-      const out: NodeDoc[] = [];
-      for (const n of [...groups.flat(), ...rotate(up), ...down]) {
-        if (seen.has(n.hostId)) continue;
-        seen.add(n.hostId);
-        out.push(n);
-      }
-      return out;
-    };
-    const upReplicas = input.replicas.filter(isUp);
-    const local = (n: NodeDoc) => n.dc === input.localDc;
-    const fastestText = fastest === undefined ? 'none measured yet' : `fastest ${fastest.toFixed(2)} ms`;
+    const up: NodeDoc[] = [];
+    const down: NodeDoc[] = [];
+    for (const n of input.nodes) {
+      if (n.status === 'LEFT') continue;
+      if (isUp(n, input)) up.push(n);
+      else down.push(n);
+    }
+    const plan: NodeDoc[] = [];
 
     switch (this.policy) {
       case 'rr':
-        return { plan: plan(rotate(up)), reason: 'round-robin' };
-      case 'token':
+        pushRotated(plan, up, turn);
+        pushAll(plan, down);
+        return { plan, reason: 'round-robin' };
+      case 'token': {
+        const upReplicas = upOf(input.replicas, input);
         if (upReplicas.length === 0) {
+          pushRotated(plan, up, turn);
+          pushAll(plan, down);
           return {
-            plan: plan(rotate(up)),
+            plan,
             reason: input.replicas.length === 0 ? 'round-robin (no key)' : 'round-robin (no replica is up)',
           };
         }
-        return { plan: plan(rotate(upReplicas)), reason: 'token-aware: a replica of the key' };
+        // The replicas first, then every other node: the replicas are few, a scan finds them.
+        pushRotated(plan, upReplicas, turn);
+        pushRotated(plan, up, turn, upReplicas);
+        pushAll(plan, down);
+        return { plan, reason: 'token-aware: a replica of the key' };
+      }
       case 'latency': {
-        const first = byLatency(up)[0];
-        return {
-          plan: plan(byLatency(up)),
-          reason:
-            first && slow(first)
-              ? `latency-aware: every node is slow, the fastest first (${fastestText})`
-              : `latency-aware: within ${this.options.exclusionFactor}x of the fastest (${fastestText})`,
-        };
+        const speeds = new Speeds(up, input, this.options);
+        speeds.pushRanked(plan, up, turn);
+        pushAll(plan, down);
+        const first = up.length > 0 ? plan[0] : undefined;
+        return new RankedChoice(
+          plan,
+          first !== undefined && speeds.isSlow(first)
+            ? 'latency-aware: every node is slow, the fastest first'
+            : this.withinReason,
+          speeds.fastest,
+        );
       }
       case 'dc': {
-        const localUp = up.filter(local);
+        const localUp: NodeDoc[] = [];
+        const remoteUp: NodeDoc[] = [];
+        for (const n of up) (n.dc === input.localDc ? localUp : remoteUp).push(n);
+        pushRotated(plan, localUp, turn);
+        pushRotated(plan, remoteUp, turn);
+        pushAll(plan, down);
         return {
-          plan: plan(rotate(localUp), rotate(up.filter((n) => !local(n)))),
+          plan,
           reason:
             localUp.length > 0
               ? `dc-aware: local DC ${input.localDc} first`
               : `dc-aware: no node of ${input.localDc} is up, a remote one`,
         };
       }
-      case 'default': {
-        const localReplicas = upReplicas.filter(local);
-        const ordered = plan(
-          byLatency(localReplicas),
-          byLatency(up.filter(local)),
-          byLatency(upReplicas),
-          byLatency(up),
-        );
-        const reason =
-          localReplicas.length > 0
-            ? `token-aware in local DC ${input.localDc}, by latency (${fastestText})`
-            : up.some(local)
-              ? `no replica of the key is up in ${input.localDc}: a local node, by latency`
-              : `no node of ${input.localDc} is up: a remote ${upReplicas.length > 0 ? 'replica' : 'node'}, by latency`;
-        return { plan: ordered, reason };
-      }
+      case 'default':
+        return this.routeDefault(input, up, down, turn, plan);
     }
+  }
+
+  /** Local replicas, local nodes, remote replicas, the rest: each group ranked by latency. */
+  private routeDefault(
+    input: RouteInput,
+    up: NodeDoc[],
+    down: NodeDoc[],
+    turn: number,
+    plan: NodeDoc[],
+  ): RouteChoice {
+    const speeds = new Speeds(up, input, this.options);
+    const upReplicas = upOf(input.replicas, input);
+    const localReplicas: NodeDoc[] = [];
+    for (const n of upReplicas) if (n.dc === input.localDc) localReplicas.push(n);
+    const localUp: NodeDoc[] = [];
+    for (const n of up) if (n.dc === input.localDc) localUp.push(n);
+    const seen = new Set<string>();
+    for (const group of [localReplicas, localUp, upReplicas, up]) {
+      // A group whose nodes are all placed adds nothing (commonly: every node is a local replica).
+      if (group.every((n) => seen.has(n.hostId))) continue;
+      const ranked: NodeDoc[] = [];
+      speeds.pushRanked(ranked, group, turn);
+      pushUnseen(plan, seen, ranked);
+    }
+    const rest: NodeDoc[] = [];
+    pushRotated(rest, up, turn);
+    pushAll(rest, down);
+    pushUnseen(plan, seen, rest);
+    if (localReplicas.length > 0) {
+      return new RankedChoice(plan, `token-aware in local DC ${input.localDc}, by latency`, speeds.fastest);
+    }
+    return {
+      plan,
+      reason:
+        localUp.length > 0
+          ? `no replica of the key is up in ${input.localDc}: a local node, by latency`
+          : `no node of ${input.localDc} is up: a remote ${upReplicas.length > 0 ? 'replica' : 'node'}, by latency`,
+    };
+  }
+}
+
+function isUp(n: NodeDoc, input: RouteInput): boolean {
+  return n.state === 'UP' && !(input.suspect?.(n.hostId) ?? false);
+}
+
+function upOf(xs: readonly NodeDoc[], input: RouteInput): NodeDoc[] {
+  const out: NodeDoc[] = [];
+  for (const n of xs) if (isUp(n, input)) out.push(n);
+  return out;
+}
+
+function listed(xs: readonly NodeDoc[], hostId: string): boolean {
+  for (const x of xs) if (x.hostId === hostId) return true;
+  return false;
+}
+
+/** Appends `xs` turned left by `turn` (so successive requests start at successive nodes), minus `skip`. */
+function pushRotated(out: NodeDoc[], xs: readonly NodeDoc[], turn: number, skip?: readonly NodeDoc[]): void {
+  const len = xs.length;
+  if (len === 0) return;
+  const k = turn % len;
+  for (let i = 0; i < len; i++) {
+    const n = xs[(k + i) % len] as NodeDoc;
+    if (skip === undefined || !listed(skip, n.hostId)) out.push(n);
+  }
+}
+
+function pushAll(out: NodeDoc[], xs: readonly NodeDoc[]): void {
+  for (const n of xs) out.push(n);
+}
+
+function pushUnseen(out: NodeDoc[], seen: Set<string>, xs: readonly NodeDoc[]): void {
+  for (const n of xs) {
+    if (seen.has(n.hostId)) continue;
+    seen.add(n.hostId);
+    out.push(n);
+  }
+}
+
+/** The live nodes' recent latencies for one request, each read once, and the slowness threshold. */
+class Speeds {
+  /** Fresh latency by host id; undefined for a node unmeasured or measured too long ago. */
+  private readonly ms = new Map<string, number | undefined>();
+  readonly fastest: number | undefined;
+  private readonly threshold: number;
+
+  constructor(
+    up: readonly NodeDoc[],
+    private readonly input: RouteInput,
+    private readonly options: RouterOptions,
+  ) {
+    let fastest: number | undefined;
+    for (const n of up) {
+      const ms = this.read(n.hostId);
+      this.ms.set(n.hostId, ms);
+      if (ms !== undefined) fastest = fastest === undefined ? ms : Math.min(fastest, ms);
+    }
+    this.fastest = fastest;
+    this.threshold =
+      fastest === undefined ? Infinity : fastest * options.exclusionFactor + options.exclusionSlackMs;
+  }
+
+  private read(hostId: string): number | undefined {
+    const s = this.input.latency(hostId);
+    return s !== undefined && s.ageMs <= this.options.retryPeriodMs ? s.ewmaMs : undefined;
+  }
+
+  private of(n: NodeDoc): number | undefined {
+    // A replica that is not a live member (one that has LEFT) was not read with the others.
+    return this.ms.has(n.hostId) ? this.ms.get(n.hostId) : this.read(n.hostId);
+  }
+
+  /** Unmeasured and stale nodes are not slow: trying them is how they get measured. */
+  isSlow(n: NodeDoc): boolean {
+    return (this.of(n) ?? 0) > this.threshold;
+  }
+
+  /** Appends the nodes within the threshold in turn, then the slow ones fastest first. */
+  pushRanked(out: NodeDoc[], xs: readonly NodeDoc[], turn: number): void {
+    if (this.threshold === Infinity) {
+      pushRotated(out, xs, turn);
+      return;
+    }
+    const fast: NodeDoc[] = [];
+    const slow: NodeDoc[] = [];
+    for (const n of xs) (this.isSlow(n) ? slow : fast).push(n);
+    pushRotated(out, fast, turn);
+    if (slow.length > 1) slow.sort((a, b) => (this.of(a) ?? 0) - (this.of(b) ?? 0));
+    pushAll(out, slow);
+  }
+}
+
+/** A latency-ranked choice: its reason quotes the fastest time, formatted only when read. */
+class RankedChoice implements RouteChoice {
+  constructor(
+    readonly plan: NodeDoc[],
+    private readonly why: string,
+    private readonly fastestMs: number | undefined,
+  ) {}
+
+  get reason(): string {
+    const fastest =
+      this.fastestMs === undefined ? 'none measured yet' : `fastest ${this.fastestMs.toFixed(2)} ms`;
+    return `${this.why} (${fastest})`;
   }
 }
 
