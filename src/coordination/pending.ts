@@ -1,5 +1,5 @@
 import type { Replication } from '../protocol/consistency.js';
-import { TokenRing, type RingNode } from '../ring/ring.js';
+import { TokenRing, withoutTokenClashes, type RingNode } from '../ring/ring.js';
 import { replicasFor } from '../ring/strategy.js';
 
 /**
@@ -17,7 +17,9 @@ export class PendingRanges {
   ) {
     if (joining.length === 0 && leaving.length === 0) return;
     let ring = current;
-    for (const n of joining) ring = ring.withNode(n);
+    // A joiner whose tokens clash with the ring or an earlier joiner picks others; until then it
+    // is nobody's pending replica.
+    for (const n of withoutTokenClashes(joining, current.tokens()).kept) ring = ring.withNode(n);
     for (const id of leaving) ring = ring.withoutNode(id);
     this.future = ring;
   }

@@ -3,7 +3,7 @@ import { PendingRanges } from '../coordination/pending.js';
 import type { Replication } from '../protocol/consistency.js';
 import type { OpResult } from '../protocol/ops/index.js';
 import { parseToken } from '../ring/partitioner.js';
-import { TokenRing, type RingNode } from '../ring/ring.js';
+import { TokenRing, withoutTokenClashes, type RingNode } from '../ring/ring.js';
 import type { PhiAccrualDetector } from './failure-detector.js';
 import { Gossiper, type GossipOutput, type LocalNodeInfo, type LocalPatch } from './gossip/gossiper.js';
 import type { EndpointState, GossipMessage, KeyspaceDefinition } from './gossip/messages.js';
@@ -294,11 +294,42 @@ export class Membership implements ClusterView {
 
   ring(): TokenRing {
     this.ringCache ??= new TokenRing(
-      [...this.gossiper.states().values()]
-        .filter((s) => (s.status === 'NORMAL' || s.status === 'LEAVING') && s.tokens.length > 0)
-        .map((s) => this.ringNode(s)),
+      withoutTokenClashes(
+        [...this.gossiper.states().values()]
+          .filter((s) => (s.status === 'NORMAL' || s.status === 'LEAVING') && s.tokens.length > 0)
+          .map((s) => this.ringNode(s)),
+      ).kept,
     );
     return this.ringCache;
+  }
+
+  /**
+   * The ring as it will be once the nodes now joining have joined, without `except`: what a node
+   * that is about to pick tokens must balance against and keep clear of.
+   */
+  ringWithJoining(except: HostId): TokenRing {
+    const ring = this.ring();
+    const joining = [...this.gossiper.states().values()]
+      .filter((s) => s.status === 'JOINING' && s.tokens.length > 0 && s.hostId !== except)
+      .map((s) => this.ringNode(s));
+    let future = ring;
+    for (const n of withoutTokenClashes(joining, ring.tokens()).kept) future = future.withNode(n);
+    return future;
+  }
+
+  /**
+   * Another node that holds one of `tokens` and keeps them: any node of the ring, or a joining one
+   * with a smaller host id (the larger gives way, see withoutTokenClashes).
+   */
+  tokenClash(self: HostId, tokens: readonly bigint[]): HostId | undefined {
+    const mine = new Set(tokens);
+    for (const s of this.gossiper.states().values()) {
+      if (s.hostId === self) continue;
+      const keeps =
+        s.status === 'NORMAL' || s.status === 'LEAVING' || (s.status === 'JOINING' && s.hostId < self);
+      if (keeps && s.tokens.some((t) => mine.has(parseToken(t)))) return s.hostId;
+    }
+    return undefined;
   }
 
   replication(keyspace: string): Replication | undefined {

@@ -61,6 +61,8 @@ const HOUSEKEEPING_INTERVAL_MS = 10_000;
 const TOMBSTONE_PURGE_INTERVAL_MS = 3600_000;
 /** Balance tokens for this RF when no keyspace asks for more (Cassandra's allocate_tokens_for_local_replication_factor). */
 const ALLOCATION_RF = 3;
+/** Picks of fresh tokens a joining node makes when nodes joining with it picked the same ones. */
+const MAX_TOKEN_PICKS = 5;
 
 /**
  * One ringkv node: the coordinator, the replica, hints, repair, streaming and membership wired
@@ -248,31 +250,52 @@ export class RingkvNode {
       }
       ring = this.membership.ring();
     }
-    const tokens =
-      this.meta.tokens.length > 0
-        ? this.meta.tokens.map(parseToken)
-        : allocateTokens(
-            ring,
-            this.allocationReplication(),
-            { hostId: this.hostId, dc: this.config.dc, rack: this.config.rack },
-            this.config.numTokens,
-            () => this.world.random.next(),
-          );
-    this.meta = { ...this.meta, tokens: tokens.map(formatToken), bootstrapped: false };
-    await saveMeta(this.world.storage, this.meta);
+    let tokens = this.meta.tokens.length > 0 ? this.meta.tokens.map(parseToken) : this.pickTokens();
+    await this.saveTokens(tokens);
     if (ring.size === 0) {
       logger.info('first node of the cluster: no data to stream', { tokens: tokens.length });
     } else {
-      this.membership.updateLocal({ status: 'JOINING', tokens: this.meta.tokens });
-      // Let every coordinator learn that we are a pending replica before we copy, so no write falls in between.
-      await this.sleep(this.config.ringDelayMs);
-      const streamed = await this.streamForBootstrap(ring, tokens);
+      for (let attempt = 1; ; attempt++) {
+        this.membership.updateLocal({ status: 'JOINING', tokens: this.meta.tokens });
+        // Let every coordinator learn that we are a pending replica before we copy, so no write
+        // falls in between; by then we have also heard of nodes that picked tokens at the same time.
+        await this.sleep(this.config.ringDelayMs);
+        const clash = this.membership.tokenClash(this.hostId, tokens);
+        if (clash === undefined) break;
+        if (attempt >= MAX_TOKEN_PICKS) {
+          throw new RingkvError(
+            'REFUSED',
+            `the tokens picked ${attempt} times clashed with other joining nodes (last ${clash}): start nodes one at a time, then join again`,
+          );
+        }
+        logger.warn('tokens clash with a node that joins at the same time: picking others', { with: clash });
+        tokens = this.pickTokens();
+        await this.saveTokens(tokens);
+      }
+      // The ring may have changed while we waited: stream from the one that stands now.
+      const streamed = await this.streamForBootstrap(this.membership.ring(), tokens);
       logger.info('bootstrap streaming done', { cells: streamed });
     }
     this.meta = { ...this.meta, bootstrapped: true };
     await saveMeta(this.world.storage, this.meta);
     this.membership.updateLocal({ status: 'NORMAL', tokens: this.meta.tokens });
     logger.info('joined the ring', { tokens: tokens.length });
+  }
+
+  /** Balanced tokens against the ring and the nodes joining it now, clear of all their tokens. */
+  private pickTokens(): bigint[] {
+    return allocateTokens(
+      this.membership.ringWithJoining(this.hostId),
+      this.allocationReplication(),
+      { hostId: this.hostId, dc: this.config.dc, rack: this.config.rack },
+      this.config.numTokens,
+      () => this.world.random.next(),
+    );
+  }
+
+  private async saveTokens(tokens: readonly bigint[]): Promise<void> {
+    this.meta = { ...this.meta, tokens: tokens.map(formatToken), bootstrapped: false };
+    await saveMeta(this.world.storage, this.meta);
   }
 
   private async contactUntilRingKnown(seeds: string[]): Promise<boolean> {

@@ -54,6 +54,31 @@ export interface RingView {
 }
 
 /**
+ * The nodes whose tokens can stand in one ring, in host id order: a node that claims a token held
+ * by `taken` or by a node kept before it is left out (`clashing`). Two nodes that bootstrap at the
+ * same moment from the same view pick the same tokens; the one with the larger host id gives way
+ * and picks again, and until it has, the ring is built without it instead of failing.
+ */
+export function withoutTokenClashes(
+  nodes: readonly RingNode[],
+  taken: Iterable<bigint> = [],
+): { kept: RingNode[]; clashing: RingNode[] } {
+  const held = new Set(taken);
+  const kept: RingNode[] = [];
+  const clashing: RingNode[] = [];
+  for (const node of [...nodes].sort((a, b) => (a.hostId < b.hostId ? -1 : a.hostId > b.hostId ? 1 : 0))) {
+    const tokens = new Set(node.tokens);
+    if (tokens.size < node.tokens.length || node.tokens.some((t) => held.has(t))) {
+      clashing.push(node);
+      continue;
+    }
+    for (const t of node.tokens) held.add(t);
+    kept.push(node);
+  }
+  return { kept, clashing };
+}
+
+/**
  * The token ring: every node's tokens in token order. Immutable: membership changes make a new
  * ring, so a ring handed to a request never changes under it, and derived data (replica
  * placement) can be cached per ring.

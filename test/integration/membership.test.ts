@@ -121,6 +121,30 @@ describe('membership with real processes', () => {
   );
 });
 
+describe('nodes started at the same moment', () => {
+  it('pick different tokens and all join', { timeout: 120_000 }, async () => {
+    const c = (cluster = new TestCluster());
+    await c.start(1);
+    // Both see the same one-node ring and would pick the same balanced tokens: one must give way.
+    await Promise.all([c.add(), c.add()]);
+    await c.settled(3);
+    const client = await c.client();
+    const ring = await client.ring();
+    expect(ring).toHaveLength(3 * 16);
+    expect(new Set(ring.map((e) => e.token)).size).toBe(ring.length);
+    for (const n of c.nodes) expect(await tokensOf(client, n.hostId)).toHaveLength(16);
+    const acked = await writeKeys(client, {
+      keyspace: 'default',
+      cl: 'QUORUM',
+      prefix: 'concurrent-join',
+      count: 200,
+      concurrency: 16,
+    });
+    expect(acked.size).toBe(200);
+    expect(await missingOnReplicas(client, 'default', acked, nameIn(c))).toEqual([]);
+  });
+});
+
 describe('membership changes under a QUORUM writer', () => {
   it('add, decommission, kill and removenode lose no acknowledged write', { timeout: 180_000 }, async () => {
     const c = new TestCluster();

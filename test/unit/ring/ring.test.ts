@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { RingkvError } from '../../../src/protocol/errors.js';
 import { MAX_TOKEN, MIN_TOKEN } from '../../../src/ring/partitioner.js';
-import { TokenRing, rangeContains, rangeFraction } from '../../../src/ring/ring.js';
+import { TokenRing, rangeContains, rangeFraction, withoutTokenClashes } from '../../../src/ring/ring.js';
 import { node, ringArb, tokenArb } from './arbitraries.js';
 
 const a = node('a', [100n, -50n]);
@@ -110,5 +110,26 @@ describe('TokenRing', () => {
         expect(total).toBeCloseTo(1, 9);
       }),
     );
+  });
+});
+
+describe('withoutTokenClashes', () => {
+  it('keeps the node with the smaller host id when two claim a token', () => {
+    const { kept, clashing } = withoutTokenClashes([
+      node('b', [10n, 20n]),
+      node('a', [20n, 30n]),
+      node('c', [40n]),
+    ]);
+    expect(kept.map((n) => n.hostId)).toEqual(['a', 'c']);
+    expect(clashing.map((n) => n.hostId)).toEqual(['b']);
+  });
+
+  it('leaves out nodes that claim a token already taken, or the same token twice', () => {
+    const { kept, clashing } = withoutTokenClashes(
+      [node('a', [5n]), node('b', [7n, 7n]), node('c', [9n])],
+      [9n],
+    );
+    expect(kept.map((n) => n.hostId)).toEqual(['a']);
+    expect(clashing.map((n) => n.hostId)).toEqual(['b', 'c']);
   });
 });
