@@ -182,6 +182,9 @@ export function check(input: CheckInput): Violation[] {
 
     // (a)
     const mustSurvive = acked.filter((w) => {
+      // Acked on hints alone (ANY), a write lives only on its coordinator until the hints are
+      // replayed: removed for good before that, it takes the write with it, as in Cassandra.
+      if ((w.acks ?? []).length === 0 && removed.has(w.node)) return false;
       if (!moves.some((m) => m.end > w.start)) return true;
       const survivors = holdersAt(w, Infinity, moves);
       if (!removed.has(w.node)) for (const h of w.hinted ?? []) survivors.add(h);

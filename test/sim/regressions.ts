@@ -61,4 +61,9 @@ export const REGRESSION_SEEDS: readonly { seed: number; scenario: Scenario; bug:
     scenario: 'membership',
     bug: 'decommissioned node cut off one way saw every peer down, stopped announcing LEFT and exited unheard: LEAVING for good',
   },
+  {
+    seed: 5006,
+    scenario: 'membership',
+    bug: 'checker: a put at ANY held only as a hint on a coordinator that was then removed for good counted as lost',
+  },
 ];
