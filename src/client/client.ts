@@ -48,6 +48,8 @@ const CLOCK_SKEW_WARNING_MS = 500;
  */
 export class RingkvClient implements ClusterApi {
   private readonly connections = new Map<string, Promise<Connection>>();
+  /** The cached connections that are open, by address: a request on one needs no await to start. */
+  private readonly ready = new Map<string, Connection>();
   private readonly latency: LatencyScores;
   private readonly suspects = new Map<string, number>();
   private readonly router: Router;
@@ -59,6 +61,12 @@ export class RingkvClient implements ClusterApi {
   private poller: NodeJS.Timeout | undefined;
   private closed = false;
   readonly localDc: string;
+  /** What every read asks of speculative retry: fixed by the options, so worked out once. */
+  private readonly readRetry: Pick<OpRequest<'read'>, 'speculativeRetryMs' | 'speculativeRetryPercentile'>;
+  /** When the request being routed started: route() reads latency scores as of then. */
+  private routedAtMs = 0;
+  private readonly scoreAtRouting = (hostId: string) => this.latency.score(hostId, this.routedAtMs);
+  private readonly suspected = (hostId: string) => this.isSuspect(hostId);
 
   private constructor(
     private readonly options: ClientOptions,
@@ -75,12 +83,22 @@ export class RingkvClient implements ClusterApi {
     this.router = new Router(options.route, routerOptions);
     this.latency = new LatencyScores(0.2, routerOptions.retryPeriodMs);
     this.localDc = options.localDc ?? topology.dcOf(topology.doc.hostId) ?? 'dc1';
+    const spec = options.speculativeRetry;
+    // A percentile is of the latencies the coordinator measured for its replicas.
+    this.readRetry =
+      spec.kind === 'never'
+        ? { speculativeRetryMs: 0 }
+        : spec.kind === 'fixed'
+          ? { speculativeRetryMs: spec.ms }
+          : { speculativeRetryPercentile: spec.p };
     const cached = Promise.resolve(contact);
     this.connections.set(contact.address, cached);
+    this.ready.set(contact.address, contact);
     // Like every other connection, a closed contact leaves the cache: kept, it would fail every
     // later request to that node even after the node came back.
     contact.onClose(() => {
       if (this.connections.get(contact.address) === cached) this.connections.delete(contact.address);
+      if (this.ready.get(contact.address) === contact) this.ready.delete(contact.address);
     });
   }
 
@@ -134,21 +152,17 @@ export class RingkvClient implements ClusterApi {
     opts: WriteOptions,
   ): Promise<PutResult> {
     const keyBytes = toBytes(key);
-    const body: OpRequest<'mutate'> = {
-      keyspace: opts.keyspace,
-      key: keyBytes,
-      value,
-      cl: opts.cl,
-      ...(opts.timestamp !== undefined ? { timestamp: opts.timestamp } : {}),
-      ...(opts.ttl !== undefined ? { ttl: opts.ttl } : {}),
-      ...(opts.trace ? { trace: true } : {}),
-    };
+    // Optional fields are set only when given (assigned, not spread: this runs for every write).
+    const body: OpRequest<'mutate'> = { keyspace: opts.keyspace, key: keyBytes, value, cl: opts.cl };
+    if (opts.timestamp !== undefined) body.timestamp = opts.timestamp;
+    if (opts.ttl !== undefined) body.ttl = opts.ttl;
+    if (opts.trace) body.trace = true;
     const trace = opts.trace ? new Trace(systemClock, CLIENT_COORDINATOR_ID) : undefined;
     const result =
       this.options.coordination === 'client'
         ? await this.clientCoordinated(trace, () => this.clientCoordinator().mutate(body))
         : await this.routed('mutate', body, keyBytes, opts.keyspace, trace);
-    return {
+    const put: PutResult = {
       key: displayKey(key),
       keyspace: opts.keyspace,
       cl: opts.cl,
@@ -156,42 +170,42 @@ export class RingkvClient implements ClusterApi {
       acks: result.acks,
       hinted: result.hinted,
       coordinator: result.coordinator,
-      ...(trace ? { trace: trace.events } : {}),
     };
+    if (trace) put.trace = trace.events;
+    return put;
   }
 
   async get(key: string | Uint8Array, opts: RequestOptions): Promise<GetResult> {
     const keyBytes = toBytes(key);
-    const spec = this.options.speculativeRetry;
-    const body: OpRequest<'read'> = {
-      keyspace: opts.keyspace,
-      key: keyBytes,
-      cl: opts.cl,
-      ...(opts.trace ? { trace: true } : {}),
-      // A percentile is of the latencies the coordinator measured for its replicas.
-      ...(spec.kind === 'never'
-        ? { speculativeRetryMs: 0 }
-        : spec.kind === 'fixed'
-          ? { speculativeRetryMs: spec.ms }
-          : { speculativeRetryPercentile: spec.p }),
-    };
+    const body: OpRequest<'read'> = { keyspace: opts.keyspace, key: keyBytes, cl: opts.cl };
+    if (opts.trace) body.trace = true;
+    const retry = this.readRetry;
+    if (retry.speculativeRetryMs !== undefined) body.speculativeRetryMs = retry.speculativeRetryMs;
+    if (retry.speculativeRetryPercentile !== undefined)
+      body.speculativeRetryPercentile = retry.speculativeRetryPercentile;
     const trace = opts.trace ? new Trace(systemClock, CLIENT_COORDINATOR_ID) : undefined;
     const result =
       this.options.coordination === 'client'
         ? await this.clientCoordinated(trace, () => this.clientCoordinator().read(body))
         : await this.routed('read', body, keyBytes, opts.keyspace, trace);
-    return {
+    // Filled in field by field, in the order the JSON output shows them.
+    const got = {
       key: displayKey(key),
       keyspace: opts.keyspace,
       cl: opts.cl,
       found: result.found,
-      ...(result.found && result.value ? showValue(result.value) : {}),
-      ...(result.timestamp !== undefined ? { timestamp: result.timestamp } : {}),
-      coordinator: result.coordinator,
-      replicas: result.replicas,
-      repaired: result.repaired,
-      ...(trace ? { trace: trace.events } : {}),
-    };
+    } as GetResult;
+    if (result.found && result.value) {
+      const shown = showValue(result.value);
+      got.value = shown.value;
+      got.valueEncoding = shown.valueEncoding;
+    }
+    if (result.timestamp !== undefined) got.timestamp = result.timestamp;
+    got.coordinator = result.coordinator;
+    got.replicas = result.replicas;
+    got.repaired = result.repaired;
+    if (trace) got.trace = trace.events;
+    return got;
   }
 
   /** Runs a request the client coordinates itself; its events join the client's trace. */
@@ -259,34 +273,42 @@ export class RingkvClient implements ClusterApi {
     keyspace: string,
     trace: Trace | undefined,
   ): Promise<OpResult<K>> {
-    this.refreshIfStale();
     const now = systemClock.monotonicMs();
+    this.refreshIfStale(now);
+    this.routedAtMs = now;
     const choice = this.router.route({
       nodes: this.topology.nodes,
       replicas: this.topology.replicas(keyspace, tokenOf(key)),
       localDc: this.localDc,
-      latency: (id) => this.latency.score(id, now),
-      suspect: (id) => this.isSuspect(id),
+      latency: this.scoreAtRouting,
+      // Most of the time no node is suspect, and there is nothing to ask about each one.
+      suspect: this.suspects.size > 0 ? this.suspected : undefined,
     });
     const failures: string[] = [];
     for (const node of choice.plan) {
-      const why = failures.length === 0 ? choice.reason : `fail-over after ${failures.at(-1)}`;
-      let conn: Connection;
-      try {
-        conn = await this.connectionTo(node);
-      } catch (e) {
-        this.unreachable(node.hostId);
-        failures.push(`${node.hostId} (${node.address}) unreachable: ${messageOf(e)}`);
-        trace?.add(`cannot reach ${node.hostId} (${node.address}): ${messageOf(e)}`);
-        continue;
+      let conn = this.ready.get(node.address);
+      if (conn === undefined) {
+        try {
+          conn = await this.connectionTo(node);
+        } catch (e) {
+          this.unreachable(node.hostId);
+          failures.push(`${node.hostId} (${node.address}) unreachable: ${messageOf(e)}`);
+          trace?.add(`cannot reach ${node.hostId} (${node.address}): ${messageOf(e)}`);
+          continue;
+        }
       }
-      trace?.add(`coordinator ${node.hostId} (${node.address}) chosen: ${why}`);
+      if (trace) {
+        // The reason is worked out only here: untraced requests never read it.
+        const why = failures.length === 0 ? choice.reason : `fail-over after ${failures.at(-1)}`;
+        trace.add(`coordinator ${node.hostId} (${node.address}) chosen: ${why}`);
+      }
       const sentAt = trace?.elapsedMicros() ?? 0;
       const started = systemClock.monotonicMs();
       try {
         const result = await conn.request(op, body, this.options.timeoutMs + COORDINATOR_GRACE_MS);
-        const ms = systemClock.monotonicMs() - started;
-        this.answered(node.hostId, ms);
+        const answeredAt = systemClock.monotonicMs();
+        const ms = answeredAt - started;
+        this.answered(node.hostId, ms, answeredAt);
         trace?.absorb(result.trace ?? [], sentAt);
         trace?.add(`reply from coordinator ${node.hostId} after ${ms.toFixed(2)} ms`);
         return result;
@@ -321,8 +343,8 @@ export class RingkvClient implements ClusterApi {
     throw new RingkvError('NO_HOST_AVAILABLE', `no node could take the request (${failures.join('; ')})`);
   }
 
-  private answered(hostId: string, ms: number): void {
-    this.latency.record(hostId, ms, systemClock.monotonicMs());
+  private answered(hostId: string, ms: number, nowMs: number): void {
+    this.latency.record(hostId, ms, nowMs);
     this.suspects.delete(hostId);
   }
 
@@ -351,9 +373,10 @@ export class RingkvClient implements ClusterApi {
     if (!node) throw new RingkvError('NO_HOST_AVAILABLE', `unknown node ${hostId}`);
     const started = systemClock.monotonicMs();
     try {
-      const conn = await this.connectionTo(node);
+      const conn = this.ready.get(node.address) ?? (await this.connectionTo(node));
       const result = await conn.request(op, body, timeoutMs);
-      this.answered(hostId, systemClock.monotonicMs() - started);
+      const answeredAt = systemClock.monotonicMs();
+      this.answered(hostId, answeredAt - started, answeredAt);
       return result;
     } catch (e) {
       if (e instanceof RingkvError && (e.code === 'NO_HOST_AVAILABLE' || e.code === 'OVERLOADED')) {
@@ -377,9 +400,15 @@ export class RingkvClient implements ClusterApi {
     const p = Connection.open(node.address, connectionOptions(this.options));
     // Only this attempt's own entry is dropped: a newer connection to the node may have replaced it.
     const forget = () => {
-      if (this.connections.get(node.address) === p) this.connections.delete(node.address);
+      if (this.connections.get(node.address) !== p) return;
+      this.connections.delete(node.address);
+      this.ready.delete(node.address);
     };
-    p.then((c) => c.onClose(forget), forget);
+    p.then((c) => {
+      // `ready` holds exactly what the cached promises resolved to, so using it is awaiting them.
+      if (this.connections.get(node.address) === p) this.ready.set(node.address, c);
+      c.onClose(forget);
+    }, forget);
     this.connections.set(node.address, p);
     return p;
   }
@@ -438,8 +467,8 @@ export class RingkvClient implements ClusterApi {
     this.refreshTopology().catch(() => undefined);
   }
 
-  private refreshIfStale(): void {
-    if (systemClock.monotonicMs() - this.topologyAtMs > TOPOLOGY_MAX_AGE_MS) this.refreshSoon();
+  private refreshIfStale(nowMs = systemClock.monotonicMs()): void {
+    if (nowMs - this.topologyAtMs > TOPOLOGY_MAX_AGE_MS) this.refreshSoon();
   }
 
   onTopologyChange(cb: () => void): () => void {
@@ -608,6 +637,7 @@ export class RingkvClient implements ClusterApi {
     this.poller = undefined;
     const all = [...this.connections.values()];
     this.connections.clear();
+    this.ready.clear();
     await Promise.all(all.map((p) => p.then((c) => c.close()).catch(() => undefined)));
   }
 }

@@ -18,7 +18,7 @@ export interface RouteInput {
   localDc: string;
   latency(hostId: string): LatencyScore | undefined;
   /** Nodes this client failed to reach a moment ago: treated as DOWN until they answer again. */
-  suspect?(hostId: string): boolean;
+  suspect?: ((hostId: string) => boolean) | undefined;
 }
 
 export interface RouteChoice {
