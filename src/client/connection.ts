@@ -18,10 +18,21 @@ export interface ConnectionOptions {
   coalesce?: boolean;
 }
 
+/** ws copies its send options, so every frame can share one object instead of allocating its own. */
+const BINARY_FRAME = { binary: true } as const;
+
+/**
+ * Timers fire on a millisecond clock that can run a little behind performance.now(): a request
+ * this close to its deadline when the sweep runs has had its time.
+ */
+const DEADLINE_SLACK_MS = 1;
+
 interface Pending {
   op: OpName;
   startedMs: number;
-  timer: NodeJS.Timeout;
+  limitMs: number;
+  /** startedMs + limitMs: when the request times out, on performance.now()'s clock. */
+  deadlineMs: number;
   resolve: (result: unknown) => void;
   reject: (error: RingkvError) => void;
 }
@@ -33,6 +44,8 @@ interface Pending {
  * A request the node does not answer within its timeout fails with OVERLOADED ("no answer from
  * ws://... within N ms"): the node is reachable but not keeping up, and the request may or may not
  * have been applied. READ_TIMEOUT and WRITE_TIMEOUT stay reserved for the coordinator's own verdict.
+ * One timer per connection, set for the earliest deadline, enforces them: a timer per request cost
+ * a setTimeout and a clearTimeout on every request, although hardly any ever times out.
  */
 export class Connection {
   readonly address: string;
@@ -49,6 +62,9 @@ export class Connection {
   readonly #closeHandlers = new Set<(reason: RingkvError) => void>();
   #nextId = 1;
   #closedBy: RingkvError | undefined;
+  #sweep: NodeJS.Timeout | undefined;
+  /** The deadline the sweep timer is set for; Infinity when none is set. */
+  #sweepAtMs = Infinity;
 
   private constructor(ws: WebSocket, address: string, serverHostId: string, options: ConnectionOptions) {
     this.#ws = ws;
@@ -100,27 +116,21 @@ export class Connection {
     const id = this.#nextId++;
     const limitMs = timeoutMs ?? this.#options.timeoutMs;
     return new Promise<OpResult<K>>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#pending.delete(id);
-        reject(
-          new RingkvError('OVERLOADED', `no answer from ${this.address} within ${limitMs} ms`, {
-            address: this.address,
-            op,
-            timeoutMs: limitMs,
-          }),
-        );
-      }, limitMs);
+      const startedMs = performance.now();
+      const deadlineMs = startedMs + limitMs;
       this.#pending.set(id, {
         op,
-        startedMs: performance.now(),
-        timer,
+        startedMs,
+        limitMs,
+        deadlineMs,
         resolve: resolve as (result: unknown) => void,
         reject,
       });
+      if (deadlineMs < this.#sweepAtMs) this.#sweepAt(deadlineMs, startedMs);
       try {
         this.#batcher.push({ type: 'req', id, op, body });
       } catch (e) {
-        clearTimeout(timer);
+        // A sweep set for this request finds nothing to do.
         this.#pending.delete(id);
         reject(new RingkvError('INVALID_REQUEST', `cannot encode the ${op} request: ${String(e)}`));
       }
@@ -148,9 +158,38 @@ export class Connection {
     this.#ws.close(1000, 'client done');
   }
 
+  #sweepAt(deadlineMs: number, nowMs: number): void {
+    if (this.#sweep !== undefined) clearTimeout(this.#sweep);
+    this.#sweepAtMs = deadlineMs;
+    this.#sweep = setTimeout(this.#expire, Math.max(deadlineMs - nowMs, 1));
+  }
+
+  /** Fails the requests whose time is up, and sets the timer for the next deadline. */
+  readonly #expire = (): void => {
+    this.#sweep = undefined;
+    this.#sweepAtMs = Infinity;
+    const nowMs = performance.now();
+    let next = Infinity;
+    for (const [id, pending] of this.#pending) {
+      if (pending.deadlineMs > nowMs + DEADLINE_SLACK_MS) {
+        next = Math.min(next, pending.deadlineMs);
+        continue;
+      }
+      this.#pending.delete(id);
+      pending.reject(
+        new RingkvError('OVERLOADED', `no answer from ${this.address} within ${pending.limitMs} ms`, {
+          address: this.address,
+          op: pending.op,
+          timeoutMs: pending.limitMs,
+        }),
+      );
+    }
+    if (next !== Infinity) this.#sweepAt(next, nowMs);
+  };
+
   #write(frame: Uint8Array): void {
     if (this.#closedBy === undefined && this.#ws.readyState === this.#ws.OPEN)
-      this.#ws.send(frame, { binary: true });
+      this.#ws.send(frame, BINARY_FRAME);
   }
 
   #receive(data: Uint8Array): void {
@@ -181,7 +220,6 @@ export class Connection {
         // A late answer to a request that already timed out.
         if (pending === undefined) return;
         this.#pending.delete(message.id);
-        clearTimeout(pending.timer);
         this.onRoundTrip?.(performance.now() - pending.startedMs, pending.op);
         if (!message.ok) {
           pending.reject(RingkvError.fromWire(message.error));
@@ -233,10 +271,10 @@ export class Connection {
     if (this.#closedBy !== undefined) return;
     this.#closedBy = reason;
     this.#batcher.discard();
-    for (const pending of this.#pending.values()) {
-      clearTimeout(pending.timer);
-      pending.reject(reason);
-    }
+    if (this.#sweep !== undefined) clearTimeout(this.#sweep);
+    this.#sweep = undefined;
+    this.#sweepAtMs = Infinity;
+    for (const pending of this.#pending.values()) pending.reject(reason);
     this.#pending.clear();
     for (const handler of this.#closeHandlers) handler(reason);
   }

@@ -1,0 +1,90 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { Connection } from '../../../src/client/connection.js';
+import { RingkvError } from '../../../src/protocol/errors.js';
+import { WsServer } from '../../../src/node/net/server.js';
+
+const closers: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close();
+});
+
+/** A node in this process that answers `stop` at once and never answers anything else. */
+async function connected(): Promise<Connection> {
+  const server = await WsServer.listen({ host: '127.0.0.1', port: 0, clusterName: 'test', hostId: 'n1' });
+  closers.push(() => server.close());
+  server.onClientRequest((conn, req) => {
+    if (req.op === 'stop') conn.reply(req.id, { hostId: 'n1' });
+  });
+  const conn = await Connection.open(server.url, { clusterName: 'test', timeoutMs: 5000 });
+  closers.push(() => conn.close());
+  return conn;
+}
+
+async function rejection(p: Promise<unknown>): Promise<RingkvError> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof RingkvError) return e;
+    throw e;
+  }
+  throw new Error('expected a rejection');
+}
+
+/** When each request failed, ms after the start, with the timeout its error names. */
+function timed(p: Promise<unknown>, startedMs: number) {
+  return rejection(p).then((e) => ({
+    afterMs: performance.now() - startedMs,
+    code: e.code,
+    timeoutMs: e.details['timeoutMs'],
+  }));
+}
+
+describe('Connection request timeouts', () => {
+  it('fails each unanswered request once its own timeout is up, whatever else is waiting', async () => {
+    const conn = await connected();
+    const start = performance.now();
+    // The longest first: the shorter ones must not wait for it.
+    const long = timed(conn.request('topology', {}, 60_000), start);
+    const results = await Promise.all([
+      timed(conn.request('topology', {}, 150), start),
+      timed(conn.request('topology', {}, 50), start),
+      timed(conn.request('topology', {}, 100), start),
+    ]);
+    expect(results.map((r) => [r.code, r.timeoutMs])).toEqual([
+      ['OVERLOADED', 150],
+      ['OVERLOADED', 50],
+      ['OVERLOADED', 100],
+    ]);
+    for (const r of results) {
+      expect(r.afterMs).toBeGreaterThanOrEqual((r.timeoutMs as number) - 2);
+      expect(r.afterMs).toBeLessThan((r.timeoutMs as number) + 1000);
+    }
+    expect(conn.inFlight).toBe(1);
+    // Answers still come through, and closing fails what is left.
+    expect(await conn.request('stop', {})).toEqual({ hostId: 'n1' });
+    conn.close();
+    expect((await long).code).toBe('NO_HOST_AVAILABLE');
+    expect(conn.inFlight).toBe(0);
+  });
+
+  it('times out requests sent after the earlier ones were answered or timed out', async () => {
+    const conn = await connected();
+    expect((await rejection(conn.request('topology', {}, 30))).code).toBe('OVERLOADED');
+    expect(await conn.request('stop', {}, 30)).toEqual({ hostId: 'n1' });
+    const e = await rejection(conn.request('topology', {}, 40));
+    expect(e.code).toBe('OVERLOADED');
+    expect(e.message).toContain('within 40 ms');
+    expect(e.details).toMatchObject({ op: 'topology', timeoutMs: 40 });
+    expect(conn.inFlight).toBe(0);
+  });
+
+  it('does not time out a request that was answered in time', async () => {
+    const conn = await connected();
+    const answers = await Promise.all(Array.from({ length: 50 }, () => conn.request('stop', {}, 200)));
+    expect(answers).toHaveLength(50);
+    // Past the deadline those requests had: the sweep finds nothing left to fail.
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    expect(conn.inFlight).toBe(0);
+    expect(conn.closed).toBe(false);
+  });
+});
