@@ -1,9 +1,15 @@
-/** How keys and values given as text or bytes travel, and how they are shown back. */
-const encoder = new TextEncoder();
-const strictDecoder = new TextDecoder('utf-8', { fatal: true });
+import { isUtf8 } from 'node:buffer';
 
+/** How keys and values given as text or bytes travel, and how they are shown back. */
+
+/**
+ * Text as UTF-8 bytes. Buffer.from, not TextEncoder: on Node 20 it is several times faster for the
+ * short keys every request carries; the view keeps results plain Uint8Arrays.
+ */
 export function toBytes(v: string | Uint8Array): Uint8Array {
-  return typeof v === 'string' ? encoder.encode(v) : v;
+  if (typeof v !== 'string') return v;
+  const b = Buffer.from(v, 'utf8');
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
 
 export function displayKey(k: string | Uint8Array): string {
@@ -12,9 +18,8 @@ export function displayKey(k: string | Uint8Array): string {
 
 /** UTF-8 text when the bytes are valid UTF-8, else base64, so JSON output never mangles binary values. */
 export function showValue(v: Uint8Array): { value: string; valueEncoding: 'utf8' | 'base64' } {
-  try {
-    return { value: strictDecoder.decode(v), valueEncoding: 'utf8' };
-  } catch {
-    return { value: Buffer.from(v).toString('base64'), valueEncoding: 'base64' };
-  }
+  const bytes = Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+  return isUtf8(bytes)
+    ? { value: bytes.toString('utf8'), valueEncoding: 'utf8' }
+    : { value: bytes.toString('base64'), valueEncoding: 'base64' };
 }
