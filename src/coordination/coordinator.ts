@@ -6,6 +6,7 @@ import {
   requirementFor,
   type ConsistencyLevel,
   type ReplicaRef,
+  type Replication,
   type Requirement,
 } from '../protocol/consistency.js';
 import { RingkvError } from '../protocol/errors.js';
@@ -55,7 +56,30 @@ function ref(n: RingNode): ReplicaRef {
  * parallel and answers as soon as the consistency level is met (DESIGN.md).
  */
 export class Coordinator {
+  /**
+   * Requirements worked out per keyspace replication (one object per keyspace until it changes)
+   * and CL, for the local DC they were worked out in.
+   */
+  private readonly requirements = new WeakMap<
+    Replication,
+    Map<ConsistencyLevel, { localDc: string; requirement: Requirement }>
+  >();
+
   constructor(private readonly deps: CoordinatorDeps) {}
+
+  private requirementFor(cl: ConsistencyLevel, replication: Replication): Requirement {
+    const { localDc } = this.deps.view;
+    let byCl = this.requirements.get(replication);
+    if (byCl === undefined) {
+      byCl = new Map();
+      this.requirements.set(replication, byCl);
+    }
+    const known = byCl.get(cl);
+    if (known !== undefined && known.localDc === localDc) return known.requirement;
+    const requirement = requirementFor(cl, replication, localDc);
+    byCl.set(cl, { localDc, requirement });
+    return requirement;
+  }
 
   private checkKey(keyspace: string, key: Uint8Array) {
     const replication = this.deps.view.replication(keyspace);
@@ -107,15 +131,17 @@ export class Coordinator {
     const trace = req.trace ? new Trace(clock, view.selfId) : undefined;
     const token = tokenOf(req.key);
     const natural = replicasFor(view.ring(), replication, token);
-    const pending = view
-      .pendingReplicas(req.keyspace, token)
-      .filter((p) => !natural.some((n) => n.hostId === p.hostId));
-    const requirement = withPending(requirementFor(req.cl, replication, view.localDc), pending);
-    const alive = natural.filter((n) => view.isAlive(n.hostId));
-    const down = natural.filter((n) => !view.isAlive(n.hostId));
-    const alivePending = pending.filter((p) => view.isAlive(p.hostId));
-    if (!requirement.hintsCount && !isSatisfiedBy(requirement, [...alive, ...alivePending].map(ref))) {
-      throw this.unavailable(req.cl, requirement, [...alive, ...alivePending].map(ref), pending.length);
+    const joining = view.pendingReplicas(req.keyspace, token);
+    const pending =
+      joining.length === 0 ? joining : joining.filter((p) => !natural.some((n) => n.hostId === p.hostId));
+    const requirement = withPending(this.requirementFor(req.cl, replication), pending);
+    // Live natural replicas, then live pending ones: who gets the mutation. The down ones get hints.
+    const targets: RingNode[] = [];
+    const down: RingNode[] = [];
+    for (const n of natural) (view.isAlive(n.hostId) ? targets : down).push(n);
+    for (const p of pending) if (view.isAlive(p.hostId)) targets.push(p);
+    if (!requirement.hintsCount && !isSatisfiedBy(requirement, targets)) {
+      throw this.unavailable(req.cl, requirement, targets, pending.length);
     }
 
     const timestamp = req.timestamp ?? this.deps.hlc.now();
@@ -126,7 +152,6 @@ export class Coordinator {
       `coordinating ${req.value === null ? 'delete' : 'write'} at ${req.cl}, token ${token}, replicas ${natural.map((n) => n.hostId).join(', ')}`,
     );
 
-    const targets = [...alive, ...pending.filter((p) => view.isAlive(p.hostId))];
     const acks: RingNode[] = [];
     const hinted: HostId[] = [];
     const started = clock.monotonicMs();
@@ -137,7 +162,7 @@ export class Coordinator {
       const total = targets.length + down.length;
       const finish = () => {
         if (done) return;
-        if (isSatisfiedBy(requirement, acks.map(ref)) || (requirement.hintsCount && hinted.length > 0)) {
+        if (isSatisfiedBy(requirement, acks) || (requirement.hintsCount && hinted.length > 0)) {
           done = true;
           trace?.add(
             `${req.cl} met with ${acks.length} ack(s)${hinted.length ? ` and ${hinted.length} hint(s)` : ''}`,
@@ -228,7 +253,7 @@ export class Coordinator {
     const trace = req.trace ? new Trace(clock, view.selfId) : undefined;
     const token = tokenOf(req.key);
     const natural = replicasFor(view.ring(), replication, token);
-    const requirement = requirementFor(req.cl, replication, view.localDc);
+    const requirement = this.requirementFor(req.cl, replication);
     const alive = this.byProximity(natural.filter((n) => view.isAlive(n.hostId)));
     if (!isSatisfiedBy(requirement, alive.map(ref)))
       throw this.unavailable(req.cl, requirement, alive.map(ref));
@@ -243,6 +268,7 @@ export class Coordinator {
     // One deadline for the whole read: a replica asked late (a spare) gets only what is left.
     const deadline = started + options.requestTimeoutMs;
     const responses = new Map<HostId, { node: RingNode; cell: Cell | undefined }>();
+    const responded: RingNode[] = [];
     const contacted: RingNode[] = [];
 
     const gathered = await new Promise<typeof responses>((resolve, reject) => {
@@ -250,12 +276,7 @@ export class Coordinator {
       let failed = 0;
       const settleCheck = () => {
         if (done) return;
-        if (
-          isSatisfiedBy(
-            requirement,
-            [...responses.values()].map((r) => ref(r.node)),
-          )
-        ) {
+        if (isSatisfiedBy(requirement, responded)) {
           done = true;
           // A snapshot: replies arriving later do not change what this read answers.
           resolve(new Map(responses));
@@ -299,6 +320,7 @@ export class Coordinator {
             trace?.add(
               `reply from ${node.hostId} after ${ms.toFixed(2)} ms: ${describeCell(r.cell)}${done ? ' (late: the read had its answers)' : ''}`,
             );
+            if (!responses.has(node.hostId)) responded.push(node);
             responses.set(node.hostId, { node, cell: r.cell });
             settleCheck();
           })
