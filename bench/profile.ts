@@ -3,7 +3,7 @@
  * --cpu-prof, QUORUM writes from 64 in flight, then the top functions by self time per node.
  * Also prints CPU time per operation of the nodes and the client, which on a busy machine says
  * more about a change than throughput does. Run: npx tsx bench/profile.ts [seconds] [workload] [cl]
- * [--no-prof] [--concurrency N | --rate OPS]
+ * [--no-prof] [--concurrency N | --rate OPS] [--client-coordinates]
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -135,7 +135,7 @@ try {
     contactPoints: cluster.addresses(),
     timeoutMs: 5000,
     route: 'token',
-    coordination: 'node',
+    coordination: process.argv.includes('--client-coordinates') ? 'client' : 'node',
     speculativeRetry: { kind: 'percentile', p: 99 },
   });
   for (;;) {
