@@ -31,10 +31,19 @@ export class GroupCommit {
   readonly stats: StorageStats = { syncs: 0, writes: 0, ops: 0, largestGroup: 0 };
   private queue: Waiter[] = [];
   private syncing = false;
+  private starting = false;
   private idle: (() => void)[] = [];
 
-  /** `syncBatch` must resolve only once the ops are durable, and apply them all or none. */
-  constructor(private readonly syncBatch: (ops: StoreWrite[]) => Promise<void>) {}
+  /**
+   * `syncBatch` must resolve only once the ops are durable, and apply them all or none. With
+   * `startLater` (setImmediate), an idle commit starts at the end of the event-loop turn rather
+   * than at the first write, so the other writes the turn brings (the rest of a frame of replica
+   * writes, requests from other sockets) share its sync instead of waiting for the next one.
+   */
+  constructor(
+    private readonly syncBatch: (ops: StoreWrite[]) => Promise<void>,
+    private readonly startLater?: (start: () => void) => void,
+  ) {}
 
   write(batch: readonly StoreWrite[]): Promise<void> {
     for (const op of batch) {
@@ -46,13 +55,22 @@ export class GroupCommit {
     if (batch.length === 0) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ ops: batch, resolve, reject });
-      if (!this.syncing) this.startSync();
+      if (this.syncing || this.starting) return;
+      if (this.startLater === undefined) {
+        this.startSync();
+        return;
+      }
+      this.starting = true;
+      this.startLater(() => {
+        this.starting = false;
+        if (!this.syncing && this.queue.length > 0) this.startSync();
+      });
     });
   }
 
   /** Resolves once every write queued so far has been synced (or has failed). */
   drained(): Promise<void> {
-    if (!this.syncing && this.queue.length === 0) return Promise.resolve();
+    if (!this.syncing && !this.starting && this.queue.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.idle.push(resolve));
   }
 

@@ -49,7 +49,7 @@ export class LevelStorage implements Storage {
       }
       // write() closes the batch whether it succeeds or fails.
       return batch.write({ sync: true });
-    });
+    }, setImmediate);
   }
 
   static async open(dir: string): Promise<LevelStorage> {
