@@ -196,9 +196,24 @@ export class RingkvNode {
     }
     this.membership.start();
     let lastPurgeMs = this.world.clock.monotonicMs();
+    let clashReported = false;
     const loop = () => {
       this.delivery.kickAll();
       void this.reportLoad();
+      // Joined with tokens another node holds (two joins closer together than gossip could tell
+      // them apart): every ring is built without us, so say so rather than serve nothing quietly.
+      const self = this.membership.state(this.hostId);
+      if (
+        !clashReported &&
+        self?.status === 'NORMAL' &&
+        this.membership.ring().node(this.hostId) === undefined
+      ) {
+        clashReported = true;
+        this.world.logger.error(
+          `this node is left out of the ring: its tokens clash with another node that joined at the same time; stop it, run "ringkv removenode ${this.hostId}" on another node, wipe its data folder and start it again`,
+          { holder: this.membership.tokenClash(this.hostId, this.meta.tokens.map(parseToken)) },
+        );
+      }
       if (this.world.clock.monotonicMs() - lastPurgeMs >= TOMBSTONE_PURGE_INTERVAL_MS) {
         lastPurgeMs = this.world.clock.monotonicMs();
         void this.purgeTombstones();
