@@ -1,5 +1,5 @@
 import type { Replication } from '../protocol/consistency.js';
-import { TokenRing, withoutTokenClashes, type RingNode } from '../ring/ring.js';
+import { TokenRing, withJoining, type RingNode } from '../ring/ring.js';
 import { replicasFor } from '../ring/strategy.js';
 
 /**
@@ -16,10 +16,9 @@ export class PendingRanges {
     leaving: readonly string[],
   ) {
     if (joining.length === 0 && leaving.length === 0) return;
-    let ring = current;
     // A joiner whose tokens clash with the ring or an earlier joiner picks others; until then it
     // is nobody's pending replica.
-    for (const n of withoutTokenClashes(joining, current.tokens()).kept) ring = ring.withNode(n);
+    let ring = withJoining(current, joining);
     for (const id of leaving) ring = ring.withoutNode(id);
     this.future = ring;
   }

@@ -3,7 +3,7 @@ import { PendingRanges } from '../coordination/pending.js';
 import type { Replication } from '../protocol/consistency.js';
 import type { OpResult } from '../protocol/ops/index.js';
 import { parseToken } from '../ring/partitioner.js';
-import { TokenRing, withoutTokenClashes, type RingNode } from '../ring/ring.js';
+import { TokenRing, withJoining, withoutTokenClashes, type RingNode } from '../ring/ring.js';
 import type { PhiAccrualDetector } from './failure-detector.js';
 import { Gossiper, type GossipOutput, type LocalNodeInfo, type LocalPatch } from './gossip/gossiper.js';
 import type { EndpointState, GossipMessage, KeyspaceDefinition } from './gossip/messages.js';
@@ -308,13 +308,17 @@ export class Membership implements ClusterView {
    * that is about to pick tokens must balance against and keep clear of.
    */
   ringWithJoining(except: HostId): TokenRing {
-    const ring = this.ring();
-    const joining = [...this.gossiper.states().values()]
-      .filter((s) => s.status === 'JOINING' && s.tokens.length > 0 && s.hostId !== except)
+    return withJoining(
+      this.ring(),
+      this.joiningNodes().filter((n) => n.hostId !== except),
+    );
+  }
+
+  /** Nodes that announced JOINING with their tokens. */
+  private joiningNodes(): RingNode[] {
+    return [...this.gossiper.states().values()]
+      .filter((s) => s.status === 'JOINING' && s.tokens.length > 0)
       .map((s) => this.ringNode(s));
-    let future = ring;
-    for (const n of withoutTokenClashes(joining, ring.tokens()).kept) future = future.withNode(n);
-    return future;
   }
 
   /**
@@ -372,12 +376,10 @@ export class Membership implements ClusterView {
 
   pendingReplicas(keyspace: string, token: bigint): readonly RingNode[] {
     if (!this.pendingCache) {
-      const states = [...this.gossiper.states().values()];
-      const joining = states
-        .filter((s) => s.status === 'JOINING' && s.tokens.length > 0)
-        .map((s) => this.ringNode(s));
-      const leaving = states.filter((s) => s.status === 'LEAVING').map((s) => s.hostId);
-      this.pendingCache = new PendingRanges(this.ring(), joining, leaving);
+      const leaving = [...this.gossiper.states().values()]
+        .filter((s) => s.status === 'LEAVING')
+        .map((s) => s.hostId);
+      this.pendingCache = new PendingRanges(this.ring(), this.joiningNodes(), leaving);
     }
     if (!this.pendingCache.active) return [];
     const replication = this.replication(keyspace);

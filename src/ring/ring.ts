@@ -78,6 +78,12 @@ export function withoutTokenClashes(
   return { kept, clashing };
 }
 
+/** `ring` with the nodes of `joining` whose tokens fit in it (see withoutTokenClashes) added. */
+export function withJoining(ring: TokenRing, joining: readonly RingNode[]): TokenRing {
+  const kept = withoutTokenClashes(joining, ring.tokens()).kept;
+  return kept.length === 0 ? ring : new TokenRing([...ring.nodes(), ...kept]);
+}
+
 /**
  * The token ring: every node's tokens in token order. Immutable: membership changes make a new
  * ring, so a ring handed to a request never changes under it, and derived data (replica
