@@ -3,7 +3,8 @@ import type { Replication } from '../protocol/consistency.js';
 import { RingkvError } from '../protocol/errors.js';
 import type { OpName, OpRequest, OpResult } from '../protocol/ops/index.js';
 import { parseToken } from '../ring/partitioner.js';
-import type { ClusterView, NodeEntry } from '../coordination/cluster-view.js';
+import type { RingNode } from '../ring/ring.js';
+import type { ClusterView } from '../coordination/cluster-view.js';
 import { Coordinator, type HintSink } from '../coordination/coordinator.js';
 import { HybridClock } from '../coordination/hlc.js';
 import { LatencyTracker } from '../coordination/latency.js';
@@ -116,46 +117,20 @@ class TopologyView implements ClusterView {
     return this.topology().replication(keyspace);
   }
 
-  keyspaces(): ReadonlyMap<string, Replication> {
-    return new Map(Object.entries(this.topology().doc.keyspaces));
-  }
-
   isAlive(hostId: string): boolean {
     return this.topology().isUp(hostId);
   }
 
-  node(hostId: string): NodeEntry | undefined {
-    const n = this.topology().node(hostId);
-    return n ? toEntry(n) : undefined;
-  }
-
-  nodes(): readonly NodeEntry[] {
-    return this.topology().nodes.map(toEntry);
-  }
-
-  pendingReplicas(keyspace: string, token: bigint) {
+  pendingReplicas(replication: Replication, token: bigint): readonly RingNode[] {
     const t = this.topology();
-    if (this.cachedFor !== t) {
+    if (this.cachedFor !== t || this.pending === undefined) {
       this.cachedFor = t;
-      const joining = t.nodes.filter((n) => n.status === 'JOINING' && n.tokens.length > 0).map(toEntry);
+      const joining = t.nodes
+        .filter((n) => n.status === 'JOINING' && n.tokens.length > 0)
+        .map((n) => ({ hostId: n.hostId, dc: n.dc, rack: n.rack, tokens: n.tokens.map(parseToken) }));
       const leaving = t.nodes.filter((n) => n.status === 'LEAVING').map((n) => n.hostId);
       this.pending = new PendingRanges(t.ring, joining, leaving);
     }
-    const replication = t.replication(keyspace);
-    if (!replication || !this.pending)
-      throw new RingkvError('INVALID_REQUEST', `keyspace "${keyspace}" does not exist`);
     return this.pending.replicasFor(replication, token);
   }
-}
-
-function toEntry(n: ClusterTopology['nodes'][number]): NodeEntry {
-  return {
-    hostId: n.hostId,
-    dc: n.dc,
-    rack: n.rack,
-    tokens: n.tokens.map(parseToken),
-    address: n.address,
-    status: n.status,
-    load: n.load,
-  };
 }

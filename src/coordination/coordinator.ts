@@ -47,37 +47,27 @@ export interface CoordinatorDeps {
 type MutateRequest = OpRequest<'mutate'>;
 type ReadRequest = OpRequest<'read'>;
 
-function ref(n: RingNode): ReplicaRef {
-  return { hostId: n.hostId, dc: n.dc };
-}
-
 /**
  * Any node coordinates any request: it finds the key's replicas, sends to all of them in
  * parallel and answers as soon as the consistency level is met (DESIGN.md).
  */
 export class Coordinator {
-  /**
-   * Requirements worked out per keyspace replication (one object per keyspace until it changes)
-   * and CL, for the local DC they were worked out in.
-   */
-  private readonly requirements = new WeakMap<
-    Replication,
-    Map<ConsistencyLevel, { localDc: string; requirement: Requirement }>
-  >();
+  /** Requirements worked out per keyspace replication (one object per keyspace until it changes) and CL. */
+  private readonly requirements = new WeakMap<Replication, Map<ConsistencyLevel, Requirement>>();
 
   constructor(private readonly deps: CoordinatorDeps) {}
 
   private requirementFor(cl: ConsistencyLevel, replication: Replication): Requirement {
-    const { localDc } = this.deps.view;
     let byCl = this.requirements.get(replication);
     if (byCl === undefined) {
       byCl = new Map();
       this.requirements.set(replication, byCl);
     }
-    const known = byCl.get(cl);
-    if (known !== undefined && known.localDc === localDc) return known.requirement;
-    const requirement = requirementFor(cl, replication, localDc);
-    byCl.set(cl, { localDc, requirement });
+    let requirement = byCl.get(cl);
+    if (requirement === undefined) {
+      requirement = requirementFor(cl, replication, this.deps.view.localDc);
+      byCl.set(cl, requirement);
+    }
     return requirement;
   }
 
@@ -131,9 +121,7 @@ export class Coordinator {
     const trace = req.trace ? new Trace(clock, view.selfId) : undefined;
     const token = tokenOf(req.key);
     const natural = replicasFor(view.ring(), replication, token);
-    const joining = view.pendingReplicas(req.keyspace, token);
-    const pending =
-      joining.length === 0 ? joining : joining.filter((p) => !natural.some((n) => n.hostId === p.hostId));
+    const pending = view.pendingReplicas(replication, token);
     const requirement = withPending(this.requirementFor(req.cl, replication), pending);
     // Live natural replicas, then live pending ones: who gets the mutation. The down ones get hints.
     const targets: RingNode[] = [];
@@ -177,7 +165,7 @@ export class Coordinator {
         } else if (settled === total) {
           done = true;
           const required = requiredCount(requirement);
-          const received = countTowards(requirement, acks.map(ref));
+          const received = countTowards(requirement, acks);
           reject(
             new RingkvError(
               'WRITE_TIMEOUT',
@@ -255,8 +243,7 @@ export class Coordinator {
     const natural = replicasFor(view.ring(), replication, token);
     const requirement = this.requirementFor(req.cl, replication);
     const alive = this.byProximity(natural.filter((n) => view.isAlive(n.hostId)));
-    if (!isSatisfiedBy(requirement, alive.map(ref)))
-      throw this.unavailable(req.cl, requirement, alive.map(ref));
+    if (!isSatisfiedBy(requirement, alive)) throw this.unavailable(req.cl, requirement, alive);
 
     const first = pickForRequirement(requirement, alive);
     const spare = alive.filter((n) => !first.includes(n));
@@ -283,10 +270,7 @@ export class Coordinator {
         } else if (failed + responses.size === contacted.length && spare.length === 0) {
           done = true;
           const required = requiredCount(requirement);
-          const received = countTowards(
-            requirement,
-            [...responses.values()].map((r) => ref(r.node)),
-          );
+          const received = countTowards(requirement, responded);
           reject(
             new RingkvError(
               'READ_TIMEOUT',
@@ -402,12 +386,12 @@ export class Coordinator {
     };
   }
 
-  /** Ourselves first (no hop), then our DC, then the fastest by recent latency. */
+  /** Ourselves first (no hop), then our DC, then the fastest by recent latency. Sorts `nodes` in place. */
   private byProximity(nodes: RingNode[]): RingNode[] {
     const { view, latency } = this.deps;
     const score = (n: RingNode) =>
       n.hostId === view.selfId ? -1 : (n.dc === view.localDc ? 0 : 1_000_000) + (latency.ewma(n.hostId) ?? 0);
-    return [...nodes].sort((a, b) => score(a) - score(b));
+    return nodes.sort((a, b) => score(a) - score(b));
   }
 
   private speculativeDelayMs(

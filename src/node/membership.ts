@@ -1,7 +1,8 @@
-import type { ClusterView, NodeEntry } from '../coordination/cluster-view.js';
+import type { ClusterView } from '../coordination/cluster-view.js';
 import { PendingRanges } from '../coordination/pending.js';
 import type { Replication } from '../protocol/consistency.js';
 import type { OpResult } from '../protocol/ops/index.js';
+import type { NODE_STATUSES } from '../protocol/ops/cluster.js';
 import { parseToken } from '../ring/partitioner.js';
 import { TokenRing, withJoining, withoutTokenClashes, type RingNode } from '../ring/ring.js';
 import type { PhiAccrualDetector } from './failure-detector.js';
@@ -32,6 +33,17 @@ export type MembershipEvent = { kind: 'up' | 'down' | 'changed' | 'removed'; hos
 
 /** A clock probe's answer older than this says little about the offset. */
 const CLOCK_PROBE_MAX_RTT_MS = 200;
+
+/** A node as gossip knows it, for status, topology and the node's own decisions. */
+export interface NodeEntry extends RingNode {
+  address: string;
+  status: (typeof NODE_STATUSES)[number];
+  load: number;
+  /** While JOINING or LEAVING: the share of its ranges already streamed (0..1). */
+  streamProgress?: number | undefined;
+  /** The node's wall clock minus ours, in ms, when last heard; undefined for ourselves or unknown. */
+  clockOffsetMs?: number;
+}
 
 /**
  * The gossip driver: runs the pure Gossiper on a timer, feeds heartbeats to the phi-accrual
@@ -374,16 +386,14 @@ export class Membership implements ClusterView {
     };
   }
 
-  pendingReplicas(keyspace: string, token: bigint): readonly RingNode[] {
+  pendingReplicas(replication: Replication, token: bigint): readonly RingNode[] {
     if (!this.pendingCache) {
       const leaving = [...this.gossiper.states().values()]
         .filter((s) => s.status === 'LEAVING')
         .map((s) => s.hostId);
       this.pendingCache = new PendingRanges(this.ring(), this.joiningNodes(), leaving);
     }
-    if (!this.pendingCache.active) return [];
-    const replication = this.replication(keyspace);
-    return replication ? this.pendingCache.replicasFor(replication, token) : [];
+    return this.pendingCache.active ? this.pendingCache.replicasFor(replication, token) : [];
   }
 
   topology(clusterName: string): OpResult<'topology'> {
