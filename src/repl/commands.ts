@@ -11,7 +11,7 @@ import type {
   StatusResult,
 } from '../client/api.js';
 import { CONSISTENCY_LEVELS, parseConsistency, type ConsistencyLevel } from '../protocol/consistency.js';
-import { RingkvError, isRingkvError } from '../protocol/errors.js';
+import { RingkvError, asRingkvError } from '../protocol/errors.js';
 
 /**
  * The one registry of REPL commands: what each accepts (for the parser and completion), how it
@@ -464,13 +464,6 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
       },
     );
   });
-}
-
-/** Expected failures keep their code; anything else reaches the user as a SERVER_ERROR line, not a stack trace. */
-export function asRingkvError(e: unknown): RingkvError {
-  if (isRingkvError(e)) return e;
-  const message = e instanceof Error ? e.message : String(e);
-  return new RingkvError('SERVER_ERROR', message);
 }
 
 export async function runCommand(cmd: Command, ctx: ExecuteContext): Promise<Outcome> {
