@@ -1,8 +1,4 @@
-import type { Clock, Timer } from './world.js';
-
-export interface Random {
-  next(): number;
-}
+import type { Clock, Random, Timer } from './world.js';
 
 /** The production clock: wall time for timestamps, the monotonic clock for durations. */
 export const systemClock: Clock = {

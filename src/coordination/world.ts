@@ -7,6 +7,11 @@ import type { OpName, OpRequest, OpResult } from '../protocol/ops/index.js';
  */
 export type HostId = string;
 
+export interface Random {
+  /** Uniform in [0, 1). */
+  next(): number;
+}
+
 export interface Timer {
   cancel(): void;
 }

@@ -6,14 +6,9 @@ import type { RequestMessage, ResponseMessage, EventMessage } from '../protocol/
  * a seeded generator makes faulty, a virtual clock and an in-memory storage.
  */
 
-import type { Clock, HostId, Logger, Timer } from '../coordination/world.js';
+import type { Clock, HostId, Logger, Random, Timer } from '../coordination/world.js';
 
-export type { Clock, HostId, Logger, Timer };
-
-export interface Random {
-  /** Uniform in [0, 1). */
-  next(): number;
-}
+export type { Clock, HostId, Logger, Random, Timer };
 
 export type PeerMessage = RequestMessage | ResponseMessage | EventMessage;
 
