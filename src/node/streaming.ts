@@ -1,16 +1,12 @@
 import type { ReplicaChannel } from '../coordination/world.js';
 import { formatToken } from '../ring/partitioner.js';
+import type { TokenRange } from '../ring/ring.js';
 import type { OpResult } from '../protocol/ops/index.js';
 import type { RangeService } from './ranges.js';
 import type { HostId } from './world.js';
 
 /** Cells per page when streaming a range. */
 export const STREAM_PAGE_CELLS = 500;
-
-export interface TokenRangeBig {
-  start: bigint;
-  end: bigint;
-}
 
 type ScannedCell = OpResult<'range_scan'>['cells'][number];
 
@@ -29,7 +25,7 @@ export class RangeStreamer {
   ) {}
 
   /** Pages of a replica's cells in a range (the local store when `from` is ourselves). */
-  async *pages(from: HostId, keyspace: string, range: TokenRangeBig): AsyncIterable<ScannedCell[]> {
+  async *pages(from: HostId, keyspace: string, range: TokenRange): AsyncIterable<ScannedCell[]> {
     let after: { token: string; key: Uint8Array } | undefined;
     for (;;) {
       const body = {
@@ -51,7 +47,7 @@ export class RangeStreamer {
   }
 
   /** Copies a range from a replica into our own store. Returns the cells fetched. */
-  async pull(from: HostId, keyspace: string, range: TokenRangeBig): Promise<number> {
+  async pull(from: HostId, keyspace: string, range: TokenRange): Promise<number> {
     let n = 0;
     for await (const page of this.pages(from, keyspace, range)) {
       await this.local.applyBatch({
@@ -64,7 +60,7 @@ export class RangeStreamer {
   }
 
   /** Copies a range of our own store to another node. Returns the cells sent. */
-  async push(to: HostId, keyspace: string, range: TokenRangeBig): Promise<number> {
+  async push(to: HostId, keyspace: string, range: TokenRange): Promise<number> {
     let n = 0;
     for await (const page of this.pages(this.self, keyspace, range)) {
       await this.channel.request(

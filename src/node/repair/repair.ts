@@ -4,11 +4,11 @@ import { RingkvError } from '../../protocol/errors.js';
 import type { RepairProgress } from '../../protocol/ops/healing.js';
 import type { OpRequest, OpResult } from '../../protocol/ops/index.js';
 import { formatToken } from '../../ring/partitioner.js';
-import type { TokenRing } from '../../ring/ring.js';
+import type { TokenRange, TokenRing } from '../../ring/ring.js';
 import { rangeReplicas } from '../../ring/strategy.js';
 import type { ReplicaChannel } from '../../coordination/world.js';
 import type { RangeService } from '../ranges.js';
-import type { RangeStreamer, TokenRangeBig } from '../streaming.js';
+import type { RangeStreamer } from '../streaming.js';
 import type { Clock, HostId, Logger } from '../world.js';
 import { MerkleTree, depthFor } from './merkle.js';
 
@@ -92,7 +92,7 @@ export async function runRepair(
 async function repairRange(
   deps: RepairDeps,
   req: RepairRequest,
-  range: TokenRangeBig,
+  range: TokenRange,
   replicas: HostId[],
 ): Promise<{ mismatchedLeaves: number; keysStreamed: number; bytesStreamed: number }> {
   // Leaves fine enough that one missed write streams about one key, not a large part of the range.
@@ -162,7 +162,7 @@ async function collect(
   streamer: RangeStreamer,
   from: HostId,
   keyspace: string,
-  range: TokenRangeBig,
+  range: TokenRange,
 ): Promise<Map<string, { key: Uint8Array; cell: Cell }>> {
   const out = new Map<string, { key: Uint8Array; cell: Cell }>();
   for await (const page of streamer.pages(from, keyspace, range)) {
