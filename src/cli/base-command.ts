@@ -1,5 +1,5 @@
 import { Command, Flags, Errors } from '@oclif/core';
-import { RingkvError, exitCodeFor, isRingkvError, type ErrorCode } from '../protocol/errors.js';
+import { RingkvError, exitCodeFor, isRingkvError } from '../protocol/errors.js';
 
 /**
  * Every command: prints for people by default and exactly one JSON document with --json
@@ -9,10 +9,6 @@ import { RingkvError, exitCodeFor, isRingkvError, type ErrorCode } from '../prot
  */
 export abstract class BaseCommand extends Command {
   static override enableJsonFlag = true;
-
-  protected jsonMode(): boolean {
-    return this.jsonEnabled();
-  }
 
   /** Human output; silent with --json, where the returned object is printed instead. */
   protected say(line = ''): void {
@@ -63,10 +59,6 @@ function firstLine(s: string): string {
 
 export function usage(message: string): RingkvError {
   return new RingkvError('USAGE', message);
-}
-
-export function fail(code: ErrorCode, message: string): RingkvError {
-  return new RingkvError(code, message);
 }
 
 /** Flags of every command that talks to a cluster (CLI.md, global flags). */

@@ -1,5 +1,4 @@
 import { Flags } from '@oclif/core';
-import { parseConsistency, type ConsistencyLevel } from '../protocol/consistency.js';
 
 export const keyspaceFlag = Flags.string({
   description: 'keyspace',
@@ -17,7 +16,3 @@ export const traceFlag = Flags.boolean({
   description: 'show what the coordinator did, with latencies',
   default: false,
 });
-
-export function clOf(input: string): ConsistencyLevel {
-  return parseConsistency(input);
-}

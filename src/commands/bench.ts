@@ -1,7 +1,8 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand, clusterFlags, usage } from '../cli/base-command.js';
 import { withClient } from '../cli/client-options.js';
-import { clFlag, clOf, keyspaceFlag } from '../cli/data-flags.js';
+import { parseConsistency } from '../protocol/consistency.js';
+import { clFlag, keyspaceFlag } from '../cli/data-flags.js';
 import { renderResult } from '../bench/format.js';
 import { ringkvTarget } from '../bench/ringkv-target.js';
 import { loadRecords, runLoad, type BenchResult, type LoadMode, type StopAfter } from '../bench/runner.js';
@@ -86,7 +87,7 @@ export default class Bench extends BaseCommand {
   async run(): Promise<BenchOutput> {
     const { flags } = await this.parse(Bench);
     const workload = parseWorkload(flags.workload);
-    const cl = clOf(flags.cl);
+    const cl = parseConsistency(flags.cl);
     const durationSec = Number(flags.duration);
     if (flags.ops === undefined && !(durationSec > 0)) {
       throw usage(`--duration "${flags.duration}" is not a positive number of seconds`);

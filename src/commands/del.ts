@@ -2,7 +2,8 @@ import { Args, Flags } from '@oclif/core';
 import type { PutResult } from '../client/api.js';
 import { BaseCommand, clusterFlags } from '../cli/base-command.js';
 import { withClient } from '../cli/client-options.js';
-import { clFlag, clOf, keyspaceFlag, traceFlag } from '../cli/data-flags.js';
+import { parseConsistency } from '../protocol/consistency.js';
+import { clFlag, keyspaceFlag, traceFlag } from '../cli/data-flags.js';
 import { renderWrite } from '../cli/render.js';
 
 export default class Del extends BaseCommand {
@@ -19,7 +20,7 @@ export default class Del extends BaseCommand {
 
   async run(): Promise<PutResult> {
     const { args, flags } = await this.parse(Del);
-    const cl = clOf(flags.cl);
+    const cl = parseConsistency(flags.cl);
     const result = await withClient(flags, (c) =>
       c.del(args.key, {
         keyspace: flags.keyspace,

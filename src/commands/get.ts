@@ -2,7 +2,8 @@ import { Args } from '@oclif/core';
 import type { GetResult } from '../client/api.js';
 import { BaseCommand, clusterFlags } from '../cli/base-command.js';
 import { withClient } from '../cli/client-options.js';
-import { clFlag, clOf, keyspaceFlag, traceFlag } from '../cli/data-flags.js';
+import { parseConsistency } from '../protocol/consistency.js';
+import { clFlag, keyspaceFlag, traceFlag } from '../cli/data-flags.js';
 import { renderRead } from '../cli/render.js';
 
 export default class Get extends BaseCommand {
@@ -13,7 +14,7 @@ export default class Get extends BaseCommand {
 
   async run(): Promise<GetResult> {
     const { args, flags } = await this.parse(Get);
-    const cl = clOf(flags.cl);
+    const cl = parseConsistency(flags.cl);
     const result = await withClient(flags, (c) =>
       c.get(args.key, { keyspace: flags.keyspace, cl, trace: flags.trace }),
     );
