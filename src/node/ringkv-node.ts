@@ -535,17 +535,9 @@ export class RingkvNode {
             end: formatToken(r.end),
             from: source.hostId,
           };
-          keysStreamed +=
-            target.hostId === this.hostId
-              ? await this.streamer.pull(source.hostId, keyspace, r)
-              : (
-                  await this.rpc.request(
-                    target.hostId,
-                    'range_pull',
-                    body,
-                    this.config.requestTimeoutMs * 100,
-                  )
-                ).cells;
+          keysStreamed += (
+            await this.rpc.request(target.hostId, 'range_pull', body, this.config.requestTimeoutMs * 100)
+          ).cells;
         }
       }
     }

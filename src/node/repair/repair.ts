@@ -108,10 +108,7 @@ async function repairRange(
   };
   const trees = await Promise.all(
     replicas.map(async (id) => {
-      const r =
-        id === deps.self
-          ? await deps.local.merkleTree(body)
-          : await deps.channel.request(id, 'merkle_tree', body, deps.timeoutMs * 10);
+      const r = await deps.channel.request(id, 'merkle_tree', body, deps.timeoutMs * 10);
       return MerkleTree.deserialize(r.tree);
     }),
   );
@@ -144,14 +141,12 @@ async function repairRange(
       if (req.preview) continue;
       for (let off = 0; off < missing.length; off += 500) {
         const cells = missing.slice(off, off + 500);
-        if (id === deps.self) await deps.local.applyBatch({ keyspace: req.keyspace, cells });
-        else
-          await deps.channel.request(
-            id,
-            'replica_write_batch',
-            { keyspace: req.keyspace, cells },
-            deps.timeoutMs * 5,
-          );
+        await deps.channel.request(
+          id,
+          'replica_write_batch',
+          { keyspace: req.keyspace, cells },
+          deps.timeoutMs * 5,
+        );
       }
     }
   }
