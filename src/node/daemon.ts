@@ -4,7 +4,7 @@ import { isIP } from 'node:net';
 import { Connection } from '../client/connection.js';
 import { systemClock, systemRandom } from '../coordination/system-clock.js';
 import { asRingkvError, RingkvError } from '../protocol/errors.js';
-import { loadOrCreateMeta, saveMeta } from './meta.js';
+import { loadOrCreateMeta, nextGeneration } from './meta.js';
 import { WsServer } from './net/server.js';
 import { WsTransport } from './net/ws-transport.js';
 import { RingkvNode, type NodeConfig } from './ringkv-node.js';
@@ -56,10 +56,11 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
   const storage = await LevelStorage.open(o.dataDir);
   let server: WsServer | undefined;
   try {
-    const meta = await loadOrCreateMeta(storage, o.clusterName, randomUUID, o.dataDir);
-    // A restart must gossip a higher generation than anything said before, whatever the clock did.
-    const generation = Math.max(Math.floor(systemClock.nowMicros() / 1000), meta.generation + 1);
-    await saveMeta(storage, { ...meta, generation });
+    const meta = await nextGeneration(
+      storage,
+      await loadOrCreateMeta(storage, o.clusterName, randomUUID, o.dataDir),
+      systemClock.nowMicros(),
+    );
     server = await WsServer.listen({
       host: o.host,
       port: o.port,
@@ -93,8 +94,7 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
         logger: o.logger,
         resolveSeed: (seed) => resolveSeed(seed, o.clusterName, o.secret),
       },
-      { ...meta, generation },
-      generation,
+      meta,
     );
     addressBook = (id) => node.addressOf(id);
     const running = node;

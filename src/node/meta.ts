@@ -43,6 +43,16 @@ export async function saveMeta(storage: Storage, meta: NodeMeta): Promise<void> 
   await storage.write([{ key: metaKey(META_NAME), value: packr.pack(meta) }]);
 }
 
+/**
+ * The meta of a node that starts again, saved with a gossip generation higher than anything it
+ * said before, whatever its clock did: peers then take its new state over what they remember.
+ */
+export async function nextGeneration(storage: Storage, meta: NodeMeta, nowMicros: number): Promise<NodeMeta> {
+  const next = { ...meta, generation: Math.max(Math.floor(nowMicros / 1000), meta.generation + 1) };
+  await saveMeta(storage, next);
+  return next;
+}
+
 /** A data folder belongs to one cluster: starting it as part of another is refused. */
 export async function loadOrCreateMeta(
   storage: Storage,

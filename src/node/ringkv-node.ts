@@ -90,7 +90,6 @@ export class RingkvNode {
     private readonly config: NodeConfig,
     private readonly world: NodeWorld,
     meta: NodeMeta,
-    generation: number,
   ) {
     this.meta = meta;
     this.hostId = meta.hostId;
@@ -111,7 +110,7 @@ export class RingkvNode {
     this.membership = new Membership({
       self: {
         hostId: this.hostId,
-        generation,
+        generation: meta.generation,
         address: config.address,
         dc: config.dc,
         rack: config.rack,

@@ -1,4 +1,4 @@
-import { loadMeta, saveMeta, type NodeMeta } from '../../src/node/meta.js';
+import { loadMeta, nextGeneration, saveMeta, type NodeMeta } from '../../src/node/meta.js';
 import { RingkvNode, type NodeConfig } from '../../src/node/ringkv-node.js';
 import { MemoryStorage } from '../../src/node/storage/memory.js';
 import type { HostId, Logger } from '../../src/node/world.js';
@@ -317,11 +317,10 @@ export class SimCluster {
     const alive = () => n.incarnation === incarnation;
     const clock = this.time.clockFor(() => n.skewMs, alive);
     const storage = n.storage;
-    const meta = await loadMeta(storage);
-    if (!meta) throw new Error(`${n.hostId} lost its meta`);
+    const saved = await loadMeta(storage);
+    if (!saved) throw new Error(`${n.hostId} lost its meta`);
     // As the daemon does: a restart gossips a higher generation than anything said before.
-    const generation = Math.max(Math.floor(clock.nowMicros() / 1000), meta.generation + 1);
-    await saveMeta(storage, { ...meta, generation });
+    const meta = await nextGeneration(storage, saved, clock.nowMicros());
     if (!alive()) return;
     const transport = this.network.attach(n.hostId);
     const node = new RingkvNode(
@@ -338,8 +337,7 @@ export class SimCluster {
           return Promise.resolve(ok ? seed.hostId : undefined);
         },
       },
-      { ...meta, generation },
-      generation,
+      meta,
     );
     n.node = node;
     // The node's own word on its status, as it changes: the truth the checker compares views with.
