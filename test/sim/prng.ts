@@ -1,22 +1,15 @@
+import { seededUniform } from '../../src/bench/random.js';
 import type { Random } from '../../src/node/world.js';
 
 /**
- * A small seeded generator (mulberry32): the whole simulation draws from it, so one 32-bit seed
+ * A small seeded generator (mulberry32, as the benchmark's): the whole simulation draws from it, so one 32-bit seed
  * replays a run exactly. Not for anything but tests.
  */
 export class Prng implements Random {
-  private state: number;
+  readonly next: () => number;
 
   constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
-
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    this.next = seededUniform(seed);
   }
 
   /** An integer in [0, n). */
