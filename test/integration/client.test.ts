@@ -3,20 +3,13 @@ import type { TraceEvent } from '../../src/client/api.js';
 import type { RingkvClient } from '../../src/client/client.js';
 import { CONSISTENCY_LEVELS, type ConsistencyLevel } from '../../src/protocol/consistency.js';
 import { RingkvError } from '../../src/protocol/errors.js';
-import { tokenOf } from '../../src/ring/partitioner.js';
 import { runCli, TestCluster, until } from '../support/cluster.js';
+import { replicasOf } from './support/replicas.js';
 
 /** Five nodes, and a keyspace with RF 2, so that most nodes are not replicas of a given key. */
 const NODES = 5;
 const KS2 = 'rf2';
 const KS3 = 'default';
-
-function replicasOf(client: RingkvClient, keyspace: string, key: string): string[] {
-  return client
-    .currentTopology()
-    .replicas(keyspace, tokenOf(new TextEncoder().encode(key)))
-    .map((n) => n.hostId);
-}
 
 /** The coordinator a client-side trace names, or 'client' when the client coordinated. */
 function coordinatorIn(trace: readonly TraceEvent[]): string {

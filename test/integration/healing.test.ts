@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RingkvClient } from '../../src/client/client.js';
-import type { LocalNode } from '../../src/cli/local-cluster.js';
-import { TestCluster, runCli, until } from '../support/cluster.js';
+import { nth, runCli, TestCluster, until } from '../support/cluster.js';
 import { inParallel, localCell, missingOnReplicas, writeKeys } from './support/replicas.js';
 
 const ks = 'default';
@@ -14,12 +13,6 @@ afterEach(async () => {
   await cluster?.stopAll();
   cluster = undefined;
 });
-
-function nth(c: TestCluster, i: number): LocalNode {
-  const n = c.nodes[i];
-  if (!n) throw new Error(`no node ${i}`);
-  return n;
-}
 
 async function threeNodes(): Promise<{ c: TestCluster; client: RingkvClient }> {
   const c = new TestCluster();

@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RingkvClient } from '../../src/client/client.js';
-import type { LocalNode } from '../../src/cli/local-cluster.js';
-import { TestCluster, until } from '../support/cluster.js';
+import { nth, TestCluster, until } from '../support/cluster.js';
 import { missingOnReplicas, replicasOf, writeKeys } from './support/replicas.js';
 
 let cluster: TestCluster | undefined;
@@ -10,12 +9,6 @@ afterEach(async () => {
   await cluster?.stopAll();
   cluster = undefined;
 });
-
-function nth(c: TestCluster, i: number): LocalNode {
-  const n = c.nodes[i];
-  if (!n) throw new Error(`no node ${i}`);
-  return n;
-}
 
 async function stateOf(client: RingkvClient, hostId: string): Promise<string | undefined> {
   const s = await client.status('default');

@@ -75,6 +75,13 @@ export class TestCluster extends LocalCluster {
   }
 }
 
+/** The cluster's i-th node, which a test expects to exist. */
+export function nth(c: LocalCluster, i: number): LocalNode {
+  const n = c.nodes[i];
+  if (!n) throw new Error(`no node ${i}`);
+  return n;
+}
+
 /** Polls until a condition holds; fails with what it waited for. */
 export async function until(
   what: string,
