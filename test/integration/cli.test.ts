@@ -39,11 +39,6 @@ describe('the CLI against a secured two-node cluster', { timeout: CLI_TEST_TIMEO
     c = new TestCluster(['--secret', SECRET]);
     await c.start(2);
     node = c.nodes[0]?.address ?? '';
-    const client = await c.client({ secret: SECRET });
-    await until('two nodes UP and NORMAL', async () => {
-      const s = await client.status('default');
-      return s.nodes.length === 2 && s.nodes.every((n) => n.state === 'UP' && n.status === 'NORMAL');
-    });
   });
   afterAll(async () => {
     await c.stopAll();

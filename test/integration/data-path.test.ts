@@ -8,15 +8,6 @@ import { inParallel, replicasOf } from './support/replicas.js';
 
 const ks = 'default';
 
-async function upAndNormal(c: TestCluster, count: number): Promise<RingkvClient> {
-  const client = await c.client();
-  await until(`${count} nodes UP and NORMAL`, async () => {
-    const s = await client.status(ks);
-    return s.nodes.length === count && s.nodes.every((n) => n.state === 'UP' && n.status === 'NORMAL');
-  });
-  return client;
-}
-
 async function failure(p: Promise<unknown>): Promise<RingkvError> {
   try {
     await p;
@@ -34,7 +25,7 @@ describe('data path on three nodes', () => {
   beforeAll(async () => {
     c = new TestCluster();
     await c.start(3);
-    client = await upAndNormal(c, 3);
+    client = await c.client();
   });
   afterAll(async () => {
     await c.stopAll();
@@ -147,7 +138,7 @@ describe('durability', () => {
     const c = new TestCluster();
     cluster = c;
     await c.start(3);
-    const client = await upAndNormal(c, 3);
+    const client = await c.client();
     const acked = new Map<string, string>();
     const indexes = Array.from({ length: 2000 }, (_, i) => i);
     await inParallel(indexes, 64, async (i) => {
@@ -179,7 +170,8 @@ describe('two data centers', () => {
     for (let i = 0; i < 3; i++) await c.add({ dc: 'dc2', rack: `r${i + 1}` });
     const dc1 = c.nodes.slice(0, 3);
     const dc2 = c.nodes.slice(3);
-    const admin = await upAndNormal(c, 6);
+    await c.settled(6);
+    const admin = await c.client();
     await admin.createKeyspace('geo', { strategy: 'network', dcs: { dc1: 3, dc2: 2 } });
 
     // Every key has 3 replicas in dc1 and 2 in dc2, no two on one rack of a DC.

@@ -19,7 +19,6 @@ async function threeNodes(): Promise<{ c: TestCluster; client: RingkvClient }> {
   cluster = c;
   await c.start(3);
   const client = await c.client({ contactPoints: [nth(c, 0).address], timeoutMs: 5000 });
-  await c.settled(3);
   return { c, client };
 }
 
@@ -138,7 +137,6 @@ describe('anti-entropy repair', () => {
       expect(JSON.parse(truncated.stdout)).toEqual({ truncated: missed.size });
 
       await c.restart(behind);
-      await c.settled(3);
       // Nothing healed it yet: no hints, no reads.
       expect((await notOn(client, behind.hostId, missed)).length).toBe(missed.size);
 

@@ -59,10 +59,6 @@ describe('ringkv repl, scripted, on three nodes', () => {
     c = new TestCluster();
     await c.start(3);
     client = await c.client();
-    await until('3 nodes UP and NORMAL', async () => {
-      const s = await client.status('default');
-      return s.nodes.length === 3 && s.nodes.every((n) => n.state === 'UP' && n.status === 'NORMAL');
-    });
     node = ['--node', c.addresses()[0] ?? ''];
   });
 
