@@ -17,7 +17,6 @@ export interface HintDeliveryOptions {
 export class HintDelivery {
   private readonly active = new Set<HostId>();
   private stopped = false;
-  delivered = 0;
 
   constructor(
     private readonly store: HintStore,
@@ -52,22 +51,9 @@ export class HintDelivery {
     while (!this.stopped && this.isAlive(target)) {
       const hints = await this.store.oldest(target, this.options.batchSize);
       if (hints.length === 0) break;
-      const byKeyspace = new Map<string, StoredHint[]>();
-      for (const h of hints) byKeyspace.set(h.keyspace, [...(byKeyspace.get(h.keyspace) ?? []), h]);
-      let bytes = 0;
-      for (const [keyspace, batch] of byKeyspace) {
-        await this.channel.request(
-          target,
-          'replica_write_batch',
-          { keyspace, cells: batch.map((h) => ({ key: h.key, cell: h.cell })) },
-          this.options.requestTimeoutMs,
-        );
-        await this.store.remove(batch);
-        bytes += batch.reduce((n, h) => n + h.bytes, 0);
-        sent += batch.length;
-        this.delivered += batch.length;
-      }
-      await this.pause(bytes);
+      await replayHints(this.channel, this.store, target, hints, this.options.requestTimeoutMs);
+      sent += hints.length;
+      await this.pause(hints.reduce((n, h) => n + h.bytes, 0));
     }
     if (sent > 0) this.logger.info('hints replayed', { target, hints: sent });
   }
@@ -77,5 +63,29 @@ export class HintDelivery {
     if (rate <= 0) return Promise.resolve();
     const ms = (bytes / rate) * 1000;
     return new Promise((resolve) => this.clock.setTimer(ms, resolve));
+  }
+}
+
+/**
+ * Writes hints to their target, one replica_write_batch per keyspace, and deletes each batch once
+ * the target acknowledged it durably.
+ */
+export async function replayHints(
+  channel: ReplicaChannel,
+  store: HintStore,
+  target: HostId,
+  hints: readonly StoredHint[],
+  timeoutMs: number,
+): Promise<void> {
+  const byKeyspace = new Map<string, StoredHint[]>();
+  for (const h of hints) byKeyspace.set(h.keyspace, [...(byKeyspace.get(h.keyspace) ?? []), h]);
+  for (const [keyspace, batch] of byKeyspace) {
+    await channel.request(
+      target,
+      'replica_write_batch',
+      { keyspace, cells: batch.map((h) => ({ key: h.key, cell: h.cell })) },
+      timeoutMs,
+    );
+    await store.remove(batch);
   }
 }

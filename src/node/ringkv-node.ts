@@ -9,7 +9,7 @@ import type { TokenRing } from '../ring/ring.js';
 import { rangeReplicas, replicaRanges, replicasFor } from '../ring/strategy.js';
 import { PhiAccrualDetector } from './failure-detector.js';
 import { HybridClock } from '../coordination/hlc.js';
-import { HintDelivery } from './hint-delivery.js';
+import { HintDelivery, replayHints } from './hint-delivery.js';
 import { HintStore } from './hints.js';
 import { Membership, type MembershipEvent } from './membership.js';
 import type { EndpointState } from './gossip/messages.js';
@@ -453,7 +453,12 @@ export class RingkvNode {
       for (;;) {
         const batch = await this.hints.oldest(target, 100);
         if (batch.length === 0) break;
-        if (heir && target !== heir.hostId) {
+        if (heir?.hostId === target) {
+          // The heir is the target itself: deliver, as a replay would.
+          await replayHints(this.rpc, this.hints, target, batch, this.config.requestTimeoutMs);
+          continue;
+        }
+        if (heir !== undefined) {
           for (const h of batch) {
             await this.rpc.request(
               heir.hostId,
@@ -462,17 +467,8 @@ export class RingkvNode {
               this.config.requestTimeoutMs,
             );
           }
-        } else if (heir) {
-          // The heir is the target itself: deliver directly.
-          for (const h of batch) {
-            await this.rpc.request(
-              heir.hostId,
-              'replica_write',
-              { keyspace: h.keyspace, key: h.key, cell: h.cell },
-              this.config.requestTimeoutMs,
-            );
-          }
         }
+        // With no live peer left to take them, the hints go with us.
         await this.hints.remove(batch);
       }
     }
