@@ -248,9 +248,7 @@ export class RingkvClient implements ClusterApi {
   private hintHolders(target: string): string[] {
     const now = systemClock.monotonicMs();
     return this.topology.nodes
-      .filter(
-        (n) => n.hostId !== target && n.status !== 'LEFT' && n.state === 'UP' && !this.isSuspect(n.hostId),
-      )
+      .filter((n) => n.hostId !== target && this.isCandidate(n))
       .map((n) => ({
         id: n.hostId,
         rank: (n.dc === this.localDc ? 0 : 1_000_000) + (this.latency.score(n.hostId, now)?.ewmaMs ?? 0),
@@ -317,10 +315,9 @@ export class RingkvClient implements ClusterApi {
         const ms = systemClock.monotonicMs() - started;
         if (trace && Array.isArray(e.details['trace']))
           trace.absorb(e.details['trace'] as Trace['events'], sentAt);
-        const unreachable = e.code === 'NO_HOST_AVAILABLE' || e.code === 'OVERLOADED';
+        const unreachable = unanswered(e);
         if (unreachable) {
-          this.unreachable(node.hostId);
-          this.latency.record(node.hostId, ms, systemClock.monotonicMs());
+          this.noAnswer(node.hostId, ms);
         } else if (e.code === 'UNAVAILABLE') {
           // The coordinator sees fewer live replicas than we do: our view may be stale.
           this.refreshSoon();
@@ -348,10 +345,21 @@ export class RingkvClient implements ClusterApi {
     this.suspects.delete(hostId);
   }
 
+  /** The node took `ms` and gave no answer: that counts towards its latency, and it is suspect. */
+  private noAnswer(hostId: string, ms: number): void {
+    this.latency.record(hostId, ms, systemClock.monotonicMs());
+    this.unreachable(hostId);
+  }
+
   /** Routes around the node for a while and asks the cluster whether it is down. */
   private unreachable(hostId: string): void {
     this.suspects.set(hostId, systemClock.monotonicMs() + SUSPECT_MS);
     this.refreshSoon();
+  }
+
+  /** A node worth sending to: in the cluster, UP, and not failing this client a moment ago. */
+  private isCandidate(n: NodeDoc): boolean {
+    return n.status !== 'LEFT' && n.state === 'UP' && !this.isSuspect(n.hostId);
   }
 
   private isSuspect(hostId: string): boolean {
@@ -379,10 +387,7 @@ export class RingkvClient implements ClusterApi {
       this.answered(hostId, answeredAt - started, answeredAt);
       return result;
     } catch (e) {
-      if (e instanceof RingkvError && (e.code === 'NO_HOST_AVAILABLE' || e.code === 'OVERLOADED')) {
-        this.latency.record(hostId, systemClock.monotonicMs() - started, systemClock.monotonicMs());
-        this.unreachable(hostId);
-      }
+      if (unanswered(e)) this.noAnswer(hostId, systemClock.monotonicMs() - started);
       throw e;
     }
   }
@@ -430,7 +435,7 @@ export class RingkvClient implements ClusterApi {
     } catch (e) {
       if (!movesOn(e)) throw e;
       for (const n of this.topology.nodes) {
-        if (n.address === this.contact.address || n.state !== 'UP' || this.isSuspect(n.hostId)) continue;
+        if (n.address === this.contact.address || !this.isCandidate(n)) continue;
         try {
           const conn = await this.connectionTo(n);
           const result = await conn.request(op, body, timeoutMs);
@@ -652,4 +657,9 @@ function connectionOptions(o: ClientOptions): { secret?: string; clusterName: st
 
 function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
+}
+
+/** The node could not be reached or did not answer in time (as opposed to answering with an error). */
+function unanswered(e: unknown): boolean {
+  return e instanceof RingkvError && (e.code === 'NO_HOST_AVAILABLE' || e.code === 'OVERLOADED');
 }
