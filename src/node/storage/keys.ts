@@ -1,4 +1,5 @@
 import type { StoreRange } from '../world.js';
+import { allocate } from './slab.js';
 
 /**
  * The layout of the node's one ordered key space. A one-byte prefix separates the kinds of record
@@ -41,9 +42,14 @@ function encodeName(name: string, what: string): Uint8Array {
   return bytes;
 }
 
+const tokenScratch = new Uint8Array(TOKEN_BYTES);
+const tokenScratchView = new DataView(tokenScratch.buffer);
+
 /** Signed int64 with the sign bit flipped, big-endian: byte order equals token order. */
 function writeToken(out: Uint8Array, offset: number, token: bigint): void {
-  new DataView(out.buffer, out.byteOffset, out.byteLength).setBigInt64(offset, token);
+  // Through one DataView kept for the purpose: a DataView per key cost more than the write.
+  tokenScratchView.setBigInt64(0, token);
+  out.set(tokenScratch, offset);
   out[offset] = (out[offset] as number) ^ 0x80;
 }
 
@@ -96,10 +102,11 @@ function tokenPrefix(ksPrefix: Uint8Array, token: bigint): Uint8Array {
   return out;
 }
 
+/** The bytes are cut from a shared slab (slab.ts): pass them to storage, do not keep them. */
 export function cellKey(keyspace: string, token: bigint, key: Uint8Array): Uint8Array {
   assertToken(token);
   const prefix = cachedKeyspacePrefix(keyspace);
-  const out = new Uint8Array(prefix.length + TOKEN_BYTES + key.length);
+  const out = allocate(prefix.length + TOKEN_BYTES + key.length);
   out.set(prefix, 0);
   writeToken(out, prefix.length, token);
   out.set(key, prefix.length + TOKEN_BYTES);
