@@ -9,6 +9,7 @@ import { Coordinator, type HintSink } from '../coordination/coordinator.js';
 import { HybridClock } from '../coordination/hlc.js';
 import { LatencyTracker } from '../coordination/latency.js';
 import { PendingRanges } from '../coordination/pending.js';
+import { ReplicaWriteBatcher } from '../coordination/replica-write-batcher.js';
 import { systemClock } from '../coordination/system-clock.js';
 import type { Logger } from '../coordination/world.js';
 import type { SpeculativeRetry } from './api.js';
@@ -58,13 +59,19 @@ export class ClientCoordinator {
         return false;
       },
     };
+    // The client is no replica: every replica write of a turn to one node shares a request.
+    const replicas = new ReplicaWriteBatcher(
+      { request: (to, op, body, timeoutMs) => deps.send(to, op, body, timeoutMs) },
+      undefined,
+      (fn) => systemClock.defer(fn),
+    );
     this.coordinator = new Coordinator({
       view,
       rpc: {
         async request(to, op, body, timeoutMs) {
           const started = systemClock.monotonicMs();
           try {
-            return await deps.send(to, op, body, timeoutMs);
+            return await replicas.request(to, op, body, timeoutMs);
           } catch (e) {
             // A replica that does not answer in time is as slow as the wait was: reads move away
             // from it (as Cassandra's dynamic snitch counts timeouts) instead of waiting again.

@@ -10,6 +10,9 @@ export const systemClock: Clock = {
     t.unref();
     return { cancel: () => clearTimeout(t) };
   },
+  defer(fn: () => void): void {
+    setImmediate(fn);
+  },
 };
 
 export const systemRandom: Random = { next: () => Math.random() };

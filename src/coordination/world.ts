@@ -22,6 +22,11 @@ export interface Clock {
   /** A clock for measuring durations, in ms; never goes backwards. */
   monotonicMs(): number;
   setTimer(delayMs: number, fn: () => void): Timer;
+  /**
+   * Runs fn once the work the current event-loop turn brought is done (setImmediate), so what
+   * that work produces (replica writes to one peer, say) can leave together.
+   */
+  defer(fn: () => void): void;
 }
 
 /** Sends one request to one replica and waits for its answer or the timeout. */

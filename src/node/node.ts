@@ -39,6 +39,7 @@ export function dataPathHandlers(coordinator: Coordinator, replica: Replica): Ha
     mutate: (body) => coordinator.mutate(body),
     read: (body) => coordinator.read(body),
     replica_write: (body) => replica.write(body),
+    replica_write_batch: (body) => replica.writeBatch(body),
     replica_read: (body) => replica.read(body),
   };
 }

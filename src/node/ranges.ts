@@ -1,11 +1,10 @@
 import type { OpRequest, OpResult } from '../protocol/ops/index.js';
-import { formatToken, parseToken, tokenOf } from '../ring/partitioner.js';
+import { formatToken, parseToken } from '../ring/partitioner.js';
 import { MerkleTreeBuilder } from './repair/merkle.js';
 import type { CellStore } from './storage/cell-store.js';
 
 /**
- * The replica side of whole-range work: Merkle trees for repair, pages of cells for streaming,
- * and batches of cells applied in one group commit.
+ * The replica side of whole-range work: Merkle trees for repair and pages of cells for streaming.
  */
 export class RangeService {
   constructor(private readonly cells: CellStore) {}
@@ -46,12 +45,5 @@ export class RangeService {
       cells.push({ token: formatToken(token), key, cell });
     }
     return { cells, more };
-  }
-
-  async applyBatch(req: OpRequest<'replica_write_batch'>): Promise<OpResult<'replica_write_batch'>> {
-    const results = await Promise.all(
-      req.cells.map((c) => this.cells.merge(req.keyspace, tokenOf(c.key), c.key, c.cell)),
-    );
-    return { applied: results.filter((r) => r.applied).length };
   }
 }

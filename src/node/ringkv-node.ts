@@ -1,5 +1,6 @@
 import { Coordinator } from '../coordination/coordinator.js';
 import { LatencyTracker } from '../coordination/latency.js';
+import { ReplicaWriteBatcher } from '../coordination/replica-write-batcher.js';
 import type { Replication } from '../protocol/consistency.js';
 import { RingkvError } from '../protocol/errors.js';
 import type { OpName, OpResult } from '../protocol/ops/index.js';
@@ -144,10 +145,10 @@ export class RingkvNode {
       batchSize: 100,
     });
     this.ranges = new RangeService(this.cells);
-    this.streamer = new RangeStreamer(this.hostId, this.rpc, this.ranges, config.requestTimeoutMs * 10);
+    this.streamer = new RangeStreamer(this.hostId, this.rpc, config.requestTimeoutMs * 10);
     this.coordinator = new Coordinator({
       view: this.membership,
-      rpc: this.rpc,
+      rpc: new ReplicaWriteBatcher(this.rpc, this.hostId, (fn) => clock.defer(fn)),
       clock,
       hlc: this.hlc,
       hints: this.hints,
@@ -630,7 +631,6 @@ export class RingkvNode {
     }));
     d.register('merkle_tree', (body) => this.ranges.merkleTree(body));
     d.register('range_scan', (body) => this.ranges.scan(body));
-    d.register('replica_write_batch', (body) => this.ranges.applyBatch(body));
     d.register('range_pull', async (body) => ({
       cells: await this.streamer.pull(body.from, body.keyspace, {
         start: parseToken(body.start),

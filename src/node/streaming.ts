@@ -2,7 +2,6 @@ import type { ReplicaChannel } from '../coordination/world.js';
 import { formatToken } from '../ring/partitioner.js';
 import type { TokenRange } from '../ring/ring.js';
 import type { OpResult } from '../protocol/ops/index.js';
-import type { RangeService } from './ranges.js';
 import type { HostId } from './world.js';
 
 /** Cells per page when streaming a range. */
@@ -20,7 +19,6 @@ export class RangeStreamer {
   constructor(
     private readonly self: HostId,
     private readonly channel: ReplicaChannel,
-    private readonly local: RangeService,
     private readonly timeoutMs: number,
   ) {}
 
@@ -48,10 +46,12 @@ export class RangeStreamer {
   async pull(from: HostId, keyspace: string, range: TokenRange): Promise<number> {
     let n = 0;
     for await (const page of this.pages(from, keyspace, range)) {
-      await this.local.applyBatch({
-        keyspace,
-        cells: page.map((c) => ({ key: c.key, cell: c.cell })),
-      });
+      await this.channel.request(
+        this.self,
+        'replica_write_batch',
+        { keyspace, cells: page.map((c) => ({ key: c.key, cell: c.cell })) },
+        this.timeoutMs,
+      );
       n += page.length;
     }
     return n;

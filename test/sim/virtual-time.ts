@@ -47,6 +47,12 @@ export class VirtualTime {
         this.schedule(delayMs, () => {
           if (alive()) fn();
         }),
+      // After every event already due now: the simulated end of the turn.
+      defer: (fn) => {
+        this.schedule(0, () => {
+          if (alive()) fn();
+        });
+      },
     };
   }
 

@@ -12,6 +12,8 @@ import {
   fastReadResult,
   fastReplicaReadRequest,
   fastReplicaReadResult,
+  fastReplicaWriteBatchRequest,
+  fastReplicaWriteBatchResult,
   fastReplicaWriteRequest,
   fastReplicaWriteResult,
   fastRequestMessage,
@@ -299,6 +301,11 @@ const shapes = {
     schema: OPS.replica_write.request,
     gen: objectOf({ keyspace, key: bytes, cell: cellGen }),
   },
+  'replica_write_batch request': {
+    fast: fastReplicaWriteBatchRequest,
+    schema: OPS.replica_write_batch.request,
+    gen: objectOf({ keyspace, cells: arrayOf(objectOf({ key: bytes, cell: cellGen })) }),
+  },
   'replica_read request': {
     fast: fastReplicaReadRequest,
     schema: OPS.replica_read.request,
@@ -324,6 +331,11 @@ const shapes = {
     fast: fastReplicaWriteResult,
     schema: OPS.replica_write.result,
     gen: objectOf({}, { ignored: string }),
+  },
+  'replica_write_batch result': {
+    fast: fastReplicaWriteBatchResult,
+    schema: OPS.replica_write_batch.result,
+    gen: objectOf({ applied: micros }),
   },
   'replica_read result': {
     fast: fastReplicaReadResult,
@@ -424,6 +436,15 @@ describe('fast validation edge cases', () => {
     // zod reads inherited keys; the fast path only reads plain objects
     expect(fastReplicaReadRequest(Object.create({ keyspace: 'ks', key }))).toBe(undefined);
     expect(fastReplicaWriteResult(Buffer.alloc(1))).toBe(undefined);
+  });
+
+  it('leaves a batch over the schema limit to zod, which refuses it', () => {
+    const cells = (n: number) =>
+      Array.from({ length: n }, () => ({ key, cell: { value: key, timestamp: 1 } }));
+    expect(fastReplicaWriteBatchRequest({ keyspace: 'ks', cells: cells(10_000) })).toBeDefined();
+    const over = { keyspace: 'ks', cells: cells(10_001) };
+    expect(fastReplicaWriteBatchRequest(over)).toBe(undefined);
+    expect(OPS.replica_write_batch.request.safeParse(over).success).toBe(false);
   });
 
   it('passes byte strings through without a copy, as zod does', () => {
