@@ -1,3 +1,4 @@
+import { atEndOfTurn } from '../protocol/turn.js';
 import type { Clock, Random, Timer } from './world.js';
 
 /** The production clock: wall time for timestamps, the monotonic clock for durations. */
@@ -10,9 +11,7 @@ export const systemClock: Clock = {
     t.unref();
     return { cancel: () => clearTimeout(t) };
   },
-  defer(fn: () => void): void {
-    setImmediate(fn);
-  },
+  defer: atEndOfTurn,
 };
 
 export const systemRandom: Random = { next: () => Math.random() };

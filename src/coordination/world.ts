@@ -23,7 +23,7 @@ export interface Clock {
   monotonicMs(): number;
   setTimer(delayMs: number, fn: () => void): Timer;
   /**
-   * Runs fn once the work the current event-loop turn brought is done (setImmediate), so what
+   * Runs fn once the work the current event-loop turn brought is done (protocol/turn.ts), so what
    * that work produces (replica writes to one peer, say) can leave together.
    */
   defer(fn: () => void): void;

@@ -1,6 +1,7 @@
 import { Packr } from 'msgpackr';
 import { RingkvError } from './errors.js';
 import type { Message } from './messages.js';
+import { atEndOfTurn } from './turn.js';
 
 /**
  * Frames are WebSocket binary frames holding one or more msgpack values back to back.
@@ -59,8 +60,8 @@ export interface FrameBatcherOptions {
 
 /**
  * Collects the messages one event-loop turn produces for one connection and sends them as one
- * frame. The flush runs on setImmediate, i.e. after the I/O callbacks of the current turn, so a
- * burst of replies to a burst of requests leaves in a single WebSocket frame. Messages are encoded
+ * frame. The flush runs at the end of the turn (atEndOfTurn), after the I/O callbacks of the
+ * current turn, so a burst of replies to a burst of requests leaves in a single WebSocket frame. Messages are encoded
  * at push time so that an unencodable message fails its caller, not the flush.
  */
 export class FrameBatcher {
@@ -69,7 +70,7 @@ export class FrameBatcher {
   readonly #maxBatchBytes: number;
   #pending: Uint8Array[] = [];
   #pendingBytes = 0;
-  #scheduled: NodeJS.Immediate | undefined;
+  #scheduled = false;
 
   constructor(sendFrame: (frame: Uint8Array) => void, options: FrameBatcherOptions = {}) {
     this.#sendFrame = sendFrame;
@@ -87,7 +88,13 @@ export class FrameBatcher {
     if (this.#pendingBytes > 0 && this.#pendingBytes + bytes.length > this.#maxBatchBytes) this.flush();
     this.#pending.push(bytes);
     this.#pendingBytes += bytes.length;
-    this.#scheduled ??= setImmediate(() => this.flush());
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      atEndOfTurn(() => {
+        // Flushed early since (a full batch, a close) and nothing new: nothing to do.
+        if (this.#scheduled) this.flush();
+      });
+    }
   }
 
   get pendingMessages(): number {
@@ -95,10 +102,7 @@ export class FrameBatcher {
   }
 
   flush(): void {
-    if (this.#scheduled !== undefined) {
-      clearImmediate(this.#scheduled);
-      this.#scheduled = undefined;
-    }
+    this.#scheduled = false;
     if (this.#pending.length === 0) return;
     const frame =
       this.#pending.length === 1 ? (this.#pending[0] as Uint8Array) : Buffer.concat(this.#pending);
@@ -109,8 +113,7 @@ export class FrameBatcher {
 
   /** Drops what is pending: the connection is gone. */
   discard(): void {
-    if (this.#scheduled !== undefined) clearImmediate(this.#scheduled);
-    this.#scheduled = undefined;
+    this.#scheduled = false;
     this.#pending = [];
     this.#pendingBytes = 0;
   }

@@ -36,7 +36,7 @@ export class GroupCommit {
 
   /**
    * `syncBatch` must resolve only once the ops are durable, and apply them all or none. With
-   * `startLater` (setImmediate), an idle commit starts at the end of the event-loop turn rather
+   * `startLater` (atEndOfTurn), an idle commit starts at the end of the event-loop turn rather
    * than at the first write, so the other writes the turn brings (the rest of a frame of replica
    * writes, requests from other sockets) share its sync instead of waiting for the next one.
    */

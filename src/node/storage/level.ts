@@ -3,6 +3,7 @@ import { access, mkdir, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { RingkvError } from '../../protocol/errors.js';
+import { atEndOfTurn } from '../../protocol/turn.js';
 import type { Storage, StoreRange, StoreWrite } from '../world.js';
 import { GroupCommit, type StorageStats } from './group-commit.js';
 
@@ -49,7 +50,7 @@ export class LevelStorage implements Storage {
       }
       // write() closes the batch whether it succeeds or fails.
       return batch.write({ sync: true });
-    }, setImmediate);
+    }, atEndOfTurn);
   }
 
   static async open(dir: string): Promise<LevelStorage> {
