@@ -6,6 +6,7 @@
  * with a setImmediate each, every link of the chain would wait for another turn of the loop.
  */
 let queue: (() => void)[] = [];
+/** A setImmediate is set, or the queue is running: either way what is added now runs in this turn. */
 let scheduled = false;
 
 export function atEndOfTurn(fn: () => void): void {
@@ -17,7 +18,6 @@ export function atEndOfTurn(fn: () => void): void {
 }
 
 function runQueue(): void {
-  scheduled = false;
   while (queue.length > 0) {
     const batch = queue;
     queue = [];
@@ -32,4 +32,5 @@ function runQueue(): void {
       }
     }
   }
+  scheduled = false;
 }
