@@ -23,7 +23,12 @@ export interface ClientCoordinatorDeps {
   localDc: string;
   timeoutMs: number;
   speculativeRetry: SpeculativeRetry;
-  send<K extends OpName>(hostId: string, op: K, body: OpRequest<K>, timeoutMs: number): Promise<OpResult<K>>;
+  send: <K extends OpName>(
+    hostId: string,
+    op: K,
+    body: OpRequest<K>,
+    timeoutMs: number,
+  ) => Promise<OpResult<K>>;
   /** Live nodes that may hold a hint for `target`, best first (never the target itself). */
   hintHolders(target: string): string[];
 }
@@ -60,11 +65,7 @@ export class ClientCoordinator {
       },
     };
     // The client is no replica: every replica write of a turn to one node shares a request.
-    const replicas = new ReplicaWriteBatcher(
-      { request: (to, op, body, timeoutMs) => deps.send(to, op, body, timeoutMs) },
-      undefined,
-      (fn) => systemClock.defer(fn),
-    );
+    const replicas = new ReplicaWriteBatcher({ request: deps.send }, undefined, systemClock);
     this.coordinator = new Coordinator({
       view,
       rpc: {

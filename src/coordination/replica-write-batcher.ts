@@ -1,6 +1,6 @@
 import type { Cell } from '../protocol/cell.js';
 import type { OpName, OpRequest, OpResult } from '../protocol/ops/index.js';
-import type { HostId, ReplicaChannel } from './world.js';
+import type { Clock, HostId, ReplicaChannel } from './world.js';
 
 /** A batch is sent before it would carry more key and value bytes than this (frames stay small). */
 const MAX_BATCH_BYTES = 64 * 1024;
@@ -42,7 +42,7 @@ export class ReplicaWriteBatcher implements ReplicaChannel {
   constructor(
     private readonly inner: ReplicaChannel,
     private readonly self: HostId | undefined,
-    private readonly defer: (fn: () => void) => void,
+    private readonly clock: Pick<Clock, 'defer'>,
   ) {}
 
   request<K extends OpName>(to: HostId, op: K, body: OpRequest<K>, timeoutMs: number): Promise<OpResult<K>> {
@@ -68,7 +68,7 @@ export class ReplicaWriteBatcher implements ReplicaChannel {
       batch.bytes += size;
       if (!this.scheduled) {
         this.scheduled = true;
-        this.defer(() => this.flush());
+        this.clock.defer(() => this.flush());
       }
     }) as Promise<OpResult<K>>;
   }

@@ -148,7 +148,7 @@ export class RingkvNode {
     this.streamer = new RangeStreamer(this.hostId, this.rpc, config.requestTimeoutMs * 10);
     this.coordinator = new Coordinator({
       view: this.membership,
-      rpc: new ReplicaWriteBatcher(this.rpc, this.hostId, (fn) => clock.defer(fn)),
+      rpc: new ReplicaWriteBatcher(this.rpc, this.hostId, clock),
       clock,
       hlc: this.hlc,
       hints: this.hints,

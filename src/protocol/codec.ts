@@ -61,8 +61,8 @@ export interface FrameBatcherOptions {
 /**
  * Collects the messages one event-loop turn produces for one connection and sends them as one
  * frame. The flush runs at the end of the turn (atEndOfTurn), after the I/O callbacks of the
- * current turn, so a burst of replies to a burst of requests leaves in a single WebSocket frame. Messages are encoded
- * at push time so that an unencodable message fails its caller, not the flush.
+ * current turn, so a burst of replies to a burst of requests leaves in a single WebSocket frame.
+ * Messages are encoded at push time so that an unencodable message fails its caller, not the flush.
  */
 export class FrameBatcher {
   readonly #sendFrame: (frame: Uint8Array) => void;

@@ -13,10 +13,10 @@ import type {
 /**
  * Hand-written twins of the zod schemas that every read and write crosses: the `req` and `res`
  * envelopes and the bodies and results of mutate, read, replica_write, replica_write_batch and
- * replica_read. Under
- * QUORUM writes zod's safeParse was about 6.5% of each node's CPU, nearly all on these shapes. Per
- * message (msgpack-decoded, Node 20), zod takes about 0.7 µs for a replica_write request's envelope
- * and body and 0.6 µs for a mutate request's; these take 0.08-0.13 µs for either.
+ * replica_read. Under QUORUM writes zod's safeParse was about 6.5% of each node's CPU, nearly all
+ * on these shapes. Per message (msgpack-decoded, Node 20), zod takes about 0.7 µs for a
+ * replica_write request's envelope and body and 0.6 µs for a mutate request's; these take
+ * 0.08-0.13 µs for either.
  *
  * The zod schemas stay the specification. Each function here answers either "zod accepts this, and
  * this is its output" or `undefined`: "not sure, ask zod". They never reject, so error messages are

@@ -40,18 +40,17 @@ export class VirtualTime {
    * its timers stop firing once `alive` says the process is gone.
    */
   clockFor(skewMs: () => number, alive: () => boolean): Clock {
+    const setTimer = (delayMs: number, fn: () => void): Timer =>
+      this.schedule(delayMs, () => {
+        if (alive()) fn();
+      });
     return {
       nowMicros: () => Math.floor((SIM_EPOCH_MS + this.nowMs + skewMs()) * 1000),
       monotonicMs: () => this.nowMs,
-      setTimer: (delayMs, fn) =>
-        this.schedule(delayMs, () => {
-          if (alive()) fn();
-        }),
+      setTimer,
       // After every event already due now: the simulated end of the turn.
       defer: (fn) => {
-        this.schedule(0, () => {
-          if (alive()) fn();
-        });
+        setTimer(0, fn);
       },
     };
   }

@@ -21,7 +21,7 @@ function setup(answer: (sent: Sent) => Promise<unknown> = () => Promise.resolve(
     },
   };
   const deferred: (() => void)[] = [];
-  const batcher = new ReplicaWriteBatcher(inner, 'self', (fn) => deferred.push(fn));
+  const batcher = new ReplicaWriteBatcher(inner, 'self', { defer: (fn) => deferred.push(fn) });
   const endTurn = () => {
     for (const fn of deferred.splice(0)) fn();
   };
