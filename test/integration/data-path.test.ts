@@ -1,22 +1,12 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RingkvClient } from '../../src/client/client.js';
 import { CONSISTENCY_LEVELS } from '../../src/protocol/consistency.js';
-import { RingkvError } from '../../src/protocol/errors.js';
 import { MAX_KEY_BYTES, DEFAULT_MAX_VALUE_BYTES } from '../../src/protocol/limits.js';
 import { TestCluster, until } from '../support/cluster.js';
 import { inParallel, replicasOf } from './support/replicas.js';
+import { rejectionOf } from '../support/errors.js';
 
 const ks = 'default';
-
-async function failure(p: Promise<unknown>): Promise<RingkvError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof RingkvError) return e;
-    throw e;
-  }
-  throw new Error('expected the request to fail');
-}
 
 describe('data path on three nodes', () => {
   // One cluster for the tests that leave it whole; the last one kills a node.
@@ -85,16 +75,16 @@ describe('data path on three nodes', () => {
     const maxKey = 'k'.repeat(MAX_KEY_BYTES);
     await client.put(maxKey, 'x', { keyspace: ks, cl: 'ALL' });
     expect((await client.get(maxKey, { keyspace: ks, cl: 'ONE' })).value).toBe('x');
-    const overKey = await failure(client.put(maxKey + 'k', 'x', { keyspace: ks, cl: 'ONE' }));
+    const overKey = await rejectionOf(client.put(maxKey + 'k', 'x', { keyspace: ks, cl: 'ONE' }));
     expect(overKey.code).toBe('INVALID_REQUEST');
-    const overKeyRead = await failure(client.get(maxKey + 'k', { keyspace: ks, cl: 'ONE' }));
+    const overKeyRead = await rejectionOf(client.get(maxKey + 'k', { keyspace: ks, cl: 'ONE' }));
     expect(overKeyRead.code).toBe('INVALID_REQUEST');
 
     const maxValue = new Uint8Array(DEFAULT_MAX_VALUE_BYTES).fill(7);
     await client.put('big', maxValue, { keyspace: ks, cl: 'ALL' });
     const got = await client.get('big', { keyspace: ks, cl: 'ONE' });
     expect(got.value?.length).toBe(DEFAULT_MAX_VALUE_BYTES);
-    const overValue = await failure(
+    const overValue = await rejectionOf(
       client.put('big', new Uint8Array(DEFAULT_MAX_VALUE_BYTES + 1), { keyspace: ks, cl: 'ONE' }),
     );
     expect(overValue.code).toBe('INVALID_REQUEST');
@@ -116,11 +106,11 @@ describe('data path on three nodes', () => {
       await client.put(`q-${i}`, `v${i}`, { keyspace: ks, cl: 'QUORUM' });
       expect((await client.get(`q-${i}`, { keyspace: ks, cl: 'QUORUM' })).value).toBe(`v${i}`);
     }
-    const write = await failure(client.put('all-key', 'v', { keyspace: ks, cl: 'ALL' }));
+    const write = await rejectionOf(client.put('all-key', 'v', { keyspace: ks, cl: 'ALL' }));
     expect(['UNAVAILABLE', 'WRITE_TIMEOUT']).toContain(write.code);
     expect(write.details.required).toBe(3);
     expect(write.details[write.code === 'UNAVAILABLE' ? 'alive' : 'received']).toBe(2);
-    const read = await failure(client.get('q-0', { keyspace: ks, cl: 'ALL' }));
+    const read = await rejectionOf(client.get('q-0', { keyspace: ks, cl: 'ALL' }));
     expect(['UNAVAILABLE', 'READ_TIMEOUT']).toContain(read.code);
     expect(read.details.required).toBe(3);
     expect(read.details[read.code === 'UNAVAILABLE' ? 'alive' : 'received']).toBe(2);
@@ -198,9 +188,9 @@ describe('two data centers', () => {
       await local.put(`lq-${i}`, `v${i}`, { keyspace: 'geo', cl: 'LOCAL_QUORUM' });
       expect((await local.get(`lq-${i}`, { keyspace: 'geo', cl: 'LOCAL_QUORUM' })).value).toBe(`v${i}`);
     }
-    const each = await failure(local.put('eq', 'v', { keyspace: 'geo', cl: 'EACH_QUORUM' }));
+    const each = await rejectionOf(local.put('eq', 'v', { keyspace: 'geo', cl: 'EACH_QUORUM' }));
     expect(each.code).toBe('UNAVAILABLE');
-    const eachRead = await failure(local.get('before', { keyspace: 'geo', cl: 'EACH_QUORUM' }));
+    const eachRead = await rejectionOf(local.get('before', { keyspace: 'geo', cl: 'EACH_QUORUM' }));
     expect(eachRead.code).toBe('UNAVAILABLE');
     // Keys still place on dc1's racks as before.
     expect(replicasOf(local, 'geo', 'lq-0')).toHaveLength(5);

@@ -6,6 +6,7 @@ import { PROTOCOL_VERSION } from '../../../src/protocol/limits.js';
 import type { ChallengeMessage } from '../../../src/protocol/messages.js';
 import type { WsServer } from '../../../src/node/net/server.js';
 import { Resources, type RawSocket } from './helpers.js';
+import { rejectionOf } from '../../support/errors.js';
 
 const resources = new Resources();
 afterEach(() => resources.closeAll());
@@ -40,16 +41,6 @@ async function connect(
   return conn;
 }
 
-async function rejection(promise: Promise<unknown>): Promise<RingkvError> {
-  try {
-    await promise;
-  } catch (e) {
-    if (e instanceof RingkvError) return e;
-    throw e;
-  }
-  throw new Error('expected a rejection');
-}
-
 /** Completes the handshake by hand as a client. */
 async function handshaken(server: WsServer): Promise<RawSocket> {
   const raw = await resources.raw(server.url);
@@ -78,10 +69,10 @@ describe('WsServer with Connection', () => {
 
   it('refuses a wrong secret as UNAUTHORIZED and keeps serving others', async () => {
     const server = await serving({ secret: 'k' });
-    const e = await rejection(connect(server, { secret: 'guess' }));
+    const e = await rejectionOf(connect(server, { secret: 'guess' }));
     expect(e.code).toBe('UNAUTHORIZED');
     expect(e.message).toMatch(/does not know the cluster secret/);
-    const missing = await rejection(connect(server));
+    const missing = await rejectionOf(connect(server));
     expect(missing.code).toBe('UNAUTHORIZED');
     expect(missing.message).toMatch(/authentication required/);
     const good = await connect(server, { secret: 'k' });
@@ -90,12 +81,12 @@ describe('WsServer with Connection', () => {
 
   it('refuses a client that has a secret when the node has none', async () => {
     const server = await serving();
-    expect((await rejection(connect(server, { secret: 'k' }))).code).toBe('UNAUTHORIZED');
+    expect((await rejectionOf(connect(server, { secret: 'k' }))).code).toBe('UNAUTHORIZED');
   });
 
   it('refuses the wrong cluster name', async () => {
     const server = await serving();
-    const e = await rejection(connect(server, { clusterName: 'other' }));
+    const e = await rejectionOf(connect(server, { clusterName: 'other' }));
     expect(e.code).toBe('UNAUTHORIZED');
     expect(e.message).toContain('"test"');
   });
@@ -104,7 +95,7 @@ describe('WsServer with Connection', () => {
     const server = await serving();
     const url = server.url;
     await server.close();
-    const e = await rejection(Connection.open(url, { clusterName: 'test', timeoutMs: 5000 }));
+    const e = await rejectionOf(Connection.open(url, { clusterName: 'test', timeoutMs: 5000 }));
     expect(e.code).toBe('NO_HOST_AVAILABLE');
     expect(e.message).toContain(`cannot reach ${url}`);
   });
@@ -112,7 +103,7 @@ describe('WsServer with Connection', () => {
   it('answers an invalid body with INVALID_REQUEST and keeps the connection', async () => {
     const server = await serving();
     const conn = await connect(server);
-    const e = await rejection(conn.request('read', { ...read, cl: 'MOST' } as never));
+    const e = await rejectionOf(conn.request('read', { ...read, cl: 'MOST' } as never));
     expect(e.code).toBe('INVALID_REQUEST');
     expect(conn.closed).toBe(false);
     expect(await conn.request('stop', {})).toEqual({ hostId: 'n1' });
@@ -135,11 +126,11 @@ describe('WsServer with Connection', () => {
   it('turns a failing handler into an error reply, not a crash', async () => {
     const server = await serving();
     const conn = await connect(server);
-    const bug = await rejection(
+    const bug = await rejectionOf(
       conn.request('keyspace_create', { name: 'boom', replication: { strategy: 'simple', rf: 1 } }),
     );
     expect(bug.code).toBe('SERVER_ERROR');
-    const refused = await rejection(
+    const refused = await rejectionOf(
       conn.request('keyspace_create', { name: 'ks', replication: { strategy: 'simple', rf: 1 } }),
     );
     expect(refused.code).toBe('REFUSED');
@@ -150,7 +141,7 @@ describe('WsServer with Connection', () => {
   it('fails a request the node never answers with OVERLOADED', async () => {
     const server = await serving();
     const conn = await connect(server);
-    const e = await rejection(conn.request('topology', {}, 50));
+    const e = await rejectionOf(conn.request('topology', {}, 50));
     expect(e.code).toBe('OVERLOADED');
     expect(e.message).toContain(`no answer from ${server.url}`);
   });
@@ -234,7 +225,7 @@ describe('WsServer with hand-made frames', () => {
     expect(await bystander.request('stop', {})).toEqual({ hostId: 'n1' });
 
     const big = await connect(server);
-    const e = await rejection(
+    const e = await rejectionOf(
       big.request('replica_write', {
         keyspace: 'default',
         key: new Uint8Array([1]),

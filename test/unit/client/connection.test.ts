@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Connection } from '../../../src/client/connection.js';
-import { RingkvError } from '../../../src/protocol/errors.js';
 import { WsServer } from '../../../src/node/net/server.js';
+import { rejectionOf } from '../../support/errors.js';
 
 const closers: (() => unknown)[] = [];
 afterEach(async () => {
@@ -20,19 +20,9 @@ async function connected(): Promise<Connection> {
   return conn;
 }
 
-async function rejection(p: Promise<unknown>): Promise<RingkvError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof RingkvError) return e;
-    throw e;
-  }
-  throw new Error('expected a rejection');
-}
-
 /** When each request failed, ms after the start, with the timeout its error names. */
 function timed(p: Promise<unknown>, startedMs: number) {
-  return rejection(p).then((e) => ({
+  return rejectionOf(p).then((e) => ({
     afterMs: performance.now() - startedMs,
     code: e.code,
     timeoutMs: e.details['timeoutMs'],
@@ -69,9 +59,9 @@ describe('Connection request timeouts', () => {
 
   it('times out requests sent after the earlier ones were answered or timed out', async () => {
     const conn = await connected();
-    expect((await rejection(conn.request('topology', {}, 30))).code).toBe('OVERLOADED');
+    expect((await rejectionOf(conn.request('topology', {}, 30))).code).toBe('OVERLOADED');
     expect(await conn.request('stop', {}, 30)).toEqual({ hostId: 'n1' });
-    const e = await rejection(conn.request('topology', {}, 40));
+    const e = await rejectionOf(conn.request('topology', {}, 40));
     expect(e.code).toBe('OVERLOADED');
     expect(e.message).toContain('within 40 ms');
     expect(e.details).toMatchObject({ op: 'topology', timeoutMs: 40 });

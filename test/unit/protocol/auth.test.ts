@@ -9,18 +9,8 @@ import {
   verifyMac,
   welcomeFor,
 } from '../../../src/protocol/auth.js';
-import { RingkvError } from '../../../src/protocol/errors.js';
 import { PROTOCOL_VERSION } from '../../../src/protocol/limits.js';
-
-function errorOf(fn: () => unknown): RingkvError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof RingkvError) return e;
-    throw e;
-  }
-  throw new Error('expected a RingkvError');
-}
+import { errorOf } from '../../support/errors.js';
 
 describe('MACs', () => {
   it('verifies with the same secret and context only', () => {

@@ -1,16 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { RingkvError } from '../../../src/protocol/errors.js';
 import { parseMessage, parseRequestBody, parseResult } from '../../../src/protocol/validate.js';
-
-function errorOf(fn: () => unknown): RingkvError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof RingkvError) return e;
-    throw e;
-  }
-  throw new Error('expected a RingkvError');
-}
+import { errorOf } from '../../support/errors.js';
 
 describe('parseMessage', () => {
   it('accepts each message type', () => {
