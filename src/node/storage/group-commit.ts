@@ -12,10 +12,24 @@ export interface StorageStats {
   largestGroup: number;
 }
 
-interface Waiter {
-  ops: readonly StoreWrite[];
+/** The writes waiting for one sync, and the one promise all their callers wait on. */
+interface Group {
+  ops: StoreWrite[];
+  /** Calls to write() in the group. */
+  writes: number;
+  durable: Promise<void>;
   resolve: () => void;
   reject: (e: unknown) => void;
+}
+
+function newGroup(): Group {
+  let resolve!: () => void;
+  let reject!: (e: unknown) => void;
+  const durable = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { ops: [], writes: 0, durable, resolve, reject };
 }
 
 /**
@@ -25,11 +39,13 @@ interface Waiter {
  * write as for a thousand, so throughput grows with concurrency instead of dying on fsync.
  *
  * The group is written as one atomic batch, in arrival order, so each caller's batch is atomic and
- * a later write of a key wins over an earlier one.
+ * a later write of a key wins over an earlier one. Its callers share one promise: a write under
+ * load costs a push, not a promise and its resolvers of its own.
  */
 export class GroupCommit {
   readonly stats: StorageStats = { syncs: 0, writes: 0, ops: 0, largestGroup: 0 };
-  private queue: Waiter[] = [];
+  /** The group filling while a sync runs (or before the first starts); undefined: none yet. */
+  private queued: Group | undefined;
   private syncing = false;
   private starting = false;
   private idle: (() => void)[] = [];
@@ -53,52 +69,53 @@ export class GroupCommit {
       }
     }
     if (batch.length === 0) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
-      this.queue.push({ ops: batch, resolve, reject });
-      if (this.syncing || this.starting) return;
+    const group = (this.queued ??= newGroup());
+    for (const op of batch) group.ops.push(op);
+    group.writes++;
+    if (!this.syncing && !this.starting) {
       if (this.startLater === undefined) {
         this.startSync();
-        return;
+      } else {
+        this.starting = true;
+        this.startLater(() => {
+          this.starting = false;
+          if (!this.syncing && this.queued !== undefined) this.startSync();
+        });
       }
-      this.starting = true;
-      this.startLater(() => {
-        this.starting = false;
-        if (!this.syncing && this.queue.length > 0) this.startSync();
-      });
-    });
+    }
+    return group.durable;
   }
 
   /** Resolves once every write queued so far has been synced (or has failed). */
   drained(): Promise<void> {
-    if (!this.syncing && !this.starting && this.queue.length === 0) return Promise.resolve();
+    if (!this.syncing && !this.starting && this.queued === undefined) return Promise.resolve();
     return new Promise((resolve) => this.idle.push(resolve));
   }
 
   private startSync(): void {
-    const group = this.queue;
-    this.queue = [];
+    const group = this.queued;
+    if (group === undefined) return;
+    this.queued = undefined;
     this.syncing = true;
-    const ops: StoreWrite[] = [];
-    for (const w of group) for (const op of w.ops) ops.push(op);
     this.stats.syncs++;
-    this.stats.largestGroup = Math.max(this.stats.largestGroup, group.length);
-    this.syncBatch(ops).then(
+    this.stats.largestGroup = Math.max(this.stats.largestGroup, group.writes);
+    this.syncBatch(group.ops).then(
       () => {
-        this.stats.writes += group.length;
-        this.stats.ops += ops.length;
+        this.stats.writes += group.writes;
+        this.stats.ops += group.ops.length;
         this.finish();
-        for (const w of group) w.resolve();
+        group.resolve();
       },
       (e: unknown) => {
         this.finish();
-        for (const w of group) w.reject(e);
+        group.reject(e);
       },
     );
   }
 
   private finish(): void {
     this.syncing = false;
-    if (this.queue.length > 0) {
+    if (this.queued !== undefined) {
       this.startSync();
     } else {
       const idle = this.idle;
