@@ -25,13 +25,12 @@ export class Replica {
    * replayed, ranges streamed or repaired. Answers once every cell is durable.
    */
   async writeBatch(req: OpRequest<'replica_write_batch'>): Promise<OpResult<'replica_write_batch'>> {
+    const merges = req.cells.map(({ key, cell }) => {
+      this.hlc.observe(cell.timestamp);
+      return this.cells.merge(req.keyspace, tokenOf(key), key, cell);
+    });
     let applied = 0;
-    await Promise.all(
-      req.cells.map(async ({ key, cell }) => {
-        this.hlc.observe(cell.timestamp);
-        if ((await this.cells.merge(req.keyspace, tokenOf(key), key, cell)).applied) applied++;
-      }),
-    );
+    for (const merged of await Promise.all(merges)) if (merged.applied) applied++;
     return { applied };
   }
 

@@ -98,32 +98,37 @@ export class CellStore {
     private readonly maxCachedRows: number = DEFAULT_ROW_CACHE_ROWS,
   ) {}
 
-  async merge(keyspace: string, token: bigint, key: Uint8Array, cell: Cell): Promise<MergeResult> {
+  merge(keyspace: string, token: bigint, key: Uint8Array, cell: Cell): Promise<MergeResult> {
     const storeKey = cellKey(keyspace, token, key);
     const id = keyId(storeKey);
     const state = this.enter(id);
-    try {
-      // The common case decides at once: nothing else is deciding this key and its latest cell
-      // is cached or in flight. Otherwise the decision queues behind the others and may read.
-      const latest = state.deciding === 0 ? this.knownLatest(state, id) : UNKNOWN;
-      const decision =
-        latest !== UNKNOWN
-          ? this.mergeDecision(state, id, storeKey, cell, latest)
-          : await this.decide(state, async () =>
-              this.mergeDecision(state, id, storeKey, cell, await this.load(state, storeKey)),
-            );
-      await decision.durable;
-      return decision.previous === undefined
-        ? { applied: decision.applied }
-        : { applied: decision.applied, previous: decision.previous };
-    } finally {
-      this.leave(id, state);
+    // The common case decides at once: nothing else is deciding this key and its latest cell
+    // is cached or in flight. Otherwise the decision queues behind the others and may read.
+    // Plain promise callbacks rather than an async function: this runs for every replica write.
+    const latest = state.deciding === 0 ? this.knownLatest(state, id) : UNKNOWN;
+    if (latest !== UNKNOWN) {
+      let decision: MergeDecision;
+      try {
+        decision = this.mergeDecision(state, storeKey, cell, latest);
+      } catch (e) {
+        this.leave(id, state);
+        return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+      }
+      return this.answer(id, state, cell, decision);
     }
+    return this.decide(state, async () =>
+      this.mergeDecision(state, storeKey, cell, await this.load(state, storeKey)),
+    ).then(
+      (decision) => this.answer(id, state, cell, decision),
+      (e: unknown) => {
+        this.leave(id, state);
+        throw e;
+      },
+    );
   }
 
   private mergeDecision(
     state: KeyState,
-    id: string,
     storeKey: Uint8Array,
     cell: Cell,
     previous: Cell | undefined,
@@ -134,8 +139,26 @@ export class CellStore {
       return { applied: false, previous, durable: state.latestDurable };
     }
     const durable = this.storage.write([{ key: storeKey, value: encodeCell(cell) }]);
-    this.setLatest(state, id, cell, durable);
+    this.setLatest(state, cell, durable);
     return { applied: true, previous, durable };
+  }
+
+  /** Answers a merge once its decision is durable, then lets go of the key. */
+  private answer(id: string, state: KeyState, cell: Cell, decision: MergeDecision): Promise<MergeResult> {
+    const { applied, previous, durable } = decision;
+    const result: MergeResult = previous === undefined ? { applied } : { applied, previous };
+    return durable.then(
+      () => {
+        if (applied) this.cacheDurable(id, cell);
+        this.leave(id, state);
+        return result;
+      },
+      (e: unknown) => {
+        if (applied) this.writeFailed(id, state, durable);
+        this.leave(id, state);
+        throw e;
+      },
+    );
   }
 
   /** The durable cell of a key: a merge still syncing is not visible until it is acknowledged. */
@@ -209,11 +232,17 @@ export class CellStore {
         const latest = await this.load(state, storeKey);
         if (latest === undefined || !purgeable(latest, olderThanMicros)) return undefined;
         const durable = this.storage.write([{ key: storeKey, value: null }]);
-        this.setLatest(state, id, undefined, durable);
+        this.setLatest(state, undefined, durable);
         return { durable };
       });
       if (decision === undefined) return false;
-      await decision.durable;
+      try {
+        await decision.durable;
+      } catch (e) {
+        this.writeFailed(id, state, decision.durable);
+        throw e;
+      }
+      this.rows.delete(id);
       return true;
     } finally {
       this.leave(id, state);
@@ -299,21 +328,19 @@ export class CellStore {
     }
   }
 
-  /** The key's winner is now `cell` (undefined: purged), durable once `durable` settles. */
-  private setLatest(state: KeyState, id: string, cell: Cell | undefined, durable: Promise<void>): void {
+  /**
+   * The key's winner is now `cell` (undefined: purged), durable once `durable` settles. The caller
+   * updates the cache when it does, or calls writeFailed when it does not.
+   */
+  private setLatest(state: KeyState, cell: Cell | undefined, durable: Promise<void>): void {
     state.latest = cell;
     state.latestDurable = durable;
     state.known = true;
-    durable.then(
-      () => {
-        if (cell === undefined) this.rows.delete(id);
-        else this.cacheDurable(id, cell);
-      },
-      () => {
-        // A failed write leaves storage as the only truth: the next decision reads it again.
-        this.rows.delete(id);
-        if (state.latestDurable === durable) state.known = false;
-      },
-    );
+  }
+
+  /** A failed write leaves storage as the only truth: the next decision reads it again. */
+  private writeFailed(id: string, state: KeyState, durable: Promise<void>): void {
+    this.rows.delete(id);
+    if (state.latestDurable === durable) state.known = false;
   }
 }
