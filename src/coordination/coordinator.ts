@@ -18,13 +18,10 @@ import { replicasFor } from '../ring/strategy.js';
 import type { ClusterView } from './cluster-view.js';
 import type { LatencyTracker } from './latency.js';
 import { Trace } from './trace.js';
-import type { Clock, HostId, Logger, ReplicaChannel, TimestampSource } from './world.js';
+import { WriteResponse, type HintSink, type WriteResponseDeps } from './write-response.js';
 
-/** Where the coordinator leaves a mutation for a replica that did not take it. */
-export interface HintSink {
-  /** Stores a durable hint; false when hinted handoff is off or the target is past its window. */
-  store(target: HostId, keyspace: string, key: Uint8Array, cell: Cell): Promise<boolean>;
-}
+export type { HintSink } from './write-response.js';
+import type { Clock, HostId, Logger, ReplicaChannel, TimestampSource } from './world.js';
 
 export interface CoordinatorOptions {
   requestTimeoutMs: number;
@@ -55,7 +52,18 @@ export class Coordinator {
   /** Requirements worked out per keyspace replication (one object per keyspace until it changes) and CL. */
   private readonly requirements = new WeakMap<Replication, Map<ConsistencyLevel, Requirement>>();
 
-  constructor(private readonly deps: CoordinatorDeps) {}
+  private readonly responseDeps: WriteResponseDeps;
+
+  constructor(private readonly deps: CoordinatorDeps) {
+    this.responseDeps = {
+      selfId: deps.view.selfId,
+      clock: deps.clock,
+      hints: deps.hints,
+      latency: deps.latency,
+      logger: deps.logger,
+      requestTimeoutMs: deps.options.requestTimeoutMs,
+    };
+  }
 
   private requirementFor(cl: ConsistencyLevel, replication: Replication): Requirement {
     let byCl = this.requirements.get(replication);
@@ -109,8 +117,17 @@ export class Coordinator {
     );
   }
 
-  async mutate(req: MutateRequest): Promise<OpResult<'mutate'>> {
-    const { view, rpc, hints, clock, options } = this.deps;
+  mutate(req: MutateRequest): Promise<OpResult<'mutate'>> {
+    // Not an async function: the answer is the write response's own promise, with no extra hop.
+    try {
+      return this.startMutation(req);
+    } catch (e) {
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+    }
+  }
+
+  private startMutation(req: MutateRequest): Promise<OpResult<'mutate'>> {
+    const { view, rpc, clock, options } = this.deps;
     const replication = this.checkKey(req.keyspace, req.key);
     if (req.value && req.value.length > options.maxValueBytes) {
       throw new RingkvError(
@@ -140,96 +157,24 @@ export class Coordinator {
       `coordinating ${req.value === null ? 'delete' : 'write'} at ${req.cl}, token ${token}, replicas ${natural.map((n) => n.hostId).join(', ')}`,
     );
 
-    const acks: RingNode[] = [];
-    const hinted: HostId[] = [];
-    const started = clock.monotonicMs();
-
-    return new Promise<OpResult<'mutate'>>((resolve, reject) => {
-      let settled = 0;
-      let done = false;
-      const total = targets.length + down.length;
-      const finish = () => {
-        if (done) return;
-        if (isSatisfiedBy(requirement, acks) || (requirement.hintsCount && hinted.length > 0)) {
-          done = true;
-          trace?.add(
-            `${req.cl} met with ${acks.length} ack(s)${hinted.length ? ` and ${hinted.length} hint(s)` : ''}`,
-          );
-          resolve({
-            timestamp,
-            coordinator: view.selfId,
-            acks: acks.map((n) => n.hostId),
-            hinted: [...hinted],
-            ...(trace ? { trace: trace.events } : {}),
-          });
-        } else if (settled === total) {
-          done = true;
-          const required = requiredCount(requirement);
-          const received = countTowards(requirement, acks);
-          reject(
-            new RingkvError(
-              'WRITE_TIMEOUT',
-              `${req.cl} needed ${required} ack${required === 1 ? '' : 's'}, got ${received} within ${options.requestTimeoutMs} ms; the write may have been applied on the replicas that took it`,
-              {
-                cl: req.cl,
-                received,
-                required,
-                acks: acks.map((n) => n.hostId),
-                ...(trace ? { trace: trace.events } : {}),
-              },
-            ),
-          );
-        }
-      };
-      const hint = (target: RingNode, why: string) => {
-        hints
-          .store(target.hostId, req.keyspace, req.key, cell)
-          .then((stored) => {
-            if (stored) {
-              hinted.push(target.hostId);
-              trace?.add(`hint stored for ${target.hostId} (${why})`);
-            } else {
-              trace?.add(
-                `no hint for ${target.hostId} (${why}): hinted handoff is off or it is past its hint window`,
-              );
-            }
-          })
-          .catch((e: unknown) => {
-            trace?.add(
-              `could not store a hint for ${target.hostId}: ${e instanceof Error ? e.message : String(e)}`,
-            );
-            this.deps.logger.warn('could not store a hint', { target: target.hostId, error: String(e) });
-          })
-          .finally(() => {
-            settled++;
-            finish();
-          });
-      };
-      for (const target of targets) {
-        trace?.add(`sending mutation to ${target.hostId}`);
-        rpc
-          .request(
-            target.hostId,
-            'replica_write',
-            { keyspace: req.keyspace, key: req.key, cell },
-            options.requestTimeoutMs,
-          )
-          .then(() => {
-            const ms = clock.monotonicMs() - started;
-            this.deps.latency.record(target.hostId, ms);
-            acks.push(target);
-            trace?.add(`ack from ${target.hostId} after ${ms.toFixed(2)} ms`);
-            settled++;
-            finish();
-          })
-          .catch((e: unknown) => {
-            trace?.add(`no ack from ${target.hostId}: ${e instanceof Error ? e.message : String(e)}`);
-            hint(target, 'no ack in time');
-          });
-      }
-      for (const target of down) hint(target, 'replica is down');
-      if (total === 0) finish();
-    });
+    const response = new WriteResponse(
+      this.responseDeps,
+      { keyspace: req.keyspace, key: req.key, cl: req.cl, cell },
+      requirement,
+      targets.length + down.length,
+      trace,
+    );
+    // One request body for every replica: nothing on the way changes it.
+    const body = { keyspace: req.keyspace, key: req.key, cell };
+    for (const target of targets) {
+      trace?.add(`sending mutation to ${target.hostId}`);
+      rpc.request(target.hostId, 'replica_write', body, options.requestTimeoutMs).then(
+        () => response.acked(target),
+        (e: unknown) => response.failed(target, e),
+      );
+    }
+    for (const target of down) response.hint(target, 'replica is down');
+    return response.answer;
   }
 
   async read(req: ReadRequest): Promise<OpResult<'read'>> {

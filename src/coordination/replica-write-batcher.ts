@@ -7,20 +7,27 @@ const MAX_BATCH_BYTES = 64 * 1024;
 /** ...or more writes than this (the batch schema allows 10,000). */
 const MAX_BATCH_WRITES = 1024;
 
-interface PendingWrite {
-  key: Uint8Array;
-  cell: Cell;
-  timeoutMs: number;
-  resolve(result: OpResult<'replica_write'>): void;
-  reject(error: unknown): void;
-}
-
 /** The writes to one peer and keyspace waiting for the end of the turn. */
 interface PendingBatch {
   to: HostId;
   keyspace: string;
-  writes: PendingWrite[];
+  cells: { key: Uint8Array; cell: Cell }[];
   bytes: number;
+  timeoutMs: number;
+  /** Every write of the batch gets this one answer. */
+  answered: Promise<OpResult<'replica_write'>>;
+  resolve: (result: OpResult<'replica_write'>) => void;
+  reject: (error: unknown) => void;
+}
+
+function newBatch(to: HostId, keyspace: string): PendingBatch {
+  let resolve!: PendingBatch['resolve'];
+  let reject!: PendingBatch['reject'];
+  const answered = new Promise<OpResult<'replica_write'>>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { to, keyspace, cells: [], bytes: 0, timeoutMs: 0, answered, resolve, reject };
 }
 
 /**
@@ -48,29 +55,29 @@ export class ReplicaWriteBatcher implements ReplicaChannel {
   request<K extends OpName>(to: HostId, op: K, body: OpRequest<K>, timeoutMs: number): Promise<OpResult<K>> {
     if (op !== 'replica_write' || to === this.self) return this.inner.request(to, op, body, timeoutMs);
     const { keyspace, key, cell } = body as OpRequest<'replica_write'>;
-    return new Promise<OpResult<'replica_write'>>((resolve, reject) => {
-      const id = `${to}\u0000${keyspace}`;
-      const size = key.length + (cell.value?.length ?? 0);
-      let batch = this.pending.get(id);
-      if (
-        batch !== undefined &&
-        (batch.bytes + size > MAX_BATCH_BYTES || batch.writes.length >= MAX_BATCH_WRITES)
-      ) {
-        this.pending.delete(id);
-        this.send(batch);
-        batch = undefined;
-      }
-      if (batch === undefined) {
-        batch = { to, keyspace, writes: [], bytes: 0 };
-        this.pending.set(id, batch);
-      }
-      batch.writes.push({ key, cell, timeoutMs, resolve, reject });
-      batch.bytes += size;
-      if (!this.scheduled) {
-        this.scheduled = true;
-        this.clock.defer(() => this.flush());
-      }
-    }) as Promise<OpResult<K>>;
+    const id = `${to}\u0000${keyspace}`;
+    const size = key.length + (cell.value?.length ?? 0);
+    let batch = this.pending.get(id);
+    if (
+      batch !== undefined &&
+      (batch.bytes + size > MAX_BATCH_BYTES || batch.cells.length >= MAX_BATCH_WRITES)
+    ) {
+      this.pending.delete(id);
+      this.send(batch);
+      batch = undefined;
+    }
+    if (batch === undefined) {
+      batch = newBatch(to, keyspace);
+      this.pending.set(id, batch);
+    }
+    batch.cells.push({ key, cell });
+    batch.bytes += size;
+    batch.timeoutMs = Math.max(batch.timeoutMs, timeoutMs);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      this.clock.defer(() => this.flush());
+    }
+    return batch.answered as Promise<OpResult<K>>;
   }
 
   private flush(): void {
@@ -80,31 +87,12 @@ export class ReplicaWriteBatcher implements ReplicaChannel {
     for (const batch of batches) this.send(batch);
   }
 
-  private send({ to, keyspace, writes }: PendingBatch): void {
-    if (writes.length === 1) {
-      const w = writes[0] as PendingWrite;
-      this.inner.request(to, 'replica_write', { keyspace, key: w.key, cell: w.cell }, w.timeoutMs).then(
-        (result) => w.resolve(result),
-        (e: unknown) => w.reject(e),
-      );
-      return;
-    }
-    let timeoutMs = 0;
-    for (const w of writes) timeoutMs = Math.max(timeoutMs, w.timeoutMs);
-    this.inner
-      .request(
-        to,
-        'replica_write_batch',
-        { keyspace, cells: writes.map((w) => ({ key: w.key, cell: w.cell })) },
-        timeoutMs,
-      )
-      .then(
-        () => {
-          for (const w of writes) w.resolve({});
-        },
-        (e: unknown) => {
-          for (const w of writes) w.reject(e);
-        },
-      );
+  private send({ to, keyspace, cells, timeoutMs, resolve, reject }: PendingBatch): void {
+    const only = cells.length === 1 ? cells[0] : undefined;
+    const sent =
+      only !== undefined
+        ? this.inner.request(to, 'replica_write', { keyspace, key: only.key, cell: only.cell }, timeoutMs)
+        : this.inner.request(to, 'replica_write_batch', { keyspace, cells }, timeoutMs);
+    sent.then(() => resolve({}), reject);
   }
 }

@@ -1,0 +1,150 @@
+import type { Cell } from '../protocol/cell.js';
+import {
+  countTowards,
+  isSatisfiedBy,
+  requiredCount,
+  type ConsistencyLevel,
+  type Requirement,
+} from '../protocol/consistency.js';
+import { RingkvError } from '../protocol/errors.js';
+import type { OpResult } from '../protocol/ops/index.js';
+import type { RingNode } from '../ring/ring.js';
+import type { LatencyTracker } from './latency.js';
+import type { Trace } from './trace.js';
+import type { Clock, HostId, Logger } from './world.js';
+
+/** Where the coordinator leaves a mutation for a replica that did not take it. */
+export interface HintSink {
+  /** Stores a durable hint; false when hinted handoff is off or the target is past its window. */
+  store(target: HostId, keyspace: string, key: Uint8Array, cell: Cell): Promise<boolean>;
+}
+
+export interface Mutation {
+  keyspace: string;
+  key: Uint8Array;
+  cl: ConsistencyLevel;
+  cell: Cell;
+}
+
+export interface WriteResponseDeps {
+  selfId: HostId;
+  clock: Clock;
+  hints: HintSink;
+  latency: LatencyTracker;
+  logger: Logger;
+  requestTimeoutMs: number;
+}
+
+/**
+ * What a coordinator knows about one mutation while replicas answer (Cassandra's write response
+ * handler): acks, hints, and whether the CL is met or can no longer be. One object per write
+ * rather than a closure per replica and per outcome, since every write pays for it.
+ */
+export class WriteResponse {
+  /** Settles once the CL is met (or, for ANY, a hint is stored), or every replica has settled. */
+  readonly answer: Promise<OpResult<'mutate'>>;
+  private resolve!: (result: OpResult<'mutate'>) => void;
+  private reject!: (error: RingkvError) => void;
+  private readonly acks: RingNode[] = [];
+  private readonly hinted: HostId[] = [];
+  private settled = 0;
+  private done = false;
+  private readonly started: number;
+
+  constructor(
+    private readonly deps: WriteResponseDeps,
+    private readonly mutation: Mutation,
+    private readonly requirement: Requirement,
+    /** Replicas sent the mutation plus replicas hinted at once. */
+    private readonly total: number,
+    private readonly trace: Trace | undefined,
+  ) {
+    this.started = deps.clock.monotonicMs();
+    this.answer = new Promise((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+    if (total === 0) this.check();
+  }
+
+  acked(target: RingNode): void {
+    const ms = this.deps.clock.monotonicMs() - this.started;
+    this.deps.latency.record(target.hostId, ms);
+    this.acks.push(target);
+    this.trace?.add(`ack from ${target.hostId} after ${ms.toFixed(2)} ms`);
+    this.settled++;
+    this.check();
+  }
+
+  failed(target: RingNode, e: unknown): void {
+    this.trace?.add(`no ack from ${target.hostId}: ${e instanceof Error ? e.message : String(e)}`);
+    this.hint(target, 'no ack in time');
+  }
+
+  /** Stores a hint for a replica that is down or did not ack; it settles once the hint has. */
+  hint(target: RingNode, why: string): void {
+    const { keyspace, key, cell } = this.mutation;
+    void this.deps.hints
+      .store(target.hostId, keyspace, key, cell)
+      .then(
+        (stored) => {
+          if (stored) {
+            this.hinted.push(target.hostId);
+            this.trace?.add(`hint stored for ${target.hostId} (${why})`);
+          } else {
+            this.trace?.add(
+              `no hint for ${target.hostId} (${why}): hinted handoff is off or it is past its hint window`,
+            );
+          }
+        },
+        (e: unknown) => {
+          this.trace?.add(
+            `could not store a hint for ${target.hostId}: ${e instanceof Error ? e.message : String(e)}`,
+          );
+          this.deps.logger.warn('could not store a hint', { target: target.hostId, error: String(e) });
+        },
+      )
+      // Settled a step later, so that hints stored together (every replica down) are all
+      // reported by an ANY write they satisfy.
+      .then(() => {
+        this.settled++;
+        this.check();
+      });
+  }
+
+  private check(): void {
+    if (this.done) return;
+    const { requirement, acks, hinted, trace } = this;
+    const { cl, cell } = this.mutation;
+    if (isSatisfiedBy(requirement, acks) || (requirement.hintsCount && hinted.length > 0)) {
+      this.done = true;
+      trace?.add(
+        `${cl} met with ${acks.length} ack(s)${hinted.length ? ` and ${hinted.length} hint(s)` : ''}`,
+      );
+      this.resolve({
+        timestamp: cell.timestamp,
+        coordinator: this.deps.selfId,
+        acks: acks.map((n) => n.hostId),
+        hinted: [...hinted],
+        ...(trace ? { trace: trace.events } : {}),
+      });
+    } else if (this.settled === this.total) {
+      this.done = true;
+      const required = requiredCount(requirement);
+      const received = countTowards(requirement, acks);
+      this.reject(
+        new RingkvError(
+          'WRITE_TIMEOUT',
+          `${cl} needed ${required} ack${required === 1 ? '' : 's'}, got ${received} within ${this.deps.requestTimeoutMs} ms; the write may have been applied on the replicas that took it`,
+          {
+            cl,
+            received,
+            required,
+            acks: acks.map((n) => n.hostId),
+            ...(trace ? { trace: trace.events } : {}),
+          },
+        ),
+      );
+    }
+  }
+}
