@@ -140,11 +140,7 @@ export class Coordinator {
     const natural = replicasFor(view.ring(), replication, token);
     const pending = view.pendingReplicas(replication, token);
     const requirement = withPending(this.requirementFor(req.cl, replication), pending);
-    // Live natural replicas, then live pending ones: who gets the mutation. The down ones get hints.
-    const targets: RingNode[] = [];
-    const down: RingNode[] = [];
-    for (const n of natural) (view.isAlive(n.hostId) ? targets : down).push(n);
-    for (const p of pending) if (view.isAlive(p.hostId)) targets.push(p);
+    const { targets, down } = liveAndDown(natural, pending, view);
     if (!requirement.hintsCount && !isSatisfiedBy(requirement, targets)) {
       throw this.unavailable(req.cl, requirement, targets, pending.length);
     }
@@ -157,15 +153,16 @@ export class Coordinator {
       `coordinating ${req.value === null ? 'delete' : 'write'} at ${req.cl}, token ${token}, replicas ${natural.map((n) => n.hostId).join(', ')}`,
     );
 
+    // One request body for every replica: nothing on the way changes it.
+    const body = { keyspace: req.keyspace, key: req.key, cell };
     const response = new WriteResponse(
       this.responseDeps,
-      { keyspace: req.keyspace, key: req.key, cl: req.cl, cell },
+      body,
+      req.cl,
       requirement,
       targets.length + down.length,
       trace,
     );
-    // One request body for every replica: nothing on the way changes it.
-    const body = { keyspace: req.keyspace, key: req.key, cell };
     for (const target of targets) {
       trace?.add(`sending mutation to ${target.hostId}`);
       rpc.request(target.hostId, 'replica_write', body, options.requestTimeoutMs).then(
@@ -355,6 +352,26 @@ export class Coordinator {
     }
     return worst;
   }
+}
+
+const NONE: readonly RingNode[] = [];
+
+/**
+ * Live natural replicas, then live pending ones: who gets a mutation; the down ones get hints.
+ * With every replica up and no range moving, the natural replicas as they are.
+ */
+function liveAndDown(
+  natural: readonly RingNode[],
+  pending: readonly RingNode[],
+  view: ClusterView,
+): { targets: readonly RingNode[]; down: readonly RingNode[] } {
+  if (pending.length === 0 && natural.every((n) => view.isAlive(n.hostId)))
+    return { targets: natural, down: NONE };
+  const targets: RingNode[] = [];
+  const down: RingNode[] = [];
+  for (const n of natural) (view.isAlive(n.hostId) ? targets : down).push(n);
+  for (const p of pending) if (view.isAlive(p.hostId)) targets.push(p);
+  return { targets, down };
 }
 
 /** Joining replicas take writes too, and must ack as well, so a finished join misses nothing. */

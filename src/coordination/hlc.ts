@@ -10,10 +10,13 @@
 export const DEFAULT_MAX_DRIFT_MS = 60_000;
 
 export type ObserveResult =
-  | { accepted: true }
+  | { readonly accepted: true }
   /** Following it would drag this node's timestamps far into the future (a peer with a broken clock). */
   | { accepted: false; reason: 'too-far-ahead'; aheadMs: number }
   | { accepted: false; reason: 'not-a-timestamp' };
+
+/** Every replica write observes a timestamp: the common answer is one shared object. */
+const ACCEPTED: ObserveResult = { accepted: true };
 
 export interface HybridClockOptions {
   maxDriftMs?: number;
@@ -51,7 +54,7 @@ export class HybridClock {
     if (ahead > this.maxDriftMicros)
       return { accepted: false, reason: 'too-far-ahead', aheadMs: ahead / 1000 };
     if (remoteMicros > this.last) this.last = remoteMicros;
-    return { accepted: true };
+    return ACCEPTED;
   }
 
   /** The last timestamp handed out or observed, without advancing. */

@@ -19,10 +19,10 @@ export interface HintSink {
   store(target: HostId, keyspace: string, key: Uint8Array, cell: Cell): Promise<boolean>;
 }
 
-export interface Mutation {
+/** What a mutation sends every replica. */
+export interface ReplicaWrite {
   keyspace: string;
   key: Uint8Array;
-  cl: ConsistencyLevel;
   cell: Cell;
 }
 
@@ -53,7 +53,8 @@ export class WriteResponse {
 
   constructor(
     private readonly deps: WriteResponseDeps,
-    private readonly mutation: Mutation,
+    private readonly mutation: ReplicaWrite,
+    private readonly cl: ConsistencyLevel,
     private readonly requirement: Requirement,
     /** Replicas sent the mutation plus replicas hinted at once. */
     private readonly total: number,
@@ -114,8 +115,8 @@ export class WriteResponse {
 
   private check(): void {
     if (this.done) return;
-    const { requirement, acks, hinted, trace } = this;
-    const { cl, cell } = this.mutation;
+    const { cl, requirement, acks, hinted, trace } = this;
+    const { cell } = this.mutation;
     if (isSatisfiedBy(requirement, acks) || (requirement.hintsCount && hinted.length > 0)) {
       this.done = true;
       trace?.add(

@@ -45,6 +45,9 @@ export interface NodeEntry extends RingNode {
   clockOffsetMs?: number;
 }
 
+/** No range is moving: what pendingReplicas answers on every write, shared. */
+const NO_REPLICAS: readonly RingNode[] = [];
+
 /**
  * The gossip driver: runs the pure Gossiper on a timer, feeds heartbeats to the phi-accrual
  * failure detector, and turns what they know into the ClusterView the coordinator reads
@@ -393,7 +396,7 @@ export class Membership implements ClusterView {
         .map((s) => s.hostId);
       this.pendingCache = new PendingRanges(this.ring(), this.joiningNodes(), leaving);
     }
-    return this.pendingCache.active ? this.pendingCache.replicasFor(replication, token) : [];
+    return this.pendingCache.active ? this.pendingCache.replicasFor(replication, token) : NO_REPLICAS;
   }
 
   topology(clusterName: string): OpResult<'topology'> {

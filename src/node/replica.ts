@@ -3,6 +3,8 @@ import { tokenOf } from '../ring/partitioner.js';
 import type { HybridClock } from '../coordination/hlc.js';
 import type { CellStore } from './storage/cell-store.js';
 
+const acked = (): OpResult<'replica_write'> => ({});
+
 /**
  * The replica side of the data path: apply a cell by last write wins, durably, before acking;
  * answer with the local cell. It trusts the coordinator's choice of replicas, as Cassandra does.
@@ -13,11 +15,10 @@ export class Replica {
     private readonly hlc: HybridClock,
   ) {}
 
-  async write(req: OpRequest<'replica_write'>): Promise<OpResult<'replica_write'>> {
+  write(req: OpRequest<'replica_write'>): Promise<OpResult<'replica_write'>> {
     // Keep our own clock ahead of timestamps we store, so our next write to this key wins.
     this.hlc.observe(req.cell.timestamp);
-    await this.cells.merge(req.keyspace, tokenOf(req.key), req.key, req.cell);
-    return {};
+    return this.cells.merge(req.keyspace, tokenOf(req.key), req.key, req.cell).then(acked);
   }
 
   /**
