@@ -18,10 +18,10 @@ import { replicasFor } from '../ring/strategy.js';
 import type { ClusterView } from './cluster-view.js';
 import type { LatencyTracker } from './latency.js';
 import { Trace } from './trace.js';
+import type { Clock, HostId, Logger, ReplicaChannel, TimestampSource } from './world.js';
 import { WriteResponse, type HintSink, type WriteResponseDeps } from './write-response.js';
 
 export type { HintSink } from './write-response.js';
-import type { Clock, HostId, Logger, ReplicaChannel, TimestampSource } from './world.js';
 
 export interface CoordinatorOptions {
   requestTimeoutMs: number;
