@@ -1,5 +1,6 @@
 import type { Cell } from '../protocol/cell.js';
 import type { OpName, OpRequest, OpResult } from '../protocol/ops/index.js';
+import { withResolvers, type WithResolvers } from '../protocol/with-resolvers.js';
 import type { Clock, HostId, ReplicaChannel } from './world.js';
 
 /** A batch is sent before it would carry more key and value bytes than this (frames stay small). */
@@ -7,27 +8,13 @@ const MAX_BATCH_BYTES = 64 * 1024;
 /** ...or more writes than this (the batch schema allows 10,000). */
 const MAX_BATCH_WRITES = 1024;
 
-/** The writes to one peer and keyspace waiting for the end of the turn. */
-interface PendingBatch {
+/** The writes to one peer and keyspace waiting for the end of the turn; all get its one answer. */
+interface PendingBatch extends WithResolvers<OpResult<'replica_write'>> {
   to: HostId;
   keyspace: string;
   cells: { key: Uint8Array; cell: Cell }[];
   bytes: number;
   timeoutMs: number;
-  /** Every write of the batch gets this one answer. */
-  answered: Promise<OpResult<'replica_write'>>;
-  resolve: (result: OpResult<'replica_write'>) => void;
-  reject: (error: unknown) => void;
-}
-
-function newBatch(to: HostId, keyspace: string): PendingBatch {
-  let resolve!: PendingBatch['resolve'];
-  let reject!: PendingBatch['reject'];
-  const answered = new Promise<OpResult<'replica_write'>>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { to, keyspace, cells: [], bytes: 0, timeoutMs: 0, answered, resolve, reject };
 }
 
 /**
@@ -67,7 +54,14 @@ export class ReplicaWriteBatcher implements ReplicaChannel {
       batch = undefined;
     }
     if (batch === undefined) {
-      batch = newBatch(to, keyspace);
+      batch = {
+        to,
+        keyspace,
+        cells: [],
+        bytes: 0,
+        timeoutMs: 0,
+        ...withResolvers<OpResult<'replica_write'>>(),
+      };
       this.pending.set(id, batch);
     }
     batch.cells.push({ key, cell });
@@ -77,7 +71,7 @@ export class ReplicaWriteBatcher implements ReplicaChannel {
       this.scheduled = true;
       this.clock.defer(() => this.flush());
     }
-    return batch.answered as Promise<OpResult<K>>;
+    return batch.promise as Promise<OpResult<K>>;
   }
 
   private flush(): void {

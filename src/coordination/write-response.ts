@@ -8,6 +8,7 @@ import {
 } from '../protocol/consistency.js';
 import { RingkvError } from '../protocol/errors.js';
 import type { OpResult } from '../protocol/ops/index.js';
+import { withResolvers } from '../protocol/with-resolvers.js';
 import type { RingNode } from '../ring/ring.js';
 import type { LatencyTracker } from './latency.js';
 import type { Trace } from './trace.js';
@@ -43,8 +44,8 @@ export interface WriteResponseDeps {
 export class WriteResponse {
   /** Settles once the CL is met (or, for ANY, a hint is stored), or every replica has settled. */
   readonly answer: Promise<OpResult<'mutate'>>;
-  private resolve!: (result: OpResult<'mutate'>) => void;
-  private reject!: (error: RingkvError) => void;
+  private readonly resolve: (result: OpResult<'mutate'>) => void;
+  private readonly reject: (error: RingkvError) => void;
   private readonly acks: RingNode[] = [];
   private readonly hinted: HostId[] = [];
   private settled = 0;
@@ -61,10 +62,11 @@ export class WriteResponse {
     private readonly trace: Trace | undefined,
   ) {
     this.started = deps.clock.monotonicMs();
-    this.answer = new Promise((resolve, reject) => {
-      this.resolve = resolve;
-      this.reject = reject;
-    });
+    ({
+      promise: this.answer,
+      resolve: this.resolve,
+      reject: this.reject,
+    } = withResolvers<OpResult<'mutate'>>());
     if (total === 0) this.check();
   }
 

@@ -1,3 +1,4 @@
+import { withResolvers, type WithResolvers } from '../../protocol/with-resolvers.js';
 import type { StoreWrite } from '../world.js';
 
 /** What a storage has done since it opened; tests and `status` read it. */
@@ -12,24 +13,11 @@ export interface StorageStats {
   largestGroup: number;
 }
 
-/** The writes waiting for one sync, and the one promise all their callers wait on. */
-interface Group {
+/** The writes waiting for one sync; all their callers wait on its one promise. */
+interface Group extends WithResolvers<void> {
   ops: StoreWrite[];
   /** Calls to write() in the group. */
   writes: number;
-  durable: Promise<void>;
-  resolve: () => void;
-  reject: (e: unknown) => void;
-}
-
-function newGroup(): Group {
-  let resolve!: () => void;
-  let reject!: (e: unknown) => void;
-  const durable = new Promise<void>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { ops: [], writes: 0, durable, resolve, reject };
 }
 
 /**
@@ -69,7 +57,7 @@ export class GroupCommit {
       }
     }
     if (batch.length === 0) return Promise.resolve();
-    const group = (this.queued ??= newGroup());
+    const group = (this.queued ??= { ops: [], writes: 0, ...withResolvers<void>() });
     for (const op of batch) group.ops.push(op);
     group.writes++;
     if (!this.syncing && !this.starting) {
@@ -83,7 +71,7 @@ export class GroupCommit {
         });
       }
     }
-    return group.durable;
+    return group.promise;
   }
 
   /** Resolves once every write queued so far has been synced (or has failed). */
