@@ -78,7 +78,11 @@ export async function replayHints(
   timeoutMs: number,
 ): Promise<void> {
   const byKeyspace = new Map<string, StoredHint[]>();
-  for (const h of hints) byKeyspace.set(h.keyspace, [...(byKeyspace.get(h.keyspace) ?? []), h]);
+  for (const h of hints) {
+    const batch = byKeyspace.get(h.keyspace);
+    if (batch === undefined) byKeyspace.set(h.keyspace, [h]);
+    else batch.push(h);
+  }
   for (const [keyspace, batch] of byKeyspace) {
     await channel.request(
       target,
