@@ -13,7 +13,7 @@ import { RingkvError } from '../protocol/errors.js';
 import { MAX_KEY_BYTES } from '../protocol/limits.js';
 import type { OpRequest, OpResult } from '../protocol/ops/index.js';
 import { tokenOf } from '../ring/partitioner.js';
-import type { RingNode } from '../ring/ring.js';
+import { NO_NODES, type RingNode } from '../ring/ring.js';
 import { replicasFor } from '../ring/strategy.js';
 import type { ClusterView } from './cluster-view.js';
 import type { LatencyTracker } from './latency.js';
@@ -354,8 +354,6 @@ export class Coordinator {
   }
 }
 
-const NONE: readonly RingNode[] = [];
-
 /**
  * Live natural replicas, then live pending ones: who gets a mutation; the down ones get hints.
  * With every replica up and no range moving, the natural replicas as they are.
@@ -366,7 +364,7 @@ function liveAndDown(
   view: ClusterView,
 ): { targets: readonly RingNode[]; down: readonly RingNode[] } {
   if (pending.length === 0 && natural.every((n) => view.isAlive(n.hostId)))
-    return { targets: natural, down: NONE };
+    return { targets: natural, down: NO_NODES };
   const targets: RingNode[] = [];
   const down: RingNode[] = [];
   for (const n of natural) (view.isAlive(n.hostId) ? targets : down).push(n);

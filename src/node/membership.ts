@@ -4,7 +4,7 @@ import type { Replication } from '../protocol/consistency.js';
 import type { OpResult } from '../protocol/ops/index.js';
 import type { NODE_STATUSES } from '../protocol/ops/cluster.js';
 import { parseToken } from '../ring/partitioner.js';
-import { TokenRing, withJoining, withoutTokenClashes, type RingNode } from '../ring/ring.js';
+import { NO_NODES, TokenRing, withJoining, withoutTokenClashes, type RingNode } from '../ring/ring.js';
 import type { PhiAccrualDetector } from './failure-detector.js';
 import { Gossiper, type GossipOutput, type LocalNodeInfo, type LocalPatch } from './gossip/gossiper.js';
 import type { EndpointState, GossipMessage, KeyspaceDefinition } from './gossip/messages.js';
@@ -44,9 +44,6 @@ export interface NodeEntry extends RingNode {
   /** The node's wall clock minus ours, in ms, when last heard; undefined for ourselves or unknown. */
   clockOffsetMs?: number;
 }
-
-/** No range is moving: what pendingReplicas answers on every write, shared. */
-const NO_REPLICAS: readonly RingNode[] = [];
 
 /**
  * The gossip driver: runs the pure Gossiper on a timer, feeds heartbeats to the phi-accrual
@@ -396,7 +393,7 @@ export class Membership implements ClusterView {
         .map((s) => s.hostId);
       this.pendingCache = new PendingRanges(this.ring(), this.joiningNodes(), leaving);
     }
-    return this.pendingCache.active ? this.pendingCache.replicasFor(replication, token) : NO_REPLICAS;
+    return this.pendingCache.active ? this.pendingCache.replicasFor(replication, token) : NO_NODES;
   }
 
   topology(clusterName: string): OpResult<'topology'> {

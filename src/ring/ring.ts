@@ -9,6 +9,9 @@ export interface RingNode {
   tokens: readonly bigint[];
 }
 
+/** No nodes: one shared empty list for the hot paths that answer it on every request. */
+export const NO_NODES: readonly RingNode[] = [];
+
 /**
  * A range of the ring, (start, end]: the keys whose token is after start and at most end. It wraps
  * past the maximum token when start >= end; start === end is the whole ring (a ring of one token).
