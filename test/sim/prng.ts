@@ -2,8 +2,8 @@ import { seededUniform } from '../../src/bench/random.js';
 import type { Random } from '../../src/node/world.js';
 
 /**
- * A small seeded generator (mulberry32, as the benchmark's): the whole simulation draws from it, so one 32-bit seed
- * replays a run exactly. Not for anything but tests.
+ * A small seeded generator (mulberry32, as the benchmark's): the whole simulation draws from it,
+ * so one 32-bit seed replays a run exactly. Not for anything but tests.
  */
 export class Prng implements Random {
   readonly next: () => number;
