@@ -81,8 +81,8 @@ const boolean: Parse<boolean> = (v) => (typeof v === 'boolean' ? v : undefined);
 const bytes: Parse<Uint8Array> = (v) => (v instanceof Uint8Array ? v : undefined);
 const bytesOrNull: Parse<Uint8Array | null> = (v) => (v === null ? null : bytes(v));
 
-/** z.number().int().nonnegative(), for timestamps and message ids alike; -0 stays -0, as in zod. */
-const micros: Parse<number> = (v) => (safeInt(v) && v >= 0 ? v : undefined);
+/** z.number().int().nonnegative(), for timestamps, message ids and counts alike; -0 stays -0, as in zod. */
+const nonNegativeInt: Parse<number> = (v) => (safeInt(v) && v >= 0 ? v : undefined);
 const ttlSeconds: Parse<number> = (v) => (safeInt(v) && v >= 1 && v <= MAX_TTL_SECONDS ? v : undefined);
 const speculativeRetryMs: Parse<number> = (v) => {
   const ms = finite(v);
@@ -129,10 +129,10 @@ export const fastCell: Parse<Cell> = (input) => {
   const o = plainObject(input);
   if (o === undefined) return undefined;
   const value = bytesOrNull(o.value);
-  const timestamp = micros(o.timestamp);
+  const timestamp = nonNegativeInt(o.timestamp);
   if (value === undefined || timestamp === undefined) return undefined;
   const cell: Cell = { value, timestamp };
-  return optional(o, cell, 'expiresAt', o.expiresAt, micros) ? cell : undefined;
+  return optional(o, cell, 'expiresAt', o.expiresAt, nonNegativeInt) ? cell : undefined;
 };
 
 /** wireError has catchall(z.unknown()): zod copies every other enumerable key, inherited too, but not __proto__. */
@@ -150,7 +150,7 @@ export const fastRequestMessage: Parse<RequestMessage> = (input) => {
   const o = plainObject(input);
   // body is z.unknown(), which is still a required key: present, even as undefined.
   if (o === undefined || o.type !== 'req' || !('body' in o)) return undefined;
-  const id = micros(o.id);
+  const id = nonNegativeInt(o.id);
   const op = string(o.op);
   if (id === undefined || op === undefined) return undefined;
   return { type: 'req', id, op, body: o.body };
@@ -160,7 +160,7 @@ export const fastRequestMessage: Parse<RequestMessage> = (input) => {
 export const fastResponseMessage: Parse<ResponseMessage> = (input) => {
   const o = plainObject(input);
   if (o === undefined || o.type !== 'res') return undefined;
-  const id = micros(o.id);
+  const id = nonNegativeInt(o.id);
   if (id === undefined) return undefined;
   if (o.ok === true) return 'result' in o ? { type: 'res', id, ok: true, result: o.result } : undefined;
   if (o.ok !== false) return undefined;
@@ -178,7 +178,7 @@ export const fastMutateRequest: Parse<OpRequest<'mutate'>> = (input) => {
   if (keyspace === undefined || key === undefined || value === undefined || cl === undefined)
     return undefined;
   const body: OpRequest<'mutate'> = { keyspace, key, value, cl };
-  return optional(o, body, 'timestamp', o.timestamp, micros) &&
+  return optional(o, body, 'timestamp', o.timestamp, nonNegativeInt) &&
     optional(o, body, 'ttl', o.ttl, ttlSeconds) &&
     optional(o, body, 'trace', o.trace, boolean)
     ? body
@@ -243,7 +243,7 @@ export const fastReplicaReadRequest: Parse<OpRequest<'replica_read'>> = (input) 
 export const fastMutateResult: Parse<OpResult<'mutate'>> = (input) => {
   const o = plainObject(input);
   if (o === undefined) return undefined;
-  const timestamp = micros(o.timestamp);
+  const timestamp = nonNegativeInt(o.timestamp);
   const coordinator = hostId(o.coordinator);
   const acks = hostIds(o.acks);
   const hinted = hostIds(o.hinted);
@@ -266,7 +266,10 @@ export const fastReadResult: Parse<OpResult<'read'>> = (input) => {
   }
   // Keys in zod's order (the schema's), though only their presence and values matter.
   const result: Fields = { found };
-  if (!optional(o, result, 'value', o.value, bytes) || !optional(o, result, 'timestamp', o.timestamp, micros))
+  if (
+    !optional(o, result, 'value', o.value, bytes) ||
+    !optional(o, result, 'timestamp', o.timestamp, nonNegativeInt)
+  )
     return undefined;
   result.coordinator = coordinator;
   result.replicas = replicas;
@@ -281,7 +284,7 @@ export const fastReplicaWriteResult: Parse<OpResult<'replica_write'>> = (input) 
 export const fastReplicaWriteBatchResult: Parse<OpResult<'replica_write_batch'>> = (input) => {
   const o = plainObject(input);
   if (o === undefined) return undefined;
-  const applied = micros(o.applied);
+  const applied = nonNegativeInt(o.applied);
   return applied === undefined ? undefined : { applied };
 };
 
