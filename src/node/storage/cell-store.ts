@@ -1,6 +1,7 @@
 import { compareCells, type Cell } from '../../protocol/cell.js';
 import type { Storage, StoreRange } from '../world.js';
 import { decodeCell, encodeCell } from './cell-codec.js';
+import { ABSENT, DEFAULT_ROW_CACHE_BYTES, RowCache } from './row-cache.js';
 import {
   cellKey,
   cellRangeBounds,
@@ -58,13 +59,6 @@ interface MergeDecision {
 const UNKNOWN = Symbol('unknown');
 
 const settled = Promise.resolve();
-/** A cached row that says the key holds nothing durable. */
-const ABSENT = null;
-/**
- * Rows the cache keeps: a few tens of MB at small values, enough to hold a benchmark's or a hot
- * working set. Each merge of a cached key skips LevelDB's read-before-write.
- */
-export const DEFAULT_ROW_CACHE_ROWS = 100_000;
 /** Keys purged per round: bounds the memory a purge of a large keyspace holds. */
 const PURGE_BATCH_KEYS = 512;
 
@@ -87,16 +81,17 @@ function purgeable(cell: Cell, olderThanMicros: number): boolean {
 export class CellStore {
   private readonly inFlight = new Map<string, KeyState>();
   /**
-   * Row cache: the latest durable cell of recently used keys (ABSENT: none), oldest inserted
-   * first. Only what storage durably holds goes in, so reads from it see what a storage read
-   * would; merges of a cached key decide without reading storage first.
+   * Only what storage durably holds goes in, so reads from it see what a storage read would;
+   * merges of a cached key decide without reading storage first.
    */
-  private readonly rows = new Map<string, Cell | typeof ABSENT>();
+  private readonly rows: RowCache;
 
   constructor(
     private readonly storage: Storage,
-    private readonly maxCachedRows: number = DEFAULT_ROW_CACHE_ROWS,
-  ) {}
+    rowCacheBytes: number = DEFAULT_ROW_CACHE_BYTES,
+  ) {
+    this.rows = new RowCache(rowCacheBytes);
+  }
 
   merge(keyspace: string, token: bigint, key: Uint8Array, cell: Cell): Promise<MergeResult> {
     const storeKey = cellKey(keyspace, token, key);
@@ -303,7 +298,7 @@ export class CellStore {
       // and what is read may be cached.
       const raw = await this.storage.get(storeKey);
       state.latest = raw === undefined ? undefined : decodeCell(raw);
-      this.cacheRow(id, state.latest ?? ABSENT);
+      this.rows.set(id, state.latest ?? ABSENT);
       state.latestDurable = settled;
       state.known = true;
     }
@@ -314,18 +309,7 @@ export class CellStore {
   private cacheDurable(id: string, cell: Cell): void {
     const cached = this.rows.get(id);
     if (cached !== undefined && cached !== ABSENT && compareCells(cell, cached) <= 0) return;
-    this.cacheRow(id, cell);
-  }
-
-  private cacheRow(id: string, row: Cell | typeof ABSENT): void {
-    if (this.maxCachedRows <= 0) return;
-    // Eviction goes by first insertion, not by last use: moving a row to the end costs a delete
-    // per write, and a hot row dropped from the cache costs only one storage read to get back.
-    this.rows.set(id, row);
-    if (this.rows.size > this.maxCachedRows) {
-      const oldest = this.rows.keys().next();
-      if (!oldest.done) this.rows.delete(oldest.value);
-    }
+    this.rows.set(id, cell);
   }
 
   /**

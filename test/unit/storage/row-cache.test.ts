@@ -3,6 +3,7 @@ import { manualSyncs } from './manual-syncs.js';
 import type { Cell } from '../../../src/protocol/cell.js';
 import { CellStore } from '../../../src/node/storage/cell-store.js';
 import { MemoryStorage } from '../../../src/node/storage/memory.js';
+import { ABSENT, RowCache } from '../../../src/node/storage/row-cache.js';
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
 const live = (value: string, timestamp: number): Cell => ({ value: text(value), timestamp });
@@ -75,18 +76,77 @@ describe('CellStore row cache', () => {
     expect(s.reads()).toBe(readsBefore + 1);
   });
 
-  it('keeps at most the rows it is given, and stays correct for the ones it dropped', async () => {
+  it('keeps at most the bytes it is given, and stays correct for the rows it dropped', async () => {
     const s = countedStorage();
-    const store = new CellStore(s.storage, 2);
+    // Room for two rows of a 1,000-byte value, not three.
+    const store = new CellStore(s.storage, 2_500);
+    const big = (key: string, timestamp: number): Cell => ({
+      value: new Uint8Array(1000).fill(key.charCodeAt(0)),
+      timestamp,
+    });
     for (const [i, key] of ['x', 'y', 'z'].entries()) {
-      const p = store.merge('ks', 1n, text(key), live(key, i + 1));
+      const p = store.merge('ks', 1n, text(key), big(key, i + 1));
       await s.completeSyncs();
       await p;
     }
     const readsBefore = s.reads();
-    expect(await store.get('ks', 1n, text('x'))).toEqual(live('x', 1));
+    expect(await store.get('ks', 1n, text('x'))).toEqual(big('x', 1));
     expect(s.reads()).toBe(readsBefore + 1);
-    expect(await store.get('ks', 1n, text('z'))).toEqual(live('z', 3));
+    expect(await store.get('ks', 1n, text('z'))).toEqual(big('z', 3));
     expect(s.reads()).toBe(readsBefore + 1);
+  });
+});
+
+describe('RowCache', () => {
+  const row = (bytes: number, timestamp = 1): Cell => ({ value: new Uint8Array(bytes), timestamp });
+
+  it('evicts the oldest rows until what it holds fits its bytes', () => {
+    const cache = new RowCache(3_000);
+    cache.set('a', row(1000));
+    cache.set('b', row(1000));
+    expect(cache.size).toBe(2);
+    // A larger row pushes out as many old ones as it needs.
+    cache.set('c', row(2000));
+    expect(cache.get('a')).toBeUndefined();
+    expect(cache.get('b')).toBeUndefined();
+    expect(cache.get('c')?.value?.byteLength).toBe(2000);
+    expect(cache.bytes).toBeLessThanOrEqual(3_000);
+  });
+
+  it('does not cache a row larger than all it may hold, and drops the stale one', () => {
+    const cache = new RowCache(3_000);
+    cache.set('a', row(10, 1));
+    cache.set('a', row(5_000, 2));
+    expect(cache.get('a')).toBeUndefined();
+    expect(cache.size).toBe(0);
+    expect(cache.bytes).toBe(0);
+  });
+
+  it('charges a replaced or deleted row once', () => {
+    const cache = new RowCache(10_000);
+    cache.set('a', row(100, 1));
+    const one = cache.bytes;
+    cache.set('a', row(100, 2));
+    expect(cache.bytes).toBe(one);
+    cache.set('b', ABSENT);
+    expect(cache.get('b')).toBe(ABSENT);
+    cache.delete('a');
+    cache.delete('b');
+    cache.delete('b');
+    expect(cache.bytes).toBe(0);
+  });
+
+  it('copies a value that is a view into a larger buffer, so the buffer is not kept alive', () => {
+    const cache = new RowCache(10_000);
+    const frame = new Uint8Array(64 * 1024).fill(7);
+    cache.set('view', { value: frame.subarray(100, 200), timestamp: 5, expiresAt: 9 });
+    const cached = cache.get('view');
+    expect(cached?.value?.buffer).not.toBe(frame.buffer);
+    expect(cached?.value?.buffer.byteLength).toBe(100);
+    expect(cached).toEqual({ value: new Uint8Array(100).fill(7), timestamp: 5, expiresAt: 9 });
+    // A value that is its whole buffer is kept as it is.
+    const own = row(100);
+    cache.set('own', own);
+    expect(cache.get('own')).toBe(own);
   });
 });
