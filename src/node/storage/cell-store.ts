@@ -144,7 +144,7 @@ export class CellStore {
     const result: MergeResult = previous === undefined ? { applied } : { applied, previous };
     return durable.then(
       () => {
-        if (applied) this.cacheDurable(id, cell);
+        if (applied) this.rows.offer(id, cell);
         this.leave(id, state);
         return result;
       },
@@ -303,13 +303,6 @@ export class CellStore {
       state.known = true;
     }
     return state.latest;
-  }
-
-  /** A cell is durable: it is the row now, unless a newer one already is. */
-  private cacheDurable(id: string, cell: Cell): void {
-    const cached = this.rows.get(id);
-    if (cached !== undefined && cached !== ABSENT && compareCells(cell, cached) <= 0) return;
-    this.rows.set(id, cell);
   }
 
   /**

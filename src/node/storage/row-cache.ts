@@ -1,4 +1,4 @@
-import type { Cell } from '../../protocol/cell.js';
+import { compareCells, type Cell } from '../../protocol/cell.js';
 
 /** A cached row that says the key holds nothing durable. */
 export const ABSENT = null;
@@ -30,12 +30,22 @@ export class RowCache {
   }
 
   set(id: string, row: Row): void {
+    this.replace(id, this.rows.get(id), row);
+  }
+
+  /** A cell just made durable: it is the row now, unless a newer one already is. */
+  offer(id: string, cell: Cell): void {
+    const old = this.rows.get(id);
+    if (old !== undefined && old !== ABSENT && compareCells(cell, old) <= 0) return;
+    this.replace(id, old, cell);
+  }
+
+  private replace(id: string, old: Row | undefined, row: Row): void {
     const charge = rowBytes(id, row);
     if (charge > this.maxBytes) {
       this.delete(id);
       return;
     }
-    const old = this.rows.get(id);
     if (old !== undefined) this.held -= rowBytes(id, old);
     // Eviction goes by first insertion, not by last use: moving a row to the end costs a delete
     // per write, and a hot row dropped from the cache costs only one storage read to get back.

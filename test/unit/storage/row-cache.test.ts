@@ -122,6 +122,22 @@ describe('RowCache', () => {
     expect(cache.bytes).toBe(0);
   });
 
+  it('takes an offered cell only when it is newer than the cached one', () => {
+    const cache = new RowCache(10_000);
+    cache.offer('a', row(10, 5));
+    cache.offer('a', row(20, 4));
+    expect(cache.get('a')?.timestamp).toBe(5);
+    cache.offer('a', row(30, 6));
+    expect(cache.get('a')).toEqual(row(30, 6));
+    cache.set('b', ABSENT);
+    cache.offer('b', row(10, 1));
+    expect(cache.get('b')).toEqual(row(10, 1));
+    const same = new RowCache(10_000);
+    same.set('a', row(30, 6));
+    same.set('b', row(10, 1));
+    expect(cache.bytes).toBe(same.bytes);
+  });
+
   it('charges a replaced or deleted row once', () => {
     const cache = new RowCache(10_000);
     cache.set('a', row(100, 1));
