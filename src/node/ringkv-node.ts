@@ -45,6 +45,8 @@ export interface NodeConfig {
   ringDelayMs: number;
   /** Tombstones are kept this long, so repair cannot bring deleted data back; then they may be purged. */
   gcGraceSeconds: number;
+  /** The row cache holds at most this many bytes (default DEFAULT_ROW_CACHE_BYTES, 64 MiB). */
+  rowCacheBytes?: number;
 }
 
 export interface NodeWorld {
@@ -96,7 +98,7 @@ export class RingkvNode {
     this.hostId = meta.hostId;
     const { clock, storage, logger } = world;
     this.hlc = new HybridClock(() => clock.nowMicros());
-    this.cells = new CellStore(storage);
+    this.cells = new CellStore(storage, config.rowCacheBytes);
     this.rpc = new PeerRpc(this.hostId, world.transport, clock, (from, op, body) =>
       this.dispatcher.dispatch(op, body, { kind: 'peer', hostId: from }),
     );

@@ -23,6 +23,8 @@ export interface SimClusterOptions {
   /** How long a joining or leaving node lets its new status spread before it streams. */
   ringDelayMs: number;
   gcGraceSeconds: number;
+  /** Each node's row cache, bytes; undefined: the default. */
+  rowCacheBytes?: number | undefined;
 }
 
 /** One simulated process slot: a host id and its disk, and the node running on it, if any. */
@@ -106,6 +108,7 @@ export class SimCluster {
       gossipIntervalMs: options.gossipIntervalMs,
       ringDelayMs: options.ringDelayMs,
       gcGraceSeconds: options.gcGraceSeconds,
+      ...(options.rowCacheBytes !== undefined ? { rowCacheBytes: options.rowCacheBytes } : {}),
     };
   }
 
