@@ -70,7 +70,7 @@ export default class Demo extends BaseCommand {
     nodes: Flags.integer({ description: 'how many nodes', default: 3, min: 1, max: 9 }),
   };
 
-  async run(): Promise<{ nodes: string[] }> {
+  async run(): Promise<void> {
     const { flags } = await this.parse(Demo);
     const cluster = new LocalCluster({ args: DEMO_NODE_ARGS, rootPrefix: 'ringkv-demo-' });
     const guard = new ClusterGuard(cluster);
@@ -81,6 +81,10 @@ export default class Demo extends BaseCommand {
         const node = await guard.add();
         process.stderr.write(` ${node.address} (pid ${node.child?.pid ?? '?'})\n`);
       }
+      // Until every node has heard of every other, a request one coordinates at ALL fails.
+      process.stderr.write('waiting for every node to see the others UP...');
+      await cluster.settled();
+      process.stderr.write(' done\n');
       client = await RingkvClient.connect({
         contactPoints: cluster.addresses(),
         timeoutMs: 2000,
@@ -109,7 +113,6 @@ export default class Demo extends BaseCommand {
           nowMs: () => Date.now(),
         });
       }
-      return { nodes: cluster.addresses() };
     } finally {
       await client?.close().catch(() => undefined);
       await guard.stop();

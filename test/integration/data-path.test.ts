@@ -160,7 +160,7 @@ describe('two data centers', () => {
     for (let i = 0; i < 3; i++) await c.add({ dc: 'dc2', rack: `r${i + 1}` });
     const dc1 = c.nodes.slice(0, 3);
     const dc2 = c.nodes.slice(3);
-    await c.settled(6);
+    await c.settled();
     const admin = await c.client();
     await admin.createKeyspace('geo', { strategy: 'network', dcs: { dc1: 3, dc2: 2 } });
 

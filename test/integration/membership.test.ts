@@ -120,7 +120,7 @@ describe('nodes started at the same moment', () => {
     await c.start(1);
     // Both see the same one-node ring and would pick the same balanced tokens: one must give way.
     await Promise.all([c.add(), c.add()]);
-    await c.settled(3);
+    await c.settled();
     const client = await c.client();
     const ring = await client.ring();
     expect(ring).toHaveLength(3 * 16);

@@ -202,3 +202,19 @@ describe('ringkv repl, scripted, on three nodes', () => {
     expect(put).toMatchObject({ key: 'v', cl: 'ONE' });
   });
 });
+
+describe('ringkv demo, scripted', () => {
+  it(
+    'runs its own example: a write at QUORUM, then a read at ALL as soon as it starts',
+    { timeout: 60_000 },
+    async () => {
+      // Right after start a node may not have heard of every peer yet; the demo waits until all have.
+      const r = await runWithInput(['demo', '--json'], 'put a 1 QUORUM; get a ALL');
+      expect(r.stderr).toContain('waiting for every node to see the others UP... done');
+      expect(r.code).toBe(0);
+      const [put, get] = jsonLines(r.stdout);
+      expect(put).toMatchObject({ key: 'a', cl: 'QUORUM' });
+      expect(get).toMatchObject({ key: 'a', cl: 'ALL', found: true, value: '1' });
+    },
+  );
+});

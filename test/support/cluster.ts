@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
 import { RingkvClient } from '../../src/client/client.js';
-import { Connection } from '../../src/client/connection.js';
 import type { ClientOptions } from '../../src/client/api.js';
 import { BIN, LocalCluster, type LocalNode, type NodeSpec } from '../../src/cli/local-cluster.js';
 
@@ -13,12 +12,8 @@ export const FAST_ARGS = ['--gossip-interval', '200', '--ring-delay', '600'];
 export class TestCluster extends LocalCluster {
   private readonly clients: RingkvClient[] = [];
 
-  private readonly secret: string | undefined;
-
   constructor(args: string[] = []) {
     super({ args: [...FAST_ARGS, ...args], rootPrefix: 'ringkv-it-' });
-    const i = args.indexOf('--secret');
-    this.secret = i >= 0 ? args[i + 1] : undefined;
   }
 
   /** Starts nodes and returns once every node agrees they are all UP and NORMAL. */
@@ -39,34 +34,6 @@ export class TestCluster extends LocalCluster {
     });
     this.clients.push(c);
     return c;
-  }
-
-  /**
-   * Waits until every running node sees `count` nodes, all UP and NORMAL. A client's view comes
-   * from one node; a coordinator that still thinks a peer is joining asks more acks of ALL.
-   */
-  async settled(count = this.running().length, timeoutMs = 30_000): Promise<void> {
-    await until(
-      `every node to see ${count} nodes UP and NORMAL`,
-      async () => {
-        for (const node of this.running()) {
-          const conn = await Connection.open(node.address, {
-            clusterName: 'ringkv',
-            timeoutMs: 2000,
-            ...(this.secret ? { secret: this.secret } : {}),
-          });
-          try {
-            const t = await conn.request('topology', {}, 2000);
-            if (t.nodes.length !== count || !t.nodes.every((n) => n.state === 'UP' && n.status === 'NORMAL'))
-              return false;
-          } finally {
-            conn.close();
-          }
-        }
-        return true;
-      },
-      timeoutMs,
-    );
   }
 
   override async stopAll(): Promise<void> {
