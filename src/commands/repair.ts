@@ -27,16 +27,19 @@ export default class Repair extends BaseCommand {
 
   async run(): Promise<RepairSummary> {
     const { flags } = await this.parse(Repair);
-    const summary = await withClient(flags, (c) =>
-      c.repair(
-        { keyspace: flags.keyspace, primaryRangeOnly: flags.pr, full: flags.full, preview: flags.preview },
-        (p) =>
-          process.stderr.write(
-            `\rrepair: ${p.rangesDone}/${p.ranges} ranges, ${p.keysStreamed} keys streamed`,
-          ),
-      ),
-    );
-    process.stderr.write('\n');
+    const progress = repairProgress(process.stderr);
+    let summary: RepairSummary;
+    try {
+      summary = await withClient(flags, (c) =>
+        c.repair(
+          { keyspace: flags.keyspace, primaryRangeOnly: flags.pr, full: flags.full, preview: flags.preview },
+          progress.update,
+        ),
+      );
+    } finally {
+      // An error line must not start at the end of the progress line.
+      progress.done();
+    }
     this.say(renderRepair(summary));
     if (summary.failedRanges.length > 0) {
       throw new RingkvError(
@@ -49,4 +52,35 @@ export default class Repair extends BaseCommand {
     }
     return summary;
   }
+}
+
+/** Lines in a log this far apart at least, besides the first. */
+const LOG_PROGRESS_INTERVAL_MS = 2000;
+
+/**
+ * Repair progress on stderr: a terminal gets one line redrawn in place; a log (CI, a pipe) gets
+ * the first update and then one line every couple of seconds, since redraws would run together.
+ */
+function repairProgress(out: NodeJS.WriteStream): {
+  update: (p: { rangesDone: number; ranges: number; keysStreamed: number }) => void;
+  done: () => void;
+} {
+  const tty = out.isTTY === true;
+  let drawn = false;
+  let lastLineMs = -Infinity;
+  return {
+    update: (p) => {
+      const text = `repair: ${p.rangesDone}/${p.ranges} ranges, ${p.keysStreamed} keys streamed`;
+      if (tty) {
+        out.write(`\r${text}`);
+        drawn = true;
+      } else if (performance.now() - lastLineMs >= LOG_PROGRESS_INTERVAL_MS) {
+        out.write(`${text}\n`);
+        lastLineMs = performance.now();
+      }
+    },
+    done: () => {
+      if (drawn) out.write('\n');
+    },
+  };
 }

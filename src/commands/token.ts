@@ -25,7 +25,7 @@ export default class Token extends BaseCommand {
     "A key's token decides which nodes hold it; text keys get the token Cassandra prints for SELECT token(k).";
   static override examples = [
     '<%= config.bin %> token hello',
-    '<%= config.bin %> token --hex 0a1b2c user:42 --json',
+    '<%= config.bin %> token --hex 0a1b2c 75736572 --json',
   ];
 
   static override args = {
