@@ -1,11 +1,12 @@
 import { Command, Flags, Errors } from '@oclif/core';
 import { RingkvError, exitCodeFor, isRingkvError } from '../protocol/errors.js';
+import { errorJson, errorLine } from '../repl/format.js';
 
 /**
  * Every command: prints for people by default and exactly one JSON document with --json
  * (oclif's enableJsonFlag: run() returns the result, the human view renders it). Expected
- * failures print one line `error CODE: message` on stderr and exit 1, 2 or 3 (CLI.md); only a
- * broken invariant shows a stack trace.
+ * failures print one line `error CODE: message` on stderr, with what to try appended as the REPL
+ * does, and exit 1, 2 or 3 (CLI.md); only a broken invariant shows a stack trace.
  */
 export abstract class BaseCommand extends Command {
   static override enableJsonFlag = true;
@@ -26,9 +27,9 @@ export abstract class BaseCommand extends Command {
     if (err instanceof Errors.ExitError) throw err;
     const failure = toRingkvError(err);
     if (!failure) return Promise.reject(err);
-    process.stderr.write(`error ${failure.code}: ${failure.message}\n`);
+    process.stderr.write(`${errorLine(failure)}\n`);
     if (this.jsonEnabled()) {
-      process.stdout.write(`${JSON.stringify({ error: failure.toWire() })}\n`);
+      process.stdout.write(`${JSON.stringify(errorJson(failure))}\n`);
     }
     process.exitCode = exitCodeFor(failure.code);
     return Promise.resolve(undefined);

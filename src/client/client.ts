@@ -117,10 +117,7 @@ export class RingkvClient implements ClusterApi {
         reasons.push(e instanceof Error ? e.message : String(e));
       }
     }
-    throw new RingkvError(
-      'NO_HOST_AVAILABLE',
-      `no contact point could be reached (${reasons.join('; ')}): start a node with "ringkv start" or pass --node ws://HOST:PORT`,
-    );
+    throw new RingkvError('NO_HOST_AVAILABLE', `no contact point could be reached (${reasons.join('; ')})`);
   }
 
   contactAddress(): string {

@@ -141,7 +141,11 @@ export function describeError(err: RingkvError): ErrorView {
       };
     }
     case 'NO_HOST_AVAILABLE':
-      return { code: err.code, message: err.message, hint: 'check --node, and that the nodes are running' };
+      return {
+        code: err.code,
+        message: err.message,
+        hint: 'start a node with "ringkv start", or pass --node ws://HOST:PORT of a running one',
+      };
     case 'UNAUTHORIZED':
       return { code: err.code, message: err.message, hint: 'check --secret or RINGKV_SECRET' };
     case 'OVERLOADED':

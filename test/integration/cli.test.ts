@@ -139,18 +139,22 @@ describe('the CLI against a secured two-node cluster', { timeout: CLI_TEST_TIMEO
     expect(json(r.stdout)).toMatchObject({ error: { code: 'USAGE' } });
   });
 
-  it('an unreachable --node exits 3', async () => {
+  it('an unreachable --node exits 3, saying what to do', async () => {
     const port = await freePort();
     const r = await runCli(['get', 'k', '--node', `ws://127.0.0.1:${port}`, '--json'], env);
     expect(r.code).toBe(3);
-    expect(oneLine(r.stderr)).toMatch(/^error NO_HOST_AVAILABLE: /);
-    expect(json(r.stdout)).toMatchObject({ error: { code: 'NO_HOST_AVAILABLE' } });
+    expect(oneLine(r.stderr)).toMatch(
+      /^error NO_HOST_AVAILABLE: .*: start a node with "ringkv start", or pass --node/,
+    );
+    expect(json(r.stdout)).toMatchObject({
+      error: { code: 'NO_HOST_AVAILABLE', hint: expect.stringContaining('--node') as unknown },
+    });
   });
 
   it('a wrong or missing secret is refused with UNAUTHORIZED and the node stays up', async () => {
     const wrong = await runCli(['get', 'k', '--node', node, '--json'], { RINGKV_SECRET: 'not-it' });
     expect(wrong.code).toBe(1);
-    expect(oneLine(wrong.stderr)).toMatch(/^error UNAUTHORIZED: /);
+    expect(oneLine(wrong.stderr)).toMatch(/^error UNAUTHORIZED: .*: check --secret or RINGKV_SECRET$/);
     expect(json(wrong.stdout)).toMatchObject({ error: { code: 'UNAUTHORIZED' } });
     const none = await runCli(['get', 'k', '--node', node]);
     expect(none.code).toBe(1);
