@@ -113,7 +113,7 @@ export class Coordinator {
     return new RingkvError(
       'UNAVAILABLE',
       `${cl} needs ${required} replica${required === 1 ? '' : 's'}${why}, ${aliveCount} ${aliveCount === 1 ? 'is' : 'are'} alive`,
-      { cl, required, alive: aliveCount },
+      { cl, required, alive: aliveCount, ...(joining > 0 ? { pending: joining } : {}) },
     );
   }
 
@@ -160,6 +160,7 @@ export class Coordinator {
       body,
       req.cl,
       requirement,
+      pending.length,
       targets.length + down.length,
       trace,
     );

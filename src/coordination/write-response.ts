@@ -57,6 +57,8 @@ export class WriteResponse {
     private readonly mutation: ReplicaWrite,
     private readonly cl: ConsistencyLevel,
     private readonly requirement: Requirement,
+    /** Pending replicas (joining, or taking over a range) counted in the requirement. */
+    private readonly pending: number,
     /** Replicas sent the mutation plus replicas hinted at once. */
     private readonly total: number,
     private readonly trace: Trace | undefined,
@@ -143,6 +145,7 @@ export class WriteResponse {
             cl,
             received,
             required,
+            ...(this.pending > 0 ? { pending: this.pending } : {}),
             acks: acks.map((n) => n.hostId),
             ...(trace ? { trace: trace.events } : {}),
           },

@@ -101,6 +101,10 @@ export function describeError(err: RingkvError): ErrorView {
   const num = (v: unknown) => (typeof v === 'number' ? v : undefined);
   const cl = typeof d.cl === 'string' ? d.cl : undefined;
   const required = num(d.required);
+  // Pending replicas (a node joining or taking over a range) must ack on top of any CL's count,
+  // so the CL to suggest is one whose count the natural replicas can meet alone.
+  const pending = num(d.pending) ?? 0;
+  const joining = pending > 0 ? ` (${pending} of them joining or taking over a range)` : '';
   switch (err.code) {
     case 'UNAVAILABLE': {
       const alive = num(d.alive);
@@ -111,13 +115,17 @@ export function describeError(err: RingkvError): ErrorView {
           hint: 'use a lower consistency level, or bring a node back',
         };
       }
-      const lower = lowerLevelFor(alive, required);
+      const lower = lowerLevelFor(alive - pending, required - pending);
       return {
         code: err.code,
-        message: `${cl ?? 'this consistency level'} needs ${count(required, 'replica', 'replicas')}, ${alive} ${alive === 1 ? 'is' : 'are'} alive`,
-        hint: lower
-          ? `use ${lower}, or bring a node back`
-          : 'bring a node back (a write at ANY is kept as a hint)',
+        message: `${cl ?? 'this consistency level'} needs ${count(required, 'replica', 'replicas')}${joining}, ${alive} ${alive === 1 ? 'is' : 'are'} alive`,
+        hint:
+          (lower
+            ? `use ${lower}, or bring a node back`
+            : 'bring a node back (a write at ANY is kept as a hint)') +
+          (pending > 0
+            ? '; a node that died while joining stays pending until "ringkv removenode HOST_ID"'
+            : ''),
       };
     }
     case 'WRITE_TIMEOUT':
@@ -127,11 +135,13 @@ export function describeError(err: RingkvError): ErrorView {
       const what =
         required === undefined || received === undefined
           ? err.message
-          : `${cl ? `${cl} ` : ''}${write ? 'write' : 'read'} timed out: ${received} of ${count(required, 'replica', 'replicas')} ${write ? 'acknowledged' : 'answered'}`;
+          : `${cl ? `${cl} ` : ''}${write ? 'write' : 'read'} timed out: ${received} of ${count(required, 'replica', 'replicas')}${joining} ${write ? 'acknowledged' : 'answered'}`;
       const message =
         write && !/may have been applied/.test(what) ? `${what}; the write may have been applied` : what;
       const lower =
-        received === undefined || required === undefined ? undefined : lowerLevelFor(received, required);
+        received === undefined || required === undefined
+          ? undefined
+          : lowerLevelFor(received - pending, required - pending);
       return {
         code: err.code,
         message,

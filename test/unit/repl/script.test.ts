@@ -90,6 +90,20 @@ describe('scripted mode', () => {
     expect(r.err[0]).toContain('error USAGE: unknown consistency level "most"');
   });
 
+  it('counts a joining replica in what it says and in the CL it suggests', async () => {
+    // QUORUM of 3 plus a joining replica needs 3 acks; TWO would need 3 as well, ONE needs 2.
+    const api = new FakeCluster();
+    api.failNext(new RingkvError('UNAVAILABLE', 'x', { cl: 'QUORUM', required: 3, alive: 2, pending: 1 }));
+    api.failNext(
+      new RingkvError('WRITE_TIMEOUT', 'x', { cl: 'QUORUM', received: 2, required: 3, pending: 1 }),
+    );
+    const r = await script(api, 'put a 1 quorum; put a 1 quorum', { continueOnError: true });
+    expect(r.err).toEqual([
+      'error UNAVAILABLE: QUORUM needs 3 replicas (1 of them joining or taking over a range), 2 are alive: use ONE, or bring a node back; a node that died while joining stays pending until "ringkv removenode HOST_ID"',
+      'error WRITE_TIMEOUT: QUORUM write timed out: 2 of 3 replicas (1 of them joining or taking over a range) acknowledged; the write may have been applied: read it back before retrying, or use ONE',
+    ]);
+  });
+
   it('runs on after failures with --continue-on-error and still reports the first', async () => {
     const api = new FakeCluster();
     api.failNext(new RingkvError('WRITE_TIMEOUT', 'timed out', { received: 1, required: 2, cl: 'QUORUM' }));
