@@ -53,9 +53,11 @@ describe('ringkv repl, scripted, on three nodes', () => {
   let c: TestCluster;
   let client: RingkvClient;
   let node: string[];
-  const scratch = mkdtempSync(join(tmpdir(), 'ringkv-repl-it-'));
+  // Made in beforeAll: a folder made while tests are collected outlives a run that skips them all.
+  let scratch: string;
 
   beforeAll(async () => {
+    scratch = mkdtempSync(join(tmpdir(), 'ringkv-repl-it-'));
     c = new TestCluster();
     await c.start(3);
     client = await c.client();
