@@ -9,6 +9,7 @@ import type {
   StatusResult,
   TraceEvent,
 } from '../client/api.js';
+import { failedRangeLines } from '../repl/format.js';
 
 /** Plain-text views of the client's results, for people; --json prints the objects themselves. */
 
@@ -129,6 +130,6 @@ export function renderRepair(r: RepairSummary): string {
   const lines = [
     `repair of ${r.keyspace}: ${r.ranges} ranges, ${r.mismatched} mismatched, ${verb} ${r.keysStreamed} keys (${formatBytes(r.bytesStreamed)}) in ${(r.durationMs / 1000).toFixed(2)} s`,
   ];
-  for (const f of r.failedRanges) lines.push(`failed range (${f.start}, ${f.end}]: ${f.reason}`);
+  lines.push(...failedRangeLines(r.failedRanges));
   return lines.join('\n');
 }

@@ -1,4 +1,11 @@
-import type { GetResult, HintSummary, NodeStatus, PutResult, TraceEvent } from '../client/api.js';
+import type {
+  GetResult,
+  HintSummary,
+  NodeStatus,
+  PutResult,
+  RepairSummary,
+  TraceEvent,
+} from '../client/api.js';
 import type { ConsistencyLevel, Replication } from '../protocol/consistency.js';
 import type { RingkvError } from '../protocol/errors.js';
 import type { ReplResult } from './commands.js';
@@ -177,6 +184,35 @@ export function describeError(err: RingkvError): ErrorView {
     default:
       return { code: err.code, message: err.message, hint: undefined };
   }
+}
+
+/** A reason this many ranges share or fewer gets a line per range; more, one line for them all. */
+const MAX_RANGES_LISTED = 3;
+
+/**
+ * The ranges a repair could not do. A replica that is down fails every range it holds, and a line
+ * for each (48 on three nodes) would bury the reason; `--json` still lists every range.
+ */
+export function failedRangeLines(failed: RepairSummary['failedRanges']): string[] {
+  const byReason = new Map<string, RepairSummary['failedRanges'][number][]>();
+  for (const f of failed) {
+    const ranges = byReason.get(f.reason);
+    if (ranges === undefined) byReason.set(f.reason, [f]);
+    else ranges.push(f);
+  }
+  const lines: string[] = [];
+  for (const [reason, ranges] of byReason) {
+    const [first] = ranges;
+    if (first === undefined) continue;
+    if (ranges.length <= MAX_RANGES_LISTED) {
+      for (const f of ranges) lines.push(`failed range (${f.start}, ${f.end}]: ${reason}`);
+    } else {
+      lines.push(
+        `failed ${ranges.length} ranges, (${first.start}, ${first.end}] and ${ranges.length - 1} more: ${reason}`,
+      );
+    }
+  }
+  return lines;
 }
 
 /** One line, as the oclif commands print on stderr, with what to try appended. */
@@ -367,10 +403,7 @@ export function resultLines(r: ReplResult): string[] {
       if (r.hints.length === 0) return ['no hints'];
       return table([hintHeader, ...r.hints.map((h) => hintRow(h, r.asOfMs))]);
     case 'repair':
-      return [
-        repairLine(r),
-        ...r.summary.failedRanges.map((f) => `failed range (${f.start}, ${f.end}]: ${f.reason}`),
-      ];
+      return [repairLine(r), ...failedRangeLines(r.summary.failedRanges)];
     case 'help':
       if (!r.detailed) return table(r.topics.map((t) => [t.usage, t.summary]));
       return r.topics.flatMap((t) => [`usage: ${t.usage}`, t.help]);

@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { failedRangeLines } from '../../../src/repl/format.js';
+
+const range = (start: number, reason: string) => ({
+  start: String(start),
+  end: String(start + 10),
+  reason,
+});
+
+describe('failedRangeLines', () => {
+  it('lists a reason few ranges share range by range', () => {
+    expect(failedRangeLines([range(0, 'timeout'), range(10, 'timeout')])).toEqual([
+      'failed range (0, 10]: timeout',
+      'failed range (10, 20]: timeout',
+    ]);
+  });
+
+  it('says a reason many ranges share once, in the order reasons first appear', () => {
+    const down = 'replica n3 is down';
+    const failed = [range(0, down), range(10, 'timeout'), ...[20, 30, 40, 50].map((s) => range(s, down))];
+    expect(failedRangeLines(failed)).toEqual([
+      `failed 5 ranges, (0, 10] and 4 more: ${down}`,
+      'failed range (10, 20]: timeout',
+    ]);
+  });
+
+  it('says nothing when every range was repaired', () => {
+    expect(failedRangeLines([])).toEqual([]);
+  });
+});
