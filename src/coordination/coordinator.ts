@@ -2,6 +2,7 @@ import { isLive, reconcile, reconcileReason, cellsEqual, type Cell } from '../pr
 import {
   countTowards,
   isSatisfiedBy,
+  pendingNote,
   requiredCount,
   requirementFor,
   type ConsistencyLevel,
@@ -109,7 +110,7 @@ export class Coordinator {
     const required = requiredCount(requirement);
     const aliveCount = countTowards(requirement, alive);
     // While a node joins or leaves it takes writes as a pending replica, and must ack them too.
-    const why = joining > 0 ? ` (${joining} of them joining or taking over a range)` : '';
+    const why = pendingNote(joining);
     return new RingkvError(
       'UNAVAILABLE',
       `${cl} needs ${required} replica${required === 1 ? '' : 's'}${why}, ${aliveCount} ${aliveCount === 1 ? 'is' : 'are'} alive`,

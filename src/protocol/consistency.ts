@@ -93,6 +93,14 @@ export function requirementFor(cl: ConsistencyLevel, replication: Replication, l
   }
 }
 
+/**
+ * Said after a required count that includes pending replicas (a node joining, or taking over a
+ * range), which must ack on top of the CL's own count; '' when there are none.
+ */
+export function pendingNote(pending: number): string {
+  return pending > 0 ? ` (${pending} of them joining or taking over a range)` : '';
+}
+
 /** The number a requirement needs in all, for error details. */
 export function requiredCount(req: Requirement): number {
   return Math.max(

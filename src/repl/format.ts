@@ -6,7 +6,7 @@ import type {
   RepairSummary,
   TraceEvent,
 } from '../client/api.js';
-import type { ConsistencyLevel, Replication } from '../protocol/consistency.js';
+import { pendingNote, type ConsistencyLevel, type Replication } from '../protocol/consistency.js';
 import type { RingkvError } from '../protocol/errors.js';
 import type { ReplResult } from './commands.js';
 import { bandText, layoutRing, type RingNode } from './ring-layout.js';
@@ -111,7 +111,7 @@ export function describeError(err: RingkvError): ErrorView {
   // Pending replicas (a node joining or taking over a range) must ack on top of any CL's count,
   // so the CL to suggest is one whose count the natural replicas can meet alone.
   const pending = num(d.pending) ?? 0;
-  const joining = pending > 0 ? ` (${pending} of them joining or taking over a range)` : '';
+  const joining = pendingNote(pending);
   switch (err.code) {
     case 'UNAVAILABLE': {
       const alive = num(d.alive);
