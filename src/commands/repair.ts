@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import type { RepairSummary } from '../client/api.js';
+import type { RepairProgress, RepairSummary } from '../client/api.js';
 import { BaseCommand, clusterFlags } from '../cli/base-command.js';
 import { withClient } from '../cli/client-options.js';
 import { renderRepair } from '../cli/render.js';
@@ -62,7 +62,7 @@ const LOG_PROGRESS_INTERVAL_MS = 2000;
  * the first update and then one line every couple of seconds, since redraws would run together.
  */
 function repairProgress(out: NodeJS.WriteStream): {
-  update: (p: { rangesDone: number; ranges: number; keysStreamed: number }) => void;
+  update: (p: RepairProgress) => void;
   done: () => void;
 } {
   const tty = out.isTTY === true;
