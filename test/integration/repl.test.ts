@@ -214,7 +214,10 @@ describe('ringkv demo, scripted', () => {
       const r = await runWithInput(['demo', '--json'], 'put a 1 QUORUM; get a ALL');
       expect(r.stderr).toContain('waiting for every node to see the others UP... done');
       expect(r.code).toBe(0);
-      const [put, get] = jsonLines(r.stdout);
+      // One JSON line per statement and nothing after them, as `repl --json` prints.
+      const out = jsonLines(r.stdout);
+      expect(out).toHaveLength(2);
+      const [put, get] = out;
       expect(put).toMatchObject({ key: 'a', cl: 'QUORUM' });
       expect(get).toMatchObject({ key: 'a', cl: 'ALL', found: true, value: '1' });
     },
