@@ -1,7 +1,7 @@
 import { compareCells, type Cell } from '../../protocol/cell.js';
 import type { Storage, StoreRange } from '../world.js';
 import { decodeCell, encodeCell } from './cell-codec.js';
-import { ABSENT, DEFAULT_ROW_CACHE_BYTES, RowCache } from './row-cache.js';
+import { ABSENT, RowCache } from './row-cache.js';
 import {
   cellKey,
   cellRangeBounds,
@@ -86,9 +86,10 @@ export class CellStore {
    */
   private readonly rows: RowCache;
 
+  /** rowCacheBytes: what the row cache may hold; undefined, RowCache's default. */
   constructor(
     private readonly storage: Storage,
-    rowCacheBytes: number = DEFAULT_ROW_CACHE_BYTES,
+    rowCacheBytes?: number,
   ) {
     this.rows = new RowCache(rowCacheBytes);
   }
