@@ -55,6 +55,7 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
   });
   const storage = await LevelStorage.open(o.dataDir);
   let server: WsServer | undefined;
+  let started: { node: RingkvNode; transport: WsTransport } | undefined;
   try {
     const meta = await nextGeneration(
       storage,
@@ -97,6 +98,7 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
       meta,
     );
     addressBook = (id) => node.addressOf(id);
+    started = { node, transport };
     const running = node;
     server.onClientRequest((conn, req) => {
       running
@@ -130,6 +132,10 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
       },
     };
   } catch (e) {
+    // A join that failed has gossip and housekeeping running: stop them, or the process would
+    // stay up serving nothing, and a detaching `start` would wait for it in vain.
+    started?.node.stop();
+    started?.transport.close();
     await server?.close().catch(() => undefined);
     await storage.close().catch(() => undefined);
     throw e;
