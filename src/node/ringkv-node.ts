@@ -2,11 +2,11 @@ import { Coordinator } from '../coordination/coordinator.js';
 import { LatencyTracker } from '../coordination/latency.js';
 import { ReplicaWriteBatcher } from '../coordination/replica-write-batcher.js';
 import type { Replication } from '../protocol/consistency.js';
-import { RingkvError } from '../protocol/errors.js';
+import { asRingkvError, RingkvError } from '../protocol/errors.js';
 import type { OpName, OpResult } from '../protocol/ops/index.js';
 import { allocateTokens } from '../ring/allocation.js';
 import { formatToken, parseToken } from '../ring/partitioner.js';
-import type { TokenRing } from '../ring/ring.js';
+import type { TokenRange, TokenRing } from '../ring/ring.js';
 import { rangeReplicas, replicaRanges, replicasFor } from '../ring/strategy.js';
 import { PhiAccrualDetector } from './failure-detector.js';
 import { HybridClock } from '../coordination/hlc.js';
@@ -356,24 +356,48 @@ export class RingkvNode {
       const next = new Set(replicasFor(future, replication, range.end).map((n) => n.hostId));
       const givers = old.filter((n) => !next.has(n.hostId));
       const sources = (givers.length > 0 ? givers : old).filter((n) => this.membership.isAlive(n.hostId));
-      const source = sources[0];
-      if (!source) {
+      const what = `range (${formatToken(range.start)}, ${formatToken(range.end)}] of keyspace ${keyspace}`;
+      if (sources.length === 0) {
         // Joining without the range would count us towards quorums we cannot answer for: a
         // read at ONE through us would miss writes acknowledged at ALL.
-        const what = `range (${formatToken(range.start)}, ${formatToken(range.end)}] of keyspace ${keyspace}`;
         throw new RingkvError(
           'UNAVAILABLE',
           givers.length > 0
-            ? `cannot stream ${what}: ${givers.map((n) => n.hostId).join(', ')}, which hands it over, is down: bring it up, then join again`
-            : `no live replica of ${what} to stream from: bring its replicas up, then join again`,
+            ? `cannot stream ${what}: ${givers.map((n) => n.hostId).join(', ')}, which hands it over, is down: bring it up, then start this node again`
+            : `no live replica of ${what} to stream from: bring its replicas up, then start this node again`,
         );
       }
-      total += await this.streamer.pull(source.hostId, keyspace, range);
+      total += await this.pullFromFirst(sources, keyspace, range, what);
       done++;
       // Gossiped, so `status` anywhere shows how far the bootstrap is.
       this.membership.updateLocal({ streamProgress: done / work.length });
     }
     return total;
+  }
+
+  /**
+   * Pulls a range from the first source that answers. A peer that died a moment ago is still UP
+   * until the failure detector convicts it; when any replica may serve the range, the next one does.
+   */
+  private async pullFromFirst(
+    sources: readonly { hostId: string }[],
+    keyspace: string,
+    range: TokenRange,
+    what: string,
+  ): Promise<number> {
+    let lastError: unknown;
+    for (const source of sources) {
+      try {
+        return await this.streamer.pull(source.hostId, keyspace, range);
+      } catch (e) {
+        lastError = e;
+        this.world.logger.warn('streaming failed', { from: source.hostId, range: what, error: String(e) });
+      }
+    }
+    throw new RingkvError(
+      'UNAVAILABLE',
+      `cannot stream ${what} from ${sources.map((n) => n.hostId).join(' or ')} (${asRingkvError(lastError).message}): bring it up, or wait until the others see it DOWN, then start this node again`,
+    );
   }
 
   /** Streams every range we hold to the nodes that take it over, hands our hints on, then leaves. */
