@@ -3,8 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Connection } from '../client/connection.js';
-import { RingkvError } from '../protocol/errors.js';
+import { pollUntil, viewFrom } from './convergence.js';
 
 /** The binary of this package, whether it runs from dist/ or from the sources. */
 export const BIN = fileURLToPath(new URL('../../bin/run.js', import.meta.url));
@@ -36,8 +35,6 @@ export interface LocalNode {
 
 const LOG_LINES_KEPT = 200;
 const STOP_GRACE_MS = 5000;
-/** How often settled() asks every node for its view of the cluster. */
-const SETTLE_POLL_MS = 100;
 
 /**
  * A cluster of real `ringkv start` processes on loopback, each on a free port (the node binds
@@ -176,40 +173,31 @@ export class LocalCluster {
    * ALL fails with UNAVAILABLE, and a client's view (which is one node's) can say all is well.
    */
   async settled(timeoutMs = 30_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const behind = await this.notSettled();
-      if (behind === undefined) return;
-      if (Date.now() > deadline) {
-        throw new RingkvError(
-          'UNAVAILABLE',
-          `the nodes did not all see each other UP within ${Math.round(timeoutMs / 1000)} s (${behind}): look at the nodes' logs`,
-        );
-      }
-      await new Promise((r) => setTimeout(r, SETTLE_POLL_MS));
-    }
+    await pollUntil(
+      () => this.notSettled(),
+      timeoutMs,
+      (behind) =>
+        `the nodes did not all see each other UP within ${Math.round(timeoutMs / 1000)} s (${behind}): look at the nodes' logs`,
+    );
   }
 
   /** What the first node that does not see the cluster settled sees; undefined: all do. */
   private async notSettled(): Promise<string | undefined> {
     const running = this.running();
+    const auth = {
+      clusterName: this.argValue('--cluster-name') ?? 'ringkv',
+      secret: this.argValue('--secret'),
+    };
     for (const node of running) {
-      let conn: Connection | undefined;
+      let nodes;
       try {
-        conn = await Connection.open(node.address, {
-          clusterName: this.argValue('--cluster-name') ?? 'ringkv',
-          secret: this.argValue('--secret'),
-          timeoutMs: 2000,
-        });
-        const { nodes } = await conn.request('topology', {}, 2000);
-        const ready = nodes.filter((n) => n.state === 'UP' && n.status === 'NORMAL').length;
-        if (nodes.length !== running.length || ready !== running.length)
-          return `${node.address} sees ${ready} of ${running.length} nodes UP and NORMAL`;
+        nodes = await viewFrom(node.address, auth);
       } catch (e) {
         return `${node.address} does not answer: ${e instanceof Error ? e.message : String(e)}`;
-      } finally {
-        conn?.close();
       }
+      const ready = nodes.filter((n) => n.state === 'UP' && n.status === 'NORMAL').length;
+      if (nodes.length !== running.length || ready !== running.length)
+        return `${node.address} sees ${ready} of ${running.length} nodes UP and NORMAL`;
     }
     return undefined;
   }

@@ -5,6 +5,7 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
 import { parseContactPoints } from '../cli/client-options.js';
 import { parseDurationMs } from '../cli/duration.js';
+import { notYetMember, pollUntil, type ClusterAuth } from '../cli/convergence.js';
 import { ERROR_CODES, RingkvError, type ErrorCode } from '../protocol/errors.js';
 import { DEFAULT_MAX_VALUE_BYTES, DEFAULT_REQUEST_TIMEOUT_MS } from '../protocol/limits.js';
 import { startDaemon } from '../node/daemon.js';
@@ -18,11 +19,13 @@ interface Started {
 
 /** A detached node has this long to start accepting requests (a bootstrap may stream for a while). */
 const DETACH_READY_TIMEOUT_MS = 120_000;
+/** Then the other nodes have this long to hear, through gossip, that it is UP and NORMAL. */
+const MEMBERSHIP_TIMEOUT_MS = 60_000;
 
 export default class Start extends BaseCommand {
   static override summary = 'Run a node: listen on one WebSocket port, store in LevelDB, join through seeds';
   static override description =
-    'Runs in the foreground (logs to stdout; SIGINT/SIGTERM stop it cleanly) unless --detach, which returns once the node accepts requests.';
+    'Runs in the foreground (logs to stdout; SIGINT/SIGTERM stop it cleanly) unless --detach, which returns once the node has joined and every live node sees it UP and NORMAL (with --no-join: once it accepts requests).';
   static override examples = [
     '<%= config.bin %> start --port 7400',
     '<%= config.bin %> start --port 7401 --seeds ws://127.0.0.1:7400 --detach',
@@ -108,7 +111,7 @@ export default class Start extends BaseCommand {
       default: '10d',
     }),
     detach: Flags.boolean({
-      description: 'run in the background; return once the node accepts requests',
+      description: 'run in the background; return once every live node sees it UP and NORMAL',
       default: false,
     }),
     'log-file': Flags.string({
@@ -121,7 +124,12 @@ export default class Start extends BaseCommand {
     const dataDir = resolve(flags.data ?? `./ringkv-data/${flags.port}`);
     const seeds = flags.seeds ? parseContactPoints(flags.seeds) : [];
     const maxHintWindowMs = parseDurationMs(flags['max-hint-window'], '--max-hint-window');
-    if (flags.detach) return this.detach(dataDir, flags['log-file']);
+    if (flags.detach) {
+      return this.detach(dataDir, flags['log-file'], flags.join, {
+        clusterName: flags['cluster-name'],
+        secret: flags.secret,
+      });
+    }
 
     const logger = streamLogger((line) => process.stdout.write(line));
     const daemon = await startDaemon({
@@ -169,8 +177,13 @@ export default class Start extends BaseCommand {
     return started;
   }
 
-  /** Re-runs this command without --detach in a new session, and waits for it to accept requests. */
-  private async detach(dataDir: string, logFile: string | undefined): Promise<Started> {
+  /** Re-runs this command without --detach in a new session; returns once the cluster takes it for a member. */
+  private async detach(
+    dataDir: string,
+    logFile: string | undefined,
+    join: boolean,
+    auth: ClusterAuth,
+  ): Promise<Started> {
     const argv = process.argv
       .slice(2)
       .filter((a) => a !== '--detach' && !a.startsWith('--log-file') && a !== '--json');
@@ -185,8 +198,28 @@ export default class Start extends BaseCommand {
       stdio: ['ignore', fd, fd, 'ipc'],
     });
     closeSync(fd);
-    const started = await new Promise<Started>((resolveStarted, reject) => {
-      const timer = setTimeout(() => {
+    const exited = new Promise<never>((_, reject) => {
+      child.on('exit', (code) => {
+        // The node's own one-line reason is the last error line of its log.
+        const reason = lastErrorLine(logPath);
+        reject(
+          reason
+            ? RingkvError.fromWire(reason)
+            : new RingkvError(
+                'REFUSED',
+                `the node exited with code ${code} before it was ready; see ${logPath}`,
+              ),
+        );
+      });
+    });
+    const ready = new Promise<Started>((resolveStarted) => {
+      child.on('message', (m: { ready?: Started }) => {
+        if (m.ready) resolveStarted(m.ready);
+      });
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const tooSlow = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
         child.kill('SIGTERM');
         reject(
           new RingkvError(
@@ -195,33 +228,33 @@ export default class Start extends BaseCommand {
           ),
         );
       }, DETACH_READY_TIMEOUT_MS);
-      child.on('message', (m: { ready?: Started }) => {
-        if (m.ready) {
-          clearTimeout(timer);
-          resolveStarted(m.ready);
-        }
-      });
-      child.on('exit', (code) => {
-        clearTimeout(timer);
-        // The node's own one-line reason is the last error line of its log.
-        const reason = lastErrorLine(logPath);
-        reject(
-          reason
-            ? RingkvError.fromWire(reason)
-            : new RingkvError(
-                'REFUSED',
-                `the node exited with code ${code} before accepting requests; see ${logPath}`,
-              ),
-        );
-      });
     });
-    child.removeAllListeners();
-    child.disconnect();
-    child.unref();
-    this.say(
-      `node ${started.hostId} accepting requests at ${started.address} (pid ${started.pid}, log ${logPath})`,
+    try {
+      const started = await Promise.race([ready, exited, tooSlow]);
+      clearTimeout(timer);
+      // A script's next command may go to any node: return once they all take this one for a full
+      // member, not when only the node itself does (a peer that still sees it JOINING would count it
+      // as a pending replica, and a write at ALL would fail).
+      if (join) await Promise.race([this.awaitMembership(started, auth, logPath), exited]);
+      this.say(
+        `node ${started.hostId} accepting requests at ${started.address} (pid ${started.pid}, log ${logPath})`,
+      );
+      return started;
+    } finally {
+      clearTimeout(timer);
+      child.removeAllListeners();
+      if (child.connected) child.disconnect();
+      child.unref();
+    }
+  }
+
+  private awaitMembership(started: Started, auth: ClusterAuth, logPath: string): Promise<void> {
+    return pollUntil(
+      () => notYetMember(started.address, started.hostId, auth),
+      MEMBERSHIP_TIMEOUT_MS,
+      (answer) =>
+        `the node is running (pid ${started.pid}) but the cluster does not take it for a member after ${MEMBERSHIP_TIMEOUT_MS / 1000} s: ${answer}; see "ringkv status" and ${logPath}`,
     );
-    return started;
   }
 }
 

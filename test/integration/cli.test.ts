@@ -246,6 +246,40 @@ describe('ringkv start and stop', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
     expect(oneLine(other.stderr)).toMatch(/^error [A-Z_]+: .*cluster/);
   });
 
+  it('nodes started one after another with --detach take a write at ALL at once, as a CI job does', async () => {
+    // Each start returns once every live node sees the new one UP and NORMAL. Returning when only
+    // the node itself had joined left the first node seeing the third JOINING: a pending replica,
+    // so ALL needed 4 acks of 3 nodes and failed in three runs of four.
+    const addresses: string[] = [];
+    for (const name of ['ci-a', 'ci-b', 'ci-c']) {
+      const seeds = addresses.length > 0 ? ['--seeds', addresses.join(',')] : [];
+      const r = await runCli([
+        'start',
+        '--detach',
+        '--port',
+        '0',
+        '--data',
+        join(root, name),
+        '--ring-delay',
+        '1000',
+        ...seeds,
+        '--json',
+      ]);
+      expect(r.code, r.stderr).toBe(0);
+      const doc = json(r.stdout) as { address: string; pid: number };
+      pids.push(doc.pid);
+      addresses.push(doc.address);
+    }
+    const [first, , last] = addresses as [string, string, string];
+    const put = await runCli(['put', 'ci', 'loaded', '--cl', 'all', '--node', first, '--json']);
+    expect(put.code, put.stderr).toBe(0);
+    expect((json(put.stdout) as { acks: string[] }).acks).toHaveLength(3);
+    const get = await runCli(['get', 'ci', '--cl', 'all', '--node', last, '--json']);
+    expect(get.code, get.stderr).toBe(0);
+    expect(json(get.stdout)).toMatchObject({ found: true, value: 'loaded' });
+    for (const address of addresses) expect((await runCli(['stop', '--node', address])).code).toBe(0);
+  });
+
   it('a port in use is one clear line and a non-zero exit', async () => {
     const server = createServer();
     blocker = server;
