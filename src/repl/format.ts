@@ -115,13 +115,10 @@ export function describeError(err: RingkvError): ErrorView {
   switch (err.code) {
     case 'UNAVAILABLE': {
       const alive = num(d.alive);
-      if (required === undefined || alive === undefined) {
-        return {
-          code: err.code,
-          message: err.message,
-          hint: 'use a lower consistency level, or bring a node back',
-        };
-      }
+      // Without the counts it is not about a CL (a join with no source, a repair with a replica
+      // down), and the message says what to do.
+      if (required === undefined || alive === undefined)
+        return { code: err.code, message: err.message, hint: undefined };
       const lower = lowerLevelFor(alive - pending, required - pending);
       return {
         code: err.code,

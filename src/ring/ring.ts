@@ -9,6 +9,13 @@ export interface RingNode {
   tokens: readonly bigint[];
 }
 
+function emptyRing(): RingkvError {
+  return new RingkvError(
+    'UNAVAILABLE',
+    'the ring has no nodes yet: wait for a node to finish joining, or run "ringkv join" on one started with --no-join',
+  );
+}
+
 /** No nodes: one shared empty list for the hot paths that answer it on every request. */
 export const NO_NODES: readonly RingNode[] = [];
 
@@ -181,7 +188,7 @@ export class TokenRing implements RingView {
    */
   firstIndexAtOrAfter(token: bigint): number {
     const tokens = this.sortedTokens;
-    if (tokens.length === 0) throw new RingkvError('UNAVAILABLE', 'the ring has no nodes yet');
+    if (tokens.length === 0) throw emptyRing();
     let lo = 0;
     let hi = tokens.length;
     while (lo < hi) {
@@ -222,7 +229,7 @@ export class TokenRing implements RingView {
 
   private wrap(i: number): number {
     const n = this.sortedTokens.length;
-    if (n === 0) throw new RingkvError('UNAVAILABLE', 'the ring has no nodes yet');
+    if (n === 0) throw emptyRing();
     return ((i % n) + n) % n;
   }
 }

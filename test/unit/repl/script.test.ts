@@ -104,6 +104,18 @@ describe('scripted mode', () => {
     ]);
   });
 
+  it('suggests no CL for an UNAVAILABLE that is not about one', async () => {
+    // A repair with a replica down, an empty ring: a lower CL would not help, the message says what would.
+    const api = new FakeCluster();
+    api.failNext(
+      new RingkvError('UNAVAILABLE', 'the ring has no nodes yet: wait for a node to finish joining'),
+    );
+    const r = await script(api, 'get a');
+    expect(r.err).toEqual([
+      'error UNAVAILABLE: the ring has no nodes yet: wait for a node to finish joining',
+    ]);
+  });
+
   it('runs on after failures with --continue-on-error and still reports the first', async () => {
     const api = new FakeCluster();
     api.failNext(new RingkvError('WRITE_TIMEOUT', 'timed out', { received: 1, required: 2, cl: 'QUORUM' }));
