@@ -20,6 +20,7 @@ import type { ClusterView } from './cluster-view.js';
 import type { LatencyTracker } from './latency.js';
 import { Trace } from './trace.js';
 import type { Clock, HostId, Logger, ReplicaChannel, TimestampSource } from './world.js';
+import { throttledWarning } from './throttled-warning.js';
 import { WriteResponse, type HintSink, type WriteResponseDeps } from './write-response.js';
 
 export type { HintSink } from './write-response.js';
@@ -61,7 +62,7 @@ export class Coordinator {
       clock: deps.clock,
       hints: deps.hints,
       latency: deps.latency,
-      logger: deps.logger,
+      hintNotStored: throttledWarning(deps.clock, deps.logger, 'could not store a hint'),
       requestTimeoutMs: deps.options.requestTimeoutMs,
     };
   }

@@ -6,13 +6,13 @@ import {
   type ConsistencyLevel,
   type Requirement,
 } from '../protocol/consistency.js';
-import { RingkvError } from '../protocol/errors.js';
+import { isNoAnswer, RingkvError } from '../protocol/errors.js';
 import type { OpResult } from '../protocol/ops/index.js';
 import { withResolvers } from '../protocol/with-resolvers.js';
 import type { RingNode } from '../ring/ring.js';
 import type { LatencyTracker } from './latency.js';
 import type { Trace } from './trace.js';
-import type { Clock, HostId, Logger } from './world.js';
+import type { Clock, HostId } from './world.js';
 
 /** Where the coordinator leaves a mutation for a replica that did not take it. */
 export interface HintSink {
@@ -32,7 +32,8 @@ export interface WriteResponseDeps {
   clock: Clock;
   hints: HintSink;
   latency: LatencyTracker;
-  logger: Logger;
+  /** Warns that a hint could not be stored (throttled: a full disk fails them all). */
+  hintNotStored: (fields: Record<string, unknown>) => void;
   requestTimeoutMs: number;
 }
 
@@ -48,6 +49,8 @@ export class WriteResponse {
   private readonly reject: (error: RingkvError) => void;
   private readonly acks: RingNode[] = [];
   private readonly hinted: HostId[] = [];
+  /** What replicas that answered with an error said (a full disk, a node stopping), by host. */
+  private failures: Record<HostId, string> | undefined;
   private settled = 0;
   private done = false;
   private readonly started: number;
@@ -82,8 +85,14 @@ export class WriteResponse {
   }
 
   failed(target: RingNode, e: unknown): void {
-    this.trace?.add(`no ack from ${target.hostId}: ${e instanceof Error ? e.message : String(e)}`);
-    this.hint(target, 'no ack in time');
+    const message = e instanceof Error ? e.message : String(e);
+    this.trace?.add(`no ack from ${target.hostId}: ${message}`);
+    if (isNoAnswer(e)) {
+      this.hint(target, 'no ack in time');
+    } else {
+      (this.failures ??= {})[target.hostId] = message;
+      this.hint(target, 'it failed the write');
+    }
   }
 
   /** Stores a hint for a replica that is down or did not ack; it settles once the hint has. */
@@ -106,7 +115,10 @@ export class WriteResponse {
           this.trace?.add(
             `could not store a hint for ${target.hostId}: ${e instanceof Error ? e.message : String(e)}`,
           );
-          this.deps.logger.warn('could not store a hint', { target: target.hostId, error: String(e) });
+          this.deps.hintNotStored({
+            target: target.hostId,
+            error: e instanceof Error ? e.message : String(e),
+          });
         },
       )
       // Settled a step later, so that hints stored together (every replica down) are all
@@ -137,20 +149,34 @@ export class WriteResponse {
       this.done = true;
       const required = requiredCount(requirement);
       const received = countTowards(requirement, acks);
+      const details = {
+        cl,
+        received,
+        required,
+        ...(this.pending > 0 ? { pending: this.pending } : {}),
+        acks: acks.map((n) => n.hostId),
+        ...(this.failures ? { failures: this.failures } : {}),
+        ...(trace ? { trace: trace.events } : {}),
+      };
+      const needed = `${cl} needed ${required} ack${required === 1 ? '' : 's'}, got ${received}`;
+      const applied = 'the write may have been applied on the replicas that took it';
+      // A replica that answered with an error failed the write (Cassandra's WriteFailure): say
+      // why, rather than call it a timeout and leave the reason in that replica's log.
       this.reject(
-        new RingkvError(
-          'WRITE_TIMEOUT',
-          `${cl} needed ${required} ack${required === 1 ? '' : 's'}, got ${received} within ${this.deps.requestTimeoutMs} ms; the write may have been applied on the replicas that took it`,
-          {
-            cl,
-            received,
-            required,
-            ...(this.pending > 0 ? { pending: this.pending } : {}),
-            acks: acks.map((n) => n.hostId),
-            ...(trace ? { trace: trace.events } : {}),
-          },
-        ),
+        this.failures
+          ? new RingkvError('WRITE_FAILURE', `${needed}; ${failureList(this.failures)}; ${applied}`, details)
+          : new RingkvError(
+              'WRITE_TIMEOUT',
+              `${needed} within ${this.deps.requestTimeoutMs} ms; ${applied}`,
+              details,
+            ),
       );
     }
   }
+}
+
+function failureList(failures: Record<HostId, string>): string {
+  return Object.entries(failures)
+    .map(([host, why]) => `${host} failed it: ${why}`)
+    .join('; ');
 }

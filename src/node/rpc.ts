@@ -1,4 +1,4 @@
-import { asRingkvError, RingkvError } from '../protocol/errors.js';
+import { asRingkvError, NoAnswerError, RingkvError } from '../protocol/errors.js';
 import type { OpName, OpRequest, OpResult } from '../protocol/ops/index.js';
 import { parseRequest, parseResult } from '../protocol/validate.js';
 import type { Clock, HostId, PeerMessage, Timer, Transport } from './world.js';
@@ -13,9 +13,9 @@ interface Pending {
 }
 
 /** A request that got no answer in time. Callers decide what that means (timeout, hint, retry). */
-export class PeerTimeout extends RingkvError {
+export class PeerTimeout extends NoAnswerError {
   constructor(to: HostId, op: string, timeoutMs: number) {
-    super('OVERLOADED', `no answer from ${to} to ${op} within ${timeoutMs} ms`, { to });
+    super(`no answer from ${to} to ${op} within ${timeoutMs} ms`, { to });
   }
 }
 

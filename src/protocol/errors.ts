@@ -5,6 +5,7 @@
 export const ERROR_CODES = [
   'UNAVAILABLE',
   'WRITE_TIMEOUT',
+  'WRITE_FAILURE',
   'READ_TIMEOUT',
   'INVALID_REQUEST',
   'UNAUTHORIZED',
@@ -47,6 +48,21 @@ export class RingkvError extends Error {
     const { code, message, ...details } = e;
     return new RingkvError(code, message, details);
   }
+}
+
+/**
+ * A request that got no answer within its time limit. It is OVERLOADED to whoever sent it; a
+ * coordinator tells it apart from an error a replica answered with (a timeout, not a failure).
+ */
+export class NoAnswerError extends RingkvError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super('OVERLOADED', message, details);
+  }
+}
+
+/** The other side gave no answer: none in time, or it could not be reached at all. */
+export function isNoAnswer(e: unknown): boolean {
+  return e instanceof NoAnswerError || (e instanceof RingkvError && e.code === 'NO_HOST_AVAILABLE');
 }
 
 export function isRingkvError(e: unknown): e is RingkvError {

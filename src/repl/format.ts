@@ -154,6 +154,22 @@ export function describeError(err: RingkvError): ErrorView {
           : `retry${lower ? `, or use ${lower}` : ''}`,
       };
     }
+    case 'WRITE_FAILURE': {
+      const received = num(d.received);
+      const failures =
+        typeof d.failures === 'object' && d.failures !== null ? Object.entries(d.failures) : [];
+      if (required === undefined || received === undefined || failures.length === 0) {
+        return { code: err.code, message: err.message, hint: 'read it back before retrying' };
+      }
+      const lower = lowerLevelFor(received - pending, required - pending);
+      return {
+        code: err.code,
+        message: `${cl ? `${cl} ` : ''}write failed: ${received} of ${count(required, 'replica', 'replicas')}${joining} acknowledged; ${failures
+          .map(([host, why]) => `${host} failed it: ${String(why)}`)
+          .join('; ')}; the write may have been applied`,
+        hint: `read it back before retrying${lower ? `, or use ${lower}` : ''}`,
+      };
+    }
     case 'NO_HOST_AVAILABLE':
       return {
         code: err.code,

@@ -104,6 +104,23 @@ describe('scripted mode', () => {
     ]);
   });
 
+  it('says which replica failed a write and why', async () => {
+    const api = new FakeCluster();
+    api.failNext(
+      new RingkvError('WRITE_FAILURE', 'x', {
+        cl: 'QUORUM',
+        received: 1,
+        required: 2,
+        failures: { b1: 'the disk of /d is full: the node stops' },
+      }),
+    );
+    const r = await script(api, 'put a 1 quorum');
+    expect(r.code).toBe(1);
+    expect(r.err).toEqual([
+      'error WRITE_FAILURE: QUORUM write failed: 1 of 2 replicas acknowledged; b1 failed it: the disk of /d is full: the node stops; the write may have been applied: read it back before retrying, or use ONE',
+    ]);
+  });
+
   it('suggests no CL for an UNAVAILABLE that is not about one', async () => {
     // A repair with a replica down, an empty ring: a lower CL would not help, the message says what would.
     const api = new FakeCluster();
