@@ -313,8 +313,12 @@ export class RingkvClient implements ClusterApi {
         if (trace && Array.isArray(e.details['trace']))
           trace.absorb(e.details['trace'] as Trace['events'], sentAt);
         const unreachable = unanswered(e);
+        // A stopping node refuses what it has not begun: any request may go to the next node.
+        const notBegun = e.code === 'REFUSED' && e.details['stopping'] === true;
         if (unreachable) {
           this.noAnswer(node.hostId, ms);
+        } else if (notBegun) {
+          this.unreachable(node.hostId);
         } else if (e.code === 'UNAVAILABLE') {
           // The coordinator sees fewer live replicas than we do: our view may be stale.
           this.refreshSoon();
@@ -323,7 +327,7 @@ export class RingkvClient implements ClusterApi {
           e.code === 'INVALID_REQUEST' &&
           e.details['keyspace'] === keyspace &&
           this.topology.replication(keyspace);
-        const retry = staleKeyspace || (unreachable && op === 'read');
+        const retry = staleKeyspace || notBegun || (unreachable && op === 'read');
         trace?.add(
           `coordinator ${node.hostId} failed after ${ms.toFixed(2)} ms: ${e.code} ${e.message}${retry ? '; trying the next node' : ''}`,
         );

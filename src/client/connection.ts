@@ -2,7 +2,8 @@ import { performance } from 'node:perf_hooks';
 import { WebSocket } from 'ws';
 import { dial } from '../protocol/dial.js';
 import { decodeFrame, FrameBatcher } from '../protocol/codec.js';
-import { RingkvError } from '../protocol/errors.js';
+import { NoAnswerError, RingkvError } from '../protocol/errors.js';
+import { SHUTTING_DOWN } from '../protocol/socket.js';
 import { DEFAULT_MAX_VALUE_BYTES, maxFrameBytesFor } from '../protocol/limits.js';
 import type { OpName, OpRequest, OpResult } from '../protocol/ops/index.js';
 import { parseMessage, parseResult, type WireMessage } from '../protocol/validate.js';
@@ -177,7 +178,7 @@ export class Connection {
       }
       this.#pending.delete(id);
       pending.reject(
-        new RingkvError('OVERLOADED', `no answer from ${this.address} within ${pending.limitMs} ms`, {
+        new NoAnswerError(`no answer from ${this.address} within ${pending.limitMs} ms`, {
           address: this.address,
           op: pending.op,
           timeoutMs: pending.limitMs,
@@ -255,6 +256,17 @@ export class Connection {
     if (code === 1009) {
       this.#shutDown(
         new RingkvError('PROTOCOL_ERROR', `${this.address} refused a frame larger than it accepts`),
+      );
+      return;
+    }
+    if (code === SHUTTING_DOWN.code && reason === SHUTTING_DOWN.reason) {
+      // The node answered all it began: what is left was never begun, like a request it refuses
+      // while it stops (the client sends both to the next node).
+      this.#shutDown(
+        new RingkvError('REFUSED', `${this.address} is stopping: send to another node`, {
+          address: this.address,
+          stopping: true,
+        }),
       );
       return;
     }

@@ -161,6 +161,7 @@ export default class Start extends BaseCommand {
     process.send?.({ ready: started });
     process.channel?.unref();
 
+    let fatal: RingkvError | undefined;
     await new Promise<void>((done) => {
       const stop = (why: string) => {
         logger.info('stopping', { reason: why });
@@ -172,8 +173,14 @@ export default class Start extends BaseCommand {
       process.once('SIGINT', () => stop('SIGINT'));
       process.once('SIGTERM', () => stop('SIGTERM'));
       void daemon.stopRequested.then(() => stop('requested by a client'));
+      void daemon.failed.then((e) => {
+        fatal = e;
+        stop(e.message);
+      });
       watchOwner(process.env.RINGKV_EXIT_WITH_PID, () => stop('the process that started this node is gone'));
     });
+    // Printed as the last line of the log, where a detaching start and the operator look.
+    if (fatal) throw fatal;
     return started;
   }
 

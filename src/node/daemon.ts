@@ -30,6 +30,44 @@ export interface RunningDaemon {
   stop(): Promise<void>;
   /** Resolves when a client asked the node to stop (stop, decommission). */
   stopRequested: Promise<void>;
+  /**
+   * Resolves with the reason when the node cannot go on: a write to its disk failed (a full
+   * disk). Its caller stops it, as Cassandra's commit failure policy does: a replica that takes no
+   * writes is a dead one, which coordinators hint for and clients route around.
+   */
+  failed: Promise<RingkvError>;
+}
+
+/** Beyond the request timeout, the time a stopping node gives requests under way to answer. */
+const DRAIN_SLACK_MS = 500;
+
+/** Client requests being served, so that a stopping node can let them finish first. */
+class InFlight {
+  private count = 0;
+  private idle: (() => void) | undefined;
+  draining = false;
+
+  // Counted in the request's own handlers: every client request passes here, and a promise
+  // more apiece would cost the hot path.
+  begin(): void {
+    this.count++;
+  }
+
+  end(): void {
+    if (--this.count === 0) this.idle?.();
+  }
+
+  /** Refuses new requests and waits for those under way, at most `limitMs`. */
+  async drain(limitMs: number): Promise<void> {
+    this.draining = true;
+    if (this.count === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await new Promise<void>((resolve) => {
+      this.idle = resolve;
+      timer = setTimeout(resolve, limitMs);
+    });
+    clearTimeout(timer);
+  }
 }
 
 function isLoopback(host: string): boolean {
@@ -53,7 +91,9 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
       `data folder ${o.dataDir} is not writable: fix its permissions or pick another --data`,
     );
   });
-  const storage = await LevelStorage.open(o.dataDir);
+  let fail: (e: RingkvError) => void = () => {};
+  const failed = new Promise<RingkvError>((resolve) => (fail = resolve));
+  const storage = await LevelStorage.open(o.dataDir, (e) => fail(e));
   let server: WsServer | undefined;
   let started: { node: RingkvNode; transport: WsTransport } | undefined;
   try {
@@ -100,12 +140,28 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
     addressBook = (id) => node.addressOf(id);
     started = { node, transport };
     const running = node;
+    const inFlight = new InFlight();
     server.onClientRequest((conn, req) => {
+      if (inFlight.draining) {
+        // Not begun, so a client may send it to another coordinator, a write as well.
+        conn.replyError(
+          req.id,
+          new RingkvError('REFUSED', 'the node is stopping: send to another node', { stopping: true }),
+        );
+        return;
+      }
+      inFlight.begin();
       running
         .handle(req.op, req.body, { kind: 'client', push: (event, body) => conn.push(event, body) })
         .then(
-          (result) => conn.reply(req.id, result),
-          (e: unknown) => conn.replyError(req.id, asRingkvError(e)),
+          (result) => {
+            conn.reply(req.id, result);
+            inFlight.end();
+          },
+          (e: unknown) => {
+            conn.replyError(req.id, asRingkvError(e));
+            inFlight.end();
+          },
         );
     });
     let requestStop: () => void = () => {};
@@ -120,8 +176,12 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
       hostId: meta.hostId,
       node,
       stopRequested,
+      failed,
       stop: () => {
         stopping ??= (async () => {
+          // Requests under way get their answer (a write whose local replica just failed still
+          // has its remote acks to count) rather than a closed connection.
+          await inFlight.drain(o.requestTimeoutMs + DRAIN_SLACK_MS);
           running.stop();
           transport.close();
           await listening.close();

@@ -48,3 +48,10 @@ export function frameBytes(data: unknown, isBinary: boolean): Uint8Array {
   if (data instanceof ArrayBuffer) return new Uint8Array(data);
   throw new RingkvError('PROTOCOL_ERROR', 'unreadable frame');
 }
+
+/**
+ * The close a stopping node sends (code 1001, "going away"). It answers every request it began
+ * before it sends this, so a request a client has no answer for when it arrives was never begun
+ * and may go to another node, a write as well.
+ */
+export const SHUTTING_DOWN = { code: 1001, reason: 'node shutting down' } as const;

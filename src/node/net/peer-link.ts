@@ -4,7 +4,7 @@ import { RingkvError } from '../../protocol/errors.js';
 import { parseMessage } from '../../protocol/validate.js';
 import type { HostId, Logger, PeerMessage } from '../world.js';
 import { asRingkvError } from '../../protocol/errors.js';
-import { closeWithError, frameBytes } from '../../protocol/socket.js';
+import { closeWithError, frameBytes, SHUTTING_DOWN } from '../../protocol/socket.js';
 
 /** A slow peer may hold this much unsent data before further messages to it are dropped. */
 export const DEFAULT_MAX_BUFFERED_BYTES = 32 * 1024 * 1024;
@@ -112,7 +112,7 @@ export class PeerLink {
   close(): void {
     if (this.#closed) return;
     this.#batcher.flush();
-    this.#ws.close(1001, 'node shutting down');
+    this.#ws.close(SHUTTING_DOWN.code, SHUTTING_DOWN.reason);
     this.#closedBy('closed by this node');
   }
 

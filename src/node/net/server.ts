@@ -8,7 +8,7 @@ import type { HelloMessage, RequestMessage } from '../../protocol/messages.js';
 import { parseMessage, parseRequest, type ValidRequest } from '../../protocol/validate.js';
 import { silentLogger, type HostId, type Logger } from '../world.js';
 import { asRingkvError } from '../../protocol/errors.js';
-import { closeWithError, frameBytes } from '../../protocol/socket.js';
+import { closeWithError, frameBytes, SHUTTING_DOWN } from '../../protocol/socket.js';
 import { DEFAULT_MAX_BUFFERED_BYTES, PeerLink } from './peer-link.js';
 
 /** Requests one client may have in flight on one connection before it gets OVERLOADED. */
@@ -46,6 +46,7 @@ export class WsServer {
   readonly #wss: WebSocketServer;
   readonly #options: ResolvedOptions;
   readonly #sockets = new Set<WebSocket>();
+  readonly #clients = new Set<ClientConnection>();
   #clientHandler: ClientRequestHandler | undefined;
   #peerHandler: PeerHandler | undefined;
   #nextConnectionId = 1;
@@ -122,8 +123,10 @@ export class WsServer {
   }
 
   async close(): Promise<void> {
+    // Replies already given still sit in a connection's batch until the end of the turn.
+    for (const conn of this.#clients) conn.shutDown();
     for (const ws of this.#sockets) {
-      if (ws.readyState === ws.OPEN) ws.close(1001, 'node shutting down');
+      if (ws.readyState === ws.OPEN) ws.close(SHUTTING_DOWN.code, SHUTTING_DOWN.reason);
       else ws.terminate();
     }
     await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
@@ -207,6 +210,8 @@ export class WsServer {
       logger,
       handler: () => this.#clientHandler,
     });
+    this.#clients.add(conn);
+    ws.on('close', () => this.#clients.delete(conn));
     logger.debug('client connected', { remote, connection: conn.id });
     if (rest.length > 0) conn.receive(rest);
   }
@@ -279,6 +284,24 @@ export class ClientConnection {
   push(event: string, body: unknown): void {
     if (this.#closed) return;
     this.#batcher.push({ type: 'event', event, body });
+  }
+
+  /** Answers what it began, sends what is batched, then closes as a stopping node does. */
+  shutDown(): void {
+    if (this.#closed) return;
+    // Still unanswered past the node's drain: say so, since a close would say it was never begun.
+    for (const id of [...this.#inFlight]) {
+      this.replyError(
+        id,
+        new RingkvError(
+          'SERVER_ERROR',
+          'the node stopped before it finished this request; a write may have been applied',
+        ),
+      );
+    }
+    this.#batcher.flush();
+    this.#ws.close(SHUTTING_DOWN.code, SHUTTING_DOWN.reason);
+    this.#markClosed();
   }
 
   close(error?: RingkvError): void {

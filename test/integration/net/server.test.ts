@@ -138,6 +138,27 @@ describe('WsServer with Connection', () => {
     expect(await conn.request('stop', {})).toEqual({ hostId: 'n1' });
   });
 
+  it('a stopping server answers what it began; the client may send elsewhere what it was not', async () => {
+    const server = await serving();
+    const conn = await connect(server);
+    const url = server.url;
+    // topology is never answered by the handler above: begun, and unfinished at the close.
+    const begun = conn.request('topology', {}).catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 50));
+    await server.close();
+    expect(await begun).toMatchObject({
+      code: 'SERVER_ERROR',
+      message: 'the node stopped before it finished this request; a write may have been applied',
+    });
+    // Sent after the close: never begun, so the error says the client may send it elsewhere.
+    const after = await rejectionOf(conn.request('stop', {}));
+    expect(after).toMatchObject({
+      code: 'REFUSED',
+      message: `${url} is stopping: send to another node`,
+    });
+    expect(after.details['stopping']).toBe(true);
+  });
+
   it('fails a request the node never answers with OVERLOADED', async () => {
     const server = await serving();
     const conn = await connect(server);
