@@ -28,8 +28,9 @@ let cluster: TestCluster | undefined;
 let mounted: string | undefined;
 
 afterEach(async () => {
-  await cluster?.stopAll().catch(() => undefined);
+  // Unmounted first (lazily: its node may still run), or the cluster's folder could not be removed.
   if (mounted) execFileSync('umount', ['-l', mounted], { stdio: 'ignore' });
+  await cluster?.stopAll();
   cluster = undefined;
   mounted = undefined;
 });
