@@ -573,9 +573,18 @@ export class RingkvNode {
       this.hints.remember(e.hostId);
       this.delivery.kick(e.hostId);
     }
-    if (e.kind === 'removed') void this.hints.forget(e.hostId);
-    if ((e.kind === 'changed' || e.kind === 'removed') && e.hostId !== this.hostId)
-      void this.persistKeyspaces();
+    // Both write to storage, which can fail (a full disk stops the node): a rejection nobody
+    // handles would take the process down with a stack trace instead.
+    if (e.kind === 'removed') {
+      this.hints.forget(e.hostId).catch(this.warnOnFailure('could not drop the hints for a removed node'));
+    }
+    if ((e.kind === 'changed' || e.kind === 'removed') && e.hostId !== this.hostId) {
+      this.persistKeyspaces().catch(this.warnOnFailure('could not save the keyspaces and peers'));
+    }
+  }
+
+  private warnOnFailure(message: string): (e: unknown) => void {
+    return (e) => this.world.logger.warn(message, { error: e instanceof Error ? e.message : String(e) });
   }
 
   /** Saves the keyspaces and the peers' ring placement when they changed, so a restart starts from them. */
