@@ -83,6 +83,8 @@ export class SimCluster {
   /** Things no node may do, seen as they happened (property e). */
   readonly anomalies: string[] = [];
   private readonly config: Omit<NodeConfig, 'address'>;
+  /** Nodes whose disk failed a write, about to stop (see fillDisk). */
+  private readonly stopping = new Map<HostId, () => void>();
 
   constructor(
     private readonly time: VirtualTime,
@@ -277,6 +279,37 @@ export class SimCluster {
     this.network.detach(hostId);
     n.storage = n.storage.crash(this.storageOptions());
     this.journal(`${hostId} crashed`);
+  }
+
+  /**
+   * The node's disk fills: its next sync fails, and the node stops right after answering what
+   * failed, as the daemon stops a node whose storage fails a write (a crash keeps exactly what
+   * was synced, which is what a stop keeps too). It starts again, with room, like a crashed node.
+   */
+  fillDisk(hostId: HostId): void {
+    const n = this.byId(hostId);
+    if (!n.node) return;
+    const incarnation = n.incarnation;
+    this.journal(`${hostId}'s disk is full`);
+    const stop = () => {
+      this.stopping.delete(hostId);
+      if (n.incarnation !== incarnation) return;
+      this.journal(`${hostId} stops: a write found its disk full`);
+      this.crash(hostId);
+    };
+    n.storage.failNextSync(new Error(`IO error: ${hostId}/000003.log: No space left on device`), () => {
+      this.stopping.set(hostId, stop);
+      this.time.schedule(0, stop);
+    });
+  }
+
+  /**
+   * Room on every disk again (healing): a fault that has not struck never will, and a node one
+   * has struck stops now, so that healing finds it stopped and starts it again.
+   */
+  freeDisks(): void {
+    for (const n of this.nodes) n.storage.failNextSync(undefined);
+    for (const stop of [...this.stopping.values()]) stop();
   }
 
   /** Starts a crashed node again on what its disk kept. */

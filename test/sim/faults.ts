@@ -25,6 +25,8 @@ export interface FaultContext {
   note(text: string): void;
   /** Once true, a fault's end no longer undoes anything: healing has taken over. */
   healed(): boolean;
+  /** A single-node crash fills the node's disk instead: it stops at the first write that fails. */
+  diskFull?: boolean;
   /** The node a membership change is moving right now, if any: faults aim at it half the time. */
   focus?: () => HostId | undefined;
 }
@@ -66,7 +68,8 @@ export async function runFaults(ctx: FaultContext, until: number): Promise<Recor
       for (let i = 0; i < count && up.length > 1; i++) {
         const at = i === 0 && aimed !== undefined ? up.indexOf(aimed) : -1;
         const victim = up.splice(at >= 0 ? at : rng.int(up.length), 1)[0] as string;
-        cluster.crash(victim);
+        if (kind === 'crash' && ctx.diskFull) cluster.fillDisk(victim);
+        else cluster.crash(victim);
         later(rng.range(100, 2500), () => void cluster.restart(victim));
       }
     } else if (kind === 'clock-jump') {

@@ -66,4 +66,9 @@ export const REGRESSION_SEEDS: readonly { seed: number; scenario: Scenario; bug:
     scenario: 'membership',
     bug: 'checker: a put at ANY held only as a hint on a coordinator that was then removed for good counted as lost',
   },
+  {
+    seed: 1009,
+    scenario: 'membership',
+    bug: 'a full disk failed the save of the peers after a removenode: an unhandled rejection, which kills a real node',
+  },
 ];

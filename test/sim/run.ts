@@ -95,6 +95,9 @@ export async function runSeed(seed: number, options: SimOptions = {}): Promise<S
   // A cache of a few rows on every third seed: evictions, and merges that must read storage,
   // race the faults too. Chosen from the seed, not drawn, so other seeds keep their scenarios.
   const rowCacheBytes = seed % 3 === 0 ? TINY_ROW_CACHE_BYTES : undefined;
+  // On every fifth seed a crash fault fills the node's disk instead, chosen the same way: the node
+  // runs on until a write fails, answers it, and stops.
+  const diskFull = seed % 5 === 4;
   const workloadRng = rng.fork();
   const ttlRate = workloadRng.pick([0, 0.1, 0.3]);
   const clientTimestampRate = workloadRng.pick([0, 0.1, 0.3]);
@@ -150,7 +153,7 @@ export async function runSeed(seed: number, options: SimOptions = {}): Promise<S
   process.on('unhandledRejection', onRejection);
   try {
     note(
-      `seed ${seed} (${scenario}): ${nodeCount} nodes, ${clients} clients, ${keyCount} keys, skew <= ${skewMs} ms, fsync <= ${maxSyncMs} ms, request timeout ${requestTimeoutMs} ms, TTL puts ${ttlRate}, client timestamps ${clientTimestampRate}, row cache ${rowCacheBytes === undefined ? 'default' : `${rowCacheBytes} B`}, faults: ${faultKinds.join(', ') || 'none'}`,
+      `seed ${seed} (${scenario}): ${nodeCount} nodes, ${clients} clients, ${keyCount} keys, skew <= ${skewMs} ms, fsync <= ${maxSyncMs} ms, request timeout ${requestTimeoutMs} ms, TTL puts ${ttlRate}, client timestamps ${clientTimestampRate}, row cache ${rowCacheBytes === undefined ? 'default' : `${rowCacheBytes} B`}${diskFull ? ', crashes fill disks' : ''}, faults: ${faultKinds.join(', ') || 'none'}`,
     );
     await cluster.boot();
     if (!(await time.runUntil(() => cluster.converged(), 20_000)))
@@ -198,6 +201,7 @@ export async function runSeed(seed: number, options: SimOptions = {}): Promise<S
         requestTimeoutMs,
         note,
         healed: () => healed,
+        diskFull,
         ...(membership ? { focus: () => driver.moving() } : {}),
       },
       faultEnd,
@@ -216,6 +220,7 @@ export async function runSeed(seed: number, options: SimOptions = {}): Promise<S
     note('healing: network calm, every node restarted');
     healed = true;
     network.healAll();
+    cluster.freeDisks();
     for (const n of cluster.members())
       if (!n.node && !n.starting)
         await time.settle(cluster.restart(n.hostId), 5000, `restarting ${n.hostId}`);

@@ -38,6 +38,7 @@ export class MemoryStorage implements Storage {
   private openIterators = 0;
   private state: 'open' | 'closed' | 'crashed' = 'open';
   private nextSyncFault: Error | undefined = undefined;
+  private onSyncFault: (() => void) | undefined = undefined;
   private readonly syncDelay: (sync: () => void) => void;
   private readonly commit: GroupCommit;
 
@@ -136,9 +137,14 @@ export class MemoryStorage implements Storage {
     return { keys: [...this.keys], values: [...this.values] };
   }
 
-  /** A disk fault: the next sync fails, and every write in it is rejected and not applied. */
-  failNextSync(error: Error): void {
+  /**
+   * A disk fault: the next sync fails, and every write in it is rejected and not applied.
+   * `onFailure` runs once the rejection is on its way (the simulation stops the node then, as the
+   * daemon does when its disk fails). Undefined disarms a fault that has not struck yet.
+   */
+  failNextSync(error: Error | undefined, onFailure?: () => void): void {
     this.nextSyncFault = error;
+    this.onSyncFault = onFailure;
   }
 
   private sync(ops: StoreWrite[]): Promise<void> {
@@ -148,8 +154,11 @@ export class MemoryStorage implements Storage {
         if (this.state === 'crashed') return;
         if (this.nextSyncFault !== undefined) {
           const fault = this.nextSyncFault;
+          const then = this.onSyncFault;
           this.nextSyncFault = undefined;
+          this.onSyncFault = undefined;
           reject(fault);
+          then?.();
           return;
         }
         this.apply(ops);
