@@ -33,6 +33,8 @@ const TOPOLOGY_POLL_MS = 2000;
 const TOPOLOGY_MAX_AGE_MS = 2000;
 /** A node this client could not reach is routed around for this long, or until it answers. */
 const SUSPECT_MS = 5000;
+/** How long `stopNode` waits for the node to finish stopping: its drain, then its storage. */
+const STOP_WAIT_MS = 30_000;
 /** The coordinator gets this much beyond the request timeout to report its own timeout verdict. */
 const COORDINATOR_GRACE_MS = 500;
 /** After creating a keyspace, wait at most this long for every live node to know it (schema agreement). */
@@ -620,8 +622,30 @@ export class RingkvClient implements ClusterApi {
     }
   }
 
+  /**
+   * Asks the contact node to stop, and returns once it has: it closes its connections last, after
+   * its storage, so a script may start another node on the same data folder right after.
+   */
   async stopNode(): Promise<string> {
-    return (await this.contact.request('stop', {}, this.options.timeoutMs)).hostId;
+    const contact = this.contact;
+    const gone = new Promise<void>((resolve) => {
+      if (contact.closed) resolve();
+      else contact.onClose(() => resolve());
+    });
+    const { hostId } = await contact.request('stop', {}, this.options.timeoutMs);
+    let timer: NodeJS.Timeout | undefined;
+    const waited = await Promise.race([
+      gone.then(() => true),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), STOP_WAIT_MS))),
+    ]);
+    clearTimeout(timer);
+    if (!waited) {
+      throw new RingkvError(
+        'OVERLOADED',
+        `${contact.address} took the stop but still runs after ${STOP_WAIT_MS / 1000} s: look at its log`,
+      );
+    }
+    return hostId;
   }
 
   async decommission(): Promise<OpResult<'decommission'>> {

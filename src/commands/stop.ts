@@ -2,13 +2,14 @@ import { BaseCommand, clusterFlags } from '../cli/base-command.js';
 import { withClient } from '../cli/client-options.js';
 
 export default class Stop extends BaseCommand {
-  static override summary = 'Stop the contact node gracefully (everything acknowledged is already durable)';
+  static override summary =
+    'Stop the contact node gracefully and wait until it has (everything acknowledged is already durable)';
   static override flags = { ...clusterFlags };
 
   async run(): Promise<{ hostId: string }> {
     const { flags } = await this.parse(Stop);
     const hostId = await withClient(flags, (c) => c.stopNode());
-    this.say(`stopping ${hostId}`);
+    this.say(`stopped ${hostId}`);
     return { hostId };
   }
 }

@@ -184,8 +184,10 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
           await inFlight.drain(o.requestTimeoutMs + DRAIN_SLACK_MS);
           running.stop();
           transport.close();
-          await listening.close();
+          // Storage before the client connections: a client that saw the node close may start
+          // another on the same data folder at once, and LevelDB's lock must be free by then.
           await storage.close();
+          await listening.close();
           o.logger.info('node stopped', { hostId: meta.hostId });
         })();
         return stopping;

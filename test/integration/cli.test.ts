@@ -231,6 +231,12 @@ describe('ringkv start and stop', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
     const stop = await runCli(['stop', '--node', doc.address, '--json']);
     expect(stop.code).toBe(0);
     expect(json(stop.stdout)).toEqual({ hostId: doc.hostId });
+
+    // stop returns once the node has closed its storage: the folder is free at once. It belongs to
+    // cluster "ringkv", so a node of another cluster refuses to start on it (not "in use").
+    const other = await runCli(['start', '--port', '0', '--data', data, '--cluster-name', 'other']);
+    expect(other.code).not.toBe(0);
+    expect(oneLine(other.stderr)).toMatch(/^error [A-Z_]+: .*cluster/);
     await until('the detached node exits', () => {
       try {
         process.kill(doc.pid, 0);
@@ -239,11 +245,6 @@ describe('ringkv start and stop', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
         return true;
       }
     });
-
-    // Its folder belongs to cluster "ringkv": a node of another cluster refuses to start on it.
-    const other = await runCli(['start', '--port', '0', '--data', data, '--cluster-name', 'other']);
-    expect(other.code).not.toBe(0);
-    expect(oneLine(other.stderr)).toMatch(/^error [A-Z_]+: .*cluster/);
   });
 
   it('nodes started one after another with --detach take a write at ALL at once, as a CI job does', async () => {
