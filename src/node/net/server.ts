@@ -127,7 +127,8 @@ export class WsServer {
     for (const conn of this.#clients) conn.shutDown();
     for (const ws of this.#sockets) {
       if (ws.readyState === ws.OPEN) ws.close(SHUTTING_DOWN.code, SHUTTING_DOWN.reason);
-      else ws.terminate();
+      // Not a closing one: its last replies and its close frame are on their way.
+      else if (ws.readyState !== ws.CLOSING) ws.terminate();
     }
     await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
     // A socket that did not finish its close handshake is not worth waiting for.
