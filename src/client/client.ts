@@ -1,5 +1,5 @@
 import type { Replication } from '../protocol/consistency.js';
-import { RingkvError } from '../protocol/errors.js';
+import { isNodeStopping, RingkvError } from '../protocol/errors.js';
 import type { OpName, OpRequest, OpResult } from '../protocol/ops/index.js';
 import { formatToken, tokenOf } from '../ring/partitioner.js';
 import { effectiveOwnership } from '../ring/ownership.js';
@@ -316,7 +316,7 @@ export class RingkvClient implements ClusterApi {
           trace.absorb(e.details['trace'] as Trace['events'], sentAt);
         const unreachable = unanswered(e);
         // A stopping node refuses what it has not begun: any request may go to the next node.
-        const notBegun = e.code === 'REFUSED' && e.details['stopping'] === true;
+        const notBegun = isNodeStopping(e);
         if (unreachable) {
           this.noAnswer(node.hostId, ms);
         } else if (notBegun) {

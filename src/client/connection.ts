@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { WebSocket } from 'ws';
 import { dial } from '../protocol/dial.js';
 import { decodeFrame, FrameBatcher } from '../protocol/codec.js';
-import { NoAnswerError, RingkvError } from '../protocol/errors.js';
+import { NoAnswerError, nodeStopping, RingkvError } from '../protocol/errors.js';
 import { SHUTTING_DOWN } from '../protocol/socket.js';
 import { DEFAULT_MAX_VALUE_BYTES, maxFrameBytesFor } from '../protocol/limits.js';
 import type { OpName, OpRequest, OpResult } from '../protocol/ops/index.js';
@@ -262,12 +262,7 @@ export class Connection {
     if (code === SHUTTING_DOWN.code && reason === SHUTTING_DOWN.reason) {
       // The node answered all it began: what is left was never begun, like a request it refuses
       // while it stops (the client sends both to the next node).
-      this.#shutDown(
-        new RingkvError('REFUSED', `${this.address} is stopping: send to another node`, {
-          address: this.address,
-          stopping: true,
-        }),
-      );
+      this.#shutDown(nodeStopping(this.address, { address: this.address }));
       return;
     }
     const why = reason.length > 0 ? reason : `close code ${code}`;

@@ -3,7 +3,7 @@ import { mkdir, access, constants } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { Connection } from '../client/connection.js';
 import { systemClock, systemRandom } from '../coordination/system-clock.js';
-import { asRingkvError, RingkvError } from '../protocol/errors.js';
+import { asRingkvError, nodeStopping, RingkvError } from '../protocol/errors.js';
 import { loadOrCreateMeta, nextGeneration } from './meta.js';
 import { WsServer } from './net/server.js';
 import { WsTransport } from './net/ws-transport.js';
@@ -144,10 +144,7 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
     server.onClientRequest((conn, req) => {
       if (inFlight.draining) {
         // Not begun, so a client may send it to another coordinator, a write as well.
-        conn.replyError(
-          req.id,
-          new RingkvError('REFUSED', 'the node is stopping: send to another node', { stopping: true }),
-        );
+        conn.replyError(req.id, nodeStopping('the node'));
         return;
       }
       inFlight.begin();

@@ -65,6 +65,28 @@ export function isNoAnswer(e: unknown): boolean {
   return e instanceof NoAnswerError || (e instanceof RingkvError && e.code === 'NO_HOST_AVAILABLE');
 }
 
+/**
+ * A stopping node's word that it has not begun a request (it refused it, or closed the connection
+ * after answering all it had begun): the client may send it to another node, a write as well.
+ */
+export function nodeStopping(who: string, details: ErrorDetails = {}): RingkvError {
+  return new RingkvError('REFUSED', `${who} is stopping: send to another node`, {
+    ...details,
+    stopping: true,
+  });
+}
+
+export function isNodeStopping(e: RingkvError): boolean {
+  return e.code === 'REFUSED' && e.details['stopping'] === true;
+}
+
+/** What replicas that answered a write with an error said, by host, for a WRITE_FAILURE message. */
+export function failureList(failures: Record<string, unknown>): string {
+  return Object.entries(failures)
+    .map(([host, why]) => `${host} failed it: ${String(why)}`)
+    .join('; ');
+}
+
 export function isRingkvError(e: unknown): e is RingkvError {
   return e instanceof RingkvError;
 }
