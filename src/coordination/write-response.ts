@@ -6,7 +6,7 @@ import {
   type ConsistencyLevel,
   type Requirement,
 } from '../protocol/consistency.js';
-import { isNoAnswer, RingkvError } from '../protocol/errors.js';
+import { failureList, isNoAnswer, RingkvError } from '../protocol/errors.js';
 import type { OpResult } from '../protocol/ops/index.js';
 import { withResolvers } from '../protocol/with-resolvers.js';
 import type { RingNode } from '../ring/ring.js';
@@ -112,13 +112,9 @@ export class WriteResponse {
           }
         },
         (e: unknown) => {
-          this.trace?.add(
-            `could not store a hint for ${target.hostId}: ${e instanceof Error ? e.message : String(e)}`,
-          );
-          this.deps.hintNotStored({
-            target: target.hostId,
-            error: e instanceof Error ? e.message : String(e),
-          });
+          const error = e instanceof Error ? e.message : String(e);
+          this.trace?.add(`could not store a hint for ${target.hostId}: ${error}`);
+          this.deps.hintNotStored({ target: target.hostId, error });
         },
       )
       // Settled a step later, so that hints stored together (every replica down) are all
@@ -173,10 +169,4 @@ export class WriteResponse {
       );
     }
   }
-}
-
-function failureList(failures: Record<HostId, string>): string {
-  return Object.entries(failures)
-    .map(([host, why]) => `${host} failed it: ${why}`)
-    .join('; ');
 }

@@ -7,7 +7,7 @@ import type {
   TraceEvent,
 } from '../client/api.js';
 import { pendingNote, type ConsistencyLevel, type Replication } from '../protocol/consistency.js';
-import type { RingkvError } from '../protocol/errors.js';
+import { failureList, type RingkvError } from '../protocol/errors.js';
 import type { ReplResult } from './commands.js';
 import { bandText, layoutRing, type RingNode } from './ring-layout.js';
 
@@ -156,17 +156,15 @@ export function describeError(err: RingkvError): ErrorView {
     }
     case 'WRITE_FAILURE': {
       const received = num(d.received);
-      const failures =
-        typeof d.failures === 'object' && d.failures !== null ? Object.entries(d.failures) : [];
-      if (required === undefined || received === undefined || failures.length === 0) {
+      const failures: Record<string, unknown> =
+        typeof d.failures === 'object' && d.failures !== null ? { ...d.failures } : {};
+      if (required === undefined || received === undefined || Object.keys(failures).length === 0) {
         return { code: err.code, message: err.message, hint: 'read it back before retrying' };
       }
       const lower = lowerLevelFor(received - pending, required - pending);
       return {
         code: err.code,
-        message: `${cl ? `${cl} ` : ''}write failed: ${received} of ${count(required, 'replica', 'replicas')}${joining} acknowledged; ${failures
-          .map(([host, why]) => `${host} failed it: ${String(why)}`)
-          .join('; ')}; the write may have been applied`,
+        message: `${cl ? `${cl} ` : ''}write failed: ${received} of ${count(required, 'replica', 'replicas')}${joining} acknowledged; ${failureList(failures)}; the write may have been applied`,
         hint: `read it back before retrying${lower ? `, or use ${lower}` : ''}`,
       };
     }
