@@ -6,7 +6,8 @@ import { BaseCommand } from '../cli/base-command.js';
 import { parseContactPoints } from '../cli/client-options.js';
 import { parseDurationMs } from '../cli/duration.js';
 import { notYetMember, pollUntil, type ClusterAuth } from '../cli/convergence.js';
-import { ERROR_CODES, RingkvError, type ErrorCode } from '../protocol/errors.js';
+import { ERROR_CODES, exitCodeFor, RingkvError, type ErrorCode } from '../protocol/errors.js';
+import { errorLine } from '../repl/format.js';
 import { DEFAULT_MAX_VALUE_BYTES, DEFAULT_REQUEST_TIMEOUT_MS } from '../protocol/limits.js';
 import { startDaemon } from '../node/daemon.js';
 import { streamLogger } from '../node/log.js';
@@ -21,6 +22,8 @@ interface Started {
 const DETACH_READY_TIMEOUT_MS = 120_000;
 /** Then the other nodes have this long to hear, through gossip, that it is UP and NORMAL. */
 const MEMBERSHIP_TIMEOUT_MS = 60_000;
+/** After an internal error, the longest a node waits for its clean stop before it exits anyway. */
+const INTERNAL_ERROR_STOP_MS = 5_000;
 
 export default class Start extends BaseCommand {
   static override summary = 'Run a node: listen on one WebSocket port, store in LevelDB, join through seeds';
@@ -178,6 +181,25 @@ export default class Start extends BaseCommand {
         stop(e.message);
       });
       watchOwner(process.env.RINGKV_EXIT_WITH_PID, () => stop('the process that started this node is gone'));
+      // A bug that escapes every handler would otherwise kill the process with a stack trace on
+      // stdout. Stopping is still the only safe answer, but a clean stop answers the requests under
+      // way and closes LevelDB, and the log says what happened in one line (the stack is a field).
+      const internalError = (e: unknown) => {
+        const message = e instanceof Error ? e.message : String(e);
+        logger.error('internal error', { error: message, stack: e instanceof Error ? e.stack : undefined });
+        const failure = (fatal ??= new RingkvError(
+          'SERVER_ERROR',
+          `internal error: ${message}: the node stopped; start it again, and report this log`,
+        ));
+        // The state that threw may also keep the stop from finishing: it gets a deadline.
+        setTimeout(() => {
+          process.stderr.write(`${errorLine(failure)}\n`);
+          process.exit(exitCodeFor(failure.code));
+        }, INTERNAL_ERROR_STOP_MS).unref();
+        stop('internal error');
+      };
+      process.on('uncaughtException', internalError);
+      process.on('unhandledRejection', internalError);
     });
     // Printed as the last line of the log, where a detaching start and the operator look.
     if (fatal) throw fatal;
