@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { isRingkvError } from '../protocol/errors.js';
+import { ERROR_CODES, isRingkvError, RingkvError, type ErrorCode } from '../protocol/errors.js';
 import { LatencyRecorder, type LatencySummary } from './latency.js';
 import { seededUniform } from './random.js';
 import { OpenLoopSchedule } from './schedule.js';
@@ -140,6 +140,26 @@ export async function runLoad(target: BenchTarget, options: LoadOptions): Promis
     ...(tally.firstError !== undefined ? { firstError: tally.firstError } : {}),
     durationSec: Math.round(durationSec * 1000) / 1000,
   };
+}
+
+/**
+ * A run in which not one operation succeeded measured nothing: it fails, with the code most of its
+ * operations failed with, so that a script that loads a cluster with `bench` sees it in the exit
+ * code. A run with some errors still succeeds and reports them.
+ */
+export function everyOperationFailed(result: BenchResult): RingkvError | undefined {
+  if (result.ops > 0 || result.errors === 0) return undefined;
+  const byCount = Object.entries(result.errorCodes).sort((a, b) => b[1] - a[1]);
+  const top = byCount[0]?.[0] ?? '';
+  const code: ErrorCode = (ERROR_CODES as readonly string[]).includes(top)
+    ? (top as ErrorCode)
+    : 'SERVER_ERROR';
+  const counts = byCount.map(([c, n]) => `${c} ${n}`).join(', ');
+  return new RingkvError(
+    code,
+    `every operation failed in ${result.durationSec} s (${counts})${result.firstError ? `; first: ${result.firstError}` : ''}`,
+    { errors: result.errors, errorCodes: result.errorCodes },
+  );
 }
 
 async function closedLoop(

@@ -5,7 +5,14 @@ import { parseConsistency } from '../protocol/consistency.js';
 import { clFlag, keyspaceFlag } from '../cli/data-flags.js';
 import { renderResult } from '../bench/format.js';
 import { ringkvTarget } from '../bench/ringkv-target.js';
-import { loadRecords, runLoad, type BenchResult, type LoadMode, type StopAfter } from '../bench/runner.js';
+import {
+  everyOperationFailed,
+  loadRecords,
+  runLoad,
+  type BenchResult,
+  type LoadMode,
+  type StopAfter,
+} from '../bench/runner.js';
 import { parseWorkload, type Distribution } from '../bench/workload.js';
 
 /** An open loop keeps at most this many operations in flight, so a stalled cluster cannot exhaust memory. */
@@ -22,7 +29,7 @@ export interface BenchOutput extends BenchResult {
 export default class Bench extends BaseCommand {
   static override summary = 'Measure throughput and latency with a YCSB-style load';
   static override description =
-    'Closed loop (--concurrency) keeps N operations in flight; open loop (--rate) starts operations on a fixed schedule and measures each from its intended start, so queueing is not hidden. Read workloads first write every record once.';
+    'Closed loop (--concurrency) keeps N operations in flight; open loop (--rate) starts operations on a fixed schedule and measures each from its intended start, so queueing is not hidden. Read workloads first write every record once. A run in which not one operation succeeded fails (exit 1) with the error most of them failed with.';
   static override examples = [
     '<%= config.bin %> bench --workload write --cl quorum --concurrency 64 --duration 10',
     '<%= config.bin %> bench --workload A --distribution zipfian --rate 2000 --ops 20000 --json',
@@ -133,6 +140,8 @@ export default class Bench extends BaseCommand {
         ...(loaded !== undefined ? { loaded } : {}),
       };
     });
+    const failed = everyOperationFailed(output);
+    if (failed) throw failed;
     this.say(renderResult(output));
     return output;
   }
