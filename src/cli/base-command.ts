@@ -49,13 +49,28 @@ const USAGE_ERRORS = new Set([
 function toRingkvError(err: Error & { oclif?: { exit?: number } }): RingkvError | undefined {
   if (isRingkvError(err)) return err;
   if (USAGE_ERRORS.has(err.constructor.name) || err.oclif?.exit === 2) {
-    return new RingkvError('USAGE', firstLine(err.message) + ' (see --help)');
+    return new RingkvError('USAGE', `${usageLine(err.message)} (see --help)`);
   }
   return undefined;
 }
 
-function firstLine(s: string): string {
-  return s.split('\n').find((l) => l.trim() !== '') ?? s;
+/**
+ * oclif's parse errors in one line. Some put the reason on the next line ("Parsing --rate", then
+ * "Expected an integer greater than or equal to 1 but received: 0"); a missing argument lists the
+ * arguments one per line with their descriptions, then notes on flag order that do not apply.
+ */
+export function usageLine(message: string): string {
+  const lines = message
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
+  const end = lines.findIndex((l) => /^(See more help|Note:|Alternatively)/.test(l));
+  const [head, ...rest] = end >= 0 ? lines.slice(0, end) : lines;
+  if (head === undefined) return message.trim();
+  if (rest.length === 0) return head;
+  // "Missing 2 required args:" then "key  the key", "value  the value": the names say enough.
+  if (head.endsWith(':')) return `${head} ${rest.map((l) => l.split(/\s+/)[0]).join(', ')}`;
+  return `${head}: ${rest.join('; ')}`;
 }
 
 export function usage(message: string): RingkvError {
