@@ -184,7 +184,11 @@ export default class Start extends BaseCommand {
       // A bug that escapes every handler would otherwise kill the process with a stack trace on
       // stdout. Stopping is still the only safe answer, but a clean stop answers the requests under
       // way and closes LevelDB, and the log says what happened in one line (the stack is a field).
+      let internal = false;
       const internalError = (e: unknown) => {
+        // Once: the log line itself may fail the same way (stdout gone), and must not loop.
+        if (internal) return;
+        internal = true;
         const message = e instanceof Error ? e.message : String(e);
         logger.error('internal error', { error: message, stack: e instanceof Error ? e.stack : undefined });
         const failure = (fatal ??= new RingkvError(

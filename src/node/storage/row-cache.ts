@@ -35,8 +35,8 @@ export class RowCache {
   constructor(private readonly maxBytes: number = DEFAULT_ROW_CACHE_BYTES) {}
 
   /**
-   * undefined: not cached; ABSENT: cached as holding nothing. A cell's value is a fresh buffer
-   * (from Node's pool when small): callers may keep it, but should not keep it long.
+   * undefined: not cached; ABSENT: cached as holding nothing. A cell's value is a fresh copy,
+   * from Node's buffer pool when small: a copy kept for long would keep its 8 KiB pool slab alive.
    */
   get(id: string): Row | undefined {
     const row = this.rows.get(id);
