@@ -3,7 +3,8 @@ import { RingkvClient } from '../client/client.js';
 import { RingkvError } from '../protocol/errors.js';
 
 export interface ClusterFlagValues {
-  node: string[];
+  /** A string, not a list, when it comes from RINGKV_NODE: oclif does not wrap a multiple flag's env value. */
+  node: string[] | string;
   timeout: number;
   secret?: string | undefined;
   'cluster-name': string;
@@ -23,15 +24,16 @@ export function parseSpeculativeRetry(s: string): SpeculativeRetry {
   throw new RingkvError('USAGE', `--speculative-retry "${s}" is not 99p, Nms or never`);
 }
 
-export function parseContactPoints(values: readonly string[]): string[] {
-  const points = values
+/** `flag` names the values in errors: --node (also from RINGKV_NODE) or --seeds. */
+export function parseContactPoints(values: readonly string[] | string, flag = '--node'): string[] {
+  const points = (typeof values === 'string' ? [values] : values)
     .flatMap((v) => v.split(','))
     .map((v) => v.trim())
     .filter((v) => v !== '');
   for (const p of points) {
-    if (!/^wss?:\/\/[^/\s]+$/.test(p)) throw new RingkvError('USAGE', `--node "${p}" is not ws://HOST:PORT`);
+    if (!/^wss?:\/\/[^/\s]+$/.test(p)) throw new RingkvError('USAGE', `${flag} "${p}" is not ws://HOST:PORT`);
   }
-  if (points.length === 0) throw new RingkvError('USAGE', '--node needs at least one ws://HOST:PORT');
+  if (points.length === 0) throw new RingkvError('USAGE', `${flag} needs at least one ws://HOST:PORT`);
   return points;
 }
 

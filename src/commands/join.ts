@@ -11,7 +11,7 @@ export default class Join extends BaseCommand {
 
   async run(): Promise<{ hostId: string; tokens: number }> {
     const { flags } = await this.parse(Join);
-    const seeds = flags.seeds ? parseContactPoints(flags.seeds) : undefined;
+    const seeds = flags.seeds ? parseContactPoints(flags.seeds, '--seeds') : undefined;
     const result = await withClient(flags, (c) => c.join(seeds));
     this.say(`${result.hostId} joined with ${result.tokens} tokens`);
     return result;

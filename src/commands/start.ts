@@ -125,7 +125,7 @@ export default class Start extends BaseCommand {
   async run(): Promise<Started> {
     const { flags } = await this.parse(Start);
     const dataDir = resolve(flags.data ?? `./ringkv-data/${flags.port}`);
-    const seeds = flags.seeds ? parseContactPoints(flags.seeds) : [];
+    const seeds = flags.seeds ? parseContactPoints(flags.seeds, '--seeds') : [];
     const maxHintWindowMs = parseDurationMs(flags['max-hint-window'], '--max-hint-window');
     if (flags.detach) {
       return this.detach(dataDir, flags['log-file'], flags.join, {

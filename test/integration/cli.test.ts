@@ -73,6 +73,20 @@ describe('the CLI against a secured two-node cluster', { timeout: CLI_TEST_TIMEO
     expect(json(missing.stdout)).toMatchObject({ key: 'shape-key', found: false });
   });
 
+  it('takes its contact points from RINGKV_NODE, as CLI.md says', async () => {
+    // oclif hands a repeatable flag's environment value over as a string, not a list: every
+    // command failed on it with a TypeError.
+    const other = c.nodes[1]?.address ?? '';
+    const fromEnv = await runCli(['put', 'env-key', 'env-value', '--json'], { ...env, RINGKV_NODE: node });
+    expect(fromEnv.code, fromEnv.stderr).toBe(0);
+    const both = await runCli(['get', 'env-key', '--json'], { ...env, RINGKV_NODE: `${other},${node}` });
+    expect(both.code, both.stderr).toBe(0);
+    expect(json(both.stdout)).toMatchObject({ found: true, value: 'env-value' });
+    const bad = await runCli(['get', 'env-key'], { ...env, RINGKV_NODE: 'nonsense' });
+    expect(bad.code).toBe(2);
+    expect(oneLine(bad.stderr)).toBe('error USAGE: --node "nonsense" is not ws://HOST:PORT');
+  });
+
   it('status, ring, endpoints and keyspace list print the JSON shapes of CLI.md', async () => {
     const status = await cli('status', '--json');
     expect(status.code).toBe(0);
