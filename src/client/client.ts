@@ -111,8 +111,9 @@ export class RingkvClient implements ClusterApi {
       let conn: Connection | undefined;
       try {
         conn = await Connection.open(address, connectionOptions(options));
-        const doc = await conn.request('topology', {}, options.timeoutMs);
-        return new RingkvClient(options, conn, new ClusterTopology(doc));
+        const topology = new ClusterTopology(await conn.request('topology', {}, options.timeoutMs));
+        checkLocalDc(options.localDc, topology);
+        return new RingkvClient(options, conn, topology);
       } catch (e) {
         conn?.close();
         if (e instanceof RingkvError && e.code !== 'NO_HOST_AVAILABLE' && e.code !== 'OVERLOADED') throw e;
@@ -687,4 +688,18 @@ function messageOf(e: unknown): string {
 /** The node could not be reached or did not answer in time (as opposed to answering with an error). */
 function unanswered(e: unknown): boolean {
   return e instanceof RingkvError && (e.code === 'NO_HOST_AVAILABLE' || e.code === 'OVERLOADED');
+}
+
+/**
+ * A local data center no node is in is a typo: LOCAL_* requests would fail as UNAVAILABLE with
+ * "0 are alive", and dc-aware routing would quietly send everything to a remote DC.
+ */
+function checkLocalDc(localDc: string | undefined, topology: ClusterTopology): void {
+  if (localDc === undefined) return;
+  const dcs = [...new Set(topology.nodes.map((n) => n.dc))].sort();
+  if (dcs.length === 0 || dcs.includes(localDc)) return;
+  throw new RingkvError(
+    'USAGE',
+    `the local data center ${localDc} (--local-dc) has no node in this cluster; its data centers: ${dcs.join(', ')}`,
+  );
 }

@@ -177,6 +177,12 @@ describe('two data centers', () => {
 
     const first = dc1[0];
     if (!first) throw new Error('no dc1 node');
+    // A local DC no node is in is a typo: said at once, not as LOCAL_* requests "0 are alive".
+    const typo = await rejectionOf(c.client({ contactPoints: [first.address], localDc: 'dc3' }));
+    expect(typo.code).toBe('USAGE');
+    expect(typo.message).toBe(
+      'the local data center dc3 (--local-dc) has no node in this cluster; its data centers: dc1, dc2',
+    );
     const local = await c.client({ contactPoints: [first.address], localDc: 'dc1', route: 'dc' });
     await local.put('before', 'x', { keyspace: 'geo', cl: 'EACH_QUORUM' });
     await Promise.all(dc2.map((n) => c.kill(n)));
