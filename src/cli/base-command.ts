@@ -27,6 +27,9 @@ export abstract class BaseCommand extends Command {
     if (err instanceof Errors.ExitError) throw err;
     const failure = toRingkvError(err);
     if (!failure) return Promise.reject(err);
+    // Arguments that failed to parse were parsed: without this, oclif adds "did not parse its
+    // arguments. Did you forget to call 'this.parse'?" under NODE_ENV=development or test.
+    if (failure.code === 'USAGE') this.parsed = true;
     process.stderr.write(`${errorLine(failure)}\n`);
     if (this.jsonEnabled()) {
       process.stdout.write(`${JSON.stringify(errorJson(failure))}\n`);
@@ -47,6 +50,10 @@ const USAGE_ERRORS = new Set([
 ]);
 
 function toRingkvError(err: Error & { oclif?: { exit?: number } }): RingkvError | undefined {
+  // A flag's own parser throws a usage error, and oclif writes "Parsing --flag" lines around it.
+  if (isRingkvError(err) && err.code === 'USAGE' && err.message.includes('\n')) {
+    return new RingkvError('USAGE', `${usageLine(err.message)} (see --help)`, err.details);
+  }
   if (isRingkvError(err)) return err;
   if (USAGE_ERRORS.has(err.constructor.name) || err.oclif?.exit === 2) {
     return new RingkvError('USAGE', `${usageLine(err.message)} (see --help)`);

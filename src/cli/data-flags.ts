@@ -1,10 +1,19 @@
 import { Flags } from '@oclif/core';
+import { keyspaceNameProblem } from '../protocol/limits.js';
+import { usage } from './base-command.js';
 
-export const keyspaceFlag = Flags.string({
-  description: 'keyspace',
-  // Exists from the start (simple, RF 3), as DESIGN.md fixes.
-  default: 'default',
-});
+/** A keyspace name checked before anything is sent: a bad one is a usage error, not the node's. */
+export function parseKeyspaceName(name: string): Promise<string> {
+  const problem = keyspaceNameProblem(name);
+  return problem === undefined ? Promise.resolve(name) : Promise.reject(usage(problem));
+}
+
+/** --keyspace, defaulting to the keyspace that exists from the start (simple, RF 3, DESIGN.md). */
+export function keyspaceFlagFor(description: string) {
+  return Flags.string({ description, default: 'default', parse: parseKeyspaceName });
+}
+
+export const keyspaceFlag = keyspaceFlagFor('keyspace');
 
 export const clFlag = Flags.string({
   description: 'consistency level: any one two three quorum local_one local_quorum each_quorum all',

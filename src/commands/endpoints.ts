@@ -1,7 +1,8 @@
-import { Args, Flags } from '@oclif/core';
+import { Args } from '@oclif/core';
 import type { EndpointsResult } from '../client/api.js';
 import { BaseCommand, clusterFlags } from '../cli/base-command.js';
 import { withClient } from '../cli/client-options.js';
+import { keyspaceFlag } from '../cli/data-flags.js';
 import { renderEndpoints } from '../cli/render.js';
 
 export default class Endpoints extends BaseCommand {
@@ -9,7 +10,7 @@ export default class Endpoints extends BaseCommand {
   static override args = { key: Args.string({ required: true, description: 'the key (UTF-8)' }) };
   static override flags = {
     ...clusterFlags,
-    keyspace: Flags.string({ description: 'keyspace', default: 'default' }),
+    keyspace: keyspaceFlag,
   };
 
   async run(): Promise<EndpointsResult> {

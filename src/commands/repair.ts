@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core';
 import type { RepairProgress, RepairSummary } from '../client/api.js';
 import { BaseCommand, clusterFlags } from '../cli/base-command.js';
 import { withClient } from '../cli/client-options.js';
+import { keyspaceFlagFor } from '../cli/data-flags.js';
 import { renderRepair } from '../cli/render.js';
 import { RingkvError } from '../protocol/errors.js';
 
@@ -10,7 +11,7 @@ export default class Repair extends BaseCommand {
     'Anti-entropy repair: compare Merkle trees of replicas and stream only what differs';
   static override flags = {
     ...clusterFlags,
-    keyspace: Flags.string({ description: 'keyspace to repair', default: 'default' }),
+    keyspace: keyspaceFlagFor('keyspace to repair'),
     pr: Flags.boolean({
       description: "only the contact node's primary ranges (run on every node in turn)",
       default: false,

@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core';
 import { readFile } from 'node:fs/promises';
 import { BaseCommand, clusterFlags } from '../cli/base-command.js';
 import { clientOptionsFromFlags } from '../cli/client-options.js';
+import { keyspaceFlagFor } from '../cli/data-flags.js';
 import { RingkvClient } from '../client/client.js';
 import { DEFAULT_CONSISTENCY, parseConsistency } from '../protocol/consistency.js';
 import { RingkvError } from '../protocol/errors.js';
@@ -41,11 +42,7 @@ export default class Repl extends BaseCommand {
         'in scripts, run every command even after a failure (the exit code still reports the first)',
       default: false,
     }),
-    keyspace: Flags.string({
-      description: 'the session keyspace (USE changes it)',
-      // Exists from the start (simple, RF 3), as DESIGN.md fixes.
-      default: 'default',
-    }),
+    keyspace: keyspaceFlagFor('the session keyspace (USE changes it)'),
     cl: Flags.string({
       description: 'the session consistency level (CONSISTENCY changes it)',
       // DESIGN.md: the default CL is ONE, as in Cassandra and cqlsh.

@@ -1,17 +1,14 @@
-import { Flags } from '@oclif/core';
 import type { StatusResult } from '../client/api.js';
 import { BaseCommand, clusterFlags } from '../cli/base-command.js';
 import { withClient } from '../cli/client-options.js';
+import { keyspaceFlagFor } from '../cli/data-flags.js';
 import { renderStatus } from '../cli/render.js';
 
 export default class Status extends BaseCommand {
   static override summary = 'The nodes of the cluster: UP/DOWN, status, ownership, load and clock offset';
   static override flags = {
     ...clusterFlags,
-    keyspace: Flags.string({
-      description: 'keyspace whose replication gives effective ownership',
-      default: 'default',
-    }),
+    keyspace: keyspaceFlagFor('keyspace whose replication gives effective ownership'),
   };
 
   async run(): Promise<StatusResult> {

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { CONSISTENCY_LEVELS } from './consistency.js';
 import { ERROR_CODES } from './errors.js';
-import { MAX_KEYSPACE_NAME_LENGTH, MAX_TTL_SECONDS } from './limits.js';
+import { KEYSPACE_NAME_PATTERN, MAX_KEYSPACE_NAME_LENGTH, MAX_TTL_SECONDS } from './limits.js';
 import type { RequestMessage, ResponseMessage } from './messages.js';
 import type { OpName, OpRequest, OpResult } from './ops/index.js';
 import type {
@@ -101,10 +101,12 @@ const hostId: Parse<string> = (v) =>
   typeof v === 'string' && v.length >= 1 && v.length <= 64 ? v : undefined;
 const hostIds = arrayOf(hostId);
 
-const KEYSPACE_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
 /** ASCII only, so units and code points agree. */
 const keyspaceName: Parse<string> = (v) =>
-  typeof v === 'string' && v.length >= 1 && v.length <= MAX_KEYSPACE_NAME_LENGTH && KEYSPACE_NAME.test(v)
+  typeof v === 'string' &&
+  v.length >= 1 &&
+  v.length <= MAX_KEYSPACE_NAME_LENGTH &&
+  KEYSPACE_NAME_PATTERN.test(v)
     ? v
     : undefined;
 

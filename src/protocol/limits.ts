@@ -10,6 +10,14 @@ export function maxFrameBytesFor(maxValueBytes: number): number {
 export const DEFAULT_REQUEST_TIMEOUT_MS = 2000;
 export const HANDSHAKE_TIMEOUT_MS = 5000;
 export const MAX_KEYSPACE_NAME_LENGTH = 48;
+/** Letters, digits and _, starting with a letter, as a CQL identifier; ASCII, so bytes and characters agree. */
+export const KEYSPACE_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_]*$/;
+
+/** What is wrong with a keyspace name, for a usage error before anything is sent; undefined when nothing. */
+export function keyspaceNameProblem(name: string): string | undefined {
+  if (name.length <= MAX_KEYSPACE_NAME_LENGTH && KEYSPACE_NAME_PATTERN.test(name)) return undefined;
+  return `keyspace name "${name}" is not valid: use letters, digits and _, starting with a letter, at most ${MAX_KEYSPACE_NAME_LENGTH} characters`;
+}
 export const MAX_TTL_SECONDS = 20 * 365 * 24 * 3600;
 /** Tombstones are kept this long before compaction may drop them (Cassandra's gc_grace_seconds). */
 export const DEFAULT_GC_GRACE_SECONDS = 10 * 24 * 3600;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ERROR_CODES } from './errors.js';
 import { CONSISTENCY_LEVELS } from './consistency.js';
-import { MAX_KEYSPACE_NAME_LENGTH } from './limits.js';
+import { KEYSPACE_NAME_PATTERN, MAX_KEYSPACE_NAME_LENGTH } from './limits.js';
 
 /** Building blocks shared by every message schema. Tokens travel as decimal strings (int64). */
 // Typed as plain Uint8Array (any backing buffer): msgpackr hands out Buffers that view a frame.
@@ -13,7 +13,7 @@ export const keyspaceName = z
   .string()
   .min(1)
   .max(MAX_KEYSPACE_NAME_LENGTH)
-  .regex(/^[A-Za-z][A-Za-z0-9_]*$/, 'keyspace names are letters, digits and _ and start with a letter');
+  .regex(KEYSPACE_NAME_PATTERN, 'keyspace names are letters, digits and _ and start with a letter');
 export const consistency = z.enum(CONSISTENCY_LEVELS);
 
 export const cell = z.object({

@@ -153,6 +153,17 @@ describe('the CLI against a secured two-node cluster', { timeout: CLI_TEST_TIMEO
     expect(json(r.stdout)).toMatchObject({ error: { code: 'USAGE' } });
   });
 
+  it('a keyspace name no keyspace can have exits 2 before anything is sent', async () => {
+    const problem =
+      'keyspace name "ks-1" is not valid: use letters, digits and _, starting with a letter, at most 48 characters';
+    const put = await cli('put', 'k', 'v', '--keyspace', 'ks-1');
+    expect(put.code, put.stderr).toBe(2);
+    expect(oneLine(put.stderr)).toBe(`error USAGE: Parsing --keyspace: ${problem} (see --help)`);
+    const create = await cli('keyspace', 'create', 'ks-1', '--rf', '2');
+    expect(create.code, create.stderr).toBe(2);
+    expect(oneLine(create.stderr)).toBe(`error USAGE: ${problem}`);
+  });
+
   it('an unreachable --node exits 3, saying what to do', async () => {
     const port = await freePort();
     const r = await runCli(['get', 'k', '--node', `ws://127.0.0.1:${port}`, '--json'], env);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { keyspaceNameProblem } from '../../../src/protocol/limits.js';
 import { parseMessage, parseRequestBody, parseResult } from '../../../src/protocol/validate.js';
 import { errorOf } from '../../support/errors.js';
 
@@ -63,5 +64,17 @@ describe('parseResult', () => {
     const e = errorOf(() => parseResult('stop', { host: 'n1' }));
     expect(e.code).toBe('PROTOCOL_ERROR');
     expect(e.message).toMatch(/^invalid stop result: hostId/);
+  });
+});
+
+describe('keyspaceNameProblem', () => {
+  it('accepts what the protocol accepts, and says what is wrong with the rest', () => {
+    for (const ok of ['default', 'users', 'a', 'A_1', 'x'.repeat(48)])
+      expect(keyspaceNameProblem(ok)).toBeUndefined();
+    for (const bad of ['', 'ks-1', '1ks', '_ks', 'ks.x', 'kš', 'x'.repeat(49)]) {
+      expect(keyspaceNameProblem(bad)).toMatch(/^keyspace name ".*" is not valid: use letters, digits and _/);
+      // The CLI's check and the wire schema agree.
+      expect(() => parseRequestBody('read', { keyspace: bad, key: new Uint8Array(1), cl: 'ONE' })).toThrow();
+    }
   });
 });
