@@ -68,6 +68,7 @@ export function checkHello(
     throw new RingkvError(
       'UNAUTHORIZED',
       `cluster name mismatch: this node belongs to "${challenge.cluster}", the ${who} asked for "${hello.cluster}"`,
+      { clusterName: challenge.cluster },
     );
   }
   if (hello.role === 'peer' && hello.hostId === undefined) {
@@ -123,6 +124,7 @@ export function helloFor(challenge: ChallengeMessage, me: DialIdentity): HelloMe
     throw new RingkvError(
       'UNAUTHORIZED',
       `cluster name mismatch: the node belongs to "${challenge.cluster}", not "${me.clusterName}"`,
+      { clusterName: challenge.cluster },
     );
   }
   const hello: HelloMessage = {

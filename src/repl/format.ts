@@ -175,7 +175,15 @@ export function describeError(err: RingkvError): ErrorView {
         hint: 'start a node with "ringkv start", or pass --node ws://HOST:PORT of a running one',
       };
     case 'UNAUTHORIZED':
-      return { code: err.code, message: err.message, hint: 'check --secret or RINGKV_SECRET' };
+      return {
+        code: err.code,
+        message: err.message,
+        // The secret is the usual cause; a node of another cluster is the other.
+        hint:
+          typeof d.clusterName === 'string'
+            ? `pass --cluster-name ${d.clusterName}, or --node of a node of your cluster`
+            : 'check --secret or RINGKV_SECRET',
+      };
     case 'OVERLOADED':
       return { code: err.code, message: err.message, hint: 'retry later, or send less at once' };
     case 'NOT_FOUND': {

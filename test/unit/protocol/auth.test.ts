@@ -86,7 +86,13 @@ describe('handshake', () => {
       'UNAUTHORIZED',
     );
     const hello = { ...helloFor(challenge, client), cluster: 'staging' };
-    expect(errorOf(() => checkHello(hello, challenge, 'k')).message).toMatch(/cluster name mismatch/);
+    const refused = errorOf(() => checkHello(hello, challenge, 'k'));
+    expect(refused.message).toMatch(/cluster name mismatch/);
+    // The name the node does have, so that the error can say what to pass.
+    expect(refused.details).toEqual({ clusterName: 'prod' });
+    expect(errorOf(() => helloFor(challenge, { ...client, clusterName: 'staging' })).details).toEqual({
+      clusterName: 'prod',
+    });
   });
 
   it('requires a host id from a peer', () => {

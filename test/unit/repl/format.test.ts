@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { failedRangeLines } from '../../../src/repl/format.js';
+import { RingkvError } from '../../../src/protocol/errors.js';
+import { errorLine, failedRangeLines } from '../../../src/repl/format.js';
 
 const range = (start: number, reason: string) => ({
   start: String(start),
@@ -26,5 +27,16 @@ describe('failedRangeLines', () => {
 
   it('says nothing when every range was repaired', () => {
     expect(failedRangeLines([])).toEqual([]);
+  });
+});
+
+describe('errorLine for UNAUTHORIZED', () => {
+  it('points at the secret, or at the cluster name when that is what differs', () => {
+    expect(errorLine(new RingkvError('UNAUTHORIZED', 'authentication failed'))).toBe(
+      'error UNAUTHORIZED: authentication failed: check --secret or RINGKV_SECRET',
+    );
+    expect(errorLine(new RingkvError('UNAUTHORIZED', 'cluster name mismatch', { clusterName: 'prod' }))).toBe(
+      'error UNAUTHORIZED: cluster name mismatch: pass --cluster-name prod, or --node of a node of your cluster',
+    );
   });
 });
