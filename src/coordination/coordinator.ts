@@ -102,20 +102,25 @@ export class Coordinator {
     return replication;
   }
 
+  /** placed: every replica of the key, up or down (pending ones included). */
   private unavailable(
     cl: ConsistencyLevel,
     requirement: Requirement,
     alive: readonly ReplicaRef[],
+    placed: readonly ReplicaRef[],
     joining = 0,
   ): RingkvError {
     const required = requiredCount(requirement);
     const aliveCount = countTowards(requirement, alive);
+    // Fewer replicas than the CL needs even with every node up: the cluster is smaller than the
+    // keyspace's replication, and no node is there to be brought back.
+    const replicas = countTowards(requirement, placed);
     // While a node joins or leaves it takes writes as a pending replica, and must ack them too.
     const why = pendingNote(joining);
     return new RingkvError(
       'UNAVAILABLE',
       `${cl} needs ${required} replica${required === 1 ? '' : 's'}${why}, ${aliveCount} ${aliveCount === 1 ? 'is' : 'are'} alive`,
-      { cl, required, alive: aliveCount, ...(joining > 0 ? { pending: joining } : {}) },
+      { cl, required, alive: aliveCount, replicas, ...(joining > 0 ? { pending: joining } : {}) },
     );
   }
 
@@ -144,7 +149,7 @@ export class Coordinator {
     const requirement = withPending(this.requirementFor(req.cl, replication), pending);
     const { targets, down } = liveAndDown(natural, pending, view);
     if (!requirement.hintsCount && !isSatisfiedBy(requirement, targets)) {
-      throw this.unavailable(req.cl, requirement, targets, pending.length);
+      throw this.unavailable(req.cl, requirement, targets, [...natural, ...pending], pending.length);
     }
 
     const timestamp = req.timestamp ?? this.deps.hlc.now();
@@ -188,7 +193,7 @@ export class Coordinator {
     const natural = replicasFor(view.ring(), replication, token);
     const requirement = this.requirementFor(req.cl, replication);
     const alive = this.byProximity(natural.filter((n) => view.isAlive(n.hostId)));
-    if (!isSatisfiedBy(requirement, alive)) throw this.unavailable(req.cl, requirement, alive);
+    if (!isSatisfiedBy(requirement, alive)) throw this.unavailable(req.cl, requirement, alive, natural);
 
     const first = pickForRequirement(requirement, alive);
     const spare = alive.filter((n) => !first.includes(n));

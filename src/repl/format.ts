@@ -120,13 +120,19 @@ export function describeError(err: RingkvError): ErrorView {
       if (required === undefined || alive === undefined)
         return { code: err.code, message: err.message, hint: undefined };
       const lower = lowerLevelFor(alive - pending, required - pending);
+      // Every replica is up and still too few: there is no node to bring back, the cluster is
+      // smaller than the keyspace's replication.
+      const replicas = num(d.replicas);
+      const tooFew = replicas !== undefined && replicas === alive && replicas < required;
       return {
         code: err.code,
         message: `${cl ?? 'this consistency level'} needs ${count(required, 'replica', 'replicas')}${joining}, ${alive} ${alive === 1 ? 'is' : 'are'} alive`,
         hint:
-          (lower
-            ? `use ${lower}, or bring a node back`
-            : 'bring a node back (a write at ANY is kept as a hint)') +
+          (tooFew
+            ? `only ${count(alive, 'node', 'nodes')} can hold its replicas: ${lower ? `use ${lower}, or ` : ''}add nodes`
+            : lower
+              ? `use ${lower}, or bring a node back`
+              : 'bring a node back (a write at ANY is kept as a hint)') +
           (pending > 0
             ? '; a node that died while joining stays pending until "ringkv removenode HOST_ID"'
             : ''),

@@ -40,3 +40,16 @@ describe('errorLine for UNAUTHORIZED', () => {
     );
   });
 });
+
+describe('errorLine for UNAVAILABLE', () => {
+  it('says to bring a node back when one is down, and to add nodes when the cluster is too small', () => {
+    const down = { cl: 'ALL', required: 3, alive: 2, replicas: 3 };
+    expect(errorLine(new RingkvError('UNAVAILABLE', 'x', down))).toBe(
+      'error UNAVAILABLE: ALL needs 3 replicas, 2 are alive: use TWO, or bring a node back',
+    );
+    const small = { cl: 'ALL', required: 3, alive: 2, replicas: 2 };
+    expect(errorLine(new RingkvError('UNAVAILABLE', 'x', small))).toBe(
+      'error UNAVAILABLE: ALL needs 3 replicas, 2 are alive: only 2 nodes can hold its replicas: use TWO, or add nodes',
+    );
+  });
+});
