@@ -26,7 +26,8 @@ const sections = commands.map((c) => {
           : Array.isArray(f.default)
             ? ` (default: ${f.default.join(',')})`
             : '';
-      return `  --${name}${value}  ${f.summary ?? f.description ?? ''}${def}`;
+      const env = 'env' in f && typeof f.env === 'string' ? ` (env: ${f.env})` : '';
+      return `  --${name}${value}  ${f.summary ?? f.description ?? ''}${def}${env}`;
     });
   return [
     `### \`ringkv ${id}\``,
