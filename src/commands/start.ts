@@ -2,13 +2,17 @@ import { spawn } from 'node:child_process';
 import { openSync, closeSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Flags } from '@oclif/core';
-import { BaseCommand } from '../cli/base-command.js';
+import { BaseCommand, usage } from '../cli/base-command.js';
 import { parseContactPoints } from '../cli/client-options.js';
 import { parseDurationMs } from '../cli/duration.js';
 import { notYetMember, pollUntil, type ClusterAuth } from '../cli/convergence.js';
 import { ERROR_CODES, exitCodeFor, RingkvError, type ErrorCode } from '../protocol/errors.js';
 import { errorLine } from '../repl/format.js';
-import { DEFAULT_MAX_VALUE_BYTES, DEFAULT_REQUEST_TIMEOUT_MS } from '../protocol/limits.js';
+import {
+  DEFAULT_MAX_VALUE_BYTES,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  locationNameProblem,
+} from '../protocol/limits.js';
 import { startDaemon } from '../node/daemon.js';
 import { streamLogger } from '../node/log.js';
 
@@ -46,8 +50,16 @@ export default class Start extends BaseCommand {
     }),
     data: Flags.string({ description: 'data folder (default: ./ringkv-data/<port>)' }),
     seeds: Flags.string({ description: 'seed nodes ws://HOST:PORT, comma-separated', multiple: true }),
-    dc: Flags.string({ description: 'data center of this node', default: 'dc1' }),
-    rack: Flags.string({ description: 'rack of this node', default: 'rack1' }),
+    dc: Flags.string({
+      description: 'data center of this node',
+      default: 'dc1',
+      parse: (name) => checkedLocation('data center', name),
+    }),
+    rack: Flags.string({
+      description: 'rack of this node',
+      default: 'rack1',
+      parse: (name) => checkedLocation('rack', name),
+    }),
     'num-tokens': Flags.integer({ description: 'vnodes per node', default: 16, min: 1, max: 256 }),
     'cluster-name': Flags.string({
       description: 'cluster name; nodes and clients of another cluster are refused',
@@ -318,4 +330,10 @@ function watchOwner(pid: string | undefined, onGone: () => void): void {
     }
   }, 1000);
   timer.unref();
+}
+
+/** A node's data center or rack, refused before the node starts: peers would refuse its gossip. */
+function checkedLocation(what: 'data center' | 'rack', name: string): Promise<string> {
+  const problem = locationNameProblem(what, name);
+  return problem === undefined ? Promise.resolve(name) : Promise.reject(usage(problem));
 }

@@ -13,6 +13,18 @@ export const MAX_KEYSPACE_NAME_LENGTH = 48;
 /** Letters, digits and _, starting with a letter, as a CQL identifier; ASCII, so bytes and characters agree. */
 export const KEYSPACE_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_]*$/;
 
+/** Data center and rack names, as gossip carries them. */
+export const MAX_LOCATION_LENGTH = 64;
+
+/**
+ * What is wrong with a data center or rack name; undefined when nothing. No commas, colons or
+ * spaces: `keyspace create --dc DC:N,DC:N` could not name such a data center.
+ */
+export function locationNameProblem(what: 'data center' | 'rack', name: string): string | undefined {
+  if (name.length >= 1 && name.length <= MAX_LOCATION_LENGTH && !/[\s,:]/.test(name)) return undefined;
+  return `${what} name "${name}" is not valid: use 1 to ${MAX_LOCATION_LENGTH} characters without spaces, commas or colons`;
+}
+
 /** What is wrong with a keyspace name, for a usage error before anything is sent; undefined when nothing. */
 export function keyspaceNameProblem(name: string): string | undefined {
   if (name.length <= MAX_KEYSPACE_NAME_LENGTH && KEYSPACE_NAME_PATTERN.test(name)) return undefined;

@@ -306,6 +306,14 @@ describe('ringkv start and stop', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
     for (const address of addresses) expect((await runCli(['stop', '--node', address])).code).toBe(0);
   });
 
+  it('a data center name peers would refuse in gossip exits 2 before the node starts', async () => {
+    const r = await runCli(['start', '--port', '0', '--data', join(root, 'bad-dc'), '--dc', 'dc 1']);
+    expect(r.code).toBe(2);
+    expect(oneLine(r.stderr)).toBe(
+      'error USAGE: Parsing --dc: data center name "dc 1" is not valid: use 1 to 64 characters without spaces, commas or colons (see --help)',
+    );
+  });
+
   it('a port in use is one clear line and a non-zero exit', async () => {
     const server = createServer();
     blocker = server;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { hostId, keyspaceName, micros, replication, tokenString } from '../schema.js';
+import { MAX_LOCATION_LENGTH } from '../limits.js';
 import { NODE_STATUSES } from './cluster.js';
 
 /**
@@ -15,7 +16,6 @@ export const MAX_GOSSIP_NODES = 1000;
 export const MAX_TOKENS_PER_NODE = 1024;
 export const MAX_GOSSIP_KEYSPACES = 1000;
 const MAX_ADDRESS_LENGTH = 256;
-const MAX_LOCATION_LENGTH = 64;
 
 const counter = z.number().int().nonnegative();
 

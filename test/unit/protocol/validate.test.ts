@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { keyspaceNameProblem } from '../../../src/protocol/limits.js';
+import { keyspaceNameProblem, locationNameProblem } from '../../../src/protocol/limits.js';
 import { parseMessage, parseRequestBody, parseResult } from '../../../src/protocol/validate.js';
 import { errorOf } from '../../support/errors.js';
 
@@ -75,6 +75,18 @@ describe('keyspaceNameProblem', () => {
       expect(keyspaceNameProblem(bad)).toMatch(/^keyspace name ".*" is not valid: use letters, digits and _/);
       // The CLI's check and the wire schema agree.
       expect(() => parseRequestBody('read', { keyspace: bad, key: new Uint8Array(1), cl: 'ONE' })).toThrow();
+    }
+  });
+});
+
+describe('locationNameProblem', () => {
+  it('takes what gossip takes and keyspace create --dc DC:N can name', () => {
+    for (const ok of ['dc1', 'us-east-1', 'rack_2', 'd'.repeat(64)])
+      expect(locationNameProblem('rack', ok)).toBeUndefined();
+    for (const bad of ['', 'dc 1', 'a:b', 'a,b', 'd'.repeat(65)]) {
+      expect(locationNameProblem('data center', bad)).toMatch(
+        /^data center name ".*" is not valid: use 1 to 64/,
+      );
     }
   });
 });
