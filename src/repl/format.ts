@@ -129,7 +129,9 @@ export function describeError(err: RingkvError): ErrorView {
         message: `${cl ?? 'this consistency level'} needs ${count(required, 'replica', 'replicas')}${joining}, ${alive} ${alive === 1 ? 'is' : 'are'} alive`,
         hint:
           (tooFew
-            ? `only ${count(alive, 'node', 'nodes')} can hold its replicas: ${lower ? `use ${lower}, or ` : ''}add nodes`
+            ? alive === 0
+              ? 'no node of the cluster can hold its replicas: add nodes to its data centers'
+              : `only ${count(alive, 'node', 'nodes')} can hold its replicas: ${lower ? `use ${lower}, or ` : ''}add nodes`
             : lower
               ? `use ${lower}, or bring a node back`
               : 'bring a node back (a write at ANY is kept as a hint)') +

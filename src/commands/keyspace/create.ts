@@ -14,6 +14,7 @@ export function parseReplication(rf: number | undefined, dcs: string[] | undefin
     if (!m) throw usage(`--dc "${part}" is not DC:N`);
     map[m[1] as string] = Number(m[2]);
   }
+  if (Object.values(map).every((n) => n === 0)) throw usage('--dc places no replica: give a DC at least 1');
   return { strategy: 'network', dcs: map };
 }
 
@@ -38,7 +39,18 @@ export default class KeyspaceCreate extends BaseCommand {
   async run(): Promise<KeyspaceInfo> {
     const { args, flags } = await this.parse(KeyspaceCreate);
     const replication = parseReplication(flags.rf, flags.dc);
-    const result = await withClient(flags, (c) => c.createKeyspace(args.name, replication));
+    const result = await withClient(flags, async (c) => {
+      const created = await c.createKeyspace(args.name, replication);
+      // As Cassandra allows: the DC may be about to join. Said, since until then it holds nothing.
+      const known = new Set(c.currentTopology().nodes.map((n) => n.dc));
+      const empty =
+        replication.strategy === 'network' ? Object.keys(replication.dcs).filter((dc) => !known.has(dc)) : [];
+      if (empty.length > 0)
+        this.note(
+          `note: no node is in ${empty.join(', ')} yet; ${args.name} has no replicas there until one joins`,
+        );
+      return created;
+    });
     this.say(`created keyspace ${result.name}`);
     return result;
   }

@@ -51,5 +51,10 @@ describe('errorLine for UNAVAILABLE', () => {
     expect(errorLine(new RingkvError('UNAVAILABLE', 'x', small))).toBe(
       'error UNAVAILABLE: ALL needs 3 replicas, 2 are alive: only 2 nodes can hold its replicas: use TWO, or add nodes',
     );
+    // A keyspace whose data centers have no node yet.
+    const none = { cl: 'ONE', required: 1, alive: 0, replicas: 0 };
+    expect(errorLine(new RingkvError('UNAVAILABLE', 'x', none))).toBe(
+      'error UNAVAILABLE: ONE needs 1 replica, 0 are alive: no node of the cluster can hold its replicas: add nodes to its data centers',
+    );
   });
 });
