@@ -44,7 +44,11 @@ export default class KeyspaceCreate extends BaseCommand {
       // As Cassandra allows: the DC may be about to join. Said, since until then it holds nothing.
       const known = new Set(c.currentTopology().nodes.map((n) => n.dc));
       const empty =
-        replication.strategy === 'network' ? Object.keys(replication.dcs).filter((dc) => !known.has(dc)) : [];
+        replication.strategy === 'network'
+          ? Object.entries(replication.dcs)
+              .filter(([dc, n]) => n > 0 && !known.has(dc))
+              .map(([dc]) => dc)
+          : [];
       if (empty.length > 0)
         this.note(
           `note: no node is in ${empty.join(', ')} yet; ${args.name} has no replicas there until one joins`,
