@@ -2,11 +2,21 @@ import { Flags } from '@oclif/core';
 import { keyspaceNameProblem } from '../protocol/limits.js';
 import { usage } from './base-command.js';
 
-/** A keyspace name checked before anything is sent: a bad one is a usage error, not the node's. */
-export function parseKeyspaceName(name: string): Promise<string> {
-  const problem = keyspaceNameProblem(name);
-  return problem === undefined ? Promise.resolve(name) : Promise.reject(usage(problem));
+/**
+ * An oclif parser for a flag or argument that refuses, as a usage error, a value `problemOf`
+ * finds something wrong with: checked before anything is sent or started.
+ */
+export function refusing(
+  problemOf: (value: string) => string | undefined,
+): (value: string) => Promise<string> {
+  return (value) => {
+    const problem = problemOf(value);
+    return problem === undefined ? Promise.resolve(value) : Promise.reject(usage(problem));
+  };
 }
+
+/** A keyspace name no keyspace can have is a usage error, not the node's. */
+export const parseKeyspaceName = refusing(keyspaceNameProblem);
 
 /** --keyspace, defaulting to the keyspace that exists from the start (simple, RF 3, DESIGN.md). */
 export function keyspaceFlagFor(description: string) {

@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import { openSync, closeSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Flags } from '@oclif/core';
-import { BaseCommand, usage } from '../cli/base-command.js';
+import { BaseCommand } from '../cli/base-command.js';
+import { refusing } from '../cli/data-flags.js';
 import { parseContactPoints } from '../cli/client-options.js';
 import { parseDurationMs } from '../cli/duration.js';
 import { notYetMember, pollUntil, type ClusterAuth } from '../cli/convergence.js';
@@ -53,12 +54,12 @@ export default class Start extends BaseCommand {
     dc: Flags.string({
       description: 'data center of this node',
       default: 'dc1',
-      parse: (name) => checkedLocation('data center', name),
+      parse: refusing((name) => locationNameProblem('data center', name)),
     }),
     rack: Flags.string({
       description: 'rack of this node',
       default: 'rack1',
-      parse: (name) => checkedLocation('rack', name),
+      parse: refusing((name) => locationNameProblem('rack', name)),
     }),
     'num-tokens': Flags.integer({ description: 'vnodes per node', default: 16, min: 1, max: 256 }),
     'cluster-name': Flags.string({
@@ -330,10 +331,4 @@ function watchOwner(pid: string | undefined, onGone: () => void): void {
     }
   }, 1000);
   timer.unref();
-}
-
-/** A node's data center or rack, refused before the node starts: peers would refuse its gossip. */
-function checkedLocation(what: 'data center' | 'rack', name: string): Promise<string> {
-  const problem = locationNameProblem(what, name);
-  return problem === undefined ? Promise.resolve(name) : Promise.reject(usage(problem));
 }
