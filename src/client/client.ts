@@ -1,5 +1,6 @@
 import type { Replication } from '../protocol/consistency.js';
 import { isNodeStopping, RingkvError } from '../protocol/errors.js';
+import { settlesWithin } from '../protocol/settles-within.js';
 import type { OpName, OpRequest, OpResult } from '../protocol/ops/index.js';
 import { formatToken, tokenOf } from '../ring/partitioner.js';
 import { effectiveOwnership } from '../ring/ownership.js';
@@ -634,13 +635,7 @@ export class RingkvClient implements ClusterApi {
       else contact.onClose(() => resolve());
     });
     const { hostId } = await contact.request('stop', {}, this.options.timeoutMs);
-    let timer: NodeJS.Timeout | undefined;
-    const waited = await Promise.race([
-      gone.then(() => true),
-      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), STOP_WAIT_MS))),
-    ]);
-    clearTimeout(timer);
-    if (!waited) {
+    if (!(await settlesWithin(gone, STOP_WAIT_MS))) {
       throw new RingkvError(
         'OVERLOADED',
         `${contact.address} took the stop but still runs after ${STOP_WAIT_MS / 1000} s: look at its log`,

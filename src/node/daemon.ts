@@ -4,6 +4,8 @@ import { isIP } from 'node:net';
 import { Connection } from '../client/connection.js';
 import { systemClock, systemRandom } from '../coordination/system-clock.js';
 import { asRingkvError, nodeStopping, RingkvError } from '../protocol/errors.js';
+import { settlesWithin } from '../protocol/settles-within.js';
+import { withResolvers } from '../protocol/with-resolvers.js';
 import { loadOrCreateMeta, nextGeneration } from './meta.js';
 import { WsServer } from './net/server.js';
 import { WsTransport } from './net/ws-transport.js';
@@ -44,7 +46,7 @@ const DRAIN_SLACK_MS = 500;
 /** Client requests being served, so that a stopping node can let them finish first. */
 class InFlight {
   private count = 0;
-  private idle: (() => void) | undefined;
+  private readonly idle = withResolvers<void>();
   draining = false;
 
   // Counted in the request's own handlers: every client request passes here, and a promise
@@ -54,19 +56,14 @@ class InFlight {
   }
 
   end(): void {
-    if (--this.count === 0) this.idle?.();
+    if (--this.count === 0 && this.draining) this.idle.resolve();
   }
 
   /** Refuses new requests and waits for those under way, at most `limitMs`. */
   async drain(limitMs: number): Promise<void> {
     this.draining = true;
     if (this.count === 0) return;
-    let timer: NodeJS.Timeout | undefined;
-    await new Promise<void>((resolve) => {
-      this.idle = resolve;
-      timer = setTimeout(resolve, limitMs);
-    });
-    clearTimeout(timer);
+    await settlesWithin(this.idle.promise, limitMs);
   }
 }
 
