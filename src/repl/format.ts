@@ -103,6 +103,24 @@ function lowerLevelFor(alive: number, required: number): ConsistencyLevel | unde
 }
 
 /** An error in the user's terms: what happened, from the details the coordinator sent, and what to try. */
+/** What to do about too few live replicas: `replicas` is how many the key has at all. */
+function unavailableRemedy(
+  alive: number,
+  required: number,
+  replicas: number | undefined,
+  lower: string | undefined,
+): string {
+  // Every replica is up and still too few: no node to bring back, the cluster is smaller than
+  // the keyspace's replication.
+  const clusterTooSmall = replicas !== undefined && replicas === alive && replicas < required;
+  if (clusterTooSmall && alive === 0)
+    return 'no node of the cluster can hold its replicas: add nodes to its data centers';
+  if (clusterTooSmall)
+    return `only ${count(alive, 'node', 'nodes')} can hold its replicas: ${lower ? `use ${lower}, or ` : ''}add nodes`;
+  if (lower) return `use ${lower}, or bring a node back`;
+  return 'bring a node back (a write at ANY is kept as a hint)';
+}
+
 export function describeError(err: RingkvError): ErrorView {
   const d = err.details;
   const num = (v: unknown) => (typeof v === 'number' ? v : undefined);
@@ -119,22 +137,16 @@ export function describeError(err: RingkvError): ErrorView {
       // down), and the message says what to do.
       if (required === undefined || alive === undefined)
         return { code: err.code, message: err.message, hint: undefined };
-      const lower = lowerLevelFor(alive - pending, required - pending);
-      // Every replica is up and still too few: there is no node to bring back, the cluster is
-      // smaller than the keyspace's replication.
-      const replicas = num(d.replicas);
-      const tooFew = replicas !== undefined && replicas === alive && replicas < required;
       return {
         code: err.code,
         message: `${cl ?? 'this consistency level'} needs ${count(required, 'replica', 'replicas')}${joining}, ${alive} ${alive === 1 ? 'is' : 'are'} alive`,
         hint:
-          (tooFew
-            ? alive === 0
-              ? 'no node of the cluster can hold its replicas: add nodes to its data centers'
-              : `only ${count(alive, 'node', 'nodes')} can hold its replicas: ${lower ? `use ${lower}, or ` : ''}add nodes`
-            : lower
-              ? `use ${lower}, or bring a node back`
-              : 'bring a node back (a write at ANY is kept as a hint)') +
+          unavailableRemedy(
+            alive,
+            required,
+            num(d.replicas),
+            lowerLevelFor(alive - pending, required - pending),
+          ) +
           (pending > 0
             ? '; a node that died while joining stays pending until "ringkv removenode HOST_ID"'
             : ''),
