@@ -10,7 +10,14 @@ import {
   type Replication,
   type Requirement,
 } from '../protocol/consistency.js';
-import { RingkvError } from '../protocol/errors.js';
+import {
+  failureList,
+  isNoAnswer,
+  lostConnectionReason,
+  NoAnswerError,
+  RingkvError,
+  unreachableList,
+} from '../protocol/errors.js';
 import { MAX_KEY_BYTES } from '../protocol/limits.js';
 import type { OpRequest, OpResult } from '../protocol/ops/index.js';
 import { tokenOf } from '../ring/partitioner.js';
@@ -211,6 +218,9 @@ export class Coordinator {
     const gathered = await new Promise<typeof responses>((resolve, reject) => {
       let done = false;
       let failed = 0;
+      /** Replicas that did not time out: their connection was lost, or they answered an error. */
+      let unreachable: Record<HostId, string> | undefined;
+      let failures: Record<HostId, string> | undefined;
       const settleCheck = () => {
         if (done) return;
         if (isSatisfiedBy(requirement, responded)) {
@@ -224,12 +234,14 @@ export class Coordinator {
           reject(
             new RingkvError(
               'READ_TIMEOUT',
-              `${req.cl} needed ${required} replica response${required === 1 ? '' : 's'}, got ${received} within ${options.requestTimeoutMs} ms`,
+              `${req.cl} needed ${required} replica response${required === 1 ? '' : 's'}, got ${received}${whyNoAnswers(options.requestTimeoutMs, unreachable, failures)}`,
               {
                 cl: req.cl,
                 received,
                 required,
                 responded: [...responses.keys()],
+                ...(unreachable ? { unreachable } : {}),
+                ...(failures ? { failures } : {}),
                 ...(trace ? { trace: trace.events } : {}),
               },
             ),
@@ -260,8 +272,13 @@ export class Coordinator {
           })
           .catch((e: unknown) => {
             failed++;
+            const why = e instanceof Error ? e.message : String(e);
+            if (!isNoAnswer(e)) (failures ??= {})[node.hostId] = why;
+            else if (e instanceof RingkvError && !(e instanceof NoAnswerError)) {
+              (unreachable ??= {})[node.hostId] = lostConnectionReason(e);
+            }
             trace?.add(
-              `no reply from ${node.hostId} after ${(clock.monotonicMs() - askedAt).toFixed(2)} ms: ${e instanceof Error ? e.message : String(e)}`,
+              `no reply from ${node.hostId} after ${(clock.monotonicMs() - askedAt).toFixed(2)} ms: ${why}`,
             );
             // A failed replica is replaced at once by a spare, if there is one.
             const next = spare.shift();
@@ -434,4 +451,17 @@ function explainReconciliation(
 function describeCell(cell: Cell | undefined): string {
   if (!cell) return 'no cell';
   return `${cell.value === null ? 'tombstone' : `${cell.value.length} bytes`} @${cell.timestamp}`;
+}
+
+/** Why a read got too few answers: a timeout, or what the replicas that did not time out said. */
+function whyNoAnswers(
+  timeoutMs: number,
+  unreachable: Record<HostId, string> | undefined,
+  failures: Record<HostId, string> | undefined,
+): string {
+  const why = [
+    ...(unreachable ? [unreachableList(unreachable)] : []),
+    ...(failures ? [failureList(failures)] : []),
+  ];
+  return why.length > 0 ? `: ${why.join('; ')}` : ` within ${timeoutMs} ms`;
 }

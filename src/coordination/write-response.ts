@@ -6,7 +6,14 @@ import {
   type ConsistencyLevel,
   type Requirement,
 } from '../protocol/consistency.js';
-import { failureList, isNoAnswer, RingkvError } from '../protocol/errors.js';
+import {
+  failureList,
+  isNoAnswer,
+  lostConnectionReason,
+  NoAnswerError,
+  RingkvError,
+  unreachableList,
+} from '../protocol/errors.js';
 import type { OpResult } from '../protocol/ops/index.js';
 import { withResolvers } from '../protocol/with-resolvers.js';
 import type { RingNode } from '../ring/ring.js';
@@ -51,6 +58,8 @@ export class WriteResponse {
   private readonly hinted: HostId[] = [];
   /** What replicas that answered with an error said (a full disk, a node stopping), by host. */
   private failures: Record<HostId, string> | undefined;
+  /** Why replicas whose connection was lost gave no answer, by host (the rest timed out). */
+  private unreachable: Record<HostId, string> | undefined;
   private settled = 0;
   private done = false;
   private readonly started: number;
@@ -88,7 +97,10 @@ export class WriteResponse {
     const message = e instanceof Error ? e.message : String(e);
     this.trace?.add(`no ack from ${target.hostId}: ${message}`);
     if (isNoAnswer(e)) {
-      this.hint(target, 'no ack in time');
+      if (e instanceof RingkvError && !(e instanceof NoAnswerError)) {
+        (this.unreachable ??= {})[target.hostId] = lostConnectionReason(e);
+      }
+      this.hint(target, 'no ack');
     } else {
       (this.failures ??= {})[target.hostId] = message;
       this.hint(target, 'it failed the write');
@@ -125,6 +137,12 @@ export class WriteResponse {
       });
   }
 
+  /** A timeout, or (when a replica's connection was lost) what was lost: the wait was cut short. */
+  private noAnswerWhy(): string {
+    if (this.unreachable === undefined) return ` within ${this.deps.requestTimeoutMs} ms`;
+    return `: ${unreachableList(this.unreachable)}`;
+  }
+
   private check(): void {
     if (this.done) return;
     const { cl, requirement, acks, hinted, trace } = this;
@@ -152,6 +170,7 @@ export class WriteResponse {
         ...(this.pending > 0 ? { pending: this.pending } : {}),
         acks: acks.map((n) => n.hostId),
         ...(this.failures ? { failures: this.failures } : {}),
+        ...(this.unreachable ? { unreachable: this.unreachable } : {}),
         ...(trace ? { trace: trace.events } : {}),
       };
       const needed = `${cl} needed ${required} ack${required === 1 ? '' : 's'}, got ${received}`;
@@ -161,11 +180,7 @@ export class WriteResponse {
       this.reject(
         this.failures
           ? new RingkvError('WRITE_FAILURE', `${needed}; ${failureList(this.failures)}; ${applied}`, details)
-          : new RingkvError(
-              'WRITE_TIMEOUT',
-              `${needed} within ${this.deps.requestTimeoutMs} ms; ${applied}`,
-              details,
-            ),
+          : new RingkvError('WRITE_TIMEOUT', `${needed}${this.noAnswerWhy()}; ${applied}`, details),
       );
     }
   }

@@ -6,6 +6,7 @@ import type { Clock, HostId, PeerMessage, Timer, Transport } from './world.js';
 export type PeerHandler = (from: HostId, op: OpName, body: unknown) => Promise<unknown>;
 
 interface Pending {
+  to: HostId;
   op: OpName;
   resolve(result: unknown): void;
   reject(error: RingkvError): void;
@@ -16,6 +17,13 @@ interface Pending {
 export class PeerTimeout extends NoAnswerError {
   constructor(to: HostId, op: string, timeoutMs: number) {
     super(`no answer from ${to} to ${op} within ${timeoutMs} ms`, { to });
+  }
+}
+
+/** A request whose answer cannot come: the connection it went out on is gone. */
+export class PeerUnreachable extends RingkvError {
+  constructor(to: HostId, op: string, reason: string) {
+    super('NO_HOST_AVAILABLE', `no answer from ${to} to ${op}: ${reason}`, { to, reason });
   }
 }
 
@@ -35,6 +43,7 @@ export class PeerRpc {
     private readonly handler: PeerHandler,
   ) {
     transport.onMessage((from, message) => this.receive(from, message));
+    transport.onPeerDisconnected((hostId, reason) => this.failPeer(hostId, reason));
   }
 
   request<K extends OpName>(to: HostId, op: K, body: OpRequest<K>, timeoutMs: number): Promise<OpResult<K>> {
@@ -45,7 +54,7 @@ export class PeerRpc {
         this.pending.delete(id);
         reject(new PeerTimeout(to, op, timeoutMs));
       });
-      this.pending.set(id, { op, resolve: resolve, reject, timer });
+      this.pending.set(id, { to, op, resolve: resolve, reject, timer });
       this.transport.send(to, { type: 'req', id, op, body });
     });
   }
@@ -56,6 +65,16 @@ export class PeerRpc {
       p.timer.cancel();
       p.reject(new RingkvError('SERVER_ERROR', reason));
       this.pending.delete(id);
+    }
+  }
+
+  /** Fails at once the requests a lost connection will never answer, as a timeout would later. */
+  private failPeer(hostId: HostId, reason: string): void {
+    for (const [id, p] of this.pending) {
+      if (p.to !== hostId) continue;
+      p.timer.cancel();
+      this.pending.delete(id);
+      p.reject(new PeerUnreachable(hostId, p.op, reason));
     }
   }
 

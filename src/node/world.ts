@@ -17,6 +17,12 @@ export interface Transport {
   send(to: HostId, message: PeerMessage): void;
   /** Called for every validated message from an authenticated peer. */
   onMessage(handler: (from: HostId, message: PeerMessage) => void): void;
+  /**
+   * Called when messages to a peer are known to be lost: its connection closed, it could not be
+   * dialed, or a send was dropped while dialing it backs off. Requests in flight to it will get
+   * no answer, so waiting out their timeout only delays what the caller does next.
+   */
+  onPeerDisconnected(handler: (hostId: HostId, reason: string) => void): void;
 }
 
 export interface StoreRange {

@@ -87,6 +87,21 @@ export function failureList(failures: Record<string, unknown>): string {
     .join('; ');
 }
 
+/**
+ * Replicas whose connection was lost, by host, each with why: no answer can come from them, so a
+ * coordinator stopped waiting before its timeout.
+ */
+export function unreachableList(unreachable: Record<string, unknown>): string {
+  const each = Object.entries(unreachable).map(([host, why]) => `${host} (${String(why)})`);
+  return `no answer from ${each.join(', ')}`;
+}
+
+/** Why a request got no answer when that was not a timeout: the reason a transport gave, if any. */
+export function lostConnectionReason(e: RingkvError): string {
+  const reason = e.details['reason'];
+  return typeof reason === 'string' ? reason : e.message;
+}
+
 export function isRingkvError(e: unknown): e is RingkvError {
   return e instanceof RingkvError;
 }

@@ -7,7 +7,7 @@ import type {
   TraceEvent,
 } from '../client/api.js';
 import { pendingNote, type ConsistencyLevel, type Replication } from '../protocol/consistency.js';
-import { failureList, type RingkvError } from '../protocol/errors.js';
+import { failureList, unreachableList, type RingkvError } from '../protocol/errors.js';
 import type { ReplResult } from './commands.js';
 import { bandText, layoutRing, type RingNode } from './ring-layout.js';
 
@@ -102,7 +102,13 @@ function lowerLevelFor(alive: number, required: number): ConsistencyLevel | unde
   return byCount.find(([n]) => n <= alive && n < required)?.[1];
 }
 
-/** An error in the user's terms: what happened, from the details the coordinator sent, and what to try. */
+/** A details field that maps hosts to what they said, if it is one and not empty. */
+function recordOf(v: unknown): Record<string, unknown> | undefined {
+  if (typeof v !== 'object' || v === null || Array.isArray(v) || Object.keys(v).length === 0)
+    return undefined;
+  return { ...(v as Record<string, unknown>) };
+}
+
 /** What to do about too few live replicas: `replicas` is how many the key has at all. */
 function unavailableRemedy(
   alive: number,
@@ -121,6 +127,7 @@ function unavailableRemedy(
   return 'bring a node back (a write at ANY is kept as a hint)';
 }
 
+/** An error in the user's terms: what happened, from the details the coordinator sent, and what to try. */
 export function describeError(err: RingkvError): ErrorView {
   const d = err.details;
   const num = (v: unknown) => (typeof v === 'number' ? v : undefined);
@@ -156,10 +163,17 @@ export function describeError(err: RingkvError): ErrorView {
     case 'READ_TIMEOUT': {
       const received = num(d.received);
       const write = err.code === 'WRITE_TIMEOUT';
+      // Replicas whose connection was lost: the coordinator stopped waiting for them at once.
+      const unreachable = recordOf(d.unreachable);
+      const failures = recordOf(d.failures);
+      const why = [
+        ...(unreachable ? [unreachableList(unreachable)] : []),
+        ...(failures ? [failureList(failures)] : []),
+      ];
       const what =
         required === undefined || received === undefined
           ? err.message
-          : `${cl ? `${cl} ` : ''}${write ? 'write' : 'read'} timed out: ${received} of ${count(required, 'replica', 'replicas')}${joining} ${write ? 'acknowledged' : 'answered'}`;
+          : `${cl ? `${cl} ` : ''}${write ? 'write' : 'read'}${why.length > 0 ? '' : ' timed out'}: ${received} of ${count(required, 'replica', 'replicas')}${joining} ${write ? 'acknowledged' : 'answered'}${why.map((w) => `; ${w}`).join('')}`;
       const message =
         write && !/may have been applied/.test(what) ? `${what}; the write may have been applied` : what;
       const lower =
@@ -176,9 +190,8 @@ export function describeError(err: RingkvError): ErrorView {
     }
     case 'WRITE_FAILURE': {
       const received = num(d.received);
-      const failures: Record<string, unknown> =
-        typeof d.failures === 'object' && d.failures !== null ? { ...d.failures } : {};
-      if (required === undefined || received === undefined || Object.keys(failures).length === 0) {
+      const failures = recordOf(d.failures);
+      if (required === undefined || received === undefined || failures === undefined) {
         return { code: err.code, message: err.message, hint: 'read it back before retrying' };
       }
       const lower = lowerLevelFor(received - pending, required - pending);

@@ -98,6 +98,11 @@ describe('data path on three nodes', () => {
     const victim = c.nodes[2];
     if (!victim) throw new Error('no third node');
     await c.kill(victim);
+    // Before the failure detector convicts it, coordinators lose their connection to it: ALL
+    // fails at once, not after the request timeout, and names the replica it lost.
+    const early = await rejectionOf(client.put('all-key', 'v', { keyspace: ks, cl: 'ALL' }));
+    expect(early.code).toBe('WRITE_TIMEOUT');
+    expect(Object.keys(early.details.unreachable as object)).toEqual([victim.hostId]);
     await until('the killed node is DOWN', async () => {
       const s = await client.status(ks);
       return s.nodes.find((n) => n.hostId === victim.hostId)?.state === 'DOWN';

@@ -34,13 +34,16 @@ interface Endpoint {
   incarnation: number;
   up: boolean;
   handler: ((from: HostId, message: PeerMessage) => void) | undefined;
+  lost: ((hostId: HostId, reason: string) => void)[];
 }
 
 /**
  * The simulated network between node processes: every message goes through msgpack and
  * validation as on the wire, and is then delayed by a random latency (so messages reorder),
  * dropped, duplicated, or blocked by a partition. A message addressed to a process that has died
- * since is lost, as on a closed connection.
+ * since is lost, as on a closed connection. A process that dies resets its connections, so its
+ * peers hear of it a latency later, and a send to a dead process is refused; a partition, like a
+ * stopped process, says nothing.
  */
 export class SimNetwork {
   faults: LinkFaults = { ...CALM };
@@ -64,6 +67,7 @@ export class SimNetwork {
       incarnation: (previous?.incarnation ?? 0) + 1,
       up: true,
       handler: undefined,
+      lost: [],
     };
     this.endpoints.set(hostId, endpoint);
     return {
@@ -73,13 +77,22 @@ export class SimNetwork {
       onMessage: (handler) => {
         endpoint.handler = handler;
       },
+      onPeerDisconnected: (handler) => {
+        endpoint.lost.push(handler);
+      },
     };
   }
 
-  /** The process dies: it sends and receives nothing more. */
+  /** The process dies: it sends and receives nothing more, and its peers' connections reset. */
   detach(hostId: HostId): void {
     const endpoint = this.endpoints.get(hostId);
-    if (endpoint) endpoint.up = false;
+    if (!endpoint) return;
+    endpoint.up = false;
+    for (const [peer, other] of this.endpoints) {
+      if (peer !== hostId && other.up && this.canReach(hostId, peer)) {
+        this.tellLost(peer, other.incarnation, hostId, 'the connection closed (reset)');
+      }
+    }
   }
 
   isUp(hostId: HostId): boolean {
@@ -121,6 +134,9 @@ export class SimNetwork {
     const target = this.endpoints.get(to);
     if (!target?.up) {
       this.stats.dropped++;
+      const sender = this.endpoints.get(from);
+      if (sender && this.canReach(to, from))
+        this.tellLost(from, sender.incarnation, to, 'connection refused');
       return;
     }
     if (!this.canReach(from, to)) {
@@ -142,6 +158,19 @@ export class SimNetwork {
       if (this.rng.chance(f.spikeRate)) latency *= this.rng.range(2, 10);
       this.time.schedule(latency, () => this.deliver(from, to, incarnation, bytes));
     }
+  }
+
+  /**
+   * Tells `peer` (if still the same process) a latency from now that messages to `lost` are lost,
+   * unless `lost` has started again by then. No random draw, so a seed's fault schedule is the
+   * same with and without these notices.
+   */
+  private tellLost(peer: HostId, incarnation: number, lost: HostId, reason: string): void {
+    this.time.schedule(this.faults.minLatencyMs, () => {
+      const endpoint = this.endpoints.get(peer);
+      if (!endpoint?.up || endpoint.incarnation !== incarnation || this.endpoints.get(lost)?.up) return;
+      for (const handler of endpoint.lost) handler(lost, reason);
+    });
   }
 
   private deliver(from: HostId, to: HostId, incarnation: number, bytes: Uint8Array): void {

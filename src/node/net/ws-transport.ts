@@ -38,6 +38,7 @@ interface PendingDial {
 interface Backoff {
   delayMs: number;
   retryAtMs: number;
+  reason: string;
 }
 
 /**
@@ -91,10 +92,14 @@ export class WsTransport implements Transport {
       return;
     }
     const backoff = this.#backoff.get(to);
-    if (backoff !== undefined && performance.now() < backoff.retryAtMs) return;
+    if (backoff !== undefined && performance.now() < backoff.retryAtMs) {
+      this.#notifyDisconnected(to, backoff.reason);
+      return;
+    }
     const address = this.#options.resolveAddress(to);
     if (address === undefined) {
       this.#logger.debug('no address for peer, message dropped', { peer: to });
+      this.#notifyDisconnected(to, 'its address is not known yet');
       return;
     }
     this.#dial(to, address, [message]);
@@ -104,7 +109,10 @@ export class WsTransport implements Transport {
     this.#handler = handler;
   }
 
-  /** A hint for the failure detector: a connection to this peer closed, or dialing it failed. */
+  /**
+   * Messages to this peer are lost: the last connection to it closed, dialing it failed, or a
+   * message was dropped while dialing it backs off.
+   */
   onPeerDisconnected(handler: (hostId: HostId, reason: string) => void): void {
     this.#disconnected.push(handler);
   }
@@ -155,7 +163,7 @@ export class WsTransport implements Transport {
       else this.#links.delete(link.hostId);
       if (this.#closed || this.#openLink(link.hostId) !== undefined) return;
       this.#logger.debug('peer connection closed', { peer: link.hostId, direction: link.direction, reason });
-      this.#notifyDisconnected(link.hostId, reason);
+      this.#notifyDisconnected(link.hostId, `the connection closed (${reason})`);
     });
   }
 
@@ -190,7 +198,7 @@ export class WsTransport implements Transport {
       const minMs = this.#options.minBackoffMs ?? 200;
       const delayMs =
         previous === undefined ? minMs : Math.min(previous.delayMs * 2, this.#options.maxBackoffMs ?? 5000);
-      this.#backoff.set(to, { delayMs, retryAtMs: performance.now() + delayMs });
+      this.#backoff.set(to, { delayMs, retryAtMs: performance.now() + delayMs, reason });
       this.#logger.debug('cannot connect to peer', {
         peer: to,
         address,

@@ -128,6 +128,9 @@ describe('WsTransport', () => {
     await until(() => lost.length === 1);
     expect(lost[0]).toMatch(/^ghost cannot reach ws:\/\/127\.0\.0\.1:1/);
     expect(a.transport.connectionState('ghost')).toBe('down');
+    // While it backs off, a message it drops is lost as surely: it says so at once, with why.
+    a.transport.send('ghost', event(3));
+    expect(lost).toEqual([lost[0], lost[0]]);
   });
 
   it('tells when a connected peer goes away', async () => {
@@ -135,11 +138,11 @@ describe('WsTransport', () => {
     const b = await node('b');
     a.transport.send('b', event(1));
     await until(() => b.inbox.length === 1);
-    const lost: HostId[] = [];
-    a.transport.onPeerDisconnected((id) => lost.push(id));
+    const lost: string[] = [];
+    a.transport.onPeerDisconnected((id, reason) => lost.push(`${id} ${reason}`));
     b.transport.close();
     await until(() => lost.length === 1);
-    expect(lost).toEqual(['b']);
+    expect(lost[0]).toMatch(/^b the connection closed \(1001/);
     expect(a.transport.connectionState('b')).toBe('down');
   });
 

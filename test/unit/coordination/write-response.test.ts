@@ -7,6 +7,7 @@ import { silentLogger } from '../../../src/node/world.js';
 import { requirementFor } from '../../../src/protocol/consistency.js';
 import { NoAnswerError, RingkvError } from '../../../src/protocol/errors.js';
 import type { RingNode } from '../../../src/ring/ring.js';
+import { PeerUnreachable } from '../../../src/node/rpc.js';
 
 const replica = (hostId: string): RingNode => ({ hostId, dc: 'dc1', rack: 'r1', tokens: [] });
 const [a, b, c] = [replica('a'), replica('b'), replica('c')];
@@ -71,6 +72,20 @@ describe('WriteResponse', () => {
     response.failed(c, new NoAnswerError('no answer from c'));
     const e = (await response.answer.catch((x: unknown) => x)) as RingkvError;
     expect(e.code).toBe('WRITE_TIMEOUT');
+    expect(e.details['failures']).toBeUndefined();
+  });
+
+  it('says which replicas it lost the connection to, rather than that they timed out', async () => {
+    const { response } = quorumWrite();
+    response.acked(a);
+    response.failed(b, new PeerUnreachable('b', 'replica_write_batch', 'the connection closed (1006)'));
+    response.failed(c, new NoAnswerError('no answer from c'));
+    const e = (await response.answer.catch((x: unknown) => x)) as RingkvError;
+    expect(e.code).toBe('WRITE_TIMEOUT');
+    expect(e.message).toBe(
+      'QUORUM needed 2 acks, got 1: no answer from b (the connection closed (1006)); the write may have been applied on the replicas that took it',
+    );
+    expect(e.details).toMatchObject({ unreachable: { b: 'the connection closed (1006)' } });
     expect(e.details['failures']).toBeUndefined();
   });
 

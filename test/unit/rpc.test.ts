@@ -1,0 +1,113 @@
+import { describe, expect, it } from 'vitest';
+import { isNoAnswer, type RingkvError } from '../../src/protocol/errors.js';
+import { PeerRpc } from '../../src/node/rpc.js';
+import type { Clock, HostId, PeerMessage, Timer, Transport } from '../../src/node/world.js';
+
+/** A transport that keeps what is sent and lets the test say when a peer's connection is lost. */
+class FakeTransport implements Transport {
+  readonly sent: { to: HostId; message: PeerMessage }[] = [];
+  private receive: (from: HostId, message: PeerMessage) => void = () => {};
+  private readonly lost: ((hostId: HostId, reason: string) => void)[] = [];
+
+  send(to: HostId, message: PeerMessage): void {
+    this.sent.push({ to, message });
+  }
+  onMessage(handler: (from: HostId, message: PeerMessage) => void): void {
+    this.receive = handler;
+  }
+  onPeerDisconnected(handler: (hostId: HostId, reason: string) => void): void {
+    this.lost.push(handler);
+  }
+  answer(from: HostId, index: number, result: unknown): void {
+    const request = this.sent[index]?.message;
+    if (request?.type !== 'req') throw new Error(`no request at ${index}`);
+    this.receive(from, { type: 'res', id: request.id, ok: true, result });
+  }
+  lose(hostId: HostId, reason: string): void {
+    for (const handler of this.lost) handler(hostId, reason);
+  }
+}
+
+/** Timers that fire only when the test advances time. */
+class ManualClock implements Clock {
+  private now = 0;
+  private readonly timers = new Set<{ at: number; fn: () => void }>();
+  nowMicros(): number {
+    return this.now * 1000;
+  }
+  monotonicMs(): number {
+    return this.now;
+  }
+  setTimer(delayMs: number, fn: () => void): Timer {
+    const timer = { at: this.now + delayMs, fn };
+    this.timers.add(timer);
+    return { cancel: () => this.timers.delete(timer) };
+  }
+  defer(fn: () => void): void {
+    queueMicrotask(fn);
+  }
+  get liveTimers(): number {
+    return this.timers.size;
+  }
+  advance(ms: number): void {
+    this.now += ms;
+    for (const timer of [...this.timers]) {
+      if (timer.at > this.now) continue;
+      this.timers.delete(timer);
+      timer.fn();
+    }
+  }
+}
+
+function rpcWith(transport: FakeTransport, clock: ManualClock): PeerRpc {
+  return new PeerRpc('self', transport, clock, () => Promise.reject(new Error('no requests expected')));
+}
+
+const READ = { keyspace: 'ks', key: new Uint8Array([1]) };
+
+describe('peer requests', () => {
+  it('fail at once when the connection to their peer is lost, and only those', async () => {
+    const transport = new FakeTransport();
+    const clock = new ManualClock();
+    const rpc = rpcWith(transport, clock);
+    const toB = rpc.request('b', 'replica_read', READ, 2000);
+    const toC = rpc.request('c', 'replica_read', READ, 2000);
+    transport.lose('b', 'the connection closed (1006)');
+    const error = (await toB.catch((e: unknown) => e)) as RingkvError;
+    expect(error.code).toBe('NO_HOST_AVAILABLE');
+    expect(error.message).toBe('no answer from b to replica_read: the connection closed (1006)');
+    expect(error.details['to']).toBe('b');
+    // Callers treat it as they treat a timeout: a hint, a spare replica, the next source.
+    expect(isNoAnswer(error)).toBe(true);
+    // Its timer is gone; the request to c still waits for its answer.
+    expect(clock.liveTimers).toBe(1);
+    transport.answer('c', 1, {});
+    await expect(toC).resolves.toEqual({});
+  });
+
+  it('still time out when the peer says nothing', async () => {
+    const transport = new FakeTransport();
+    const clock = new ManualClock();
+    const rpc = rpcWith(transport, clock);
+    const toB = rpc.request('b', 'replica_read', READ, 2000);
+    clock.advance(1999);
+    transport.lose('c', 'the connection closed (1006)');
+    clock.advance(1);
+    const error = (await toB.catch((e: unknown) => e)) as RingkvError;
+    expect(error.code).toBe('OVERLOADED');
+    expect(error.message).toBe('no answer from b to replica_read within 2000 ms');
+  });
+
+  it('ignore an answer that comes after the connection was given up', async () => {
+    const transport = new FakeTransport();
+    const clock = new ManualClock();
+    const rpc = rpcWith(transport, clock);
+    const toB = rpc.request('b', 'replica_read', READ, 2000);
+    transport.lose('b', 'connection refused');
+    await expect(toB).rejects.toThrow('connection refused');
+    transport.answer('b', 0, {});
+    const again = rpc.request('b', 'replica_read', READ, 2000);
+    transport.answer('b', 1, {});
+    await expect(again).resolves.toEqual({});
+  });
+});
