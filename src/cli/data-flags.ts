@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core';
+import { Args, Flags } from '@oclif/core';
 import { keyspaceNameProblem } from '../protocol/limits.js';
 import { usage } from './base-command.js';
 
@@ -35,3 +35,12 @@ export const traceFlag = Flags.boolean({
   description: 'show what the coordinator did, with latencies',
   default: false,
 });
+
+/**
+ * Arguments are never read from standard input: oclif would fill a missing one from a pipe,
+ * trimmed and only if the pipe delivers within 10 ms, so a script's outcome would depend on
+ * timing. A value from a pipe is `put --value-file -`, byte for byte.
+ */
+export const fromArgvOnly = { ignoreStdin: true } as const;
+
+export const keyArg = Args.string({ required: true, description: 'the key (UTF-8)', ...fromArgvOnly });

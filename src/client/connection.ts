@@ -255,7 +255,11 @@ export class Connection {
   #closed(code: number, reason: string): void {
     if (code === 1009) {
       this.#shutDown(
-        new RingkvError('PROTOCOL_ERROR', `${this.address} refused a frame larger than it accepts`),
+        new RingkvError(
+          'PROTOCOL_ERROR',
+          // Batches stay under the frame limit, so it is one request's key or value.
+          `${this.address} refused a frame larger than it accepts: a key or value past its limits (start nodes with --max-value-bytes to raise the value's)`,
+        ),
       );
       return;
     }

@@ -1,15 +1,15 @@
-import { Args, Flags } from '@oclif/core';
+import { Flags } from '@oclif/core';
 import type { PutResult } from '../client/api.js';
 import { BaseCommand, clusterFlags } from '../cli/base-command.js';
 import { withClient } from '../cli/client-options.js';
 import { parseConsistency } from '../protocol/consistency.js';
-import { clFlag, keyspaceFlag, traceFlag } from '../cli/data-flags.js';
+import { clFlag, keyArg, keyspaceFlag, traceFlag } from '../cli/data-flags.js';
 import { renderWrite } from '../cli/render.js';
 
 export default class Del extends BaseCommand {
   static override summary = 'Delete a key (writes a tombstone) at a consistency level';
   static override examples = ['<%= config.bin %> del user:1 --cl quorum'];
-  static override args = { key: Args.string({ required: true, description: 'the key (UTF-8)' }) };
+  static override args = { key: keyArg };
   static override flags = {
     ...clusterFlags,
     cl: clFlag,

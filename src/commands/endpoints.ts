@@ -1,13 +1,12 @@
-import { Args } from '@oclif/core';
 import type { EndpointsResult } from '../client/api.js';
 import { BaseCommand, clusterFlags } from '../cli/base-command.js';
 import { withClient } from '../cli/client-options.js';
-import { keyspaceFlag } from '../cli/data-flags.js';
+import { keyArg, keyspaceFlag } from '../cli/data-flags.js';
 import { renderEndpoints } from '../cli/render.js';
 
 export default class Endpoints extends BaseCommand {
   static override summary = "A key's token and its replicas in order, with which are up";
-  static override args = { key: Args.string({ required: true, description: 'the key (UTF-8)' }) };
+  static override args = { key: keyArg };
   static override flags = {
     ...clusterFlags,
     keyspace: keyspaceFlag,

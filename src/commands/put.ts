@@ -3,18 +3,26 @@ import type { PutResult } from '../client/api.js';
 import { BaseCommand, clusterFlags } from '../cli/base-command.js';
 import { withClient } from '../cli/client-options.js';
 import { parseConsistency } from '../protocol/consistency.js';
-import { clFlag, keyspaceFlag, traceFlag } from '../cli/data-flags.js';
+import { clFlag, fromArgvOnly, keyArg, keyspaceFlag, traceFlag } from '../cli/data-flags.js';
 import { renderWrite } from '../cli/render.js';
+import { readInput } from '../cli/input.js';
+import { RingkvError } from '../protocol/errors.js';
 
 export default class Put extends BaseCommand {
   static override summary = 'Write a value under a key at a consistency level';
   static override examples = [
     '<%= config.bin %> put user:1 alice --cl quorum',
     '<%= config.bin %> put k v --ttl 60 --json',
+    '<%= config.bin %> put avatar:1 --value-file avatar.png',
+    'gzip -c notes.txt | <%= config.bin %> put notes --value-file -',
   ];
   static override args = {
-    key: Args.string({ required: true, description: 'the key (UTF-8)' }),
-    value: Args.string({ required: true, description: 'the value (UTF-8)' }),
+    key: keyArg,
+    value: Args.string({
+      required: false,
+      description: 'the value (UTF-8); or --value-file',
+      ...fromArgvOnly,
+    }),
   };
   static override flags = {
     ...clusterFlags,
@@ -26,13 +34,18 @@ export default class Put extends BaseCommand {
     }),
     ttl: Flags.integer({ description: 'seconds until the value expires', min: 1 }),
     trace: traceFlag,
+    'value-file': Flags.string({
+      description: 'read the value from this file, byte for byte ("-": standard input)',
+      helpValue: 'FILE',
+    }),
   };
 
   async run(): Promise<PutResult> {
     const { args, flags } = await this.parse(Put);
     const cl = parseConsistency(flags.cl);
+    const value = await valueOf(args.value, flags['value-file']);
     const result = await withClient(flags, (c) =>
-      c.put(args.key, args.value, {
+      c.put(args.key, value, {
         keyspace: flags.keyspace,
         cl,
         trace: flags.trace,
@@ -43,4 +56,19 @@ export default class Put extends BaseCommand {
     this.say(renderWrite('put', result));
     return result;
   }
+}
+
+/** The value from the argument or, byte for byte, from a file: one of the two. */
+async function valueOf(arg: string | undefined, file: string | undefined): Promise<string | Uint8Array> {
+  if (arg !== undefined && file !== undefined) {
+    throw new RingkvError('USAGE', 'give the value as VALUE or with --value-file, not both');
+  }
+  if (file !== undefined) return readInput(file, 'the value file');
+  if (arg === undefined) {
+    throw new RingkvError(
+      'USAGE',
+      'give the value as VALUE, or with --value-file FILE ("-": standard input)',
+    );
+  }
+  return arg;
 }

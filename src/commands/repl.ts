@@ -1,11 +1,10 @@
 import { Flags } from '@oclif/core';
-import { readFile } from 'node:fs/promises';
 import { BaseCommand, clusterFlags } from '../cli/base-command.js';
 import { clientOptionsFromFlags } from '../cli/client-options.js';
 import { keyspaceFlagFor } from '../cli/data-flags.js';
+import { readInput } from '../cli/input.js';
 import { RingkvClient } from '../client/client.js';
 import { DEFAULT_CONSISTENCY, parseConsistency } from '../protocol/consistency.js';
-import { RingkvError } from '../protocol/errors.js';
 import type { Session } from '../repl/commands.js';
 import { splitStatements } from '../repl/parser.js';
 import { runScript } from '../repl/script.js';
@@ -90,17 +89,5 @@ export default class Repl extends BaseCommand {
 
 async function readScript(execute: string | undefined, file: string | undefined): Promise<string> {
   if (execute !== undefined) return execute;
-  if (file === undefined || file === '-') return readStream(process.stdin);
-  try {
-    return await readFile(file, 'utf8');
-  } catch (e) {
-    const reason = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-    throw new RingkvError('USAGE', `cannot read the script ${file}: ${reason}`);
-  }
-}
-
-async function readStream(stream: NodeJS.ReadableStream): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
-  return Buffer.concat(chunks).toString('utf8');
+  return (await readInput(file ?? '-', 'the script')).toString('utf8');
 }

@@ -1,4 +1,5 @@
 import { Args, Flags } from '@oclif/core';
+import { fromArgvOnly } from '../cli/data-flags.js';
 import { BaseCommand, usage } from '../cli/base-command.js';
 import { formatToken, tokenOf, tokenOfString } from '../ring/partitioner.js';
 
@@ -29,7 +30,11 @@ export default class Token extends BaseCommand {
   ];
 
   static override args = {
-    keys: Args.string({ description: 'keys (UTF-8 text, or hex bytes with --hex)', required: true }),
+    keys: Args.string({
+      description: 'keys (UTF-8 text, or hex bytes with --hex)',
+      required: true,
+      ...fromArgvOnly,
+    }),
   };
   // Any number of keys.
   static override strict = false;

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -71,6 +71,48 @@ describe('the CLI against a secured two-node cluster', { timeout: CLI_TEST_TIMEO
     const missing = await cli('get', 'shape-key', '--cl', 'two', '--json');
     expect(missing.code).toBe(0);
     expect(json(missing.stdout)).toMatchObject({ key: 'shape-key', found: false });
+  });
+
+  it('put takes a value byte for byte from a file or standard input, never from a pipe by accident', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ringkv-value-'));
+    try {
+      // Every byte value, and more than one argument may carry (128 KiB on Linux).
+      const bytes = new Uint8Array(300_000).map((_, i) => (i * 7) % 256);
+      writeFileSync(join(dir, 'value.bin'), bytes);
+      const fromFile = await cli('put', 'file-key', '--value-file', join(dir, 'value.bin'), '--cl', 'two');
+      expect(fromFile.code, fromFile.stderr).toBe(0);
+      const read = await cli('get', 'file-key', '--cl', 'two', '--json');
+      expect(json(read.stdout)).toMatchObject({ found: true, valueEncoding: 'base64' });
+      expect(Buffer.from(json(read.stdout).value as string, 'base64').equals(bytes)).toBe(true);
+
+      // Standard input keeps its trailing newline: nothing is trimmed.
+      const piped = await runCli(
+        ['put', 'pipe-key', '--value-file', '-', '--node', node],
+        env,
+        Buffer.from('a\nb\n'),
+      );
+      expect(piped.code, piped.stderr).toBe(0);
+      expect(json((await cli('get', 'pipe-key', '--json')).stdout)).toMatchObject({ value: 'a\nb\n' });
+
+      // Without --value-file a pipe is not read for the missing VALUE (oclif would, within 10 ms).
+      const missing = await runCli(['put', 'pipe-key', '--node', node], env, Buffer.from('oops'));
+      expect(missing.code).toBe(2);
+      expect(oneLine(missing.stderr)).toBe(
+        'error USAGE: give the value as VALUE, or with --value-file FILE ("-": standard input)',
+      );
+      const both = await cli('put', 'k', 'v', '--value-file', join(dir, 'value.bin'));
+      expect(both.code).toBe(2);
+      expect(oneLine(both.stderr)).toBe(
+        'error USAGE: give the value as VALUE or with --value-file, not both',
+      );
+      const absent = await cli('put', 'k', '--value-file', join(dir, 'absent'));
+      expect(absent.code).toBe(2);
+      expect(oneLine(absent.stderr)).toBe(
+        `error USAGE: cannot read the value file ${join(dir, 'absent')}: ENOENT`,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('takes its contact points from RINGKV_NODE, as CLI.md says', async () => {

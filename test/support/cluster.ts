@@ -67,16 +67,19 @@ export async function until(
   }
 }
 
-/** Runs the built CLI and returns its exit code and output. */
+/** Runs the built CLI and returns its exit code and output; `stdin`, if given, is piped in. */
 export function runCli(
   args: string[],
   env: Record<string, string> = {},
+  stdin?: Uint8Array,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       env: { ...process.env, RINGKV_SECRET: '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe'],
     });
+    // Without `stdin`, an empty pipe: the end of input at once, as from /dev/null.
+    child.stdin.end(stdin);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));

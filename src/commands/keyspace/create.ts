@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import type { KeyspaceInfo } from '../../client/api.js';
 import { BaseCommand, clusterFlags, usage } from '../../cli/base-command.js';
 import { withClient } from '../../cli/client-options.js';
-import { parseKeyspaceName } from '../../cli/data-flags.js';
+import { fromArgvOnly, parseKeyspaceName } from '../../cli/data-flags.js';
 import type { Replication } from '../../protocol/consistency.js';
 
 export function parseReplication(rf: number | undefined, dcs: string[] | undefined): Replication {
@@ -25,7 +25,12 @@ export default class KeyspaceCreate extends BaseCommand {
     '<%= config.bin %> keyspace create orders --dc dc1:3,dc2:2',
   ];
   static override args = {
-    name: Args.string({ required: true, description: 'keyspace name', parse: parseKeyspaceName }),
+    name: Args.string({
+      required: true,
+      description: 'keyspace name',
+      parse: parseKeyspaceName,
+      ...fromArgvOnly,
+    }),
   };
   static override flags = {
     ...clusterFlags,

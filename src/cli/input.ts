@@ -1,0 +1,22 @@
+import { readFile } from 'node:fs/promises';
+import { RingkvError } from '../protocol/errors.js';
+
+/**
+ * The bytes of a file a command was pointed at, or of standard input for "-". A file that cannot
+ * be read is a usage error that names it and says why (ENOENT, EISDIR, ...).
+ */
+export async function readInput(file: string, what: string): Promise<Buffer> {
+  if (file === '-') return readStream(process.stdin);
+  try {
+    return await readFile(file);
+  } catch (e) {
+    const reason = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    throw new RingkvError('USAGE', `cannot read ${what} ${file}: ${reason}`);
+  }
+}
+
+async function readStream(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  return Buffer.concat(chunks);
+}
