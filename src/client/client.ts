@@ -1,5 +1,5 @@
 import type { Replication } from '../protocol/consistency.js';
-import { isNodeStopping, RingkvError } from '../protocol/errors.js';
+import { isNodeStopping, RingkvError, unknownKeyspace } from '../protocol/errors.js';
 import { settlesWithin } from '../protocol/settles-within.js';
 import type { OpName, OpRequest, OpResult } from '../protocol/ops/index.js';
 import { formatToken, tokenOf } from '../ring/partitioner.js';
@@ -499,7 +499,7 @@ export class RingkvClient implements ClusterApi {
   async status(keyspace: string): Promise<StatusResult> {
     const topology = await this.refreshTopology();
     const replication = topology.replication(keyspace);
-    if (!replication) throw new RingkvError('INVALID_REQUEST', `keyspace "${keyspace}" does not exist`);
+    if (!replication) throw unknownKeyspace(keyspace);
     const owns = effectiveOwnership(topology.ring, replication);
     const warnings: string[] = [];
     const nodes = topology.nodes.map((n) => {
@@ -536,8 +536,7 @@ export class RingkvClient implements ClusterApi {
 
   async endpoints(key: string | Uint8Array, keyspace: string): Promise<EndpointsResult> {
     const topology = await this.refreshTopology();
-    if (!topology.replication(keyspace))
-      throw new RingkvError('INVALID_REQUEST', `keyspace "${keyspace}" does not exist`);
+    if (!topology.replication(keyspace)) throw unknownKeyspace(keyspace);
     const token = tokenOf(toBytes(key));
     return {
       key: displayKey(key),

@@ -16,6 +16,7 @@ import {
   lostConnectionReason,
   NoAnswerError,
   RingkvError,
+  unknownKeyspace,
   unreachableList,
 } from '../protocol/errors.js';
 import { MAX_KEY_BYTES } from '../protocol/limits.js';
@@ -91,13 +92,7 @@ export class Coordinator {
   private checkKey(keyspace: string, key: Uint8Array) {
     const replication = this.deps.view.replication(keyspace);
     if (!replication) {
-      throw new RingkvError(
-        'INVALID_REQUEST',
-        `keyspace "${keyspace}" does not exist: create it with "ringkv keyspace create"`,
-        {
-          keyspace,
-        },
-      );
+      throw unknownKeyspace(keyspace);
     }
     if (key.length === 0) throw new RingkvError('INVALID_REQUEST', 'the key is empty');
     if (key.length > MAX_KEY_BYTES) {

@@ -2,7 +2,7 @@ import { Coordinator } from '../coordination/coordinator.js';
 import { LatencyTracker } from '../coordination/latency.js';
 import { ReplicaWriteBatcher } from '../coordination/replica-write-batcher.js';
 import type { Replication } from '../protocol/consistency.js';
-import { asRingkvError, RingkvError } from '../protocol/errors.js';
+import { asRingkvError, RingkvError, unknownKeyspace } from '../protocol/errors.js';
 import type { OpName, OpResult } from '../protocol/ops/index.js';
 import { allocateTokens } from '../ring/allocation.js';
 import { formatToken, parseToken } from '../ring/partitioner.js';
@@ -732,7 +732,7 @@ export class RingkvNode {
     origin: Origin,
   ) {
     const replication = this.membership.replication(body.keyspace);
-    if (!replication) throw new RingkvError('INVALID_REQUEST', `keyspace "${body.keyspace}" does not exist`);
+    if (!replication) throw unknownKeyspace(body.keyspace);
     return runRepair(
       {
         self: this.hostId,

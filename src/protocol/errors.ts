@@ -102,6 +102,15 @@ export function lostConnectionReason(e: RingkvError): string {
   return typeof reason === 'string' ? reason : e.message;
 }
 
+/** A request names a keyspace the cluster does not have; every path that checks says the same. */
+export function unknownKeyspace(keyspace: string): RingkvError {
+  return new RingkvError(
+    'INVALID_REQUEST',
+    `keyspace "${keyspace}" does not exist: create it with "ringkv keyspace create ${keyspace}"`,
+    { keyspace },
+  );
+}
+
 export function isRingkvError(e: unknown): e is RingkvError {
   return e instanceof RingkvError;
 }

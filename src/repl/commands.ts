@@ -12,6 +12,7 @@ import type {
 } from '../client/api.js';
 import { CONSISTENCY_LEVELS, parseConsistency, type ConsistencyLevel } from '../protocol/consistency.js';
 import { RingkvError, asRingkvError } from '../protocol/errors.js';
+import { closest } from './closest.js';
 
 /**
  * The one registry of REPL commands: what each accepts (for the parser and completion), how it
@@ -371,40 +372,6 @@ export function usageOf(name: CommandName): string {
 function topicOf(name: CommandName): HelpTopic {
   const def = COMMANDS[name];
   return { name, usage: usageOf(name), summary: def.summary, help: def.help };
-}
-
-/** Edit distance counting a swap of neighbours as one edit (gte → get), to suggest what a typo meant. */
-function editDistance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
-    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
-  );
-  const at = (i: number, j: number) => d[i]?.[j] ?? 0;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let best = Math.min(at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
-        best = Math.min(best, at(i - 2, j - 2) + 1);
-      d[i]![j] = best;
-    }
-  }
-  return at(a.length, b.length);
-}
-
-/** Of several names, each with its spellings, the one a mistyped word most likely meant, if any is close enough. */
-function closest<T>(word: string, choices: readonly (readonly [T, readonly string[]])[]): T | undefined {
-  const lower = word.toLowerCase();
-  let best: { value: T; distance: number } | undefined;
-  for (const [value, spellings] of choices) {
-    for (const candidate of spellings) {
-      const c = candidate.toLowerCase();
-      const distance = c.startsWith(lower) && lower.length >= 2 ? 1 : editDistance(lower, c);
-      if (!best || distance < best.distance) best = { value, distance };
-    }
-  }
-  // Beyond two edits (or half the word) a suggestion is a guess, not a correction.
-  if (!best || best.distance > Math.max(1, Math.min(2, Math.floor(lower.length / 2)))) return undefined;
-  return best.value;
 }
 
 /** The command a mistyped word most likely meant, if any is close enough to be a typo. */

@@ -206,6 +206,27 @@ describe('the CLI against a secured two-node cluster', { timeout: CLI_TEST_TIMEO
     expect(oneLine(create.stderr)).toBe(`error USAGE: ${problem}`);
   });
 
+  it('a keyspace that does not exist says how to create it, whichever command names it', async () => {
+    const remedy = 'keyspace "nope" does not exist: create it with "ringkv keyspace create nope"';
+    for (const args of [['put', 'k', 'v'], ['status'], ['endpoints', 'k'], ['repair']]) {
+      const r = await cli(...args, '--keyspace', 'nope');
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(1);
+      expect(oneLine(r.stderr)).toBe(`error INVALID_REQUEST: ${remedy}`);
+    }
+  });
+
+  it('an unknown command, or a word a command does not take, is a usage error in the same form', async () => {
+    const typo = await runCli(['statu', '--json']);
+    expect(typo.code).toBe(2);
+    expect(oneLine(typo.stderr)).toBe('error USAGE: unknown command "statu": did you mean "ringkv status"?');
+    expect(json(typo.stdout)).toMatchObject({ error: { code: 'USAGE' } });
+    const extra = await runCli(['hints', 'truncate', 'some-host']);
+    expect(extra.code).toBe(2);
+    expect(oneLine(extra.stderr)).toBe(
+      'error USAGE: unexpected argument "some-host" for "ringkv hints truncate" (see ringkv hints truncate --help)',
+    );
+  });
+
   it('an unreachable --node exits 3, saying what to do', async () => {
     const port = await freePort();
     const r = await runCli(['get', 'k', '--node', `ws://127.0.0.1:${port}`, '--json'], env);
