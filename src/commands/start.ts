@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { openSync, closeSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Flags } from '@oclif/core';
-import { BaseCommand } from '../cli/base-command.js';
+import { BaseCommand, usage } from '../cli/base-command.js';
 import { refusing } from '../cli/data-flags.js';
 import { parseContactPoints } from '../cli/client-options.js';
 import { parseDurationMs } from '../cli/duration.js';
@@ -140,6 +140,10 @@ export default class Start extends BaseCommand {
     const dataDir = resolve(flags.data ?? `./ringkv-data/${flags.port}`);
     const seeds = flags.seeds ? parseContactPoints(flags.seeds, '--seeds') : [];
     const maxHintWindowMs = parseDurationMs(flags['max-hint-window'], '--max-hint-window');
+    if (flags['log-file'] !== undefined && !flags.detach) {
+      // In the foreground the node logs to stdout: the file would stay empty.
+      throw usage('--log-file needs --detach; in the foreground the node logs to stdout (redirect it)');
+    }
     if (flags.detach) {
       return this.detach(dataDir, flags['log-file'], flags.join, {
         clusterName: flags['cluster-name'],

@@ -80,7 +80,12 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
     );
   }
   await mkdir(o.dataDir, { recursive: true }).catch((e: NodeJS.ErrnoException) => {
-    throw new RingkvError('REFUSED', `cannot create data folder ${o.dataDir}: ${e.code ?? e.message}`);
+    // mkdir says EEXIST for a file where the folder should be (or where one of its parents should).
+    const why = e.code === 'EEXIST' || e.code === 'ENOTDIR' ? 'a file is in the way' : (e.code ?? e.message);
+    throw new RingkvError(
+      'REFUSED',
+      `cannot create data folder ${o.dataDir}: ${why}: pick another --data, or move what is there`,
+    );
   });
   await access(o.dataDir, constants.W_OK).catch(() => {
     throw new RingkvError(

@@ -377,6 +377,28 @@ describe('ringkv start and stop', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
     );
   });
 
+  it('--log-file without --detach, or a file where the data folder goes, is one line before the node starts', async () => {
+    const log = await runCli([
+      'start',
+      '--port',
+      '0',
+      '--data',
+      join(root, 'fg'),
+      '--log-file',
+      join(root, 'fg.log'),
+    ]);
+    expect(log.code).toBe(2);
+    expect(oneLine(log.stderr)).toBe(
+      'error USAGE: --log-file needs --detach; in the foreground the node logs to stdout (redirect it)',
+    );
+    writeFileSync(join(root, 'a-file'), '');
+    const data = await runCli(['start', '--port', '0', '--data', join(root, 'a-file')]);
+    expect(data.code).toBe(1);
+    expect(oneLine(data.stderr)).toBe(
+      `error REFUSED: cannot create data folder ${join(root, 'a-file')}: a file is in the way: pick another --data, or move what is there`,
+    );
+  });
+
   it('a port in use is one clear line and a non-zero exit', async () => {
     const server = createServer();
     blocker = server;
