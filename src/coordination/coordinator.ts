@@ -13,8 +13,8 @@ import {
 import {
   failureList,
   isNoAnswer,
+  isUnreachable,
   lostConnectionReason,
-  NoAnswerError,
   RingkvError,
   unknownKeyspace,
   unreachableList,
@@ -268,10 +268,8 @@ export class Coordinator {
           .catch((e: unknown) => {
             failed++;
             const why = e instanceof Error ? e.message : String(e);
-            if (!isNoAnswer(e)) (failures ??= {})[node.hostId] = why;
-            else if (e instanceof RingkvError && !(e instanceof NoAnswerError)) {
-              (unreachable ??= {})[node.hostId] = lostConnectionReason(e);
-            }
+            if (isUnreachable(e)) (unreachable ??= {})[node.hostId] = lostConnectionReason(e);
+            else if (!isNoAnswer(e)) (failures ??= {})[node.hostId] = why;
             trace?.add(
               `no reply from ${node.hostId} after ${(clock.monotonicMs() - askedAt).toFixed(2)} ms: ${why}`,
             );

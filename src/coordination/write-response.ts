@@ -9,8 +9,8 @@ import {
 import {
   failureList,
   isNoAnswer,
+  isUnreachable,
   lostConnectionReason,
-  NoAnswerError,
   RingkvError,
   unreachableList,
 } from '../protocol/errors.js';
@@ -97,9 +97,7 @@ export class WriteResponse {
     const message = e instanceof Error ? e.message : String(e);
     this.trace?.add(`no ack from ${target.hostId}: ${message}`);
     if (isNoAnswer(e)) {
-      if (e instanceof RingkvError && !(e instanceof NoAnswerError)) {
-        (this.unreachable ??= {})[target.hostId] = lostConnectionReason(e);
-      }
+      if (isUnreachable(e)) (this.unreachable ??= {})[target.hostId] = lostConnectionReason(e);
       this.hint(target, 'no ack');
     } else {
       (this.failures ??= {})[target.hostId] = message;

@@ -62,7 +62,12 @@ export class NoAnswerError extends RingkvError {
 
 /** The other side gave no answer: none in time, or it could not be reached at all. */
 export function isNoAnswer(e: unknown): boolean {
-  return e instanceof NoAnswerError || (e instanceof RingkvError && e.code === 'NO_HOST_AVAILABLE');
+  return e instanceof NoAnswerError || isUnreachable(e);
+}
+
+/** No answer can come: the connection was lost or could not be made (not a timeout). */
+export function isUnreachable(e: unknown): e is RingkvError {
+  return e instanceof RingkvError && e.code === 'NO_HOST_AVAILABLE';
 }
 
 /**
