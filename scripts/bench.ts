@@ -32,6 +32,7 @@ import { RingkvClient } from '../src/client/client.js';
 import type { ConsistencyLevel } from '../src/protocol/consistency.js';
 import { LevelStorage } from '../src/node/storage/level.js';
 import { ensureEtcd, etcdTarget, startEtcd } from '../bench/etcd.js';
+import { StealLog } from '../bench/steal.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const quick = process.argv.includes('--quick');
@@ -214,7 +215,7 @@ async function runAll(name: string, target: BenchTarget): Promise<Runs> {
   return { writeOne, writeMany, readOne, readMany, openWrite };
 }
 
-async function benchRingkv(): Promise<Map<Coordination, RunsByCl>> {
+async function benchRingkv(steal: StealLog): Promise<Map<Coordination, RunsByCl>> {
   const cluster = new LocalCluster({ rootPrefix: 'ringkv-bench-', args: ['--ring-delay', '500'] });
   const out = new Map<Coordination, RunsByCl>();
   const clients: RingkvClient[] = [];
@@ -245,9 +246,11 @@ async function benchRingkv(): Promise<Map<Coordination, RunsByCl>> {
     for (const coordination of COORDINATIONS) {
       const client = coordination === 'node' ? first : await connect(coordination);
       const runs: RunsByCl = new Map();
-      for (const cl of CLS) {
-        runs.set(cl, await runAll(ringkvName(cl, coordination), ringkvTarget(client, 'default', cl)));
-      }
+      await steal.measure(`ringkv, ${coordination} coordinates`, async () => {
+        for (const cl of CLS) {
+          runs.set(cl, await runAll(ringkvName(cl, coordination), ringkvTarget(client, 'default', cl)));
+        }
+      });
       out.set(coordination, runs);
     }
     return out;
@@ -261,7 +264,7 @@ function ringkvName(cl: ConsistencyLevel, coordination: Coordination): string {
   return coordination === 'node' ? `ringkv ${cl}` : `ringkv ${cl}, client coordinates`;
 }
 
-async function benchEtcd(): Promise<{ runs: Runs; version: string }> {
+async function benchEtcd(steal: StealLog): Promise<{ runs: Runs; version: string }> {
   const binary = ensureEtcd(say);
   say('starting a 3-member etcd cluster...');
   const etcd = await startEtcd(binary);
@@ -275,7 +278,7 @@ async function benchEtcd(): Promise<{ runs: Runs; version: string }> {
         seed: 1,
       });
       say(`  loaded ${load.loaded} records`);
-      return { runs: await runAll('etcd', target), version: etcd.version };
+      return { runs: await steal.measure('etcd', () => runAll('etcd', target)), version: etcd.version };
     } finally {
       close();
     }
@@ -392,6 +395,7 @@ function report(
   ringkv: Map<Coordination, RunsByCl>,
   etcd: { runs: Runs; version: string } | undefined,
   seconds: number,
+  steal: string | undefined,
 ): string {
   const ms = (r: BenchResult) => `${fmt(r.latency.p50, 3)} / ${fmt(r.latency.p99, 3)}`;
   const systems: [string, Runs][] = [
@@ -444,6 +448,7 @@ function report(
     `open loop measured from each operation's intended start. ringkv: 3 nodes, RF 3, every write synced to disk`,
     `before its ack, token-aware routing; "client coordinates" is \`--coordination client\`: the client sends`,
     `to the replicas itself, one hop fewer. etcd: 3 members, default (synced) settings. Load generator: one Node process.`,
+    ...(steal ? [steal] : []),
     ``,
     `Limits: storage ${storage.opsPerSecond} synced writes/s in one process (${fmt(storage.writesPerSync, 1)} writes per sync);`,
     `transport ${transport.coalesced} messages/s coalesced, ${transport.uncoalesced} without coalescing.`,
@@ -464,15 +469,17 @@ async function main(): Promise<void> {
   const machine = `${cpu[0]?.model.trim() ?? 'unknown cpu'}, ${cpu.length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}, ${process.platform}`;
   say(machine);
   ensureBuilt();
+  const steal = new StealLog();
   say('storage limit...');
-  const storage = await storageLimit();
+  const storage = await steal.measure('storage limit', storageLimit);
   say(`  ${storage.opsPerSecond} synced writes/s`);
   say('transport limit (3 processes)...');
-  const transport = await transportLimit();
+  const transport = await steal.measure('transport limit', transportLimit);
   say(`  ${transport.coalesced} msg/s coalesced, ${transport.uncoalesced} msg/s without`);
-  const ringkv = await benchRingkv();
-  const etcd = skipEtcd ? undefined : await benchEtcd();
-  const text = report(machine, storage, transport, ringkv, etcd, (performance.now() - started) / 1000);
+  const ringkv = await benchRingkv(steal);
+  const etcd = skipEtcd ? undefined : await benchEtcd(steal);
+  const seconds = (performance.now() - started) / 1000;
+  const text = report(machine, storage, transport, ringkv, etcd, seconds, steal.summary());
   writeFileSync(join(ROOT, 'bench', 'results.md'), text);
   process.stdout.write(text);
   say('written to bench/results.md');
