@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 
 /** All CPU time and the part of it the hypervisor gave other guests, in ticks since boot. */
-interface CpuTicks {
+export interface CpuTicks {
   steal: number;
   total: number;
 }
@@ -30,22 +30,34 @@ export function parseCpuTicks(stat: string): CpuTicks | undefined {
  * ratio between it and them says less; this says when that happened.
  */
 export class StealLog {
-  readonly #phases: { name: string; share: number }[] = [];
+  /** Ticks summed by part, in the order parts first ran; a part may run in several turns. */
+  readonly #parts = new Map<string, CpuTicks>();
+  readonly #read: () => CpuTicks | undefined;
 
-  async measure<T>(name: string, run: () => Promise<T>): Promise<T> {
-    const before = cpuTicks();
+  constructor(read: () => CpuTicks | undefined = cpuTicks) {
+    this.#read = read;
+  }
+
+  async measure<T>(part: string, run: () => Promise<T>): Promise<T> {
+    const before = this.#read();
     const result = await run();
-    const after = cpuTicks();
-    if (before && after && after.total > before.total) {
-      this.#phases.push({ name, share: (after.steal - before.steal) / (after.total - before.total) });
+    const after = this.#read();
+    if (before && after) {
+      const sum = this.#parts.get(part) ?? { steal: 0, total: 0 };
+      this.#parts.set(part, {
+        steal: sum.steal + after.steal - before.steal,
+        total: sum.total + after.total - before.total,
+      });
     }
     return result;
   }
 
   /** One line for the report, or undefined when nothing could be measured. */
   summary(): string | undefined {
-    if (this.#phases.length === 0) return undefined;
-    const each = this.#phases.map((p) => `${p.name} ${(p.share * 100).toFixed(0)}%`).join(', ');
-    return `CPU taken by the hypervisor for other guests (steal) while each part ran: ${each}.`;
+    const each = [...this.#parts]
+      .filter(([, t]) => t.total > 0)
+      .map(([part, t]) => `${part} ${((t.steal / t.total) * 100).toFixed(0)}%`);
+    if (each.length === 0) return undefined;
+    return `CPU taken by the hypervisor for other guests (steal) while each part ran: ${each.join(', ')}.`;
   }
 }

@@ -7,6 +7,8 @@
  *     flight, then an open loop at half the maximum; once with a node coordinating each request
  *     (the default) and once with the client coordinating (`--coordination client`);
  *  4. a 3-member etcd cluster driven by the same load generator through the etcd3 client.
+ * Both clusters stay up while 3 and 4 run, and their systems take turns step by step, so that a
+ * slow minute on a shared machine falls on all of them.
  *
  * Prints one table with the target ratios and the machine, and writes it to bench/results.md.
  * Options: --quick (shorter runs), --skip-etcd.
@@ -165,64 +167,90 @@ async function measure(
   return result;
 }
 
-/** The run with the median throughput of `runs` runs of the same load, each printed. */
-async function measureMedian(
-  label: string,
-  target: BenchTarget,
-  read: boolean,
-  mode: LoadMode,
-  runs: number,
-): Promise<BenchResult> {
-  const results: BenchResult[] = [];
-  for (let i = 0; i < runs; i++)
-    results.push(await measure(`${label} (${i + 1}/${runs})`, target, read, mode));
-  results.sort((a, b) => a.throughput - b.throughput);
-  return results[Math.floor(results.length / 2)] as BenchResult;
+/** One system under test: a name for the table, a group for the steal report, and its load target. */
+interface System {
+  name: string;
+  group: string;
+  target: BenchTarget;
 }
 
-/** The same sequence for every system: warm up, closed loops at 1 and 64, reads, then an open loop at half the max. */
-async function runAll(name: string, target: BenchTarget): Promise<Runs> {
-  await runLoad(target, {
-    workload: WORKLOADS.write,
-    distribution: 'uniform',
-    records: RECORDS,
-    valueBytes: VALUE_BYTES,
-    mode: closed(HIGH_CONCURRENCY),
-    stop: { kind: 'duration', ms: WARMUP_MS },
-    seed: 7,
-  });
-  const writeOne = await measure(`${name} write, 1 in flight`, target, false, closed(1));
-  const writeMany = await measureMedian(
-    `${name} write, ${HIGH_CONCURRENCY} in flight`,
-    target,
-    false,
-    closed(HIGH_CONCURRENCY),
-    THROUGHPUT_RUNS,
-  );
-  const openRate = Math.max(1, Math.round(writeMany.throughput / 2));
-  const openWrite = await measure(`${name} write, open loop ${openRate}/s`, target, false, {
-    kind: 'open',
-    rateOpsPerSecond: openRate,
-    maxInFlight: OPEN_LOOP_MAX_IN_FLIGHT,
-  });
-  const readOne = await measure(`${name} read, 1 in flight`, target, true, closed(1));
-  const readMany = await measure(
-    `${name} read, ${HIGH_CONCURRENCY} in flight`,
-    target,
-    true,
-    closed(HIGH_CONCURRENCY),
-  );
-  return { writeOne, writeMany, readOne, readMany, openWrite };
+function median(results: BenchResult[]): BenchResult {
+  const sorted = [...results].sort((a, b) => a.throughput - b.throughput);
+  return sorted[Math.floor(sorted.length / 2)] as BenchResult;
 }
 
-async function benchRingkv(steal: StealLog): Promise<Map<Coordination, RunsByCl>> {
+/**
+ * The same sequence for every system (warm up, closed loops at 1 and 64 in flight, an open loop at
+ * half the max, reads), each step run for every system in turn before the next step. On a shared
+ * machine the CPU it gets drifts over minutes; interleaved, every system meets the same drift, so
+ * the ratios between them hold where one system after the other would compare a fast minute with
+ * a slow one.
+ */
+async function runInterleaved(systems: System[], steal: StealLog): Promise<Map<string, Runs>> {
+  const each = async <T>(step: (s: System, i: number) => Promise<T>): Promise<T[]> => {
+    const out: T[] = [];
+    for (const [i, s] of systems.entries()) out.push(await steal.measure(s.group, () => step(s, i)));
+    return out;
+  };
+  await each((s) =>
+    runLoad(s.target, {
+      workload: WORKLOADS.write,
+      distribution: 'uniform',
+      records: RECORDS,
+      valueBytes: VALUE_BYTES,
+      mode: closed(HIGH_CONCURRENCY),
+      stop: { kind: 'duration', ms: WARMUP_MS },
+      seed: 7,
+    }),
+  );
+  const writeOne = await each((s) => measure(`${s.name} write, 1 in flight`, s.target, false, closed(1)));
+  const rounds: BenchResult[][] = [];
+  for (let round = 1; round <= THROUGHPUT_RUNS; round++) {
+    const label = `write, ${HIGH_CONCURRENCY} in flight (${round}/${THROUGHPUT_RUNS})`;
+    rounds.push(await each((s) => measure(`${s.name} ${label}`, s.target, false, closed(HIGH_CONCURRENCY))));
+  }
+  const writeMany = systems.map((_, i) => median(rounds.map((r) => r[i] as BenchResult)));
+  const openWrite = await each((s, i) => {
+    const rate = Math.max(1, Math.round((writeMany[i] as BenchResult).throughput / 2));
+    return measure(`${s.name} write, open loop ${rate}/s`, s.target, false, {
+      kind: 'open',
+      rateOpsPerSecond: rate,
+      maxInFlight: OPEN_LOOP_MAX_IN_FLIGHT,
+    });
+  });
+  const readOne = await each((s) => measure(`${s.name} read, 1 in flight`, s.target, true, closed(1)));
+  const readMany = await each((s) =>
+    measure(`${s.name} read, ${HIGH_CONCURRENCY} in flight`, s.target, true, closed(HIGH_CONCURRENCY)),
+  );
+  return new Map(
+    systems.map((s, i) => [
+      s.name,
+      {
+        writeOne: writeOne[i] as BenchResult,
+        writeMany: writeMany[i] as BenchResult,
+        openWrite: openWrite[i] as BenchResult,
+        readOne: readOne[i] as BenchResult,
+        readMany: readMany[i] as BenchResult,
+      },
+    ]),
+  );
+}
+
+/** A 3-node ringkv cluster with its records loaded, as one system per CL and way of coordinating. */
+async function startRingkv(): Promise<{ systems: System[]; stop: () => Promise<void> }> {
   const cluster = new LocalCluster({ rootPrefix: 'ringkv-bench-', args: ['--ring-delay', '500'] });
-  const out = new Map<Coordination, RunsByCl>();
   const clients: RingkvClient[] = [];
+  const stop = async () => {
+    for (const client of clients) await client.close();
+    await cluster.stopAll();
+  };
   try {
     say('starting a 3-node ringkv cluster (RF 3, synced writes)...');
     await cluster.start(3);
-    const connect = async (coordination: Coordination) => {
+    // Every node, not only the client's contact, must see the others: the load phase writes at ALL.
+    await cluster.settled(60_000);
+    const systems: System[] = [];
+    for (const coordination of COORDINATIONS) {
       const client = await RingkvClient.connect({
         contactPoints: cluster.addresses(),
         timeoutMs: 5000,
@@ -231,32 +259,25 @@ async function benchRingkv(steal: StealLog): Promise<Map<Coordination, RunsByCl>
         speculativeRetry: { kind: 'percentile', p: 99 },
       });
       clients.push(client);
-      return client;
-    };
-    // Every node, not only the client's contact, must see the others: the load phase writes at ALL.
-    await cluster.settled(60_000);
-    const first = await connect('node');
-    const load = await loadRecords(ringkvTarget(first, 'default', 'ALL'), {
+      for (const cl of CLS) {
+        systems.push({
+          name: ringkvName(cl, coordination),
+          group: `ringkv, ${coordination} coordinates`,
+          target: ringkvTarget(client, 'default', cl),
+        });
+      }
+    }
+    const load = await loadRecords(ringkvTarget(clients[0] as RingkvClient, 'default', 'ALL'), {
       records: RECORDS,
       valueBytes: VALUE_BYTES,
       concurrency: HIGH_CONCURRENCY,
       seed: 1,
     });
     say(`  loaded ${load.loaded} records at ALL`);
-    for (const coordination of COORDINATIONS) {
-      const client = coordination === 'node' ? first : await connect(coordination);
-      const runs: RunsByCl = new Map();
-      await steal.measure(`ringkv, ${coordination} coordinates`, async () => {
-        for (const cl of CLS) {
-          runs.set(cl, await runAll(ringkvName(cl, coordination), ringkvTarget(client, 'default', cl)));
-        }
-      });
-      out.set(coordination, runs);
-    }
-    return out;
-  } finally {
-    for (const client of clients) await client.close();
-    await cluster.stopAll();
+    return { systems, stop };
+  } catch (e) {
+    await stop();
+    throw e;
   }
 }
 
@@ -264,26 +285,31 @@ function ringkvName(cl: ConsistencyLevel, coordination: Coordination): string {
   return coordination === 'node' ? `ringkv ${cl}` : `ringkv ${cl}, client coordinates`;
 }
 
-async function benchEtcd(steal: StealLog): Promise<{ runs: Runs; version: string }> {
+/** A 3-member etcd cluster with the same records loaded. */
+async function startEtcdSystem(): Promise<{ system: System; version: string; stop: () => Promise<void> }> {
   const binary = ensureEtcd(say);
   say('starting a 3-member etcd cluster...');
   const etcd = await startEtcd(binary);
-  try {
-    const { target, close } = await etcdTarget(etcd.clientUrls);
-    try {
-      const load = await loadRecords(target, {
-        records: RECORDS,
-        valueBytes: VALUE_BYTES,
-        concurrency: HIGH_CONCURRENCY,
-        seed: 1,
-      });
-      say(`  loaded ${load.loaded} records`);
-      return { runs: await steal.measure('etcd', () => runAll('etcd', target)), version: etcd.version };
-    } finally {
-      close();
-    }
-  } finally {
+  let close = () => {};
+  const stop = async () => {
+    close();
     await etcd.stop();
+  };
+  try {
+    const connected = await etcdTarget(etcd.clientUrls);
+    close = connected.close;
+    const load = await loadRecords(connected.target, {
+      records: RECORDS,
+      valueBytes: VALUE_BYTES,
+      concurrency: HIGH_CONCURRENCY,
+      seed: 1,
+    });
+    say(`  loaded ${load.loaded} records`);
+    const name = `etcd (${etcd.version})`;
+    return { system: { name, group: 'etcd', target: connected.target }, version: etcd.version, stop };
+  } catch (e) {
+    await stop();
+    throw e;
   }
 }
 
@@ -444,7 +470,8 @@ function report(
     ``,
     `Machine: ${machine}. Run of ${new Date().toISOString().slice(0, 19)}Z, ${Math.round(seconds)} s in all.`,
     `Each run ${RUN_MS / 1000} s, ${RECORDS} records of ${VALUE_BYTES} bytes, uniform keys; write throughput at ${HIGH_CONCURRENCY} in flight`,
-    `is the median of ${THROUGHPUT_RUNS} runs (the open loop runs at half of it); latency from an HDR histogram,`,
+    `is the median of ${THROUGHPUT_RUNS} runs (the open loop runs at half of it); the systems take turns, each step`,
+    `for all of them before the next, so that the machine's drift falls on all; latency from an HDR histogram,`,
     `open loop measured from each operation's intended start. ringkv: 3 nodes, RF 3, every write synced to disk`,
     `before its ack, token-aware routing; "client coordinates" is \`--coordination client\`: the client sends`,
     `to the replicas itself, one hop fewer. etcd: 3 members, default (synced) settings. Load generator: one Node process.`,
@@ -476,8 +503,34 @@ async function main(): Promise<void> {
   say('transport limit (3 processes)...');
   const transport = await steal.measure('transport limit', transportLimit);
   say(`  ${transport.coalesced} msg/s coalesced, ${transport.uncoalesced} msg/s without`);
-  const ringkv = await benchRingkv(steal);
-  const etcd = skipEtcd ? undefined : await benchEtcd(steal);
+  const ringkvCluster = await startRingkv();
+  let results: Map<string, Runs>;
+  let etcdVersion: string | undefined;
+  try {
+    // Both clusters are up for the whole run (idle ones gossip and heartbeat, a little CPU), so
+    // that their runs can take turns.
+    const etcdCluster = skipEtcd ? undefined : await startEtcdSystem();
+    etcdVersion = etcdCluster?.version;
+    try {
+      const systems = [...ringkvCluster.systems, ...(etcdCluster ? [etcdCluster.system] : [])];
+      say(`measuring ${systems.length} systems, each step for every system in turn...`);
+      results = await runInterleaved(systems, steal);
+    } finally {
+      await etcdCluster?.stop();
+    }
+  } finally {
+    await ringkvCluster.stop();
+  }
+  const ringkv = new Map(
+    COORDINATIONS.map((co): [Coordination, RunsByCl] => [
+      co,
+      new Map(CLS.map((cl) => [cl, results.get(ringkvName(cl, co)) as Runs])),
+    ]),
+  );
+  const etcd =
+    etcdVersion === undefined
+      ? undefined
+      : { runs: results.get(`etcd (${etcdVersion})`) as Runs, version: etcdVersion };
   const seconds = (performance.now() - started) / 1000;
   const text = report(machine, storage, transport, ringkv, etcd, seconds, steal.summary());
   writeFileSync(join(ROOT, 'bench', 'results.md'), text);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseCpuTicks } from '../../../bench/steal.js';
+import { parseCpuTicks, StealLog } from '../../../bench/steal.js';
 
 describe('parseCpuTicks', () => {
   it('reads steal and the total of the first eight fields of the cpu line', () => {
@@ -14,5 +14,30 @@ describe('parseCpuTicks', () => {
     expect(parseCpuTicks('cpu  1 2 3 4\n')).toBeUndefined();
     expect(parseCpuTicks('intr 1 2 3 4 5 6 7 8 9\n')).toBeUndefined();
     expect(parseCpuTicks('')).toBeUndefined();
+  });
+});
+
+describe('StealLog', () => {
+  it('sums each part over its turns, in the order parts first ran', async () => {
+    // Each read advances the clock: 100 ticks in all per turn, of which the scripted steal.
+    const steals = [0, 50, 50, 50, 50, 60];
+    let reads = 0;
+    const log = new StealLog(() => {
+      const i = reads++;
+      return { steal: steals[i] as number, total: i * 100 };
+    });
+    await log.measure('ringkv', () => Promise.resolve());
+    await log.measure('etcd', () => Promise.resolve());
+    await log.measure('ringkv', () => Promise.resolve());
+    // ringkv: (50 + 10) of 200 ticks; etcd: 0 of 100.
+    expect(log.summary()).toBe(
+      'CPU taken by the hypervisor for other guests (steal) while each part ran: ringkv 30%, etcd 0%.',
+    );
+  });
+
+  it('says nothing where there is no /proc/stat', async () => {
+    const log = new StealLog(() => undefined);
+    await log.measure('ringkv', () => Promise.resolve());
+    expect(log.summary()).toBeUndefined();
   });
 });
