@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { RingkvError } from '../protocol/errors.js';
+import { usage } from './base-command.js';
 
 /**
  * The bytes of a file a command was pointed at, or of standard input for "-". A file that cannot
@@ -11,7 +11,7 @@ export async function readInput(file: string, what: string): Promise<Buffer> {
     return await readFile(file);
   } catch (e) {
     const reason = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-    throw new RingkvError('USAGE', `cannot read ${what} ${file}: ${reason}`);
+    throw usage(`cannot read ${what} ${file}: ${reason}`);
   }
 }
 

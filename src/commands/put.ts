@@ -1,12 +1,11 @@
 import { Args, Flags } from '@oclif/core';
 import type { PutResult } from '../client/api.js';
-import { BaseCommand, clusterFlags } from '../cli/base-command.js';
+import { BaseCommand, clusterFlags, usage } from '../cli/base-command.js';
 import { withClient } from '../cli/client-options.js';
 import { parseConsistency } from '../protocol/consistency.js';
 import { clFlag, fromArgvOnly, keyArg, keyspaceFlag, traceFlag } from '../cli/data-flags.js';
 import { renderWrite } from '../cli/render.js';
 import { readInput } from '../cli/input.js';
-import { RingkvError } from '../protocol/errors.js';
 
 export default class Put extends BaseCommand {
   static override summary = 'Write a value under a key at a consistency level';
@@ -61,14 +60,11 @@ export default class Put extends BaseCommand {
 /** The value from the argument or, byte for byte, from a file: one of the two. */
 async function valueOf(arg: string | undefined, file: string | undefined): Promise<string | Uint8Array> {
   if (arg !== undefined && file !== undefined) {
-    throw new RingkvError('USAGE', 'give the value as VALUE or with --value-file, not both');
+    throw usage('give the value as VALUE or with --value-file, not both');
   }
   if (file !== undefined) return readInput(file, 'the value file');
   if (arg === undefined) {
-    throw new RingkvError(
-      'USAGE',
-      'give the value as VALUE, or with --value-file FILE ("-": standard input)',
-    );
+    throw usage('give the value as VALUE, or with --value-file FILE ("-": standard input)');
   }
   return arg;
 }

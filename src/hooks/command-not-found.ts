@@ -1,5 +1,6 @@
 import type { Hook } from '@oclif/core';
-import { exitCodeFor, RingkvError } from '../protocol/errors.js';
+import { usage } from '../cli/base-command.js';
+import { exitCodeFor, type RingkvError } from '../protocol/errors.js';
 import { closest } from '../repl/closest.js';
 import { errorJson, errorLine } from '../repl/format.js';
 
@@ -21,10 +22,7 @@ export function notFound(words: readonly string[], ids: readonly string[]): Ring
   const isTopic = (n: number) => ids.some((id) => id.startsWith(`${words.slice(0, n).join(':')}:`));
   const unexpected = (n: number) => {
     const spaced = words.slice(0, n).join(' ');
-    return new RingkvError(
-      'USAGE',
-      `unexpected argument "${words[n]}" for "ringkv ${spaced}" (see ringkv ${spaced} --help)`,
-    );
+    return usage(`unexpected argument "${words[n]}" for "ringkv ${spaced}" (see ringkv ${spaced} --help)`);
   };
   // What was typed as the command: the longest run of topics, and the word after them.
   let typedLength = 1;
@@ -36,11 +34,10 @@ export function notFound(words: readonly string[], ids: readonly string[]): Ring
     typed,
     spelled.map((s) => [s, [s]] as const),
   );
-  if (suggestion)
-    return new RingkvError('USAGE', `unknown command "${typed}": did you mean "ringkv ${suggestion}"?`);
+  if (suggestion) return usage(`unknown command "${typed}": did you mean "ringkv ${suggestion}"?`);
   // A topic that is a command too (`hints`), with a word it does not take.
   for (let n = typedLength - 1; n >= 1; n--) if (isCommand(n)) return unexpected(n);
-  return new RingkvError('USAGE', `unknown command "${typed}": "ringkv --help" lists the commands`);
+  return usage(`unknown command "${typed}": "ringkv --help" lists the commands`);
 }
 
 export default hook;
