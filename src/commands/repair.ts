@@ -4,7 +4,7 @@ import { BaseCommand, clusterFlags } from '../cli/base-command.js';
 import { withClient } from '../cli/client-options.js';
 import { keyspaceFlagFor } from '../cli/data-flags.js';
 import { renderRepair } from '../cli/render.js';
-import { RingkvError } from '../protocol/errors.js';
+import { unrepairedError } from '../repl/format.js';
 
 export default class Repair extends BaseCommand {
   static override summary =
@@ -42,15 +42,8 @@ export default class Repair extends BaseCommand {
       progress.done();
     }
     this.say(renderRepair(summary));
-    if (summary.failedRanges.length > 0) {
-      throw new RingkvError(
-        'REFUSED',
-        `${summary.failedRanges.length} range(s) could not be repaired: bring the replicas back and run repair again`,
-        {
-          ...summary,
-        },
-      );
-    }
+    const failure = unrepairedError(summary);
+    if (failure) throw failure;
     return summary;
   }
 }

@@ -7,7 +7,7 @@ import type {
   TraceEvent,
 } from '../client/api.js';
 import { pendingNote, type ConsistencyLevel, type Replication } from '../protocol/consistency.js';
-import { failureList, unreachableList, type RingkvError } from '../protocol/errors.js';
+import { failureList, RingkvError, unreachableList } from '../protocol/errors.js';
 import type { ReplResult } from './commands.js';
 import { bandText, layoutRing, type RingNode } from './ring-layout.js';
 
@@ -240,6 +240,22 @@ export function describeError(err: RingkvError): ErrorView {
 
 /** A reason this many ranges share or fewer gets a line per range; more, one line for them all. */
 const MAX_RANGES_LISTED = 3;
+
+/** A repair that left ranges unrepaired failed, though it did the rest: the error that says so. */
+export function unrepairedError(summary: RepairSummary): RingkvError | undefined {
+  const failed = summary.failedRanges.length;
+  if (failed === 0) return undefined;
+  return new RingkvError(
+    'REFUSED',
+    `${failed} range(s) could not be repaired: bring the replicas back and run repair again`,
+    { ...summary },
+  );
+}
+
+/** A result that is also a failure, for a script's exit status: a repair with failed ranges. */
+export function resultFailure(r: ReplResult): RingkvError | undefined {
+  return r.kind === 'repair' ? unrepairedError(r.summary) : undefined;
+}
 
 /**
  * The ranges a repair could not do. A replica that is down fails every range it holds, and a line
@@ -488,5 +504,5 @@ export function endpointsLine(e: {
 function repairLine(r: Extract<ReplResult, { kind: 'repair' }>): string {
   const s = r.summary;
   const verb = s.preview ? 'would stream' : 'streamed';
-  return `repaired ${s.keyspace}: ${s.ranges} ranges, ${s.mismatched} mismatched, ${s.keysStreamed} keys (${formatBytes(s.bytesStreamed)}) ${verb} in ${formatDuration(s.durationMs)}`;
+  return `repair of ${s.keyspace}: ${s.ranges} ranges, ${s.mismatched} mismatched, ${s.keysStreamed} keys (${formatBytes(s.bytesStreamed)}) ${verb} in ${formatDuration(s.durationMs)}`;
 }

@@ -2,7 +2,7 @@ import type { ClusterApi } from '../client/api.js';
 import { exitCodeFor } from '../protocol/errors.js';
 import type { RingkvError } from '../protocol/errors.js';
 import { runCommand, type Session } from './commands.js';
-import { errorJson, errorLine, resultJson, resultLines } from './format.js';
+import { errorJson, errorLine, resultFailure, resultJson, resultLines } from './format.js';
 import { parseCommand } from './parser.js';
 import { applyOutcome } from './session.js';
 
@@ -69,6 +69,9 @@ export async function runScript(
     } else {
       for (const line of resultLines(outcome.result)) opts.out.write(`${line}\n`);
     }
+    // A repair that failed some ranges printed what it did, and fails the script as the CLI's would.
+    const failure = resultFailure(outcome.result);
+    if (failure && !report(failure)) return exitCode;
   }
   return exitCode;
 }

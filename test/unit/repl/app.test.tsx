@@ -191,7 +191,7 @@ describe('the REPL app', () => {
     });
     await tick();
     await r.until((f) =>
-      expect(f).toContain('repaired default: 12 ranges, 3 mismatched, 80 keys (4.0 KiB) streamed in 900 ms'),
+      expect(f).toContain('repair of default: 12 ranges, 3 mismatched, 80 keys (4.0 KiB) streamed in 900 ms'),
     );
   });
 

@@ -68,6 +68,8 @@ export class FakeCluster implements ClusterApi {
   private holding = false;
   private failures: RingkvError[] = [];
   closed = false;
+  /** Ranges the next repairs report as failed (a replica down). */
+  unrepairable: RepairSummary['failedRanges'] = [];
 
   constructor(nodeCount = 3, tokensPerNode = 4) {
     this.nodes = Array.from({ length: nodeCount }, (_, i) => ({
@@ -299,7 +301,7 @@ export class FakeCluster implements ClusterApi {
       keysStreamed: ranges,
       bytesStreamed: ranges * 100,
       durationMs: 42,
-      failedRanges: [],
+      failedRanges: this.unrepairable,
       preview: opts.preview,
     };
   }

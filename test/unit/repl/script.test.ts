@@ -32,6 +32,19 @@ async function script(api: FakeCluster, text: string, opts: Partial<ScriptOption
 }
 
 describe('scripted mode', () => {
+  it('fails a script on a repair that left ranges unrepaired, after printing what it did', async () => {
+    const api = new FakeCluster();
+    api.unrepairable = [{ start: '0', end: '10', reason: 'replica n3 is down' }];
+    const r = await script(api, 'repair; get a');
+    expect(r.code).toBe(1);
+    expect(r.out[0]).toMatch(/^repair of default: \d+ ranges, 2 mismatched/);
+    expect(r.out[1]).toBe('failed range (0, 10]: replica n3 is down');
+    expect(r.out).toHaveLength(2);
+    expect(r.err).toEqual([
+      'error REFUSED: 1 range(s) could not be repaired: bring the replicas back and run repair again',
+    ]);
+  });
+
   it('prints one line per command', async () => {
     const api = new FakeCluster();
     const r = await script(api, 'put a 1; get a QUORUM; get b');
