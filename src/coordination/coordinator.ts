@@ -10,15 +10,7 @@ import {
   type Replication,
   type Requirement,
 } from '../protocol/consistency.js';
-import {
-  failureList,
-  isNoAnswer,
-  isUnreachable,
-  lostConnectionReason,
-  RingkvError,
-  unknownKeyspace,
-  unreachableList,
-} from '../protocol/errors.js';
+import { RingkvError, unknownKeyspace } from '../protocol/errors.js';
 import { MAX_KEY_BYTES } from '../protocol/limits.js';
 import type { OpRequest, OpResult } from '../protocol/ops/index.js';
 import { tokenOf } from '../ring/partitioner.js';
@@ -26,6 +18,7 @@ import { NO_NODES, type RingNode } from '../ring/ring.js';
 import { replicasFor } from '../ring/strategy.js';
 import type { ClusterView } from './cluster-view.js';
 import type { LatencyTracker } from './latency.js';
+import { MissedReplies } from './missed-replies.js';
 import { Trace } from './trace.js';
 import type { Clock, HostId, Logger, ReplicaChannel, TimestampSource } from './world.js';
 import { throttledWarning } from './throttled-warning.js';
@@ -213,9 +206,7 @@ export class Coordinator {
     const gathered = await new Promise<typeof responses>((resolve, reject) => {
       let done = false;
       let failed = 0;
-      /** Replicas that did not time out: their connection was lost, or they answered an error. */
-      let unreachable: Record<HostId, string> | undefined;
-      let failures: Record<HostId, string> | undefined;
+      const missed = new MissedReplies();
       const settleCheck = () => {
         if (done) return;
         if (isSatisfiedBy(requirement, responded)) {
@@ -229,14 +220,14 @@ export class Coordinator {
           reject(
             new RingkvError(
               'READ_TIMEOUT',
-              `${req.cl} needed ${required} replica response${required === 1 ? '' : 's'}, got ${received}${whyNoAnswers(options.requestTimeoutMs, unreachable, failures)}`,
+              `${req.cl} needed ${required} replica response${required === 1 ? '' : 's'}, got ${received}${missed.why(options.requestTimeoutMs)}`,
               {
                 cl: req.cl,
                 received,
                 required,
                 responded: [...responses.keys()],
-                ...(unreachable ? { unreachable } : {}),
-                ...(failures ? { failures } : {}),
+                ...(missed.unreachable ? { unreachable: missed.unreachable } : {}),
+                ...(missed.failures ? { failures: missed.failures } : {}),
                 ...(trace ? { trace: trace.events } : {}),
               },
             ),
@@ -267,11 +258,9 @@ export class Coordinator {
           })
           .catch((e: unknown) => {
             failed++;
-            const why = e instanceof Error ? e.message : String(e);
-            if (isUnreachable(e)) (unreachable ??= {})[node.hostId] = lostConnectionReason(e);
-            else if (!isNoAnswer(e)) (failures ??= {})[node.hostId] = why;
+            missed.add(node.hostId, e);
             trace?.add(
-              `no reply from ${node.hostId} after ${(clock.monotonicMs() - askedAt).toFixed(2)} ms: ${why}`,
+              `no reply from ${node.hostId} after ${(clock.monotonicMs() - askedAt).toFixed(2)} ms: ${e instanceof Error ? e.message : String(e)}`,
             );
             // A failed replica is replaced at once by a spare, if there is one.
             const next = spare.shift();
@@ -444,17 +433,4 @@ function explainReconciliation(
 function describeCell(cell: Cell | undefined): string {
   if (!cell) return 'no cell';
   return `${cell.value === null ? 'tombstone' : `${cell.value.length} bytes`} @${cell.timestamp}`;
-}
-
-/** Why a read got too few answers: a timeout, or what the replicas that did not time out said. */
-function whyNoAnswers(
-  timeoutMs: number,
-  unreachable: Record<HostId, string> | undefined,
-  failures: Record<HostId, string> | undefined,
-): string {
-  const why = [
-    ...(unreachable ? [unreachableList(unreachable)] : []),
-    ...(failures ? [failureList(failures)] : []),
-  ];
-  return why.length > 0 ? `: ${why.join('; ')}` : ` within ${timeoutMs} ms`;
 }

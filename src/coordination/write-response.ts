@@ -6,16 +6,10 @@ import {
   type ConsistencyLevel,
   type Requirement,
 } from '../protocol/consistency.js';
-import {
-  failureList,
-  isNoAnswer,
-  isUnreachable,
-  lostConnectionReason,
-  RingkvError,
-  unreachableList,
-} from '../protocol/errors.js';
+import { failureList, RingkvError } from '../protocol/errors.js';
 import type { OpResult } from '../protocol/ops/index.js';
 import { withResolvers } from '../protocol/with-resolvers.js';
+import { MissedReplies } from './missed-replies.js';
 import type { RingNode } from '../ring/ring.js';
 import type { LatencyTracker } from './latency.js';
 import type { Trace } from './trace.js';
@@ -56,10 +50,8 @@ export class WriteResponse {
   private readonly reject: (error: RingkvError) => void;
   private readonly acks: RingNode[] = [];
   private readonly hinted: HostId[] = [];
-  /** What replicas that answered with an error said (a full disk, a node stopping), by host. */
-  private failures: Record<HostId, string> | undefined;
-  /** Why replicas whose connection was lost gave no answer, by host (the rest timed out). */
-  private unreachable: Record<HostId, string> | undefined;
+  /** Replicas whose connection was lost, and those that answered with an error (a full disk). */
+  private readonly missed = new MissedReplies();
   private settled = 0;
   private done = false;
   private readonly started: number;
@@ -96,13 +88,7 @@ export class WriteResponse {
   failed(target: RingNode, e: unknown): void {
     const message = e instanceof Error ? e.message : String(e);
     this.trace?.add(`no ack from ${target.hostId}: ${message}`);
-    if (isNoAnswer(e)) {
-      if (isUnreachable(e)) (this.unreachable ??= {})[target.hostId] = lostConnectionReason(e);
-      this.hint(target, 'no ack');
-    } else {
-      (this.failures ??= {})[target.hostId] = message;
-      this.hint(target, 'it failed the write');
-    }
+    this.hint(target, this.missed.add(target.hostId, e) ? 'no ack' : 'it failed the write');
   }
 
   /** Stores a hint for a replica that is down or did not ack; it settles once the hint has. */
@@ -135,15 +121,10 @@ export class WriteResponse {
       });
   }
 
-  /** A timeout, or (when a replica's connection was lost) what was lost: the wait was cut short. */
-  private noAnswerWhy(): string {
-    if (this.unreachable === undefined) return ` within ${this.deps.requestTimeoutMs} ms`;
-    return `: ${unreachableList(this.unreachable)}`;
-  }
-
   private check(): void {
     if (this.done) return;
     const { cl, requirement, acks, hinted, trace } = this;
+    const { failures, unreachable } = this.missed;
     const { cell } = this.mutation;
     if (isSatisfiedBy(requirement, acks) || (requirement.hintsCount && hinted.length > 0)) {
       this.done = true;
@@ -167,8 +148,8 @@ export class WriteResponse {
         required,
         ...(this.pending > 0 ? { pending: this.pending } : {}),
         acks: acks.map((n) => n.hostId),
-        ...(this.failures ? { failures: this.failures } : {}),
-        ...(this.unreachable ? { unreachable: this.unreachable } : {}),
+        ...(failures ? { failures } : {}),
+        ...(unreachable ? { unreachable } : {}),
         ...(trace ? { trace: trace.events } : {}),
       };
       const needed = `${cl} needed ${required} ack${required === 1 ? '' : 's'}, got ${received}`;
@@ -176,9 +157,13 @@ export class WriteResponse {
       // A replica that answered with an error failed the write (Cassandra's WriteFailure): say
       // why, rather than call it a timeout and leave the reason in that replica's log.
       this.reject(
-        this.failures
-          ? new RingkvError('WRITE_FAILURE', `${needed}; ${failureList(this.failures)}; ${applied}`, details)
-          : new RingkvError('WRITE_TIMEOUT', `${needed}${this.noAnswerWhy()}; ${applied}`, details),
+        failures
+          ? new RingkvError('WRITE_FAILURE', `${needed}; ${failureList(failures)}; ${applied}`, details)
+          : new RingkvError(
+              'WRITE_TIMEOUT',
+              `${needed}${this.missed.why(this.deps.requestTimeoutMs)}; ${applied}`,
+              details,
+            ),
       );
     }
   }

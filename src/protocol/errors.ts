@@ -96,9 +96,20 @@ export function failureList(failures: Record<string, unknown>): string {
  * Replicas whose connection was lost, by host, each with why: no answer can come from them, so a
  * coordinator stopped waiting before its timeout.
  */
-export function unreachableList(unreachable: Record<string, unknown>): string {
+function unreachableList(unreachable: Record<string, unknown>): string {
   const each = Object.entries(unreachable).map(([host, why]) => `${host} (${String(why)})`);
   return `no answer from ${each.join(', ')}`;
+}
+
+/** Why replicas gave no usable reply, for a message: lost connections first, then errors they answered. */
+export function missingReplyReasons(
+  unreachable: Record<string, unknown> | undefined,
+  failures: Record<string, unknown> | undefined,
+): string[] {
+  return [
+    ...(unreachable ? [unreachableList(unreachable)] : []),
+    ...(failures ? [failureList(failures)] : []),
+  ];
 }
 
 /** Why a request got no answer when that was not a timeout: the reason a transport gave, if any. */

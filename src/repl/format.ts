@@ -7,7 +7,7 @@ import type {
   TraceEvent,
 } from '../client/api.js';
 import { pendingNote, type ConsistencyLevel, type Replication } from '../protocol/consistency.js';
-import { failureList, RingkvError, unreachableList } from '../protocol/errors.js';
+import { failureList, missingReplyReasons, RingkvError } from '../protocol/errors.js';
 import type { ReplResult } from './commands.js';
 import { bandText, layoutRing, type RingNode } from './ring-layout.js';
 
@@ -163,13 +163,9 @@ export function describeError(err: RingkvError): ErrorView {
     case 'READ_TIMEOUT': {
       const received = num(d.received);
       const write = err.code === 'WRITE_TIMEOUT';
-      // Replicas whose connection was lost: the coordinator stopped waiting for them at once.
-      const unreachable = recordOf(d.unreachable);
-      const failures = recordOf(d.failures);
-      const why = [
-        ...(unreachable ? [unreachableList(unreachable)] : []),
-        ...(failures ? [failureList(failures)] : []),
-      ];
+      // Replicas whose connection was lost (the coordinator stopped waiting for them at once), and
+      // replicas that answered a read with an error.
+      const why = missingReplyReasons(recordOf(d.unreachable), recordOf(d.failures));
       const what =
         required === undefined || received === undefined
           ? err.message
