@@ -30,13 +30,16 @@ export abstract class BaseCommand extends Command {
     // Arguments that failed to parse were parsed: without this, oclif adds "did not parse its
     // arguments. Did you forget to call 'this.parse'?" under NODE_ENV=development or test.
     if (failure.code === 'USAGE') this.parsed = true;
-    process.stderr.write(`${errorLine(failure)}\n`);
-    if (this.jsonEnabled()) {
-      process.stdout.write(`${JSON.stringify(errorJson(failure))}\n`);
-    }
-    process.exitCode = exitCodeFor(failure.code);
+    reportFailure(failure, this.jsonEnabled());
     return Promise.resolve(undefined);
   }
+}
+
+/** A failure as every command reports it: one line on stderr, the error document with --json, the exit code. */
+export function reportFailure(failure: RingkvError, json: boolean): void {
+  process.stderr.write(`${errorLine(failure)}\n`);
+  if (json) process.stdout.write(`${JSON.stringify(errorJson(failure))}\n`);
+  process.exitCode = exitCodeFor(failure.code);
 }
 
 const USAGE_ERRORS = new Set([

@@ -1,8 +1,7 @@
 import type { Hook } from '@oclif/core';
-import { usage } from '../cli/base-command.js';
-import { exitCodeFor, type RingkvError } from '../protocol/errors.js';
+import { reportFailure, usage } from '../cli/base-command.js';
+import type { RingkvError } from '../protocol/errors.js';
 import { closest } from '../repl/closest.js';
-import { errorJson, errorLine } from '../repl/format.js';
 
 /**
  * A command oclif does not know gets the CLI's one-line usage error and exit 2, like any other,
@@ -10,10 +9,7 @@ import { errorJson, errorLine } from '../repl/format.js';
  * too (`hints truncate HOST`): oclif reads it as a subcommand.
  */
 const hook: Hook.CommandNotFound = function (opts) {
-  const failure = notFound(opts.id.split(':'), opts.config.commandIDs);
-  process.stderr.write(`${errorLine(failure)}\n`);
-  if (opts.argv?.includes('--json')) process.stdout.write(`${JSON.stringify(errorJson(failure))}\n`);
-  process.exitCode = exitCodeFor(failure.code);
+  reportFailure(notFound(opts.id.split(':'), opts.config.commandIDs), opts.argv?.includes('--json') ?? false);
   return Promise.resolve(undefined);
 };
 
