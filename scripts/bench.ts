@@ -293,7 +293,7 @@ function ringkvName(cl: ConsistencyLevel, coordination: Coordination): string {
 }
 
 /** A 3-member etcd cluster with the same records loaded. */
-async function startEtcdSystem(): Promise<{ system: System; version: string; stop: () => Promise<void> }> {
+async function startEtcdSystem(): Promise<{ system: System; stop: () => Promise<void> }> {
   const binary = ensureEtcd(say);
   say('starting a 3-member etcd cluster...');
   const etcd = await startEtcd(binary);
@@ -312,8 +312,7 @@ async function startEtcdSystem(): Promise<{ system: System; version: string; sto
       seed: 1,
     });
     say(`  loaded ${load.loaded} records`);
-    const name = `etcd (${etcd.version})`;
-    return { system: { name, group: 'etcd', target: connected.target }, version: etcd.version, stop };
+    return { system: { name: `etcd (${etcd.version})`, group: 'etcd', target: connected.target }, stop };
   } catch (e) {
     await stop();
     throw e;
@@ -343,7 +342,7 @@ function table(headers: string[], rows: string[][]): string {
 
 function ratios(
   transport: { coalesced: number; uncoalesced: number },
-  etcd: { runs: Runs; version: string } | undefined,
+  etcd: { name: string; runs: Runs } | undefined,
 ): Ratio[] {
   const get = (runs: RunsByCl, cl: ConsistencyLevel) => runs.get(cl) as Runs;
   return [
@@ -426,7 +425,7 @@ function report(
   storage: { opsPerSecond: number; writesPerSync: number },
   transport: { coalesced: number; uncoalesced: number },
   ringkv: Map<Coordination, RunsByCl>,
-  etcd: { runs: Runs; version: string } | undefined,
+  etcd: { name: string; runs: Runs } | undefined,
   seconds: number,
   steal: string | undefined,
 ): string {
@@ -435,7 +434,7 @@ function report(
     ...COORDINATIONS.flatMap((co) =>
       CLS.map((cl): [string, Runs] => [ringkvName(cl, co), ringkv.get(co)?.get(cl) as Runs]),
     ),
-    ...(etcd ? [[`etcd (${etcd.version})`, etcd.runs] as [string, Runs]] : []),
+    ...(etcd ? [[etcd.name, etcd.runs] as [string, Runs]] : []),
   ];
   const runsTable = table(
     [
@@ -512,12 +511,12 @@ async function main(): Promise<void> {
   say(`  ${transport.coalesced} msg/s coalesced, ${transport.uncoalesced} msg/s without`);
   const ringkvCluster = await startRingkv();
   let results: Map<string, Runs>;
-  let etcdVersion: string | undefined;
+  let etcdName: string | undefined;
   try {
     // Both clusters are up for the whole run (idle ones gossip and heartbeat, a little CPU), so
     // that their runs can take turns.
     const etcdCluster = skipEtcd ? undefined : await startEtcdSystem();
-    etcdVersion = etcdCluster?.version;
+    etcdName = etcdCluster?.system.name;
     try {
       const systems = [...ringkvCluster.systems, ...(etcdCluster ? [etcdCluster.system] : [])];
       say(`measuring ${systems.length} systems, each step for every system in turn...`);
@@ -534,10 +533,7 @@ async function main(): Promise<void> {
       new Map(CLS.map((cl) => [cl, results.get(ringkvName(cl, co)) as Runs])),
     ]),
   );
-  const etcd =
-    etcdVersion === undefined
-      ? undefined
-      : { runs: results.get(`etcd (${etcdVersion})`) as Runs, version: etcdVersion };
+  const etcd = etcdName === undefined ? undefined : { name: etcdName, runs: results.get(etcdName) as Runs };
   const seconds = (performance.now() - started) / 1000;
   const text = report(machine, storage, transport, ringkv, etcd, seconds, steal.summary());
   writeFileSync(join(ROOT, 'bench', 'results.md'), text);
