@@ -1,14 +1,15 @@
 import { isLive, reconcile, reconcileReason, cellsEqual, type Cell } from '../protocol/cell.js';
 import {
+  byDataCenter,
   countTowards,
   isSatisfiedBy,
-  pendingNote,
   requiredCount,
   requirementFor,
   type ConsistencyLevel,
   type ReplicaRef,
   type Replication,
   type Requirement,
+  unavailableMessage,
 } from '../protocol/consistency.js';
 import { RingkvError, unknownKeyspace } from '../protocol/errors.js';
 import { MAX_KEY_BYTES } from '../protocol/limits.js';
@@ -110,13 +111,16 @@ export class Coordinator {
     // Fewer replicas than the CL needs even with every node up: the cluster is smaller than the
     // keyspace's replication, and no node is there to be brought back.
     const replicas = countTowards(requirement, placed);
-    // While a node joins or leaves it takes writes as a pending replica, and must ack them too.
-    const why = pendingNote(joining);
-    return new RingkvError(
-      'UNAVAILABLE',
-      `${cl} needs ${required} replica${required === 1 ? '' : 's'}${why}, ${aliveCount} ${aliveCount === 1 ? 'is' : 'are'} alive`,
-      { cl, required, alive: aliveCount, replicas, ...(joining > 0 ? { pending: joining } : {}) },
-    );
+    const dcs = byDataCenter(requirement, alive, placed);
+    return new RingkvError('UNAVAILABLE', unavailableMessage(cl, required, aliveCount, joining, dcs), {
+      cl,
+      required,
+      alive: aliveCount,
+      replicas,
+      // While a node joins or leaves it takes writes as a pending replica, and must ack them too.
+      ...(joining > 0 ? { pending: joining } : {}),
+      ...(dcs ? { dcs } : {}),
+    });
   }
 
   mutate(req: MutateRequest): Promise<OpResult<'mutate'>> {

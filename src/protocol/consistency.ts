@@ -101,6 +101,59 @@ export function pendingNote(pending: number): string {
   return pending > 0 ? ` (${pending} of them joining or taking over a range)` : '';
 }
 
+/** What a CL that counts by data center needs in one, and the key's replicas there. */
+export interface DcShortfall {
+  required: number;
+  alive: number;
+  /** Replicas of the key in that DC, up or down. */
+  replicas: number;
+}
+
+/**
+ * For a CL that counts by data center (LOCAL_*, EACH_QUORUM), each DC holding replicas of the key
+ * with what the CL needs there (0 where it needs none), how many are alive, and how many there are;
+ * undefined for a CL that counts replicas anywhere. It tells the user which DC fell short, and
+ * what is alive elsewhere.
+ */
+export function byDataCenter(
+  req: Requirement,
+  alive: readonly ReplicaRef[],
+  placed: readonly ReplicaRef[],
+): Record<string, DcShortfall> | undefined {
+  if (Object.keys(req.perDc).length === 0) return undefined;
+  const dcs: Record<string, DcShortfall> = {};
+  const entry = (dc: string) => (dcs[dc] ??= { required: 0, alive: 0, replicas: 0 });
+  for (const [dc, n] of Object.entries(req.perDc)) entry(dc).required = n;
+  for (const r of placed) entry(r.dc).replicas++;
+  for (const r of alive) entry(r.dc).alive++;
+  return dcs;
+}
+
+/**
+ * UNAVAILABLE's message, from its details: the coordinator says it, and the CLI and the REPL say
+ * it again from the details they receive. A CL that counts by data center names the DCs.
+ */
+export function unavailableMessage(
+  cl: string,
+  required: number,
+  alive: number,
+  pending: number,
+  dcs?: Record<string, DcShortfall>,
+): string {
+  const are = (n: number) => `${n} ${n === 1 ? 'is' : 'are'} alive`;
+  const needed = Object.entries(dcs ?? {}).filter(([, c]) => c.required > 0);
+  const first = needed[0];
+  const replicas = `${required} replica${required === 1 ? '' : 's'}`;
+  if (first === undefined) {
+    return `${cl} needs ${replicas}${pendingNote(pending)}, ${are(alive)}`;
+  }
+  if (needed.length === 1) {
+    return `${cl} needs ${replicas} in ${first[0]}${pendingNote(pending)}, ${are(alive)} there`;
+  }
+  const list = (f: (c: DcShortfall) => number) => needed.map(([dc, c]) => `${f(c)} in ${dc}`).join(', ');
+  return `${cl} needs ${replicas} (${list((c) => c.required)})${pendingNote(pending)}, ${are(alive)} (${list((c) => c.alive)})`;
+}
+
 /** The number a requirement needs in all, for error details. */
 export function requiredCount(req: Requirement): number {
   return Math.max(

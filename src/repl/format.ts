@@ -6,7 +6,13 @@ import type {
   RepairSummary,
   TraceEvent,
 } from '../client/api.js';
-import { pendingNote, type ConsistencyLevel, type Replication } from '../protocol/consistency.js';
+import {
+  pendingNote,
+  unavailableMessage,
+  type ConsistencyLevel,
+  type DcShortfall,
+  type Replication,
+} from '../protocol/consistency.js';
 import { failureList, missingReplyReasons, RingkvError } from '../protocol/errors.js';
 import type { ReplResult } from './commands.js';
 import { bandText, layoutRing, type RingNode } from './ring-layout.js';
@@ -127,6 +133,45 @@ function unavailableRemedy(
   return 'bring a node back (a write at ANY is kept as a hint)';
 }
 
+/** UNAVAILABLE's `dcs` detail, if it is one. */
+function dcShortfalls(v: unknown): Record<string, DcShortfall> | undefined {
+  const record = recordOf(v);
+  if (record === undefined) return undefined;
+  const dcs: Record<string, DcShortfall> = {};
+  for (const [dc, c] of Object.entries(record)) {
+    const { required, alive, replicas } = (c ?? {}) as Partial<DcShortfall>;
+    if (typeof required !== 'number' || typeof alive !== 'number' || typeof replicas !== 'number')
+      return undefined;
+    dcs[dc] = { required, alive, replicas };
+  }
+  return dcs;
+}
+
+/**
+ * What to do when a CL that counts by data center (LOCAL_*, EACH_QUORUM) falls short: bring nodes
+ * back in the DCs that fell short (add nodes, where even all of them are too few), or use a CL that
+ * counts replicas anywhere and that the live ones can meet.
+ */
+function dcRemedy(dcs: Record<string, DcShortfall>, required: number, pending: number): string {
+  const short = Object.entries(dcs).filter(([, c]) => c.alive < c.required);
+  const tooSmall = short.filter(([, c]) => c.replicas < c.required).map(([dc]) => dc);
+  const down = short.filter(([, c]) => c.replicas >= c.required).map(([dc]) => dc);
+  const aliveAnywhere = Object.values(dcs).reduce((sum, c) => sum + c.alive, 0);
+  // As many acks as the CL asked for, from wherever they are: LOCAL_ONE falls back to ONE.
+  const lower = lowerLevelFor(aliveAnywhere - pending, required - pending + 1);
+  const remedies = [
+    ...(lower ? [`use ${lower}`] : []),
+    ...(down.length > 0
+      ? [`bring a node back in ${down.join(' and ')}${lower ? '' : ' (a write at ANY is kept as a hint)'}`]
+      : []),
+    ...(tooSmall.length > 0 ? [`add nodes to ${tooSmall.join(' and ')}`] : []),
+  ];
+  if (remedies.length === 0) return 'bring a node back (a write at ANY is kept as a hint)';
+  return remedies.length === 1
+    ? (remedies[0] as string)
+    : `${remedies.slice(0, -1).join(', ')}, or ${remedies.at(-1) as string}`;
+}
+
 /** An error in the user's terms: what happened, from the details the coordinator sent, and what to try. */
 export function describeError(err: RingkvError): ErrorView {
   const d = err.details;
@@ -144,16 +189,19 @@ export function describeError(err: RingkvError): ErrorView {
       // down), and the message says what to do.
       if (required === undefined || alive === undefined)
         return { code: err.code, message: err.message, hint: undefined };
+      const dcs = dcShortfalls(d.dcs);
       return {
         code: err.code,
-        message: `${cl ?? 'this consistency level'} needs ${count(required, 'replica', 'replicas')}${joining}, ${alive} ${alive === 1 ? 'is' : 'are'} alive`,
+        message: unavailableMessage(cl ?? 'this consistency level', required, alive, pending, dcs),
         hint:
-          unavailableRemedy(
-            alive,
-            required,
-            num(d.replicas),
-            lowerLevelFor(alive - pending, required - pending),
-          ) +
+          (dcs
+            ? dcRemedy(dcs, required, pending)
+            : unavailableRemedy(
+                alive,
+                required,
+                num(d.replicas),
+                lowerLevelFor(alive - pending, required - pending),
+              )) +
           (pending > 0
             ? '; a node that died while joining stays pending until "ringkv removenode HOST_ID"'
             : ''),

@@ -205,6 +205,14 @@ describe('two data centers', () => {
     }
     const each = await rejectionOf(local.put('eq', 'v', { keyspace: 'geo', cl: 'EACH_QUORUM' }));
     expect(each.code).toBe('UNAVAILABLE');
+    // The DC that fell short is named, and what is alive in each.
+    expect(each.message).toBe(
+      'EACH_QUORUM needs 4 replicas (2 in dc1, 2 in dc2), 3 are alive (3 in dc1, 0 in dc2)',
+    );
+    expect(each.details['dcs']).toEqual({
+      dc1: { required: 2, alive: 3, replicas: 3 },
+      dc2: { required: 2, alive: 0, replicas: 2 },
+    });
     const eachRead = await rejectionOf(local.get('before', { keyspace: 'geo', cl: 'EACH_QUORUM' }));
     expect(eachRead.code).toBe('UNAVAILABLE');
     // Keys still place on dc1's racks as before.

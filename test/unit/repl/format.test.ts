@@ -59,6 +59,41 @@ describe('errorLine for UNAVAILABLE', () => {
   });
 });
 
+describe('errorLine for UNAVAILABLE at a CL that counts by data center', () => {
+  const dc = (required: number, alive: number, replicas: number) => ({ required, alive, replicas });
+
+  it('names the DC that fell short, and a CL the live replicas elsewhere can meet', () => {
+    const local = { cl: 'LOCAL_QUORUM', required: 2, alive: 0, replicas: 3 };
+    const dcs = { west: dc(2, 0, 3), east: dc(0, 2, 2) };
+    expect(errorLine(new RingkvError('UNAVAILABLE', 'x', { ...local, dcs }))).toBe(
+      'error UNAVAILABLE: LOCAL_QUORUM needs 2 replicas in west, 0 are alive there: use TWO, or bring a node back in west',
+    );
+    const one = { cl: 'LOCAL_ONE', required: 1, alive: 0, replicas: 3, dcs };
+    expect(errorLine(new RingkvError('UNAVAILABLE', 'x', one))).toBe(
+      'error UNAVAILABLE: LOCAL_ONE needs 1 replica in west, 0 are alive there: use ONE, or bring a node back in west',
+    );
+    const each = { cl: 'EACH_QUORUM', required: 4, alive: 3, replicas: 5 };
+    expect(
+      errorLine(
+        new RingkvError('UNAVAILABLE', 'x', { ...each, dcs: { dc1: dc(2, 3, 3), dc2: dc(2, 0, 2) } }),
+      ),
+    ).toBe(
+      'error UNAVAILABLE: EACH_QUORUM needs 4 replicas (2 in dc1, 2 in dc2), 3 are alive (3 in dc1, 0 in dc2): use THREE, or bring a node back in dc2',
+    );
+  });
+
+  it('says to add nodes to a DC with too few, and to write at ANY when nothing is alive', () => {
+    const small = { cl: 'LOCAL_QUORUM', required: 2, alive: 1, replicas: 1, dcs: { west: dc(2, 1, 1) } };
+    expect(errorLine(new RingkvError('UNAVAILABLE', 'x', small))).toBe(
+      'error UNAVAILABLE: LOCAL_QUORUM needs 2 replicas in west, 1 is alive there: use ONE, or add nodes to west',
+    );
+    const none = { cl: 'LOCAL_ONE', required: 1, alive: 0, replicas: 2, dcs: { west: dc(1, 0, 2) } };
+    expect(errorLine(new RingkvError('UNAVAILABLE', 'x', none))).toBe(
+      'error UNAVAILABLE: LOCAL_ONE needs 1 replica in west, 0 are alive there: bring a node back in west (a write at ANY is kept as a hint)',
+    );
+  });
+});
+
 describe('errorLine for WRITE_TIMEOUT and READ_TIMEOUT', () => {
   it('names the replicas whose connection was lost instead of saying the request timed out', () => {
     const lost = { cl: 'ALL', required: 3, received: 2, unreachable: { n3: 'the connection closed (1006)' } };
