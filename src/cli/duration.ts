@@ -9,3 +9,10 @@ export function parseDurationMs(input: string, flag: string): number {
     throw new RingkvError('USAGE', `${flag} "${input}" is not a duration like 500ms, 10s, 30m, 3h or 2d`);
   return Math.round(Number(m[1]) * (UNIT_MS[m[2] ?? 'ms'] ?? 1));
 }
+
+/** How long a run lasts: a bare number is seconds (`bench --duration 10`), else a duration with its unit. */
+export function parseRunLengthMs(input: string, flag: string): number {
+  const ms = /^\d+(?:\.\d+)?$/.test(input.trim()) ? Number(input) * 1000 : parseDurationMs(input, flag);
+  if (!(ms > 0)) throw new RingkvError('USAGE', `${flag} "${input}" must be longer than 0`);
+  return ms;
+}

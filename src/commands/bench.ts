@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
-import { BaseCommand, clusterFlags, usage } from '../cli/base-command.js';
+import { BaseCommand, clusterFlags } from '../cli/base-command.js';
 import { withClient } from '../cli/client-options.js';
+import { parseRunLengthMs } from '../cli/duration.js';
 import { parseConsistency } from '../protocol/consistency.js';
 import { clFlag, keyspaceFlag } from '../cli/data-flags.js';
 import { renderResult } from '../bench/format.js';
@@ -74,7 +75,7 @@ export default class Bench extends BaseCommand {
       exclusive: ['concurrency'],
     }),
     duration: Flags.string({
-      description: 'seconds to run',
+      description: 'how long to run: seconds, or with a unit (500ms, 30s, 2m)',
       // Long enough for percentiles to settle.
       default: '10',
       exclusive: ['ops'],
@@ -95,18 +96,13 @@ export default class Bench extends BaseCommand {
     const { flags } = await this.parse(Bench);
     const workload = parseWorkload(flags.workload);
     const cl = parseConsistency(flags.cl);
-    const durationSec = Number(flags.duration);
-    if (flags.ops === undefined && !(durationSec > 0)) {
-      throw usage(`--duration "${flags.duration}" is not a positive number of seconds`);
-    }
+    const durationMs = parseRunLengthMs(flags.duration, '--duration');
     const mode: LoadMode =
       flags.rate !== undefined
         ? { kind: 'open', rateOpsPerSecond: flags.rate, maxInFlight: OPEN_LOOP_MAX_IN_FLIGHT }
         : { kind: 'closed', concurrency: flags.concurrency };
     const stop: StopAfter =
-      flags.ops !== undefined
-        ? { kind: 'ops', count: flags.ops }
-        : { kind: 'duration', ms: durationSec * 1000 };
+      flags.ops !== undefined ? { kind: 'ops', count: flags.ops } : { kind: 'duration', ms: durationMs };
 
     const output = await withClient(flags, async (client) => {
       const target = ringkvTarget(client, flags.keyspace, cl);
