@@ -18,6 +18,7 @@ import { tokenOf } from '../ring/partitioner.js';
 import { NO_NODES, type RingNode } from '../ring/ring.js';
 import { replicasFor } from '../ring/strategy.js';
 import type { ClusterView } from './cluster-view.js';
+import { InFlight } from './in-flight.js';
 import type { LatencyTracker } from './latency.js';
 import { MissedReplies } from './missed-replies.js';
 import { Trace } from './trace.js';
@@ -66,7 +67,13 @@ export class Coordinator {
       latency: deps.latency,
       hintNotStored: throttledWarning(deps.clock, deps.logger, 'could not store a hint'),
       requestTimeoutMs: deps.options.requestTimeoutMs,
+      writes: new InFlight(),
     };
+  }
+
+  /** Resolves once every replica of every write begun so far has acked or been hinted. */
+  writesSettled(): Promise<void> {
+    return this.responseDeps.writes.idle();
   }
 
   private requirementFor(cl: ConsistencyLevel, replication: Replication): Requirement {

@@ -11,6 +11,7 @@ import type { OpResult } from '../protocol/ops/index.js';
 import { withResolvers } from '../protocol/with-resolvers.js';
 import { MissedReplies } from './missed-replies.js';
 import type { RingNode } from '../ring/ring.js';
+import type { InFlight } from './in-flight.js';
 import type { LatencyTracker } from './latency.js';
 import type { Trace } from './trace.js';
 import type { Clock, HostId } from './world.js';
@@ -36,6 +37,11 @@ export interface WriteResponseDeps {
   /** Warns that a hint could not be stored (throttled: a full disk fails them all). */
   hintNotStored: (fields: Record<string, unknown>) => void;
   requestTimeoutMs: number;
+  /**
+   * Mutations some replica of which has neither acked nor been hinted yet: a stopping node waits
+   * for them, so that a straggler's ack arrives, or its hint is stored before the storage closes.
+   */
+  writes: InFlight;
 }
 
 /**
@@ -74,6 +80,7 @@ export class WriteResponse {
       reject: this.reject,
     } = withResolvers<OpResult<'mutate'>>());
     if (total === 0) this.check();
+    else deps.writes.begin();
   }
 
   acked(target: RingNode): void {
@@ -81,8 +88,7 @@ export class WriteResponse {
     this.deps.latency.record(target.hostId, ms);
     this.acks.push(target);
     this.trace?.add(`ack from ${target.hostId} after ${ms.toFixed(2)} ms`);
-    this.settled++;
-    this.check();
+    this.settle();
   }
 
   failed(target: RingNode, e: unknown): void {
@@ -115,10 +121,13 @@ export class WriteResponse {
       )
       // Settled a step later, so that hints stored together (every replica down) are all
       // reported by an ANY write they satisfy.
-      .then(() => {
-        this.settled++;
-        this.check();
-      });
+      .then(() => this.settle());
+  }
+
+  /** One more replica has acked or been hinted (or could not be). */
+  private settle(): void {
+    if (++this.settled === this.total) this.deps.writes.end();
+    this.check();
   }
 
   private check(): void {

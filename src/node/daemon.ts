@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, access, constants } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { Connection } from '../client/connection.js';
+import { InFlight } from '../coordination/in-flight.js';
 import { systemClock, systemRandom } from '../coordination/system-clock.js';
 import { asRingkvError, nodeStopping, RingkvError } from '../protocol/errors.js';
 import { settlesWithin } from '../protocol/settles-within.js';
-import { withResolvers } from '../protocol/with-resolvers.js';
 import { loadOrCreateMeta, nextGeneration } from './meta.js';
 import { WsServer } from './net/server.js';
 import { WsTransport } from './net/ws-transport.js';
@@ -42,30 +42,6 @@ export interface RunningDaemon {
 
 /** Beyond the request timeout, the time a stopping node gives requests under way to answer. */
 const DRAIN_SLACK_MS = 500;
-
-/** Client requests being served, so that a stopping node can let them finish first. */
-class InFlight {
-  private count = 0;
-  private readonly idle = withResolvers<void>();
-  draining = false;
-
-  // Counted in the request's own handlers: every client request passes here, and a promise
-  // more apiece would cost the hot path.
-  begin(): void {
-    this.count++;
-  }
-
-  end(): void {
-    if (--this.count === 0 && this.draining) this.idle.resolve();
-  }
-
-  /** Refuses new requests and waits for those under way, at most `limitMs`. */
-  async drain(limitMs: number): Promise<void> {
-    this.draining = true;
-    if (this.count === 0) return;
-    await settlesWithin(this.idle.promise, limitMs);
-  }
-}
 
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
@@ -142,9 +118,11 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
     addressBook = (id) => node.addressOf(id);
     started = { node, transport };
     const running = node;
+    // Client requests being served, so that a stopping node can let them finish first.
     const inFlight = new InFlight();
+    let draining = false;
     server.onClientRequest((conn, req) => {
-      if (inFlight.draining) {
+      if (draining) {
         // Not begun, so a client may send it to another coordinator, a write as well.
         conn.replyError(req.id, nodeStopping('the node'));
         return;
@@ -179,8 +157,15 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
       stop: () => {
         stopping ??= (async () => {
           // Requests under way get their answer (a write whose local replica just failed still
-          // has its remote acks to count) rather than a closed connection.
-          await inFlight.drain(o.requestTimeoutMs + DRAIN_SLACK_MS);
+          // has its remote acks to count) rather than a closed connection; then the writes they
+          // coordinated hear from their last replicas, or store hints for them, while the
+          // connections and the storage are still open. One limit for both.
+          draining = true;
+          const settled = (async () => {
+            await inFlight.idle();
+            await running.writesSettled();
+          })();
+          await settlesWithin(settled, o.requestTimeoutMs + DRAIN_SLACK_MS);
           running.stop();
           transport.close();
           // Storage before the client connections: a client that saw the node close may start

@@ -233,6 +233,11 @@ export class RingkvNode {
     if (this.config.autoJoin) await this.join();
   }
 
+  /** Resolves once every replica of every write this node coordinated has acked or been hinted. */
+  writesSettled(): Promise<void> {
+    return this.coordinator.writesSettled();
+  }
+
   stop(): void {
     this.membership.stop();
     this.delivery.stop();

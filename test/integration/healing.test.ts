@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RingkvClient } from '../../src/client/client.js';
+import { Connection } from '../../src/client/connection.js';
 import { nth, runCli, TestCluster, until } from '../support/cluster.js';
 import { inParallel, localCell, missingOnReplicas, writeKeys } from './support/replicas.js';
 
@@ -90,6 +91,45 @@ describe('hinted handoff', () => {
       expect(JSON.parse(listedAfter.stdout)).toEqual({ hints: [] });
       // Its own storage, read without coordination: no read has repaired anything.
       expect(await notOn(client, down.hostId, written)).toEqual([]);
+    },
+  );
+
+  it(
+    'a node stopped right after the writes it coordinated keeps hints for the replica that never acked',
+    {
+      timeout: 60_000,
+    },
+    async () => {
+      const { c, client } = await threeNodes();
+      const coordinator = nth(c, 1);
+      const paused = nth(c, 2);
+      // Not yet DOWN to anyone: the coordinator sends it every write and waits for acks that never come.
+      await c.kill(paused, 'SIGSTOP');
+      const conn = await Connection.open(coordinator.address, { clusterName: 'ringkv', timeoutMs: 5000 });
+      const count = 20;
+      try {
+        for (let i = 0; i < count; i++) {
+          const key = new TextEncoder().encode(`stop-${i}`);
+          const value = new TextEncoder().encode('v');
+          await conn.request('mutate', { keyspace: ks, key, value, cl: 'ONE' }, 5000);
+        }
+      } finally {
+        conn.close();
+      }
+      // Answered at ONE; the paused replica's acks are still outstanding. The stop waits for them to
+      // time out and stores a hint for each before its storage closes.
+      await c.kill(coordinator, 'SIGTERM');
+      await c.restart(coordinator);
+      const held = async () =>
+        (await client.hints())
+          .filter((h) => h.holder === coordinator.hostId && h.target === paused.hostId)
+          .reduce((n, h) => n + h.count, 0);
+      await until(
+        `${count} hints on the restarted coordinator`,
+        async () => (await held()) === count,
+        15_000,
+      );
+      await c.kill(paused, 'SIGCONT');
     },
   );
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { InFlight } from '../../../src/coordination/in-flight.js';
 import { LatencyTracker } from '../../../src/coordination/latency.js';
 import { throttledWarning } from '../../../src/coordination/throttled-warning.js';
 import { WriteResponse, type WriteResponseDeps } from '../../../src/coordination/write-response.js';
@@ -31,6 +32,7 @@ function quorumWrite() {
     latency: new LatencyTracker(),
     hintNotStored: (fields) => warnings.push(fields),
     requestTimeoutMs: 2000,
+    writes: new InFlight(),
   };
   const requirement = requirementFor('QUORUM', { strategy: 'simple', rf: 3 }, 'dc1');
   const cell = { value: new Uint8Array([1]), timestamp: 7 };
@@ -43,10 +45,25 @@ function quorumWrite() {
     3,
     undefined,
   );
-  return { response, warnings };
+  return { response, warnings, writes: deps.writes };
 }
 
 describe('WriteResponse', () => {
+  it('stays under way after its answer until every replica has acked or been hinted', async () => {
+    const { response, writes } = quorumWrite();
+    let settled = false;
+    void writes.idle().then(() => (settled = true));
+    response.acked(a);
+    response.acked(b);
+    await response.answer;
+    await Promise.resolve();
+    // QUORUM is met, and c has not answered yet: a stopping node must wait for it.
+    expect(settled).toBe(false);
+    response.failed(c, new NoAnswerError('no answer from c'));
+    await writes.idle();
+    expect(settled).toBe(true);
+  });
+
   it('says which replicas failed the write and why, when they answered with an error', async () => {
     const { response } = quorumWrite();
     response.acked(a);
