@@ -104,6 +104,11 @@ export class ClientCoordinator {
   read(body: OpRequest<'read'>): Promise<OpResult<'read'>> {
     return this.coordinator.read(body);
   }
+
+  /** Resolves once every replica of every write begun so far has acked or been hinted. */
+  writesSettled(): Promise<void> {
+    return this.coordinator.writesSettled();
+  }
 }
 
 /** The cluster as the client's topology describes it, in the shape the coordinator reads. */

@@ -63,6 +63,7 @@ export class RingkvClient implements ClusterApi {
   private readonly listeners = new Set<() => void>();
   private poller: NodeJS.Timeout | undefined;
   private closed = false;
+  private closing: Promise<void> | undefined;
   readonly localDc: string;
   /** What every read asks of speculative retry: fixed by the options, so worked out once. */
   private readonly readRetry: Pick<OpRequest<'read'>, 'speculativeRetryMs' | 'speculativeRetryPercentile'>;
@@ -655,8 +656,17 @@ export class RingkvClient implements ClusterApi {
     return this.contact.request('join', seeds ? { seeds } : {}, 24 * 3600 * 1000);
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
+  close(): Promise<void> {
+    this.closing ??= this.closeConnections();
+    return this.closing;
+  }
+
+  private async closeConnections(): Promise<void> {
+    // Writes this client coordinated that were answered at their CL may still wait on a replica:
+    // its ack, or its hint, which a node holds only if it is sent before the connections close.
+    // At most a replica's timeout and then a hint's.
+    if (this.coordinatorForClient)
+      await settlesWithin(this.coordinatorForClient.writesSettled(), 2 * this.options.timeoutMs);
     this.closed = true;
     if (this.poller) clearInterval(this.poller);
     this.poller = undefined;

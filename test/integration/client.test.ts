@@ -315,4 +315,41 @@ describe('the client against five nodes', () => {
     // The live replica took it, so a read at ONE finds it.
     expect((await cc.get(key, { keyspace: KS2, cl: 'ONE' })).value).toBe('v');
   });
+
+  it('a CLI write the client coordinated leaves a hint for a stalled replica before the CLI exits', async () => {
+    const up = c.nodes.filter((n) => n.child?.exitCode === null && n.child.signalCode === null);
+    const ids = new Set(up.map((n) => n.hostId));
+    // A key both of whose replicas are running; one of them is stalled (not yet DOWN to anyone).
+    let key = '';
+    for (let i = 0; !key; i++) {
+      if (replicasOf(client, KS2, `stall-${i}`).every((r) => ids.has(r))) key = `stall-${i}`;
+    }
+    const [liveId, stalledId] = replicasOf(client, KS2, key) as [string, string];
+    const stalled = up.find((n) => n.hostId === stalledId);
+    const live = up.find((n) => n.hostId === liveId);
+    if (!stalled?.child || !live) throw new Error('no stalled node');
+    const admin = await c.client({ contactPoints: [live.address] });
+    const flags = ['--node', up.map((n) => n.address).join(','), '--coordination', 'client'];
+    stalled.child.kill('SIGSTOP');
+    try {
+      // Answered at ONE by the other replica; the stalled one's write times out after the answer.
+      const put = await runCli([
+        'put',
+        key,
+        'v',
+        '--keyspace',
+        KS2,
+        '--cl',
+        'one',
+        '--timeout',
+        '1000',
+        ...flags,
+      ]);
+      expect(put.code, put.stderr).toBe(0);
+      const hints = await admin.hints();
+      expect(hints.some((h) => h.target === stalledId && h.holder !== stalledId && h.count >= 1)).toBe(true);
+    } finally {
+      stalled.child.kill('SIGCONT');
+    }
+  });
 });
