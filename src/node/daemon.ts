@@ -77,7 +77,7 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
   try {
     const meta = await nextGeneration(
       storage,
-      await loadOrCreateMeta(storage, o.clusterName, randomUUID, o.dataDir),
+      await loadOrCreateMeta(storage, o.clusterName, { dc: o.dc, rack: o.rack }, randomUUID, o.dataDir),
       systemClock.nowMicros(),
     );
     server = await WsServer.listen({

@@ -30,6 +30,13 @@ export interface NodeMeta {
    * so the node must never serve it again (a restart refuses to start).
    */
   decommissioned?: boolean;
+  /**
+   * Where the node stood when it last started. Its replicas were placed by them (rack-aware, per
+   * data center), so a node with tokens may not come back elsewhere. Absent in folders of nodes
+   * that never said.
+   */
+  dc?: string;
+  rack?: string;
 }
 
 const META_NAME = 'node';
@@ -53,10 +60,15 @@ export async function nextGeneration(storage: Storage, meta: NodeMeta, nowMicros
   return next;
 }
 
-/** A data folder belongs to one cluster: starting it as part of another is refused. */
+/**
+ * A data folder belongs to one cluster: starting it as part of another is refused. A node that
+ * holds tokens stays in its data center and rack: its ranges' replicas were placed by them, and
+ * moving it would make other nodes replicas of data they do not have (Cassandra refuses the same).
+ */
 export async function loadOrCreateMeta(
   storage: Storage,
   clusterName: string,
+  place: { dc: string; rack: string },
   newHostId: () => string,
   dataDir: string,
 ): Promise<NodeMeta> {
@@ -68,7 +80,20 @@ export async function loadOrCreateMeta(
         `data folder ${dataDir} belongs to cluster "${existing.clusterName}", not "${clusterName}": pass --cluster-name ${existing.clusterName} or use another --data folder`,
       );
     }
-    return existing;
+    const moved =
+      existing.tokens.length > 0 &&
+      existing.dc !== undefined &&
+      (existing.dc !== place.dc || existing.rack !== place.rack);
+    if (moved) {
+      throw new RingkvError(
+        'REFUSED',
+        `data folder ${dataDir} holds a node of data center ${existing.dc}, rack ${existing.rack}: in ${place.dc}, rack ${place.rack}, other nodes would become replicas of data they do not have; pass --dc ${existing.dc} --rack ${existing.rack}, or decommission the node and start it again on an empty data folder`,
+      );
+    }
+    if (existing.dc === place.dc && existing.rack === place.rack) return existing;
+    const placed = { ...existing, ...place };
+    await saveMeta(storage, placed);
+    return placed;
   }
   const meta: NodeMeta = {
     clusterName,
@@ -77,6 +102,7 @@ export async function loadOrCreateMeta(
     bootstrapped: false,
     generation: 0,
     keyspaces: {},
+    ...place,
   };
   await saveMeta(storage, meta);
   return meta;
