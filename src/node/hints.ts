@@ -100,7 +100,8 @@ export class HintStore implements HintSink {
       const s = byTarget.get(target) ?? { target, count: 0, bytes: 0, oldest: Infinity };
       s.count++;
       s.bytes += v.length;
-      s.oldest = Math.min(s.oldest, createdMicros / 1000);
+      // Whole ms since the epoch, as the JSON of `hints list` shows it.
+      s.oldest = Math.min(s.oldest, Math.floor(createdMicros / 1000));
       byTarget.set(target, s);
     }
     return [...byTarget.values()];

@@ -79,8 +79,16 @@ describe('hinted handoff', () => {
 
       const listed = await runCli(['hints', 'list', '--node', nth(c, 0).address, '--json']);
       expect(listed.code).toBe(0);
-      const hints = (JSON.parse(listed.stdout) as { hints: { target: string; count: number }[] }).hints;
+      const hints = (
+        JSON.parse(listed.stdout) as { hints: { target: string; count: number; oldest: number }[] }
+      ).hints;
       const forDown = hints.filter((h) => h.target === down.hostId);
+      // When the oldest was stored, in whole ms since the epoch.
+      for (const h of forDown) {
+        expect(Number.isInteger(h.oldest)).toBe(true);
+        expect(Date.now() - h.oldest).toBeGreaterThan(0);
+        expect(Date.now() - h.oldest).toBeLessThan(180_000);
+      }
       // Every write hinted the down replica once, on the node that coordinated it.
       expect(forDown.reduce((n, h) => n + h.count, 0)).toBe(HINTED_WRITES);
       expect(hints.filter((h) => h.target !== down.hostId)).toEqual([]);
