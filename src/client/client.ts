@@ -24,7 +24,7 @@ import type {
 } from './api.js';
 import { CLIENT_COORDINATOR_ID, ClientCoordinator } from './client-coordinator.js';
 import { Connection } from './connection.js';
-import { DEFAULT_ROUTER_OPTIONS, LatencyScores, Router } from './routing.js';
+import { DEFAULT_ROUTER_OPTIONS, LatencyScores, Router, type RouteChoice } from './routing.js';
 import { ClusterTopology, type NodeDoc } from './topology.js';
 import { displayKey, showValue, toBytes } from './values.js';
 
@@ -140,41 +140,55 @@ export class RingkvClient implements ClusterApi {
 
   // ---- data ----
 
-  async put(key: string | Uint8Array, value: string | Uint8Array, opts: WriteOptions): Promise<PutResult> {
-    return this.mutate(key, toBytes(value), opts);
+  put(key: string | Uint8Array, value: string | Uint8Array, opts: WriteOptions): Promise<PutResult> {
+    return this.mutate(key, value, opts);
   }
 
-  async del(key: string | Uint8Array, opts: WriteOptions): Promise<PutResult> {
+  del(key: string | Uint8Array, opts: WriteOptions): Promise<PutResult> {
     return this.mutate(key, null, opts);
   }
 
-  private async mutate(
+  /** Not an async function: every write passes here, and its answer needs no frame of its own. */
+  private mutate(
     key: string | Uint8Array,
-    value: Uint8Array | null,
+    value: string | Uint8Array | null,
     opts: WriteOptions,
   ): Promise<PutResult> {
-    const keyBytes = toBytes(key);
-    // Optional fields are set only when given (assigned, not spread: this runs for every write).
-    const body: OpRequest<'mutate'> = { keyspace: opts.keyspace, key: keyBytes, value, cl: opts.cl };
-    if (opts.timestamp !== undefined) body.timestamp = opts.timestamp;
-    if (opts.ttl !== undefined) body.ttl = opts.ttl;
-    if (opts.trace) body.trace = true;
-    const trace = opts.trace ? new Trace(systemClock, CLIENT_COORDINATOR_ID) : undefined;
-    const result =
-      this.options.coordination === 'client'
-        ? await this.clientCoordinated(trace, () => this.clientCoordinator().mutate(body))
-        : await this.routed('mutate', body, keyBytes, opts.keyspace, trace);
-    const put: PutResult = {
-      key: displayKey(key),
-      keyspace: opts.keyspace,
-      cl: opts.cl,
-      timestamp: result.timestamp,
-      acks: result.acks,
-      hinted: result.hinted,
-      coordinator: result.coordinator,
-    };
-    if (trace) put.trace = trace.events;
-    return put;
+    let answer: Promise<OpResult<'mutate'>>;
+    let trace: Trace | undefined;
+    try {
+      const keyBytes = toBytes(key);
+      // Optional fields are set only when given (assigned, not spread: this runs for every write).
+      const body: OpRequest<'mutate'> = {
+        keyspace: opts.keyspace,
+        key: keyBytes,
+        value: value === null ? null : toBytes(value),
+        cl: opts.cl,
+      };
+      if (opts.timestamp !== undefined) body.timestamp = opts.timestamp;
+      if (opts.ttl !== undefined) body.ttl = opts.ttl;
+      if (opts.trace) body.trace = true;
+      trace = opts.trace ? new Trace(systemClock, CLIENT_COORDINATOR_ID) : undefined;
+      answer =
+        this.options.coordination === 'client'
+          ? this.clientCoordinated(trace, () => this.clientCoordinator().mutate(body))
+          : this.routed('mutate', body, keyBytes, opts.keyspace, trace);
+    } catch (e) {
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+    }
+    return answer.then((result) => {
+      const put: PutResult = {
+        key: displayKey(key),
+        keyspace: opts.keyspace,
+        cl: opts.cl,
+        timestamp: result.timestamp,
+        acks: result.acks,
+        hinted: result.hinted,
+        coordinator: result.coordinator,
+      };
+      if (trace) put.trace = trace.events;
+      return put;
+    });
   }
 
   async get(key: string | Uint8Array, opts: RequestOptions): Promise<GetResult> {
@@ -266,7 +280,7 @@ export class RingkvClient implements ClusterApi {
    * when one cannot be reached, when one does not know the keyspace yet (it has not heard of a new
    * keyspace through gossip), and, for reads, which are safe to repeat, when one does not answer.
    */
-  private async routed<K extends 'mutate' | 'read'>(
+  private routed<K extends 'mutate' | 'read'>(
     op: K,
     body: OpRequest<K>,
     key: Uint8Array,
@@ -284,8 +298,36 @@ export class RingkvClient implements ClusterApi {
       // Most of the time no node is suspect, and there is nothing to ask about each one.
       suspect: this.suspects.size > 0 ? this.suspected : undefined,
     });
-    const failures: string[] = [];
-    for (const node of choice.plan) {
+    const first = choice.plan[0];
+    const conn = first && !trace ? this.ready.get(first.address) : undefined;
+    if (first === undefined || conn === undefined)
+      return this.failOver(op, body, keyspace, trace, choice, 0, []);
+    // Nearly every request: the first choice, connected, untraced. No async frame for it to keep.
+    return conn.request(op, body, this.options.timeoutMs + COORDINATOR_GRACE_MS).then(
+      (result) => {
+        const answeredAt = systemClock.monotonicMs();
+        this.answered(first.hostId, answeredAt - now, answeredAt);
+        return result;
+      },
+      (e: unknown) => {
+        const failures: string[] = [];
+        if (!this.mayTryNext(op, keyspace, first, e, now, undefined, failures)) throw e;
+        return this.failOver(op, body, keyspace, undefined, choice, 1, failures);
+      },
+    );
+  }
+
+  /** The nodes of the plan from `from` on, one after another, until one answers. */
+  private async failOver<K extends 'mutate' | 'read'>(
+    op: K,
+    body: OpRequest<K>,
+    keyspace: string,
+    trace: Trace | undefined,
+    choice: RouteChoice,
+    from: number,
+    failures: string[],
+  ): Promise<OpResult<K>> {
+    for (const node of choice.plan.slice(from)) {
       let conn = this.ready.get(node.address);
       if (conn === undefined) {
         try {
@@ -313,37 +355,54 @@ export class RingkvClient implements ClusterApi {
         trace?.add(`reply from coordinator ${node.hostId} after ${ms.toFixed(2)} ms`);
         return result;
       } catch (e) {
-        if (!(e instanceof RingkvError)) throw e;
-        const ms = systemClock.monotonicMs() - started;
-        if (trace && Array.isArray(e.details['trace']))
+        if (trace && e instanceof RingkvError && Array.isArray(e.details['trace']))
           trace.absorb(e.details['trace'] as Trace['events'], sentAt);
-        const unreachable = unanswered(e);
-        // A stopping node refuses what it has not begun: any request may go to the next node.
-        const notBegun = isNodeStopping(e);
-        if (unreachable) {
-          this.noAnswer(node.hostId, ms);
-        } else if (notBegun) {
-          this.unreachable(node.hostId);
-        } else if (e.code === 'UNAVAILABLE') {
-          // The coordinator sees fewer live replicas than we do: our view may be stale.
-          this.refreshSoon();
-        }
-        const staleKeyspace =
-          e.code === 'INVALID_REQUEST' &&
-          e.details['keyspace'] === keyspace &&
-          this.topology.replication(keyspace);
-        const retry = staleKeyspace || notBegun || (unreachable && op === 'read');
-        trace?.add(
-          `coordinator ${node.hostId} failed after ${ms.toFixed(2)} ms: ${e.code} ${e.message}${retry ? '; trying the next node' : ''}`,
-        );
-        if (!retry) {
-          if (trace) e.details['trace'] = trace.events;
-          throw e;
-        }
-        failures.push(`${node.hostId} (${node.address}): ${e.code}`);
+        if (!this.mayTryNext(op, keyspace, node, e, started, trace, failures)) throw e;
       }
     }
     throw new RingkvError('NO_HOST_AVAILABLE', `no node could take the request (${failures.join('; ')})`);
+  }
+
+  /**
+   * What a coordinator's failure says about it (no answer, stopping, a stale view of ours), and
+   * whether the request may go to the next node; if so, the failure joins `failures`.
+   */
+  private mayTryNext(
+    op: 'mutate' | 'read',
+    keyspace: string,
+    node: NodeDoc,
+    e: unknown,
+    startedMs: number,
+    trace: Trace | undefined,
+    failures: string[],
+  ): boolean {
+    if (!(e instanceof RingkvError)) return false;
+    const ms = systemClock.monotonicMs() - startedMs;
+    const unreachable = unanswered(e);
+    // A stopping node refuses what it has not begun: any request may go to the next node.
+    const notBegun = isNodeStopping(e);
+    if (unreachable) {
+      this.noAnswer(node.hostId, ms);
+    } else if (notBegun) {
+      this.unreachable(node.hostId);
+    } else if (e.code === 'UNAVAILABLE') {
+      // The coordinator sees fewer live replicas than we do: our view may be stale.
+      this.refreshSoon();
+    }
+    const staleKeyspace =
+      e.code === 'INVALID_REQUEST' &&
+      e.details['keyspace'] === keyspace &&
+      this.topology.replication(keyspace);
+    const retry = Boolean(staleKeyspace) || notBegun || (unreachable && op === 'read');
+    trace?.add(
+      `coordinator ${node.hostId} failed after ${ms.toFixed(2)} ms: ${e.code} ${e.message}${retry ? '; trying the next node' : ''}`,
+    );
+    if (!retry) {
+      if (trace) e.details['trace'] = trace.events;
+      return false;
+    }
+    failures.push(`${node.hostId} (${node.address}): ${e.code}`);
+    return true;
   }
 
   private answered(hostId: string, ms: number, nowMs: number): void {
