@@ -148,15 +148,17 @@ export class RingkvClient implements ClusterApi {
     return this.mutate(key, null, opts);
   }
 
-  /** Not an async function: every write passes here, and its answer needs no frame of its own. */
+  /**
+   * Not async functions, this and get(): every request passes here, and its answer needs no frame
+   * of its own to wait in.
+   */
   private mutate(
     key: string | Uint8Array,
     value: string | Uint8Array | null,
     opts: WriteOptions,
   ): Promise<PutResult> {
-    let answer: Promise<OpResult<'mutate'>>;
     let trace: Trace | undefined;
-    try {
+    const answer = attempt(() => {
       const keyBytes = toBytes(key);
       // Optional fields are set only when given (assigned, not spread: this runs for every write).
       const body: OpRequest<'mutate'> = {
@@ -169,13 +171,10 @@ export class RingkvClient implements ClusterApi {
       if (opts.ttl !== undefined) body.ttl = opts.ttl;
       if (opts.trace) body.trace = true;
       trace = opts.trace ? new Trace(systemClock, CLIENT_COORDINATOR_ID) : undefined;
-      answer =
-        this.options.coordination === 'client'
-          ? this.clientCoordinated(trace, () => this.clientCoordinator().mutate(body))
-          : this.routed('mutate', body, keyBytes, opts.keyspace, trace);
-    } catch (e) {
-      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
-    }
+      return this.options.coordination === 'client'
+        ? this.clientCoordinated(trace, () => this.clientCoordinator().mutate(body))
+        : this.routed('mutate', body, keyBytes, opts.keyspace, trace);
+    });
     return answer.then((result) => {
       const put: PutResult = {
         key: displayKey(key),
@@ -191,37 +190,41 @@ export class RingkvClient implements ClusterApi {
     });
   }
 
-  async get(key: string | Uint8Array, opts: RequestOptions): Promise<GetResult> {
-    const keyBytes = toBytes(key);
-    const body: OpRequest<'read'> = { keyspace: opts.keyspace, key: keyBytes, cl: opts.cl };
-    if (opts.trace) body.trace = true;
-    const retry = this.readRetry;
-    if (retry.speculativeRetryMs !== undefined) body.speculativeRetryMs = retry.speculativeRetryMs;
-    if (retry.speculativeRetryPercentile !== undefined)
-      body.speculativeRetryPercentile = retry.speculativeRetryPercentile;
-    const trace = opts.trace ? new Trace(systemClock, CLIENT_COORDINATOR_ID) : undefined;
-    const result =
-      this.options.coordination === 'client'
-        ? await this.clientCoordinated(trace, () => this.clientCoordinator().read(body))
-        : await this.routed('read', body, keyBytes, opts.keyspace, trace);
-    // Filled in field by field, in the order the JSON output shows them.
-    const got = {
-      key: displayKey(key),
-      keyspace: opts.keyspace,
-      cl: opts.cl,
-      found: result.found,
-    } as GetResult;
-    if (result.found && result.value) {
-      const shown = showValue(result.value);
-      got.value = shown.value;
-      got.valueEncoding = shown.valueEncoding;
-    }
-    if (result.timestamp !== undefined) got.timestamp = result.timestamp;
-    got.coordinator = result.coordinator;
-    got.replicas = result.replicas;
-    got.repaired = result.repaired;
-    if (trace) got.trace = trace.events;
-    return got;
+  get(key: string | Uint8Array, opts: RequestOptions): Promise<GetResult> {
+    let trace: Trace | undefined;
+    const answer = attempt(() => {
+      const keyBytes = toBytes(key);
+      const body: OpRequest<'read'> = { keyspace: opts.keyspace, key: keyBytes, cl: opts.cl };
+      if (opts.trace) body.trace = true;
+      const retry = this.readRetry;
+      if (retry.speculativeRetryMs !== undefined) body.speculativeRetryMs = retry.speculativeRetryMs;
+      if (retry.speculativeRetryPercentile !== undefined)
+        body.speculativeRetryPercentile = retry.speculativeRetryPercentile;
+      trace = opts.trace ? new Trace(systemClock, CLIENT_COORDINATOR_ID) : undefined;
+      return this.options.coordination === 'client'
+        ? this.clientCoordinated(trace, () => this.clientCoordinator().read(body))
+        : this.routed('read', body, keyBytes, opts.keyspace, trace);
+    });
+    return answer.then((result) => {
+      // Filled in field by field, in the order the JSON output shows them.
+      const got = {
+        key: displayKey(key),
+        keyspace: opts.keyspace,
+        cl: opts.cl,
+        found: result.found,
+      } as GetResult;
+      if (result.found && result.value) {
+        const shown = showValue(result.value);
+        got.value = shown.value;
+        got.valueEncoding = shown.valueEncoding;
+      }
+      if (result.timestamp !== undefined) got.timestamp = result.timestamp;
+      got.coordinator = result.coordinator;
+      got.replicas = result.replicas;
+      got.repaired = result.repaired;
+      if (trace) got.trace = trace.events;
+      return got;
+    });
   }
 
   /** Runs a request the client coordinates itself; its events join the client's trace. */
@@ -742,6 +745,15 @@ function connectionOptions(o: ClientOptions): { secret?: string; clusterName: st
     timeoutMs: o.timeoutMs,
     ...(o.secret ? { secret: o.secret } : {}),
   };
+}
+
+/** Starts a request; a throw while starting it is its rejection, as in an async function. */
+function attempt<T>(start: () => Promise<T>): Promise<T> {
+  try {
+    return start();
+  } catch (e) {
+    return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+  }
 }
 
 function messageOf(e: unknown): string {
