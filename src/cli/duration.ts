@@ -16,3 +16,12 @@ export function parseRunLengthMs(input: string, flag: string): number {
   if (!(ms > 0)) throw new RingkvError('USAGE', `${flag} "${input}" must be longer than 0`);
   return ms;
 }
+
+/** A TTL: a bare number is seconds, as Cassandra's USING TTL, or a duration with its unit (1h, 7d). */
+export function parseTtlSeconds(input: string, flag: string, maxSeconds: number): number {
+  const ms = parseRunLengthMs(input, flag);
+  if (ms % 1000 !== 0) throw new RingkvError('USAGE', `${flag} "${input}" is not a whole number of seconds`);
+  if (ms / 1000 > maxSeconds)
+    throw new RingkvError('USAGE', `${flag} "${input}" is longer than the longest TTL, ${maxSeconds} s`);
+  return ms / 1000;
+}

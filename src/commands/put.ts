@@ -2,7 +2,9 @@ import { Args, Flags } from '@oclif/core';
 import type { PutResult } from '../client/api.js';
 import { BaseCommand, clusterFlags, usage } from '../cli/base-command.js';
 import { withClient } from '../cli/client-options.js';
+import { parseTtlSeconds } from '../cli/duration.js';
 import { parseConsistency } from '../protocol/consistency.js';
+import { MAX_TTL_SECONDS } from '../protocol/limits.js';
 import { clFlag, fromArgvOnly, keyArg, keyspaceFlag, traceFlag } from '../cli/data-flags.js';
 import { renderWrite } from '../cli/render.js';
 import { readInput } from '../cli/input.js';
@@ -12,6 +14,7 @@ export default class Put extends BaseCommand {
   static override examples = [
     '<%= config.bin %> put user:1 alice --cl quorum',
     '<%= config.bin %> put k v --ttl 60 --json',
+    '<%= config.bin %> put session:1 token --ttl 30m',
     '<%= config.bin %> put avatar:1 --value-file avatar.png',
     'gzip -c notes.txt | <%= config.bin %> put notes --value-file -',
   ];
@@ -31,7 +34,9 @@ export default class Put extends BaseCommand {
       description: "write timestamp in microseconds since the epoch (default: the coordinator's clock)",
       min: 0,
     }),
-    ttl: Flags.integer({ description: 'seconds until the value expires', min: 1 }),
+    ttl: Flags.string({
+      description: 'how long until the value expires: seconds, or with a unit (30m, 1h, 7d)',
+    }),
     trace: traceFlag,
     'value-file': Flags.string({
       description: 'read the value from this file, byte for byte ("-": standard input)',
@@ -42,6 +47,7 @@ export default class Put extends BaseCommand {
   async run(): Promise<PutResult> {
     const { args, flags } = await this.parse(Put);
     const cl = parseConsistency(flags.cl);
+    const ttl = flags.ttl === undefined ? undefined : parseTtlSeconds(flags.ttl, '--ttl', MAX_TTL_SECONDS);
     const value = await valueOf(args.value, flags['value-file']);
     const result = await withClient(flags, (c) =>
       c.put(args.key, value, {
@@ -49,7 +55,7 @@ export default class Put extends BaseCommand {
         cl,
         trace: flags.trace,
         ...(flags.timestamp !== undefined ? { timestamp: flags.timestamp } : {}),
-        ...(flags.ttl !== undefined ? { ttl: flags.ttl } : {}),
+        ...(ttl !== undefined ? { ttl } : {}),
       }),
     );
     this.say(renderWrite('put', result));

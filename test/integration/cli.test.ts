@@ -73,6 +73,22 @@ describe('the CLI against a secured two-node cluster', { timeout: CLI_TEST_TIMEO
     expect(json(missing.stdout)).toMatchObject({ key: 'shape-key', found: false });
   });
 
+  it('put --ttl takes seconds or a duration, and the value is gone once it expires', async () => {
+    const before = Date.now();
+    const put = await cli('put', 'ttl-key', 'v', '--cl', 'two', '--ttl', '4s', '--json');
+    expect(put.code, put.stderr).toBe(0);
+    const got = json((await cli('get', 'ttl-key', '--cl', 'two', '--json')).stdout);
+    // A CLI process takes most of a second to start on a busy machine: only a read inside the TTL counts.
+    if (Date.now() - before < 3500) expect(got).toMatchObject({ found: true });
+    await new Promise((r) => setTimeout(r, Math.max(0, before + 4500 - Date.now())));
+    expect(json((await cli('get', 'ttl-key', '--cl', 'two', '--json')).stdout)).toMatchObject({
+      found: false,
+    });
+    const partial = await cli('put', 'ttl-key', 'v', '--ttl', '1.5');
+    expect(partial.code).toBe(2);
+    expect(partial.stderr.trim()).toBe('error USAGE: --ttl "1.5" is not a whole number of seconds');
+  });
+
   it('put takes a value byte for byte from a file or standard input, never from a pipe by accident', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ringkv-value-'));
     try {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseDurationMs, parseRunLengthMs } from '../../../src/cli/duration.js';
+import { parseDurationMs, parseRunLengthMs, parseTtlSeconds } from '../../../src/cli/duration.js';
 
 describe('parseDurationMs', () => {
   it('reads a number with its unit, a bare number as ms', () => {
@@ -26,5 +26,23 @@ describe('parseRunLengthMs', () => {
     expect(() => parseRunLengthMs('0', '--duration')).toThrow('--duration "0" must be longer than 0');
     expect(() => parseRunLengthMs('0s', '--duration')).toThrow('--duration "0s" must be longer than 0');
     expect(() => parseRunLengthMs('soon', '--duration')).toThrow('is not a duration like');
+  });
+});
+
+describe('parseTtlSeconds', () => {
+  it('reads a bare number as seconds, and takes a unit', () => {
+    expect(parseTtlSeconds('60', '--ttl', 1000)).toBe(60);
+    expect(parseTtlSeconds('15m', '--ttl', 1000)).toBe(900);
+    expect(parseTtlSeconds('2000ms', '--ttl', 1000)).toBe(2);
+  });
+
+  it('refuses part of a second, no time at all, and more than the longest TTL', () => {
+    expect(() => parseTtlSeconds('1.5', '--ttl', 1000)).toThrow(
+      '--ttl "1.5" is not a whole number of seconds',
+    );
+    expect(() => parseTtlSeconds('0', '--ttl', 1000)).toThrow('--ttl "0" must be longer than 0');
+    expect(() => parseTtlSeconds('1h', '--ttl', 1000)).toThrow(
+      '--ttl "1h" is longer than the longest TTL, 1000 s',
+    );
   });
 });
