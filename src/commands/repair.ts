@@ -4,7 +4,7 @@ import { BaseCommand, clusterFlags } from '../cli/base-command.js';
 import { withClient } from '../cli/client-options.js';
 import { keyspaceFlagFor } from '../cli/data-flags.js';
 import { renderRepair } from '../cli/render.js';
-import { unrepairedError } from '../repl/format.js';
+import { repairProgressText, unrepairedError } from '../repl/format.js';
 
 export default class Repair extends BaseCommand {
   static override summary =
@@ -64,7 +64,7 @@ function repairProgress(out: NodeJS.WriteStream): {
   let lastLineMs = -Infinity;
   return {
     update: (p) => {
-      const text = `repair: ${p.rangesDone}/${p.ranges} ranges, ${p.keysStreamed} keys streamed`;
+      const text = `repair: ${repairProgressText(p)}`;
       if (tty) {
         out.write(`\r${text}`);
         drawn = true;

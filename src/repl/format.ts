@@ -3,6 +3,7 @@ import type {
   HintSummary,
   NodeStatus,
   PutResult,
+  RepairProgress,
   RepairSummary,
   TraceEvent,
 } from '../client/api.js';
@@ -170,6 +171,12 @@ function dcRemedy(dcs: Record<string, DcShortfall>, required: number, pending: n
   return remedies.length === 1
     ? (remedies[0] as string)
     : `${remedies.slice(0, -1).join(', ')}, or ${remedies.at(-1) as string}`;
+}
+
+/** A repair under way: ranges done (and failed), keys streamed. */
+export function repairProgressText(p: RepairProgress): string {
+  const failed = p.rangesFailed ? ` (${p.rangesFailed} failed)` : '';
+  return `${p.rangesDone}/${p.ranges} ranges${failed}, ${p.keysStreamed} keys streamed`;
 }
 
 /** An error in the user's terms: what happened, from the details the coordinator sent, and what to try. */

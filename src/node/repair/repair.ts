@@ -83,7 +83,12 @@ export async function runRepair(
       });
     }
     done++;
-    onProgress({ rangesDone: done, ranges: ranges.length, keysStreamed: summary.keysStreamed });
+    onProgress({
+      rangesDone: done,
+      ranges: ranges.length,
+      keysStreamed: summary.keysStreamed,
+      rangesFailed: summary.failedRanges.length,
+    });
   }
   summary.durationMs = Math.round(deps.clock.monotonicMs() - started);
   return summary;

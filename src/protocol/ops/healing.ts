@@ -28,6 +28,8 @@ export const repairProgress = z.object({
   rangesDone: z.number().int().nonnegative(),
   ranges: z.number().int().nonnegative(),
   keysStreamed: z.number().int().nonnegative(),
+  /** Of the ranges done, those that could not be repaired (absent from nodes before it was added). */
+  rangesFailed: z.number().int().nonnegative().optional(),
 });
 export type RepairProgress = z.infer<typeof repairProgress>;
 

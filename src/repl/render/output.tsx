@@ -151,6 +151,7 @@ export function ResultView({ result, width }: { result: ReplResult; width: numbe
               rangesDone: result.summary.ranges,
               ranges: result.summary.ranges,
               keysStreamed: result.summary.keysStreamed,
+              rangesFailed: result.summary.failedRanges.length,
             }}
             width={width}
           />

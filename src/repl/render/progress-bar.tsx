@@ -1,5 +1,6 @@
 import { Text } from 'ink';
 import type { RepairProgress } from '../../client/api.js';
+import { repairProgressText } from '../format.js';
 
 /** Ranges repaired so far as a bar, with the keys streamed. */
 export function ProgressBar({ progress, width }: { progress: RepairProgress | undefined; width: number }) {
@@ -12,7 +13,7 @@ export function ProgressBar({ progress, width }: { progress: RepairProgress | un
     <Text>
       [<Text color="green">{'█'.repeat(filled)}</Text>
       <Text dimColor>{'░'.repeat(barWidth - filled)}</Text>] {String(percent).padStart(3)}%{' '}
-      {progress ? `${done}/${total} ranges, ${progress.keysStreamed} keys streamed` : 'comparing trees'}
+      {progress ? repairProgressText(progress) : 'comparing trees'}
     </Text>
   );
 }

@@ -63,6 +63,12 @@ describe('ProgressBar', () => {
     expect(text(ui)).toBe(`[${'█'.repeat(5)}${'░'.repeat(15)}]  25% 3/12 ranges, 9 keys streamed`);
   });
 
+  it('says how many of the ranges done failed', () => {
+    const progress = { rangesDone: 12, ranges: 12, keysStreamed: 0, rangesFailed: 12 };
+    const ui = render(<ProgressBar progress={progress} width={60} />);
+    expect(text(ui)).toBe(`[${'█'.repeat(20)}] 100% 12/12 ranges (12 failed), 0 keys streamed`);
+  });
+
   it('shows an empty bar before the first range', () => {
     const ui = render(<ProgressBar progress={undefined} width={60} />);
     expect(text(ui)).toBe(`[${'░'.repeat(20)}]   0% comparing trees`);
