@@ -5,7 +5,7 @@ import type { OpName, OpRequest, OpResult } from '../protocol/ops/index.js';
 import { parseToken } from '../ring/partitioner.js';
 import type { RingNode } from '../ring/ring.js';
 import type { ClusterView } from '../coordination/cluster-view.js';
-import { Coordinator, type HintSink } from '../coordination/coordinator.js';
+import { Coordinator, type HintOutcome, type HintSink } from '../coordination/coordinator.js';
 import { HybridClock } from '../coordination/hlc.js';
 import { LatencyTracker } from '../coordination/latency.js';
 import { PendingRanges } from '../coordination/pending.js';
@@ -52,16 +52,28 @@ export class ClientCoordinator {
     const view = new TopologyView(deps.topology, deps.localDc);
     const latency = this.latency;
     const hints: HintSink = {
-      async store(target: string, keyspace: string, key: Uint8Array, cell: Cell): Promise<boolean> {
-        for (const holder of deps.hintHolders(target).slice(0, MAX_HINT_HOLDERS_TRIED)) {
+      async store(target: string, keyspace: string, key: Uint8Array, cell: Cell): Promise<HintOutcome> {
+        const holders = deps.hintHolders(target).slice(0, MAX_HINT_HOLDERS_TRIED);
+        const failures: string[] = [];
+        for (const holder of holders) {
           try {
-            return (await deps.send(holder, 'hint_store', { target, keyspace, key, cell }, deps.timeoutMs))
-              .stored;
-          } catch {
+            const { stored, reason } = await deps.send(
+              holder,
+              'hint_store',
+              { target, keyspace, key, cell },
+              deps.timeoutMs,
+            );
+            return stored ? { stored } : { stored, reason: reason ?? `${holder} did not store it` };
+          } catch (e) {
             // the next holder
+            failures.push(`${holder}: ${e instanceof Error ? e.message : String(e)}`);
           }
         }
-        return false;
+        return {
+          stored: false,
+          reason:
+            holders.length === 0 ? 'no live node to hold it' : `no node took it (${failures.join('; ')})`,
+        };
       },
     };
     // The client is no replica: every replica write of a turn to one node shares a request.

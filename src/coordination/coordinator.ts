@@ -26,7 +26,7 @@ import type { Clock, HostId, Logger, ReplicaChannel, TimestampSource } from './w
 import { throttledWarning } from './throttled-warning.js';
 import { WriteResponse, type HintSink, type WriteResponseDeps } from './write-response.js';
 
-export type { HintSink } from './write-response.js';
+export type { HintOutcome, HintSink } from './write-response.js';
 
 export interface CoordinatorOptions {
   requestTimeoutMs: number;
@@ -328,8 +328,8 @@ export class Coordinator {
             trace?.add(`read repair to ${node.hostId} failed: ${e instanceof Error ? e.message : String(e)}`);
             const hinted = await this.deps.hints
               .store(node.hostId, req.keyspace, req.key, cell)
-              .catch(() => false);
-            if (hinted) trace?.add(`hint stored for ${node.hostId} (read repair failed)`);
+              .catch(() => undefined);
+            if (hinted?.stored) trace?.add(`hint stored for ${node.hostId} (read repair failed)`);
           }
         }),
       );

@@ -16,10 +16,13 @@ import type { LatencyTracker } from './latency.js';
 import type { Trace } from './trace.js';
 import type { Clock, HostId } from './world.js';
 
+/** A hint stored, or why not (hinted handoff off, the target past its window or removed). */
+export type HintOutcome = { stored: true } | { stored: false; reason: string };
+
 /** Where the coordinator leaves a mutation for a replica that did not take it. */
 export interface HintSink {
-  /** Stores a durable hint; false when hinted handoff is off or the target is past its window. */
-  store(target: HostId, keyspace: string, key: Uint8Array, cell: Cell): Promise<boolean>;
+  /** Stores a durable hint, or says why it did not. */
+  store(target: HostId, keyspace: string, key: Uint8Array, cell: Cell): Promise<HintOutcome>;
 }
 
 /** What a mutation sends every replica. */
@@ -103,14 +106,12 @@ export class WriteResponse {
     void this.deps.hints
       .store(target.hostId, keyspace, key, cell)
       .then(
-        (stored) => {
-          if (stored) {
+        (outcome) => {
+          if (outcome.stored) {
             this.hinted.push(target.hostId);
             this.trace?.add(`hint stored for ${target.hostId} (${why})`);
           } else {
-            this.trace?.add(
-              `no hint for ${target.hostId} (${why}): hinted handoff is off or it is past its hint window`,
-            );
+            this.trace?.add(`no hint for ${target.hostId} (${why}): ${outcome.reason}`);
           }
         },
         (e: unknown) => {

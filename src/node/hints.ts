@@ -1,6 +1,6 @@
 import { Packr } from 'msgpackr';
 import type { Cell } from '../protocol/cell.js';
-import type { HintSink } from '../coordination/coordinator.js';
+import type { HintOutcome, HintSink } from '../coordination/write-response.js';
 import { decodeHintKey, hintKey, hintPrefix, hintTargetPrefix, prefixEnd } from './storage/keys.js';
 import type { Clock, HostId, Storage } from './world.js';
 
@@ -62,8 +62,18 @@ export class HintStore implements HintSink {
     return since !== undefined && this.clock.nowMicros() / 1000 - since > this.options.maxHintWindowMs;
   }
 
-  async store(target: HostId, keyspace: string, key: Uint8Array, cell: Cell): Promise<boolean> {
-    if (!this.options.enabled || this.pastWindow(target) || this.forgotten.has(target)) return false;
+  /** Why a hint for the target would not be stored now; undefined: it would. */
+  private refusal(target: HostId): string | undefined {
+    if (!this.options.enabled) return 'hinted handoff is off on this node (--hinted-handoff false)';
+    if (this.forgotten.has(target)) return 'it was removed from the cluster';
+    if (this.pastWindow(target))
+      return 'it has been down longer than the hint window (--max-hint-window): repair heals it';
+    return undefined;
+  }
+
+  async store(target: HostId, keyspace: string, key: Uint8Array, cell: Cell): Promise<HintOutcome> {
+    const refused = this.refusal(target);
+    if (refused !== undefined) return { stored: false, reason: refused };
     const value = packr.pack({ keyspace, key, cell } satisfies Hint);
     this.seq = (this.seq + 1) >>> 0;
     const storeKey = hintKey(target, this.clock.nowMicros(), this.seq);
@@ -72,10 +82,10 @@ export class HintStore implements HintSink {
     // not see it, so it goes now, or it would sit in `hints list` for a node that is gone.
     if (this.forgotten.has(target)) {
       await this.storage.write([{ key: storeKey, value: null }]);
-      return false;
+      return { stored: false, reason: 'it was removed from the cluster' };
     }
     this.counts.set(target, (this.counts.get(target) ?? 0) + 1);
-    return true;
+    return { stored: true };
   }
 
   /** A node left the cluster: drop its hints and store no more for it. */

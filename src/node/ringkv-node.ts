@@ -662,9 +662,9 @@ export class RingkvNode {
     d.register('gossip_syn', (body, origin) => this.gossip(body, origin));
     d.register('gossip_ack', (body, origin) => this.gossip(body, origin));
     d.register('gossip_ack2', (body, origin) => this.gossip(body, origin));
-    d.register('hint_store', async (body) => ({
-      stored: await this.hints.store(body.target, body.keyspace, body.key, body.cell as never),
-    }));
+    d.register('hint_store', (body) =>
+      this.hints.store(body.target, body.keyspace, body.key, body.cell as never),
+    );
     d.register('hints_list', async (body) => ({ hints: await this.listHints(body.local ?? false) }));
     d.register('hints_truncate', async (body) => ({
       truncated: await this.truncateHints(body.target, body.local ?? false),

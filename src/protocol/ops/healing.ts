@@ -40,7 +40,8 @@ export const healingOps = {
   /** Hold a hint for a replica that missed a write (asked by a client that coordinates itself). */
   hint_store: {
     request: z.object({ target: hostId, keyspace: keyspaceName, key: bytes, cell }),
-    result: z.object({ stored: z.boolean() }),
+    /** `reason`: why a hint was not stored (absent from nodes before it was added). */
+    result: z.object({ stored: z.boolean(), reason: z.string().optional() }),
   },
   /** Hints over the whole cluster, or only this node's with `local`. */
   hints_list: {

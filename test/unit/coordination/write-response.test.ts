@@ -28,7 +28,7 @@ function quorumWrite() {
   const deps: WriteResponseDeps = {
     selfId: 'a',
     clock: clockAt({ ms: 0 }),
-    hints: { store: () => Promise.resolve(false) },
+    hints: { store: () => Promise.resolve({ stored: false, reason: 'hinted handoff is off on this node' }) },
     latency: new LatencyTracker(),
     hintNotStored: (fields) => warnings.push(fields),
     requestTimeoutMs: 2000,
