@@ -7,6 +7,9 @@ export interface ClusterAuth {
   secret?: string | undefined;
 }
 
+/** How long `start --detach` and `join` wait for the cluster to take a node for a member. */
+export const MEMBERSHIP_TIMEOUT_MS = 60_000;
+
 /** How often a wait asks the nodes again; gossip rounds are a second apart by default. */
 const POLL_MS = 100;
 const ASK_TIMEOUT_MS = 2000;

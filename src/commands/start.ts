@@ -6,7 +6,7 @@ import { BaseCommand, usage } from '../cli/base-command.js';
 import { refusing } from '../cli/data-flags.js';
 import { parseContactPoints } from '../cli/client-options.js';
 import { parseDurationMs } from '../cli/duration.js';
-import { notYetMember, pollUntil, type ClusterAuth } from '../cli/convergence.js';
+import { MEMBERSHIP_TIMEOUT_MS, notYetMember, pollUntil, type ClusterAuth } from '../cli/convergence.js';
 import { ERROR_CODES, exitCodeFor, RingkvError, type ErrorCode } from '../protocol/errors.js';
 import { errorLine } from '../repl/format.js';
 import {
@@ -26,7 +26,6 @@ interface Started {
 /** A detached node has this long to start accepting requests (a bootstrap may stream for a while). */
 const DETACH_READY_TIMEOUT_MS = 120_000;
 /** Then the other nodes have this long to hear, through gossip, that it is UP and NORMAL. */
-const MEMBERSHIP_TIMEOUT_MS = 60_000;
 /** After an internal error, the longest a node waits for its clean stop before it exits anyway. */
 const INTERNAL_ERROR_STOP_MS = 5_000;
 

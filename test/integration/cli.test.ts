@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { viewFrom } from '../../src/cli/convergence.js';
 import { TestCluster, runCli, until } from '../support/cluster.js';
 
 const SECRET = 'integration-secret';
@@ -382,6 +383,44 @@ describe('ringkv start and stop', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
     const get = await runCli(['get', 'ci', '--cl', 'all', '--node', last, '--json']);
     expect(get.code, get.stderr).toBe(0);
     expect(json(get.stdout)).toMatchObject({ found: true, value: 'loaded' });
+    for (const address of addresses) expect((await runCli(['stop', '--node', address])).code).toBe(0);
+  });
+
+  it('join returns once every live node takes the node for a member, as start --detach does', async () => {
+    const addresses: string[] = [];
+    for (const name of ['join-a', 'join-b', 'join-c']) {
+      const seeds = addresses.length > 0 ? ['--seeds', addresses.join(',')] : [];
+      const noJoin = name === 'join-c' ? ['--no-join'] : [];
+      const r = await runCli([
+        'start',
+        '--detach',
+        '--port',
+        '0',
+        '--data',
+        join(root, name),
+        '--ring-delay',
+        '1000',
+        ...noJoin,
+        ...seeds,
+        '--json',
+      ]);
+      expect(r.code, r.stderr).toBe(0);
+      const doc = json(r.stdout) as { address: string; pid: number };
+      pids.push(doc.pid);
+      addresses.push(doc.address);
+    }
+    const [first, , waiting] = addresses as [string, string, string];
+    const joined = await runCli(['join', '--node', waiting, '--json']);
+    expect(joined.code, joined.stderr).toBe(0);
+    const { hostId } = json(joined.stdout) as { hostId: string; tokens: number };
+    expect(json(joined.stdout)).toMatchObject({ tokens: 16 });
+    // At once, a node that had to hear of the join by gossip takes it for a member: not a pending
+    // replica a write at ALL would count on top of the CL.
+    const view = await viewFrom(first, { clusterName: 'ringkv' });
+    expect(view.find((n) => n.hostId === hostId)).toMatchObject({ state: 'UP', status: 'NORMAL' });
+    const put = await runCli(['put', 'joined', 'v', '--cl', 'all', '--node', first, '--json']);
+    expect(put.code, put.stderr).toBe(0);
+    expect((json(put.stdout) as { acks: string[] }).acks).toHaveLength(3);
     for (const address of addresses) expect((await runCli(['stop', '--node', address])).code).toBe(0);
   });
 
