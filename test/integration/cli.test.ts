@@ -322,6 +322,36 @@ describe('ringkv start and stop', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
     if (root) rmSync(root, { recursive: true, force: true });
   });
 
+  /**
+   * Starts a node with --detach for each name, each seeded by those before it; `lastArgs` go to the
+   * last one only. The addresses, in order.
+   */
+  async function startOneAfterAnother(names: string[], lastArgs: string[] = []): Promise<string[]> {
+    const addresses: string[] = [];
+    for (const [i, name] of names.entries()) {
+      const seeds = addresses.length > 0 ? ['--seeds', addresses.join(',')] : [];
+      const extra = i === names.length - 1 ? lastArgs : [];
+      const r = await runCli([
+        'start',
+        '--detach',
+        '--port',
+        '0',
+        '--data',
+        join(root, name),
+        '--ring-delay',
+        '1000',
+        ...extra,
+        ...seeds,
+        '--json',
+      ]);
+      expect(r.code, r.stderr).toBe(0);
+      const doc = json(r.stdout) as { address: string; pid: number };
+      pids.push(doc.pid);
+      addresses.push(doc.address);
+    }
+    return addresses;
+  }
+
   it('--detach prints address, pid and host id; stop stops that node', async () => {
     const data = join(root, 'detached');
     const started = await runCli(['start', '--detach', '--port', '0', '--data', data, '--json']);
@@ -356,26 +386,7 @@ describe('ringkv start and stop', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
     // Each start returns once every live node sees the new one UP and NORMAL. Returning when only
     // the node itself had joined left the first node seeing the third JOINING: a pending replica,
     // so ALL needed 4 acks of 3 nodes and failed in three runs of four.
-    const addresses: string[] = [];
-    for (const name of ['ci-a', 'ci-b', 'ci-c']) {
-      const seeds = addresses.length > 0 ? ['--seeds', addresses.join(',')] : [];
-      const r = await runCli([
-        'start',
-        '--detach',
-        '--port',
-        '0',
-        '--data',
-        join(root, name),
-        '--ring-delay',
-        '1000',
-        ...seeds,
-        '--json',
-      ]);
-      expect(r.code, r.stderr).toBe(0);
-      const doc = json(r.stdout) as { address: string; pid: number };
-      pids.push(doc.pid);
-      addresses.push(doc.address);
-    }
+    const addresses = await startOneAfterAnother(['ci-a', 'ci-b', 'ci-c']);
     const [first, , last] = addresses as [string, string, string];
     const put = await runCli(['put', 'ci', 'loaded', '--cl', 'all', '--node', first, '--json']);
     expect(put.code, put.stderr).toBe(0);
@@ -387,28 +398,7 @@ describe('ringkv start and stop', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
   });
 
   it('join returns once every live node takes the node for a member, as start --detach does', async () => {
-    const addresses: string[] = [];
-    for (const name of ['join-a', 'join-b', 'join-c']) {
-      const seeds = addresses.length > 0 ? ['--seeds', addresses.join(',')] : [];
-      const noJoin = name === 'join-c' ? ['--no-join'] : [];
-      const r = await runCli([
-        'start',
-        '--detach',
-        '--port',
-        '0',
-        '--data',
-        join(root, name),
-        '--ring-delay',
-        '1000',
-        ...noJoin,
-        ...seeds,
-        '--json',
-      ]);
-      expect(r.code, r.stderr).toBe(0);
-      const doc = json(r.stdout) as { address: string; pid: number };
-      pids.push(doc.pid);
-      addresses.push(doc.address);
-    }
+    const addresses = await startOneAfterAnother(['join-a', 'join-b', 'join-c'], ['--no-join']);
     const [first, , waiting] = addresses as [string, string, string];
     const joined = await runCli(['join', '--node', waiting, '--json']);
     expect(joined.code, joined.stderr).toBe(0);
