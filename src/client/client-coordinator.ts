@@ -65,7 +65,7 @@ export class ClientCoordinator {
             );
             return stored ? { stored } : { stored, reason: reason ?? `${holder} did not store it` };
           } catch (e) {
-            // the next holder
+            // Said if no holder takes it; the next one is tried.
             failures.push(`${holder}: ${e instanceof Error ? e.message : String(e)}`);
           }
         }

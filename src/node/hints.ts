@@ -32,6 +32,9 @@ export interface HintStoreOptions {
   maxHintWindowMs: number;
 }
 
+/** Why a removed node gets no hint, said both before and after one is written. */
+const REMOVED = 'it was removed from the cluster';
+
 /**
  * Durable hints in the node's own store, keyed by target and creation time so that one target's
  * hints replay in the order they were written. A target down longer than the hint window gets no
@@ -65,7 +68,7 @@ export class HintStore implements HintSink {
   /** Why a hint for the target would not be stored now; undefined: it would. */
   private refusal(target: HostId): string | undefined {
     if (!this.options.enabled) return 'hinted handoff is off on this node (--hinted-handoff false)';
-    if (this.forgotten.has(target)) return 'it was removed from the cluster';
+    if (this.forgotten.has(target)) return REMOVED;
     if (this.pastWindow(target))
       return 'it has been down longer than the hint window (--max-hint-window): repair heals it';
     return undefined;
@@ -82,7 +85,7 @@ export class HintStore implements HintSink {
     // not see it, so it goes now, or it would sit in `hints list` for a node that is gone.
     if (this.forgotten.has(target)) {
       await this.storage.write([{ key: storeKey, value: null }]);
-      return { stored: false, reason: 'it was removed from the cluster' };
+      return { stored: false, reason: REMOVED };
     }
     this.counts.set(target, (this.counts.get(target) ?? 0) + 1);
     return { stored: true };
