@@ -22,7 +22,7 @@ import { InFlight } from './in-flight.js';
 import type { LatencyTracker } from './latency.js';
 import { MissedReplies } from './missed-replies.js';
 import { Trace } from './trace.js';
-import type { Clock, HostId, Logger, ReplicaChannel, TimestampSource } from './world.js';
+import type { Clock, HostId, Logger, ReplicaChannel, Timer, TimestampSource } from './world.js';
 import { throttledWarning } from './throttled-warning.js';
 import { WriteResponse, type HintSink, type WriteResponseDeps } from './write-response.js';
 
@@ -218,14 +218,20 @@ export class Coordinator {
       let done = false;
       let failed = 0;
       const missed = new MissedReplies();
+      // Cancelled once the read is settled: a timer left to fire would wake an idle node for nothing.
+      let speculative: Timer | undefined;
+      const finish = () => {
+        done = true;
+        speculative?.cancel();
+      };
       const settleCheck = () => {
         if (done) return;
         if (isSatisfiedBy(requirement, responded)) {
-          done = true;
+          finish();
           // A snapshot: replies arriving later do not change what this read answers.
           resolve(new Map(responses));
         } else if (failed + responses.size === contacted.length && spare.length === 0) {
-          done = true;
+          finish();
           const required = requiredCount(requirement);
           const received = countTowards(requirement, responded);
           reject(
@@ -282,8 +288,8 @@ export class Coordinator {
       for (const n of first) ask(n, 'needed for the CL');
       const percentile = req.speculativeRetryPercentile ?? options.speculativeRetryPercentile;
       const retryMs = this.speculativeDelayMs(req.speculativeRetryMs, percentile, first);
-      if (retryMs !== undefined && spare.length > 0) {
-        clock.setTimer(retryMs, () => {
+      if (retryMs !== undefined && spare.length > 0 && !done) {
+        speculative = clock.setTimer(retryMs, () => {
           if (done) return;
           const next = spare.shift();
           if (next) {

@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { Coordinator } from '../../../src/coordination/coordinator.js';
+import type { ClusterView } from '../../../src/coordination/cluster-view.js';
+import { LatencyTracker } from '../../../src/coordination/latency.js';
+import type { Clock, ReplicaChannel } from '../../../src/coordination/world.js';
+import { silentLogger } from '../../../src/node/world.js';
+import { TokenRing, type RingNode } from '../../../src/ring/ring.js';
+
+const replica = (hostId: string, token: bigint): RingNode => ({ hostId, dc: 'dc1', rack: 'r1', tokens: [token] });
+const ring = new TokenRing([replica('a', 0n), replica('b', 2n ** 62n), replica('c', -(2n ** 62n))]);
+
+/** A clock whose timers are kept until they fire or are cancelled, so a test can see what is left. */
+function recordingClock() {
+  const live = new Set<() => void>();
+  const clock: Clock = {
+    nowMicros: () => 1_000_000,
+    monotonicMs: () => 1_000,
+    setTimer: (_ms, fn) => {
+      live.add(fn);
+      return { cancel: () => live.delete(fn) };
+    },
+    defer: (fn) => fn(),
+  };
+  return { clock, live };
+}
+
+function coordinatorOf(clock: Clock, latency: LatencyTracker) {
+  const view: ClusterView = {
+    selfId: 'a',
+    localDc: 'dc1',
+    ring: () => ring,
+    replication: () => ({ strategy: 'simple', rf: 3 }),
+    isAlive: () => true,
+    pendingReplicas: () => [],
+  };
+  const rpc: ReplicaChannel = {
+    request: () => Promise.resolve({ cell: { value: new Uint8Array([1]), timestamp: 5 } }) as never,
+  };
+  return new Coordinator({
+    view,
+    rpc,
+    clock,
+    hlc: { now: () => 1, observe: () => undefined },
+    hints: { store: () => Promise.resolve({ stored: true }) },
+    latency,
+    logger: silentLogger,
+    options: { requestTimeoutMs: 2000, maxValueBytes: 1024, speculativeRetryPercentile: 99 },
+  });
+}
+
+describe('Coordinator.read', () => {
+  it('cancels its speculative retry once the CL is met, so an idle node is not woken for nothing', async () => {
+    const latency = new LatencyTracker();
+    // Enough samples for a percentile: the read arms a speculative retry for the spare replica.
+    for (let i = 0; i < 50; i++) for (const host of ['b', 'c']) latency.record(host, 1);
+    const { clock, live } = recordingClock();
+    const coordinator = coordinatorOf(clock, latency);
+
+    const result = await coordinator.read({ keyspace: 'default', key: new Uint8Array([7]), cl: 'QUORUM' });
+
+    expect(result.found).toBe(true);
+    expect(result.replicas).toHaveLength(2);
+    expect(live.size).toBe(0);
+  });
+});
