@@ -52,6 +52,12 @@ export function formatBytes(n: number): string {
   return `${(n / 1024 ** 3).toFixed(2)} GiB`;
 }
 
+/** A peer's clock against the contact node's, signed; `|| 0` keeps -0.3 from reading "-0". */
+function clockOffset(ms: number): string {
+  const rounded = Math.round(ms) || 0;
+  return `${rounded > 0 ? '+' : ''}${rounded} ms`;
+}
+
 export function renderStatus(s: StatusResult): string {
   const rows = [
     ['', 'ADDRESS', 'HOST ID', 'DC', 'RACK', 'STATUS', 'TOKENS', `OWNS (${s.keyspace})`, 'LOAD', 'CLOCK'],
@@ -67,9 +73,7 @@ export function renderStatus(s: StatusResult): string {
       String(n.tokens),
       `${(n.owns * 100).toFixed(1)}%`,
       formatBytes(n.load),
-      n.clockOffsetMs === undefined
-        ? ''
-        : `${n.clockOffsetMs >= 0 ? '+' : ''}${Math.round(n.clockOffsetMs)} ms`,
+      n.clockOffsetMs === undefined ? '' : clockOffset(n.clockOffsetMs),
     ]);
   }
   const warnings = s.warnings.map((w) => `warning: ${w}`).join('\n');
