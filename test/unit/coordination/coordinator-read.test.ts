@@ -6,7 +6,12 @@ import type { Clock, ReplicaChannel } from '../../../src/coordination/world.js';
 import { silentLogger } from '../../../src/node/world.js';
 import { TokenRing, type RingNode } from '../../../src/ring/ring.js';
 
-const replica = (hostId: string, token: bigint): RingNode => ({ hostId, dc: 'dc1', rack: 'r1', tokens: [token] });
+const replica = (hostId: string, token: bigint): RingNode => ({
+  hostId,
+  dc: 'dc1',
+  rack: 'r1',
+  tokens: [token],
+});
 const ring = new TokenRing([replica('a', 0n), replica('b', 2n ** 62n), replica('c', -(2n ** 62n))]);
 
 /** A clock whose timers are kept until they fire or are cancelled, so a test can see what is left. */
