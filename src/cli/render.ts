@@ -9,7 +9,7 @@ import type {
   StatusResult,
   TraceEvent,
 } from '../client/api.js';
-import { failedRangeLines } from '../repl/format.js';
+import { failedRangeLines, formatReplication } from '../repl/format.js';
 
 /** Plain-text views of the client's results, for people; --json prints the objects themselves. */
 
@@ -93,17 +93,7 @@ export function renderEndpoints(e: EndpointsResult): string {
 }
 
 export function renderKeyspaces(ks: readonly KeyspaceInfo[]): string {
-  return table([
-    ['KEYSPACE', 'REPLICATION'],
-    ...ks.map((k) => [
-      k.name,
-      k.replication.strategy === 'simple'
-        ? `simple, RF ${k.replication.rf}`
-        : `network, ${Object.entries(k.replication.dcs)
-            .map(([dc, n]) => `${dc}:${n}`)
-            .join(', ')}`,
-    ]),
-  ]);
+  return table([['KEYSPACE', 'REPLICATION'], ...ks.map((k) => [k.name, formatReplication(k.replication)])]);
 }
 
 export function formatAge(ms: number): string {

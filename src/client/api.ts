@@ -115,6 +115,11 @@ export interface KeyspaceInfo {
   replication: Replication;
 }
 
+export interface AlteredKeyspace extends KeyspaceInfo {
+  /** The replication it had before. */
+  previous: Replication;
+}
+
 export interface HintSummary {
   holder: string;
   target: string;
@@ -144,6 +149,8 @@ export interface ClusterApi {
   endpoints(key: string | Uint8Array, keyspace: string): Promise<EndpointsResult>;
   keyspaces(): Promise<KeyspaceInfo[]>;
   createKeyspace(name: string, replication: Replication): Promise<KeyspaceInfo>;
+  /** A new replication for an existing keyspace; existing data reaches new replicas by repair. */
+  alterKeyspace(name: string, replication: Replication): Promise<AlteredKeyspace>;
   hints(): Promise<HintSummary[]>;
   truncateHints(target?: string): Promise<{ truncated: number }>;
   repair(

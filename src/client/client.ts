@@ -1,4 +1,4 @@
-import type { Replication } from '../protocol/consistency.js';
+import { sameReplication, type Replication } from '../protocol/consistency.js';
 import { isNodeStopping, RingkvError, unknownKeyspace } from '../protocol/errors.js';
 import { settlesWithin } from '../protocol/settles-within.js';
 import type { OpName, OpRequest, OpResult } from '../protocol/ops/index.js';
@@ -7,6 +7,7 @@ import { effectiveOwnership } from '../ring/ownership.js';
 import { systemClock } from '../coordination/system-clock.js';
 import { Trace } from '../coordination/trace.js';
 import type {
+  AlteredKeyspace,
   ClientOptions,
   ClusterApi,
   EndpointsResult,
@@ -624,16 +625,29 @@ export class RingkvClient implements ClusterApi {
 
   async createKeyspace(name: string, replication: Replication): Promise<KeyspaceInfo> {
     const r = await this.admin('keyspace_create', { name, replication });
-    await this.awaitSchemaAgreement(name);
+    await this.awaitSchemaAgreement(name, (known) => known !== undefined);
     return { name: r.name, replication: r.replication };
   }
 
+  async alterKeyspace(name: string, replication: Replication): Promise<AlteredKeyspace> {
+    const r = await this.admin('keyspace_alter', { name, replication });
+    await this.awaitSchemaAgreement(
+      name,
+      (known) => known !== undefined && sameReplication(known, replication),
+    );
+    return { name: r.name, replication: r.replication, previous: r.previous };
+  }
+
   /**
-   * Waits until every live node knows the keyspace, as the DataStax drivers wait for schema
-   * agreement, so that the next request succeeds whichever node coordinates it. Gives up quietly
-   * after a while: routed requests still move on from a node that has not heard of it yet.
+   * Waits until every live node has the keyspace as `agreed` wants it, as the DataStax drivers
+   * wait for schema agreement, so that the next request finds it whichever node coordinates it.
+   * Gives up quietly after a while: routed requests still move on from a node that has not heard
+   * of it yet.
    */
-  private async awaitSchemaAgreement(keyspace: string): Promise<void> {
+  private async awaitSchemaAgreement(
+    keyspace: string,
+    agreed: (known: Replication | undefined) => boolean,
+  ): Promise<void> {
     const deadline = systemClock.monotonicMs() + SCHEMA_AGREEMENT_WAIT_MS;
     while (!this.closed && systemClock.monotonicMs() < deadline) {
       const topology = await this.refreshTopology();
@@ -643,7 +657,7 @@ export class RingkvClient implements ClusterApi {
           try {
             const conn = await this.connectionTo(n);
             const doc = await conn.request('topology', {}, this.options.timeoutMs);
-            return doc.keyspaces[keyspace] !== undefined;
+            return agreed(doc.keyspaces[keyspace]);
           } catch {
             // An unreachable node cannot hold up the others.
             return true;

@@ -8,6 +8,7 @@ import { NO_NODES, TokenRing, withJoining, withoutTokenClashes, type RingNode } 
 import type { PhiAccrualDetector } from './failure-detector.js';
 import { Gossiper, type GossipOutput, type LocalNodeInfo, type LocalPatch } from './gossip/gossiper.js';
 import type { EndpointState, GossipMessage, KeyspaceDefinition } from './gossip/messages.js';
+import { alteredKeyspace } from './gossip/state.js';
 import type { PeerRpc } from './rpc.js';
 import type { Clock, HostId, Logger, Random, Timer } from './world.js';
 
@@ -266,6 +267,14 @@ export class Membership implements ClusterView {
     if (existing) return existing;
     this.updateLocal({ keyspaces: { [name]: { replication, createdAtMicros } } });
     return this.gossiper.keyspaces()[name] as KeyspaceDefinition;
+  }
+
+  /** Gives an existing keyspace a new replication, which wins over every definition of it we know. */
+  alterKeyspace(name: string, replication: Replication, nowMicros: number): KeyspaceDefinition | undefined {
+    const existing = this.gossiper.keyspaces()[name];
+    if (!existing) return undefined;
+    this.updateLocal({ keyspaces: { [name]: alteredKeyspace(existing, replication, nowMicros) } });
+    return this.gossiper.keyspaces()[name];
   }
 
   /** removenode: only for a node we see DOWN. */

@@ -1,7 +1,7 @@
 import { Coordinator } from '../coordination/coordinator.js';
 import { LatencyTracker } from '../coordination/latency.js';
 import { ReplicaWriteBatcher } from '../coordination/replica-write-batcher.js';
-import type { Replication } from '../protocol/consistency.js';
+import { sameReplication, type Replication } from '../protocol/consistency.js';
 import { asRingkvError, RingkvError, unknownKeyspace } from '../protocol/errors.js';
 import type { OpName, OpResult } from '../protocol/ops/index.js';
 import { allocateTokens } from '../ring/allocation.js';
@@ -14,6 +14,7 @@ import { HintDelivery, replayHints } from './hint-delivery.js';
 import { HintStore } from './hints.js';
 import { Membership, type MembershipEvent } from './membership.js';
 import type { EndpointState } from './gossip/messages.js';
+import { sameKeyspace } from './gossip/state.js';
 import { saveMeta, type NodeMeta } from './meta.js';
 import { Dispatcher, dataPathHandlers, type Origin } from './node.js';
 import { RangeService } from './ranges.js';
@@ -602,7 +603,12 @@ export class RingkvNode {
           .map((s) => [s.hostId, s.address, s.dc, s.rack, s.status, s.tokens])
           .sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
       );
-    const keyspacesChanged = Object.keys(keyspaces).length !== Object.keys(this.meta.keyspaces).length;
+    const saved = this.meta.keyspaces;
+    const keyspacesChanged =
+      Object.keys(keyspaces).length !== Object.keys(saved).length ||
+      Object.entries(keyspaces).some(
+        ([name, k]) => !Object.hasOwn(saved, name) || !sameKeyspace(k, saved[name]!),
+      );
     if (!keyspacesChanged && placement(peers) === placement(this.meta.peers ?? [])) return;
     this.meta = { ...this.meta, keyspaces: { ...keyspaces }, peers: peers.map((s) => ({ ...s })) };
     await saveMeta(this.world.storage, this.meta);
@@ -648,6 +654,16 @@ export class RingkvNode {
       this.membership.createKeyspace(body.name, body.replication, this.hlc.now());
       await this.persistKeyspaces();
       return { name: body.name, replication: body.replication };
+    });
+    d.register('keyspace_alter', async (body) => {
+      const previous = this.membership.replication(body.name);
+      if (!previous) throw unknownKeyspace(body.name);
+      // The same replication again changes nothing, and need not outrank a concurrent change.
+      if (!sameReplication(previous, body.replication)) {
+        this.membership.alterKeyspace(body.name, body.replication, this.hlc.now());
+        await this.persistKeyspaces();
+      }
+      return { name: body.name, replication: body.replication, previous };
     });
     d.register('stop', () => {
       afterReply(this.world.clock, () => this.stopRequested?.());

@@ -35,6 +35,32 @@ export function parseConsistency(input: string): ConsistencyLevel {
 export type Replication =
   { strategy: 'simple'; rf: number } | { strategy: 'network'; dcs: Record<string, number> };
 
+/**
+ * A replication as a string that equal replications share whatever their key order (sorted
+ * keys), and that orders any two deterministically.
+ */
+export function replicationKey(r: Replication): string {
+  if (r.strategy === 'simple') return `simple:${r.rf}`;
+  const dcs = Object.keys(r.dcs).sort();
+  return `network:${dcs.map((dc) => `${JSON.stringify(dc)}=${r.dcs[dc]}`).join(',')}`;
+}
+
+export function sameReplication(a: Replication, b: Replication): boolean {
+  return replicationKey(a) === replicationKey(b);
+}
+
+/**
+ * Whether going from `before` to `after` makes some node a replica of data it was not given:
+ * more replicas somewhere, or another strategy, which places them anew.
+ */
+export function gainedReplicas(before: Replication, after: Replication): boolean {
+  if (before.strategy === 'simple' && after.strategy === 'simple') return after.rf > before.rf;
+  if (before.strategy === 'network' && after.strategy === 'network') {
+    return Object.entries(after.dcs).some(([dc, n]) => n > (before.dcs[dc] ?? 0));
+  }
+  return true;
+}
+
 export function totalReplicationFactor(r: Replication): number {
   return r.strategy === 'simple' ? r.rf : Object.values(r.dcs).reduce((a, b) => a + b, 0);
 }

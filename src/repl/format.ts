@@ -80,7 +80,7 @@ export function formatReplication(r: Replication): string {
   if (r.strategy === 'simple') return `simple, RF ${r.rf}`;
   return `network, ${Object.entries(r.dcs)
     .map(([dc, n]) => `${dc}:${n}`)
-    .join(' ')}`;
+    .join(', ')}`;
 }
 
 export function formatValue(r: GetResult): string {

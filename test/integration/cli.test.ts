@@ -191,6 +191,64 @@ describe('the CLI against a secured two-node cluster', { timeout: CLI_TEST_TIMEO
     );
   });
 
+  it('keyspace alter raises the replication factor, and repair gives the new replicas the data', async () => {
+    expect((await cli('keyspace', 'create', 'grow', '--rf', '1')).code).toBe(0);
+    const keys = Array.from({ length: 20 }, (_, i) => `grow-${i}`);
+    const load = await cli(
+      'repl',
+      '--keyspace',
+      'grow',
+      '-e',
+      keys.map((k) => `put ${k} v-${k} ONE`).join('; '),
+    );
+    expect(load.code, load.stderr).toBe(0);
+
+    const alter = await cli('keyspace', 'alter', 'grow', '--rf', '2', '--json');
+    expect(alter.code, alter.stderr).toBe(0);
+    expect(json(alter.stdout)).toEqual({
+      name: 'grow',
+      replication: { strategy: 'simple', rf: 2 },
+      previous: { strategy: 'simple', rf: 1 },
+    });
+    expect(oneLine(alter.stderr)).toBe(
+      'note: run `ringkv repair --keyspace grow` to stream what is already written to the new replicas',
+    );
+    // Schema agreement: the other node has the change by the time the command returns.
+    const other = c.nodes[1]?.address ?? '';
+    const list = await runCli(['keyspace', 'list', '--json', '--node', other], env);
+    expect(json(list.stdout).keyspaces).toContainEqual({
+      name: 'grow',
+      replication: { strategy: 'simple', rf: 2 },
+    });
+
+    // Each key has one replica without it: a read at ALL finds the value and repairs that replica.
+    const before = await cli('get', keys[0] as string, '--keyspace', 'grow', '--cl', 'all', '--json');
+    expect(json(before.stdout)).toMatchObject({ found: true, value: `v-${keys[0]}` });
+    expect(json(before.stdout).repaired).toHaveLength(1);
+
+    const repair = await cli('repair', '--keyspace', 'grow', '--json');
+    expect(repair.code, repair.stderr).toBe(0);
+    expect(json(repair.stdout).keysStreamed as number).toBeGreaterThanOrEqual(keys.length - 1);
+    const after = await cli(
+      'repl',
+      '--keyspace',
+      'grow',
+      '--json',
+      '-e',
+      keys.map((k) => `get ${k} ALL`).join('; '),
+    );
+    expect(after.code, after.stderr).toBe(0);
+    const reads = after.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(reads).toHaveLength(keys.length);
+    for (const r of reads) expect(r).toMatchObject({ found: true, repaired: [] });
+
+    const same = await cli('keyspace', 'alter', 'grow', '--rf', '2');
+    expect(same.stdout.trim()).toBe('keyspace grow already has simple, RF 2');
+  });
+
   it('an unknown consistency level exits 2 and lists the valid ones', async () => {
     const r = await cli('put', 'k', 'v', '--cl', 'most', '--json');
     expect(r.code).toBe(2);
@@ -230,6 +288,9 @@ describe('the CLI against a secured two-node cluster', { timeout: CLI_TEST_TIMEO
       expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(1);
       expect(oneLine(r.stderr)).toBe(`error INVALID_REQUEST: ${remedy}`);
     }
+    const alter = await cli('keyspace', 'alter', 'nope', '--rf', '2');
+    expect(alter.code, alter.stderr).toBe(1);
+    expect(oneLine(alter.stderr)).toBe(`error INVALID_REQUEST: ${remedy}`);
   });
 
   it('an unknown command, or a word a command does not take, is a usage error in the same form', async () => {

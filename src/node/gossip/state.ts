@@ -1,3 +1,4 @@
+import { replicationKey, sameReplication, type Replication } from '../../protocol/consistency.js';
 import type { EndpointState, GossipDigest, HeartbeatState, KeyspaceDefinition } from './messages.js';
 
 /**
@@ -89,29 +90,44 @@ export function isWellFormed(state: HeartbeatState, nowMs: number): boolean {
   );
 }
 
-/** JSON with sorted keys, so equal definitions compare equal whatever their key order. */
-function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) =>
-    a < b ? -1 : a > b ? 1 : 0,
-  );
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-}
-
 /**
  * Of two definitions of the same keyspace, the one every node keeps: the earliest created (the
- * first CREATE wins, as a later one would have been refused had it seen the first); on a tie, the
- * smaller canonical JSON of the replication, an arbitrary but deterministic choice.
+ * first CREATE wins, as a later one would have been refused had it seen the first); of one
+ * creation, the most recently altered (the last ALTER wins); on a tie, the smaller canonical JSON
+ * of the replication, an arbitrary but deterministic choice.
  */
 export function preferredKeyspace(a: KeyspaceDefinition, b: KeyspaceDefinition): KeyspaceDefinition {
   if (a.createdAtMicros !== b.createdAtMicros) return a.createdAtMicros < b.createdAtMicros ? a : b;
-  return canonicalJson(a.replication) <= canonicalJson(b.replication) ? a : b;
+  if (changedAt(a) !== changedAt(b)) return changedAt(a) > changedAt(b) ? a : b;
+  return replicationKey(a.replication) <= replicationKey(b.replication) ? a : b;
+}
+
+/** When the definition's replication was last set: its creation, or its latest alteration. */
+export function changedAt(k: KeyspaceDefinition): number {
+  return k.alteredAtMicros ?? k.createdAtMicros;
+}
+
+/**
+ * `k` with a new replication, stamped later than its last change even when `nowMicros` is behind
+ * it (the node that altered it before had a clock ahead of ours), so the new one wins everywhere.
+ */
+export function alteredKeyspace(
+  k: KeyspaceDefinition,
+  replication: Replication,
+  nowMicros: number,
+): KeyspaceDefinition {
+  return {
+    replication,
+    createdAtMicros: k.createdAtMicros,
+    alteredAtMicros: Math.max(nowMicros, changedAt(k) + 1),
+  };
 }
 
 export function sameKeyspace(a: KeyspaceDefinition, b: KeyspaceDefinition): boolean {
   return (
-    a.createdAtMicros === b.createdAtMicros && canonicalJson(a.replication) === canonicalJson(b.replication)
+    a.createdAtMicros === b.createdAtMicros &&
+    a.alteredAtMicros === b.alteredAtMicros &&
+    sameReplication(a.replication, b.replication)
   );
 }
 
@@ -135,7 +151,11 @@ export function mergeKeyspaces(
 }
 
 function copyKeyspace(k: KeyspaceDefinition): KeyspaceDefinition {
-  return { replication: structuredClone(k.replication), createdAtMicros: k.createdAtMicros };
+  return {
+    replication: structuredClone(k.replication),
+    createdAtMicros: k.createdAtMicros,
+    ...(k.alteredAtMicros !== undefined ? { alteredAtMicros: k.alteredAtMicros } : {}),
+  };
 }
 
 /** A deep copy, so a state we keep never aliases a decoded message or a caller's object. */

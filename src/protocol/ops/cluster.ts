@@ -36,6 +36,11 @@ export const clusterOps = {
     request: z.object({ name: keyspaceName, replication }),
     result: z.object({ name: keyspaceName, replication }),
   },
+  /** A new replication for an existing keyspace; `previous` is the one it replaces. */
+  keyspace_alter: {
+    request: z.object({ name: keyspaceName, replication }),
+    result: z.object({ name: keyspaceName, replication, previous: replication }),
+  },
   /** The receiving node's wall clock, for clock-offset estimates (NTP-style, halving the round trip). */
   clock_probe: { request: z.object({}), result: z.object({ wallClockMs: z.number() }) },
   /** Graceful stop of the receiving node. */

@@ -19,11 +19,16 @@ const MAX_ADDRESS_LENGTH = 256;
 
 const counter = z.number().int().nonnegative();
 
-/** A keyspace definition as it spreads: immutable once created; the earliest definition wins. */
+/**
+ * A keyspace definition as it spreads. Of two creations of one name the earliest wins; of two
+ * replications of one creation, the latest change (`keyspace alter`) wins.
+ */
 export const keyspaceDefinition = z.object({
   replication,
   /** When it was created, by the creating node's clock; orders concurrent definitions. */
   createdAtMicros: micros,
+  /** When its replication was last changed, by the altering node's clock; absent: never. */
+  alteredAtMicros: micros.optional(),
 });
 
 /** The part of a node's state that changes every gossip round. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseReplication } from '../../../src/commands/keyspace/create.js';
+import { parseReplication } from '../../../src/cli/replication-flags.js';
 import { errorOf } from '../../support/errors.js';
 
 describe('parseReplication (keyspace create)', () => {

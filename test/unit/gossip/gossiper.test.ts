@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Gossiper } from '../../../src/node/gossip/gossiper.js';
+import { alteredKeyspace } from '../../../src/node/gossip/state.js';
 import { gossipMessage, type GossipAck, type GossipMessage } from '../../../src/node/gossip/messages.js';
 import { gossipOps } from '../../../src/protocol/ops/gossip.js';
 import { GossipCluster, nodeInfo, seeded, START_MS } from './cluster.js';
@@ -223,6 +224,36 @@ describe('gossip membership', () => {
     for (let i = 0; i < 10; i++) cluster.round();
     const ties = new Set(cluster.running().map((g) => JSON.stringify(g.keyspaces()['tie'])));
     expect(ties.size).toBe(1);
+  });
+
+  it('an alteration of a keyspace wins everywhere over the definition it alters', () => {
+    const cluster = converged(5);
+    const created = { replication: { strategy: 'simple' as const, rf: 1 }, createdAtMicros: 100 };
+    cluster.get('n1').localUpdate({ keyspaces: { users: created } });
+    cluster.roundsUntil(() => cluster.running().every((g) => g.keyspaces()['users'] !== undefined), 20);
+    // Altered on a node whose clock (50) is behind the creation's: the change still outranks it.
+    const altered = alteredKeyspace(created, { strategy: 'simple', rf: 3 }, 50);
+    expect(altered.alteredAtMicros).toBe(101);
+    cluster.get('n4').localUpdate({ keyspaces: { users: altered } });
+    const rounds = cluster.roundsUntil(() =>
+      cluster.running().every((g) => JSON.stringify(g.keyspaces()['users']) === JSON.stringify(altered)),
+    );
+    expect(rounds).toBeLessThanOrEqual(10);
+    // Old news of the keyspace, as a node that missed the change may gossip it, changes nothing.
+    expect(cluster.get('n2').localUpdate({ keyspaces: { users: created } })).toBe(false);
+    // Two later alterations on two nodes: the later one wins, wherever it was made.
+    const west = alteredKeyspace(altered, { strategy: 'network', dcs: { west: 2 } }, 300);
+    const east = alteredKeyspace(altered, { strategy: 'network', dcs: { east: 2 } }, 200);
+    cluster.get('n0').localUpdate({ keyspaces: { users: west } });
+    cluster.get('n3').localUpdate({ keyspaces: { users: east } });
+    expect(
+      cluster.roundsUntil(() =>
+        cluster.running().every((g) => JSON.stringify(g.keyspaces()['users']) === JSON.stringify(west)),
+      ),
+    ).toBeLessThanOrEqual(10);
+    // A second creation of the name, later than the first, is still refused whatever its replication.
+    const recreated = { replication: { strategy: 'simple' as const, rf: 2 }, createdAtMicros: 400 };
+    expect(cluster.get('n1').localUpdate({ keyspaces: { users: recreated } })).toBe(false);
   });
 });
 

@@ -1,4 +1,5 @@
 import type {
+  AlteredKeyspace,
   ClusterApi,
   EndpointsResult,
   GetResult,
@@ -268,6 +269,16 @@ export class FakeCluster implements ClusterApi {
     this.keyspaceList.push(ks);
     for (const l of this.listeners) l();
     return ks;
+  }
+
+  async alterKeyspace(name: string, replication: Replication): Promise<AlteredKeyspace> {
+    await this.gate(`alterKeyspace ${name}`);
+    const ks = this.keyspaceList.find((k) => k.name === name);
+    if (!ks) throw new RingkvError('INVALID_REQUEST', `unknown keyspace "${name}"`);
+    const previous = ks.replication;
+    ks.replication = replication;
+    for (const l of this.listeners) l();
+    return { name, replication, previous };
   }
 
   async hints(): Promise<HintSummary[]> {

@@ -1,0 +1,44 @@
+import type { AlteredKeyspace } from '../../client/api.js';
+import { BaseCommand, clusterFlags } from '../../cli/base-command.js';
+import { withClient } from '../../cli/client-options.js';
+import { gainedReplicas, sameReplication } from '../../protocol/consistency.js';
+import { formatReplication } from '../../repl/format.js';
+import {
+  emptyDataCentersNote,
+  keyspaceArgs,
+  parseReplication,
+  replicationFlags,
+} from '../../cli/replication-flags.js';
+
+export default class KeyspaceAlter extends BaseCommand {
+  static override summary = 'Change the replication of a keyspace';
+  static override description =
+    'As ALTER KEYSPACE in Cassandra: writes from now on go to the new replicas, and the data already written reaches the replicas a key gained only through repair. Run `ringkv repair --keyspace NAME` after raising a replication factor; until then a read at ONE may miss a key, and at QUORUM it finds it and repairs it. Nodes that stop being replicas keep their copies but are no longer read.';
+  static override examples = [
+    '<%= config.bin %> keyspace alter users --rf 3',
+    '<%= config.bin %> keyspace alter orders --dc dc1:3,dc2:3',
+  ];
+  static override args = keyspaceArgs;
+  static override flags = { ...clusterFlags, ...replicationFlags };
+
+  async run(): Promise<AlteredKeyspace> {
+    const { args, flags } = await this.parse(KeyspaceAlter);
+    const replication = parseReplication(flags.rf, flags.dc);
+    const result = await withClient(flags, async (c) => {
+      const altered = await c.alterKeyspace(args.name, replication);
+      const empty = emptyDataCentersNote(args.name, replication, c.currentTopology().nodes);
+      if (empty) this.note(empty);
+      return altered;
+    });
+    this.say(
+      sameReplication(result.previous, result.replication)
+        ? `keyspace ${result.name} already has ${formatReplication(result.replication)}`
+        : `altered keyspace ${result.name}: ${formatReplication(result.replication)} (was ${formatReplication(result.previous)})`,
+    );
+    if (gainedReplicas(result.previous, result.replication))
+      this.note(
+        `note: run \`ringkv repair --keyspace ${result.name}\` to stream what is already written to the new replicas`,
+      );
+    return result;
+  }
+}

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { gainedReplicas, replicationKey, sameReplication } from '../../../src/protocol/consistency.js';
+
+describe('replication', () => {
+  it('compares replications whatever the order of their data centers', () => {
+    expect(
+      sameReplication(
+        { strategy: 'network', dcs: { a: 1, b: 2 } },
+        { strategy: 'network', dcs: { b: 2, a: 1 } },
+      ),
+    ).toBe(true);
+    expect(
+      sameReplication({ strategy: 'network', dcs: { a: 1 } }, { strategy: 'network', dcs: { a: 2 } }),
+    ).toBe(false);
+    expect(sameReplication({ strategy: 'simple', rf: 3 }, { strategy: 'network', dcs: { dc1: 3 } })).toBe(
+      false,
+    );
+    // A DC name cannot forge another replication's key.
+    expect(replicationKey({ strategy: 'network', dcs: { 'a=1,b': 2 } })).not.toBe(
+      replicationKey({ strategy: 'network', dcs: { a: 1, b: 2 } }),
+    );
+  });
+
+  it('says when a change makes some node a replica of data it was not given', () => {
+    expect(gainedReplicas({ strategy: 'simple', rf: 2 }, { strategy: 'simple', rf: 3 })).toBe(true);
+    expect(gainedReplicas({ strategy: 'simple', rf: 3 }, { strategy: 'simple', rf: 2 })).toBe(false);
+    expect(
+      gainedReplicas(
+        { strategy: 'network', dcs: { a: 2, b: 2 } },
+        { strategy: 'network', dcs: { a: 1, b: 3 } },
+      ),
+    ).toBe(true);
+    expect(
+      gainedReplicas({ strategy: 'network', dcs: { a: 2 } }, { strategy: 'network', dcs: { a: 2, c: 1 } }),
+    ).toBe(true);
+    expect(
+      gainedReplicas({ strategy: 'network', dcs: { a: 2, b: 1 } }, { strategy: 'network', dcs: { a: 2 } }),
+    ).toBe(false);
+    expect(gainedReplicas({ strategy: 'simple', rf: 3 }, { strategy: 'network', dcs: { dc1: 3 } })).toBe(
+      true,
+    );
+  });
+});
