@@ -724,6 +724,11 @@ export class RingkvClient implements ClusterApi {
     return this.contact.request('decommission', {}, 24 * 3600 * 1000);
   }
 
+  /** Cleanup runs on the contact node itself: what it drops depends on which node it is. */
+  async cleanup(keyspace?: string): Promise<OpResult<'cleanup'>> {
+    return this.contact.request('cleanup', keyspace !== undefined ? { keyspace } : {}, 24 * 3600 * 1000);
+  }
+
   async removenode(hostId: string): Promise<OpResult<'removenode'>> {
     return this.admin('removenode', { hostId }, 24 * 3600 * 1000);
   }

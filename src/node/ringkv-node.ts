@@ -694,6 +694,48 @@ export class RingkvNode {
       }),
     }));
     d.register('repair', (body, origin) => this.repair(body, origin));
+    d.register('cleanup', (body) => this.cleanup(body.keyspace));
+  }
+
+  /** Drops what this node holds of ranges it no longer replicates (nodetool cleanup). */
+  private async cleanup(only: string | undefined): Promise<OpResult<'cleanup'>> {
+    const status = this.membership.state(this.hostId)?.status;
+    if (status !== 'NORMAL') {
+      throw new RingkvError(
+        'REFUSED',
+        `this node is ${status ?? 'not in the ring'}: run cleanup once it is NORMAL (see ringkv status)`,
+      );
+    }
+    this.refuseWhileRangesMove('clean up', this.hostId);
+    if (only !== undefined && !this.membership.replication(only)) throw unknownKeyspace(only);
+    const started = this.world.clock.monotonicMs();
+    const keyspaces: { keyspace: string; dropped: number }[] = [];
+    for (const keyspace of only !== undefined ? [only] : [...this.membership.keyspaces().keys()]) {
+      // Judged against the ring as it is when each key is dropped, not as it was when cleanup began.
+      const dropped = await this.cells.dropCells(keyspace, (token) => !this.replicates(keyspace, token));
+      keyspaces.push({ keyspace, dropped });
+    }
+    const dropped = keyspaces.reduce((sum, k) => sum + k.dropped, 0);
+    this.world.logger.info('cleanup dropped the cells of ranges this node no longer replicates', { dropped });
+    await this.reportLoad();
+    return {
+      hostId: this.hostId,
+      keyspaces,
+      dropped,
+      durationMs: Math.round(this.world.clock.monotonicMs() - started),
+    };
+  }
+
+  /** Whether this node replicates the token, or is about to (a range moving to it): then it keeps it. */
+  private replicates(keyspace: string, token: bigint): boolean {
+    const replication = this.membership.replication(keyspace);
+    // Nothing is dropped on a judgement that cannot be made.
+    if (!replication) return true;
+    const self = (n: { hostId: string }) => n.hostId === this.hostId;
+    return (
+      replicasFor(this.membership.ring(), replication, token).some(self) ||
+      this.membership.pendingReplicas(replication, token).some(self)
+    );
   }
 
   private gossip(body: Parameters<Membership['receive']>[1], origin: Origin): Promise<Record<string, never>> {

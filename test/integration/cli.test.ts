@@ -191,17 +191,23 @@ describe('the CLI against a secured two-node cluster', { timeout: CLI_TEST_TIMEO
     );
   });
 
-  it('keyspace alter raises the replication factor, and repair gives the new replicas the data', async () => {
-    expect((await cli('keyspace', 'create', 'grow', '--rf', '1')).code).toBe(0);
-    const keys = Array.from({ length: 20 }, (_, i) => `grow-${i}`);
+  /** A new keyspace of RF `rf` with 20 keys written at `cl` (value `v-KEY`); returns the keys. */
+  async function keyspaceWithKeys(name: string, rf: number, cl: string): Promise<string[]> {
+    expect((await cli('keyspace', 'create', name, '--rf', String(rf))).code).toBe(0);
+    const keys = Array.from({ length: 20 }, (_, i) => `${name}-${i}`);
     const load = await cli(
       'repl',
       '--keyspace',
-      'grow',
+      name,
       '-e',
-      keys.map((k) => `put ${k} v-${k} ONE`).join('; '),
+      keys.map((k) => `put ${k} v-${k} ${cl}`).join('; '),
     );
     expect(load.code, load.stderr).toBe(0);
+    return keys;
+  }
+
+  it('keyspace alter raises the replication factor, and repair gives the new replicas the data', async () => {
+    const keys = await keyspaceWithKeys('grow', 1, 'ONE');
 
     const alter = await cli('keyspace', 'alter', 'grow', '--rf', '2', '--json');
     expect(alter.code, alter.stderr).toBe(0);
@@ -247,6 +253,43 @@ describe('the CLI against a secured two-node cluster', { timeout: CLI_TEST_TIMEO
 
     const same = await cli('keyspace', 'alter', 'grow', '--rf', '2');
     expect(same.stdout.trim()).toBe('keyspace grow already has simple, RF 2');
+  });
+
+  it('cleanup drops what a node no longer replicates, and nothing it does', async () => {
+    const keys = await keyspaceWithKeys('shrink', 2, 'ALL');
+    // Nothing to drop while both nodes replicate everything.
+    const idle = await cli('cleanup', '--keyspace', 'shrink', '--json');
+    expect(idle.code, idle.stderr).toBe(0);
+    expect(json(idle.stdout)).toMatchObject({ keyspaces: [{ keyspace: 'shrink', dropped: 0 }], dropped: 0 });
+
+    expect((await cli('keyspace', 'alter', 'shrink', '--rf', '1')).code).toBe(0);
+    let dropped = 0;
+    for (const n of c.nodes) {
+      const r = await runCli(['cleanup', '--json', '--node', n.address], env);
+      expect(r.code, r.stderr).toBe(0);
+      const result = json(r.stdout);
+      expect(result.hostId).toBe(n.hostId);
+      dropped += result.dropped as number;
+    }
+    // Each key had two copies and keeps one.
+    expect(dropped).toBe(keys.length);
+    const reads = await cli(
+      'repl',
+      '--keyspace',
+      'shrink',
+      '--json',
+      '-e',
+      keys.map((k) => `get ${k} ALL`).join('; '),
+    );
+    expect(reads.code, reads.stderr).toBe(0);
+    for (const line of reads.stdout.trim().split('\n'))
+      expect(JSON.parse(line)).toMatchObject({ found: true });
+
+    // Back to two copies: repair has every key to stream again, so the copies were really gone.
+    expect((await cli('keyspace', 'alter', 'shrink', '--rf', '2')).code).toBe(0);
+    const repair = await cli('repair', '--keyspace', 'shrink', '--json');
+    expect(repair.code, repair.stderr).toBe(0);
+    expect(json(repair.stdout).keysStreamed).toBe(keys.length);
   });
 
   it('an unknown consistency level exits 2 and lists the valid ones', async () => {
@@ -461,6 +504,12 @@ describe('ringkv start and stop', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
   it('join returns once every live node takes the node for a member, as start --detach does', async () => {
     const addresses = await startOneAfterAnother(['join-a', 'join-b', 'join-c'], ['--no-join']);
     const [first, , waiting] = addresses as [string, string, string];
+    // A node outside the ring has nothing it may judge as not its own.
+    const cleanup = await runCli(['cleanup', '--node', waiting]);
+    expect(cleanup.code).toBe(1);
+    expect(oneLine(cleanup.stderr)).toBe(
+      'error REFUSED: this node is JOINING: run cleanup once it is NORMAL (see ringkv status)',
+    );
     const joined = await runCli(['join', '--node', waiting, '--json']);
     expect(joined.code, joined.stderr).toBe(0);
     const { hostId } = json(joined.stdout) as { hostId: string; tokens: number };

@@ -1,4 +1,5 @@
 import type { Cell } from '../../src/protocol/cell.js';
+import { RingkvError } from '../../src/protocol/errors.js';
 import { tokenOf } from '../../src/ring/partitioner.js';
 import { replicasFor } from '../../src/ring/strategy.js';
 import type { HostId, Logger, PeerMessage } from '../../src/node/world.js';
@@ -261,6 +262,23 @@ export async function runSeed(seed: number, options: SimOptions = {}): Promise<S
           .map((x) => x.hostId)
           .join(' ')}]`,
       });
+    // Cleanup on every node of the settled ring first: what it drops must be nothing the reads need.
+    for (const n of cluster.running()) {
+      if (!n.node) continue;
+      try {
+        const r = (await time.settle(
+          n.node.handle('cleanup', {}, { kind: 'client' }),
+          60_000,
+          `cleanup on ${n.hostId}`,
+        )) as {
+          dropped: number;
+        };
+        note(`cleanup on ${n.hostId}: ${r.dropped} cells dropped`);
+      } catch (e) {
+        if (!(e instanceof RingkvError && e.code === 'REFUSED')) throw e;
+        note(`cleanup on ${n.hostId} refused: ${e.message}`);
+      }
+    }
     await time.settle(verificationReads(workload, rng.fork()), 60_000, 'reading every key');
     note('every key read at ONE, QUORUM and ALL');
     const hintsLeft = async () => {

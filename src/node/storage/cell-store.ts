@@ -59,8 +59,8 @@ interface MergeDecision {
 const UNKNOWN = Symbol('unknown');
 
 const settled = Promise.resolve();
-/** Keys purged per round: bounds the memory a purge of a large keyspace holds. */
-const PURGE_BATCH_KEYS = 512;
+/** Keys dropped per round: bounds the memory a purge or cleanup of a large keyspace holds. */
+const DROP_BATCH_KEYS = 512;
 
 function keyId(storeKey: Uint8Array): string {
   return Buffer.from(storeKey.buffer, storeKey.byteOffset, storeKey.byteLength).toString('latin1');
@@ -199,34 +199,48 @@ export class CellStore {
 
   /**
    * Drops tombstones written before `olderThanMicros` (now minus gc_grace) and values that expired
-   * before it. Each key is re-checked under its own lock, so a newer write racing the purge is
-   * never deleted. Returns how many cells were dropped.
+   * before it. Returns how many cells were dropped.
    */
-  async purgeTombstones(keyspace: string, olderThanMicros: number): Promise<number> {
-    let purged = 0;
-    let candidates: Uint8Array[] = [];
+  purgeTombstones(keyspace: string, olderThanMicros: number): Promise<number> {
+    return this.dropCells(keyspace, (_token, cell) => purgeable(cell, olderThanMicros));
+  }
+
+  /**
+   * Drops the cells of a keyspace for which `drop` says so. Each key is asked again under its own
+   * lock with its latest cell, so a newer write racing the drop is judged by what it wrote.
+   * Returns how many cells were dropped.
+   */
+  async dropCells(keyspace: string, drop: (token: bigint, cell: Cell) => boolean): Promise<number> {
+    const prefixLength = keyspacePrefix(keyspace).length;
+    let dropped = 0;
+    let candidates: { storeKey: Uint8Array; token: bigint }[] = [];
     const flush = async (): Promise<void> => {
-      const results = await Promise.all(candidates.map((k) => this.purgeOne(k, olderThanMicros)));
-      purged += results.filter(Boolean).length;
+      const results = await Promise.all(candidates.map((c) => this.dropOne(c.storeKey, c.token, drop)));
+      dropped += results.filter(Boolean).length;
       candidates = [];
     };
     for await (const [k, v] of this.storage.iterate(keyspaceBounds(keyspace))) {
-      if (!purgeable(decodeCell(v), olderThanMicros)) continue;
-      candidates.push(k);
-      if (candidates.length >= PURGE_BATCH_KEYS) await flush();
+      const { token } = decodeCellKeyIn(prefixLength, k);
+      if (!drop(token, decodeCell(v))) continue;
+      candidates.push({ storeKey: k, token });
+      if (candidates.length >= DROP_BATCH_KEYS) await flush();
     }
     await flush();
-    return purged;
+    return dropped;
   }
 
-  private async purgeOne(storeKey: Uint8Array, olderThanMicros: number): Promise<boolean> {
+  private async dropOne(
+    storeKey: Uint8Array,
+    token: bigint,
+    drop: (token: bigint, cell: Cell) => boolean,
+  ): Promise<boolean> {
     const id = keyId(storeKey);
     const state = this.enter(id);
     try {
       // The write travels inside an object: returned bare, it would hold the key's lock until synced.
       const decision = await this.decide(state, async () => {
         const latest = await this.load(state, storeKey);
-        if (latest === undefined || !purgeable(latest, olderThanMicros)) return undefined;
+        if (latest === undefined || !drop(token, latest)) return undefined;
         const durable = this.storage.write([{ key: storeKey, value: null }]);
         this.setLatest(state, undefined, durable);
         return { durable };

@@ -52,6 +52,19 @@ export const clusterOps = {
   },
   /** The receiving node streams its data away and leaves the ring. */
   decommission: { request: z.object({}), result: z.object({ hostId, keysStreamed: z.number() }) },
+  /**
+   * Drops the cells the receiving node holds but is no longer a replica of, as after nodes joined
+   * or a replication factor went down (Cassandra's nodetool cleanup). All keyspaces, or one.
+   */
+  cleanup: {
+    request: z.object({ keyspace: keyspaceName.optional() }),
+    result: z.object({
+      hostId,
+      keyspaces: z.array(z.object({ keyspace: keyspaceName, dropped: z.number().int().nonnegative() })),
+      dropped: z.number().int().nonnegative(),
+      durationMs: z.number().nonnegative(),
+    }),
+  },
   /** Drop a dead node; the survivors re-replicate its ranges. */
   removenode: { request: z.object({ hostId }), result: z.object({ hostId, keysStreamed: z.number() }) },
 } as const;

@@ -223,3 +223,19 @@ describe('CellStore purgeTombstones', () => {
     expect(await store.get('ks', 1n, text('k'))).toEqual(live('back', 20));
   });
 });
+
+describe('CellStore dropCells', () => {
+  it('drops the cells of the tokens it is told to, from storage and from the row cache', async () => {
+    const store = new CellStore(new MemoryStorage());
+    for (const token of [1n, 2n, 3n, 4n, 5n])
+      await store.merge('ks', token, text(`k${token}`), live('v', 10));
+    await store.merge('other', 4n, text('k4'), live('v', 10));
+    // Read once, so that the row cache holds it.
+    expect(await store.get('ks', 4n, text('k4'))).toEqual(live('v', 10));
+
+    expect(await store.dropCells('ks', (token) => token > 3n)).toBe(2);
+    expect(await scan(store, MIN_TOKEN, MIN_TOKEN)).toEqual(['1:k1', '2:k2', '3:k3']);
+    expect(await store.get('ks', 4n, text('k4'))).toBeUndefined();
+    expect(await scan(store, MIN_TOKEN, MIN_TOKEN, 'other')).toEqual(['4:k4']);
+  });
+});
