@@ -713,6 +713,8 @@ export class RingkvNode {
     for (const keyspace of only !== undefined ? [only] : [...this.membership.keyspaces().keys()]) {
       // Judged against the ring as it is when each key is dropped, not as it was when cleanup began.
       const dropped = await this.cells.dropCells(keyspace, (token) => !this.replicates(keyspace, token));
+      // As Cassandra's cleanup rewrites its tables: the space comes back now, not at some later compaction.
+      if (dropped > 0) await this.cells.compact(keyspace);
       keyspaces.push({ keyspace, dropped });
     }
     const dropped = keyspaces.reduce((sum, k) => sum + k.dropped, 0);

@@ -50,6 +50,8 @@ export interface Storage {
   iterate(range: StoreRange): AsyncIterable<[Uint8Array, Uint8Array]>;
   /** Bytes on disk, approximately. */
   approximateSize(): Promise<number>;
+  /** Rewrites the range so that what was deleted there stops taking space. */
+  compact(range: { gte: Uint8Array; lt: Uint8Array }): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -229,6 +229,11 @@ export class CellStore {
     return dropped;
   }
 
+  /** Gives back the space of what was dropped from a keyspace. */
+  compact(keyspace: string): Promise<void> {
+    return this.storage.compact(keyspaceBounds(keyspace));
+  }
+
   private async dropOne(
     storeKey: Uint8Array,
     token: bigint,

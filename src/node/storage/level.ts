@@ -37,6 +37,9 @@ function reason(e: unknown): string {
  * acknowledged only after a `sync: true` batch holding it has returned, and concurrent writes
  * share one such batch (group commit), so a node killed with SIGKILL loses no acknowledged write.
  */
+/** The files LevelDB keeps in its folder: tables, write-ahead logs, manifests, its own info log. */
+const LEVELDB_FILE = /^(\d+\.(log|ldb|sst|dbtmp)|MANIFEST-\d+|CURRENT|LOCK|LOG(\.old)?)$/;
+
 export class LevelStorage implements Storage {
   private readonly commit: GroupCommit;
   private closing: Promise<void> | undefined;
@@ -151,10 +154,15 @@ export class LevelStorage implements Storage {
     for await (const [k, v] of this.db.iterator(options)) yield [plain(k), plain(v)];
   }
 
-  /** Bytes of the data folder: the log and the tables, which is what the operator pays for. */
+  /**
+   * Bytes of the database's files in the data folder: the log and the tables, which is what the
+   * operator pays for. Not other files there, such as the node's own log (node.log), which says
+   * nothing about the data and grows with every line logged.
+   */
   async approximateSize(): Promise<number> {
     let total = 0;
     for (const name of await readdir(this.dir)) {
+      if (!LEVELDB_FILE.test(name)) continue;
       try {
         const s = await stat(join(this.dir, name));
         if (s.isFile()) total += s.size;
@@ -163,6 +171,10 @@ export class LevelStorage implements Storage {
       }
     }
     return total;
+  }
+
+  compact(range: { gte: Uint8Array; lt: Uint8Array }): Promise<void> {
+    return this.db.compactRange(range.gte, range.lt);
   }
 
   /** Waits for every write already accepted to be synced, then closes the database. */

@@ -57,6 +57,31 @@ describe('LevelStorage.open', () => {
   });
 });
 
+describe('LevelStorage size', () => {
+  it('counts the database, not the node log beside it, and compacting gives back what was deleted', async () => {
+    const dir = await tempDir();
+    const storage = await LevelStorage.open(dir);
+    try {
+      const key = (i: number) => new TextEncoder().encode(`c-key-${String(i).padStart(5, '0')}`);
+      const value = new Uint8Array(1000).fill(7);
+      for (let i = 0; i < 500; i += 50) {
+        await storage.write(Array.from({ length: 50 }, (_, j) => ({ key: key(i + j), value })));
+      }
+      const written = await storage.approximateSize();
+      expect(written).toBeGreaterThan(500 * 1000);
+      await writeFile(join(dir, 'node.log'), 'x'.repeat(200_000));
+      expect(await storage.approximateSize()).toBe(written);
+
+      await storage.write(Array.from({ length: 500 }, (_, i) => ({ key: key(i), value: null })));
+      expect(await storage.approximateSize()).toBeGreaterThanOrEqual(written);
+      await storage.compact({ gte: key(0), lt: key(500) });
+      expect(await storage.approximateSize()).toBeLessThan(written / 10);
+    } finally {
+      await storage.close();
+    }
+  });
+});
+
 describe('LevelStorage durability', () => {
   let child: ChildProcess | undefined;
   afterEach(() => {
