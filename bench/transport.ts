@@ -16,6 +16,8 @@ type FromWorker =
   { kind: 'listening'; address: string } | { kind: 'done'; exchanges: number; served: number };
 
 async function worker(index: number, coalesce: boolean): Promise<void> {
+  // The parent is gone (it was killed, or the benchmark interrupted): nobody will stop this worker.
+  process.once('disconnect', () => process.exit(0));
   const hostId = `w${index}`;
   const server = await WsServer.listen({
     host: '127.0.0.1',
@@ -64,14 +66,20 @@ async function worker(index: number, coalesce: boolean): Promise<void> {
     setTimeout(() => {
       running = false;
       const done: FromWorker = { kind: 'done', exchanges, served };
-      process.send?.(done, () => {
+      tellParent(done, () => {
         transport.close();
         void server.close().then(() => process.exit(0));
       });
     }, message.durationMs);
   });
   const listening: FromWorker = { kind: 'listening', address: server.url };
-  process.send?.(listening);
+  tellParent(listening);
+}
+
+/** A worker whose parent is gone has no one to report to, and stops. */
+function tellParent(message: FromWorker, then: () => void = () => {}): void {
+  if (!process.connected) process.exit(0);
+  process.send?.(message, then);
 }
 
 async function run(coalesce: boolean, durationMs: number, windowPerPeer: number): Promise<number> {

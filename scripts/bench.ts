@@ -34,6 +34,7 @@ import { RingkvClient } from '../src/client/client.js';
 import type { ConsistencyLevel } from '../src/protocol/consistency.js';
 import { LevelStorage } from '../src/node/storage/level.js';
 import { ensureEtcd, etcdTarget, startEtcd } from '../bench/etcd.js';
+import { onInterrupt, stopOnSignals } from '../bench/interrupt.js';
 import { StealLog } from '../bench/steal.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -83,6 +84,7 @@ function ensureBuilt(): void {
 /** Synced group-committed batches from 256 writers into one LevelDB, for RUN_MS. */
 async function storageLimit(): Promise<{ opsPerSecond: number; writesPerSync: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'ringkv-bench-storage-'));
+  const forget = onInterrupt(() => rmSync(dir, { recursive: true, force: true }));
   const storage = await LevelStorage.open(dir);
   try {
     const value = new Uint8Array(VALUE_BYTES).fill(0x61);
@@ -102,6 +104,7 @@ async function storageLimit(): Promise<{ opsPerSecond: number; writesPerSync: nu
   } finally {
     await storage.close();
     rmSync(dir, { recursive: true, force: true });
+    forget();
   }
 }
 
@@ -113,10 +116,12 @@ function transportLimit(): Promise<{ coalesced: number; uncoalesced: number }> {
       [...process.execArgv, join(ROOT, 'bench', 'transport.ts'), String(RUN_MS), '64'],
       { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
     );
+    const forget = onInterrupt(() => child.kill());
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     child.once('error', reject);
     child.once('exit', (code) => {
+      forget();
       const rate = (mode: string): number => {
         const m = new RegExp(`coalescing ${mode}\\s*:\\s*([\\d,]+) messages/s`).exec(out);
         return m ? Number((m[1] as string).replace(/,/g, '')) : NaN;
@@ -247,9 +252,11 @@ async function runInterleaved(systems: System[], steal: StealLog): Promise<Map<s
 async function startRingkv(): Promise<{ systems: System[]; stop: () => Promise<void> }> {
   const cluster = new LocalCluster({ rootPrefix: 'ringkv-bench-', args: ['--ring-delay', '500'] });
   const clients: RingkvClient[] = [];
+  const forget = onInterrupt(() => cluster.stopAll());
   const stop = async () => {
     for (const client of clients) await client.close();
     await cluster.stopAll();
+    forget();
   };
   try {
     say('starting a 3-node ringkv cluster (RF 3, synced writes)...');
@@ -297,10 +304,12 @@ async function startEtcdSystem(): Promise<{ system: System; stop: () => Promise<
   const binary = ensureEtcd(say);
   say('starting a 3-member etcd cluster...');
   const etcd = await startEtcd(binary);
+  const forget = onInterrupt(() => etcd.stop());
   let close = () => {};
   const stop = async () => {
     close();
     await etcd.stop();
+    forget();
   };
   try {
     const connected = await etcdTarget(etcd.clientUrls);
@@ -502,6 +511,7 @@ async function main(): Promise<void> {
   const machine = `${cpu[0]?.model.trim() ?? 'unknown cpu'}, ${cpu.length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}, ${process.platform}`;
   say(machine);
   ensureBuilt();
+  stopOnSignals(say);
   const steal = new StealLog();
   say('storage limit...');
   const storage = await steal.measure('storage limit', storageLimit);
