@@ -32,7 +32,7 @@ const INTERNAL_ERROR_STOP_MS = 5_000;
 export default class Start extends BaseCommand {
   static override summary = 'Run a node: listen on one WebSocket port, store in LevelDB, join through seeds';
   static override description =
-    'Runs in the foreground (logs to stdout; SIGINT/SIGTERM stop it cleanly) unless --detach, which returns once the node has joined and every live node sees it UP and NORMAL (with --no-join: once it accepts requests).';
+    'Runs in the foreground (logs to stdout; SIGINT, SIGTERM and SIGHUP stop it cleanly) unless --detach, which returns once the node has joined and every live node sees it UP and NORMAL (with --no-join: once it accepts requests).';
   static override examples = [
     '<%= config.bin %> start --port 7400',
     '<%= config.bin %> start --port 7401 --seeds ws://127.0.0.1:7400 --detach',
@@ -189,8 +189,8 @@ export default class Start extends BaseCommand {
           done();
         });
       };
-      process.once('SIGINT', () => stop('SIGINT'));
-      process.once('SIGTERM', () => stop('SIGTERM'));
+      // SIGHUP too: a node in the foreground of a terminal that closes stops as cleanly as on Ctrl-C.
+      for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => stop(signal));
       void daemon.stopRequested.then(() => stop('requested by a client'));
       void daemon.failed.then((e) => {
         fatal = e;

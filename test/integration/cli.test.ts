@@ -456,6 +456,26 @@ describe('ringkv start and stop', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
     return addresses;
   }
 
+  it('a node in the foreground stops cleanly on SIGINT, SIGTERM and SIGHUP (a closed terminal)', async () => {
+    const c = new TestCluster();
+    try {
+      const nodes = await c.start(3);
+      for (const [i, signal] of (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).entries()) {
+        const node = nodes[i] as (typeof nodes)[number];
+        const child = node.child;
+        await c.kill(node, signal);
+        const tail = node.log.slice(-3).join('\n');
+        expect(child?.exitCode, `${signal}: ${tail}`).toBe(0);
+        expect(
+          node.log.some((l) => l.includes('stopping') && l.includes(`reason=${signal}`)),
+          tail,
+        ).toBe(true);
+      }
+    } finally {
+      await c.stopAll();
+    }
+  });
+
   it('--detach prints address, pid and host id; stop stops that node', async () => {
     const data = join(root, 'detached');
     const started = await runCli(['start', '--detach', '--port', '0', '--data', data, '--json']);
