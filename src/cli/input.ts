@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { usage } from './base-command.js';
 
 /**
@@ -12,6 +12,21 @@ export async function readInput(file: string, what: string): Promise<Buffer> {
   } catch (e) {
     const reason = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
     throw usage(`cannot read ${what} ${file}: ${reason}`);
+  }
+}
+
+/** Writes bytes as they are to a file, or to standard output for "-". */
+export async function writeOutput(file: string, bytes: Uint8Array, what: string): Promise<void> {
+  if (file === '-') {
+    // A pipe or a file on Linux takes this synchronously, so it is all out before the command exits.
+    process.stdout.write(bytes);
+    return;
+  }
+  try {
+    await writeFile(file, bytes);
+  } catch (e) {
+    const reason = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    throw usage(`cannot write ${what} ${file}: ${reason}`);
   }
 }
 
