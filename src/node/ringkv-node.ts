@@ -1,7 +1,12 @@
 import { Coordinator } from '../coordination/coordinator.js';
 import { LatencyTracker } from '../coordination/latency.js';
 import { ReplicaWriteBatcher } from '../coordination/replica-write-batcher.js';
-import { sameReplication, type Replication } from '../protocol/consistency.js';
+import {
+  fittingReplication,
+  replicationFlags,
+  sameReplication,
+  type Replication,
+} from '../protocol/consistency.js';
 import { asRingkvError, RingkvError, unknownKeyspace } from '../protocol/errors.js';
 import type { OpName, OpResult } from '../protocol/ops/index.js';
 import { allocateTokens } from '../ring/allocation.js';
@@ -414,19 +419,24 @@ export class RingkvNode {
     this.refuseWhileRangesMove('decommission', this.hostId);
     const remaining = ring.nodes().filter((n) => n.hostId !== this.hostId);
     for (const [name, r] of this.membership.keyspaces()) {
+      const nodes = (n: number) => `${n} node${n === 1 ? '' : 's'} would remain`;
       const short =
         r.strategy === 'simple'
           ? remaining.length < r.rf
-            ? `${remaining.length} nodes would remain for RF ${r.rf}`
+            ? `${nodes(remaining.length)} for RF ${r.rf}`
             : undefined
           : Object.entries(r.dcs)
               .map(([dc, n]) => [dc, n, remaining.filter((x) => x.dc === dc).length] as const)
               .filter(([, n, have]) => have < n)
-              .map(([dc, n, have]) => `${have} nodes would remain in ${dc} for ${n} replicas`)[0];
+              .map(([dc, n, have]) => `${nodes(have)} in ${dc} for ${n} replicas`)[0];
       if (short) {
+        const fitting = fittingReplication(r, remaining);
+        const lower = fitting
+          ? `, or lower its replication: ringkv keyspace alter ${name} ${replicationFlags(fitting)}`
+          : '';
         throw new RingkvError(
           'REFUSED',
-          `cannot decommission: keyspace ${name} needs it (${short}); add a node first or lower the replication`,
+          `cannot decommission: keyspace ${name} needs it (${short}); add a node first${lower}`,
         );
       }
     }

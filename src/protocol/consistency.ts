@@ -61,6 +61,30 @@ export function gainedReplicas(before: Replication, after: Replication): boolean
   return true;
 }
 
+/**
+ * The largest replication like `r` that `nodes` can hold (RF at most the node count, per data
+ * center for network); undefined when they can hold no replica at all.
+ */
+export function fittingReplication(
+  r: Replication,
+  nodes: readonly { dc: string }[],
+): Replication | undefined {
+  if (r.strategy === 'simple')
+    return nodes.length > 0 ? { strategy: 'simple', rf: Math.min(r.rf, nodes.length) } : undefined;
+  const dcs = Object.fromEntries(
+    Object.entries(r.dcs).map(([dc, n]) => [dc, Math.min(n, nodes.filter((x) => x.dc === dc).length)]),
+  );
+  return Object.values(dcs).some((n) => n > 0) ? { strategy: 'network', dcs } : undefined;
+}
+
+/** A replication as the flags of `ringkv keyspace create` and `alter` take it. */
+export function replicationFlags(r: Replication): string {
+  if (r.strategy === 'simple') return `--rf ${r.rf}`;
+  return `--dc ${Object.entries(r.dcs)
+    .map(([dc, n]) => `${dc}:${n}`)
+    .join(',')}`;
+}
+
 export function totalReplicationFactor(r: Replication): number {
   return r.strategy === 'simple' ? r.rf : Object.values(r.dcs).reduce((a, b) => a + b, 0);
 }

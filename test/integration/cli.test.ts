@@ -292,6 +292,15 @@ describe('the CLI against a secured two-node cluster', { timeout: CLI_TEST_TIMEO
     expect(json(repair.stdout).keysStreamed).toBe(keys.length);
   });
 
+  it('decommission refuses to leave fewer nodes than a keyspace has replicas, and says how to lower it', async () => {
+    const r = await cli('decommission');
+    expect(r.code, r.stderr).toBe(1);
+    expect(oneLine(r.stderr)).toBe(
+      'error REFUSED: cannot decommission: keyspace default needs it (1 node would remain for RF 3); add a node first, or lower its replication: ringkv keyspace alter default --rf 1',
+    );
+    expect(json((await cli('status', '--json')).stdout).nodes).toHaveLength(2);
+  });
+
   it('an unknown consistency level exits 2 and lists the valid ones', async () => {
     const r = await cli('put', 'k', 'v', '--cl', 'most', '--json');
     expect(r.code).toBe(2);

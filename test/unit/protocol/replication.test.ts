@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { gainedReplicas, replicationKey, sameReplication } from '../../../src/protocol/consistency.js';
+import {
+  fittingReplication,
+  gainedReplicas,
+  replicationFlags,
+  replicationKey,
+  sameReplication,
+} from '../../../src/protocol/consistency.js';
 
 describe('replication', () => {
   it('compares replications whatever the order of their data centers', () => {
@@ -39,5 +45,16 @@ describe('replication', () => {
     expect(gainedReplicas({ strategy: 'simple', rf: 3 }, { strategy: 'network', dcs: { dc1: 3 } })).toBe(
       true,
     );
+  });
+
+  it('lowers a replication to what the nodes left can hold, and words it as the flags', () => {
+    const nodes = [{ dc: 'a' }, { dc: 'a' }, { dc: 'b' }];
+    expect(replicationFlags(fittingReplication({ strategy: 'simple', rf: 5 }, nodes)!)).toBe('--rf 3');
+    expect(replicationFlags(fittingReplication({ strategy: 'simple', rf: 2 }, nodes)!)).toBe('--rf 2');
+    expect(fittingReplication({ strategy: 'simple', rf: 3 }, [])).toBeUndefined();
+    expect(
+      replicationFlags(fittingReplication({ strategy: 'network', dcs: { a: 3, b: 2, c: 1 } }, nodes)!),
+    ).toBe('--dc a:2,b:1,c:0');
+    expect(fittingReplication({ strategy: 'network', dcs: { c: 2 } }, nodes)).toBeUndefined();
   });
 });
