@@ -3,7 +3,7 @@ import { LatencyTracker } from '../coordination/latency.js';
 import { ReplicaWriteBatcher } from '../coordination/replica-write-batcher.js';
 import {
   fittingReplication,
-  replicationFlags,
+  replicationAsFlags,
   sameReplication,
   type Replication,
 } from '../protocol/consistency.js';
@@ -432,7 +432,7 @@ export class RingkvNode {
       if (short) {
         const fitting = fittingReplication(r, remaining);
         const lower = fitting
-          ? `, or lower its replication: ringkv keyspace alter ${name} ${replicationFlags(fitting)}`
+          ? `, or lower its replication: ringkv keyspace alter ${name} ${replicationAsFlags(fitting)}`
           : '';
         throw new RingkvError(
           'REFUSED',

@@ -78,7 +78,7 @@ export function fittingReplication(
 }
 
 /** A replication as the flags of `ringkv keyspace create` and `alter` take it. */
-export function replicationFlags(r: Replication): string {
+export function replicationAsFlags(r: Replication): string {
   if (r.strategy === 'simple') return `--rf ${r.rf}`;
   return `--dc ${Object.entries(r.dcs)
     .map(([dc, n]) => `${dc}:${n}`)

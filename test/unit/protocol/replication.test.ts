@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   fittingReplication,
   gainedReplicas,
-  replicationFlags,
+  replicationAsFlags,
   replicationKey,
   sameReplication,
 } from '../../../src/protocol/consistency.js';
@@ -49,11 +49,11 @@ describe('replication', () => {
 
   it('lowers a replication to what the nodes left can hold, and words it as the flags', () => {
     const nodes = [{ dc: 'a' }, { dc: 'a' }, { dc: 'b' }];
-    expect(replicationFlags(fittingReplication({ strategy: 'simple', rf: 5 }, nodes)!)).toBe('--rf 3');
-    expect(replicationFlags(fittingReplication({ strategy: 'simple', rf: 2 }, nodes)!)).toBe('--rf 2');
+    expect(replicationAsFlags(fittingReplication({ strategy: 'simple', rf: 5 }, nodes)!)).toBe('--rf 3');
+    expect(replicationAsFlags(fittingReplication({ strategy: 'simple', rf: 2 }, nodes)!)).toBe('--rf 2');
     expect(fittingReplication({ strategy: 'simple', rf: 3 }, [])).toBeUndefined();
     expect(
-      replicationFlags(fittingReplication({ strategy: 'network', dcs: { a: 3, b: 2, c: 1 } }, nodes)!),
+      replicationAsFlags(fittingReplication({ strategy: 'network', dcs: { a: 3, b: 2, c: 1 } }, nodes)!),
     ).toBe('--dc a:2,b:1,c:0');
     expect(fittingReplication({ strategy: 'network', dcs: { c: 2 } }, nodes)).toBeUndefined();
   });
