@@ -8,7 +8,7 @@ export interface ClusterAuth {
 }
 
 /** How long `start --detach` and `join` wait for the cluster to take a node for a member. */
-export const MEMBERSHIP_TIMEOUT_MS = 60_000;
+const MEMBERSHIP_TIMEOUT_MS = 60_000;
 
 /** How often a wait asks the nodes again; gossip rounds are a second apart by default. */
 const POLL_MS = 100;
@@ -30,11 +30,7 @@ export async function viewFrom(address: string, auth: ClusterAuth): Promise<Topo
  * do, a coordinator that still sees it JOINING counts it as a pending replica on top of the CL,
  * and one that sees it DOWN leaves it out.
  */
-export async function notYetMember(
-  address: string,
-  hostId: string,
-  auth: ClusterAuth,
-): Promise<string | undefined> {
+async function notYetMember(address: string, hostId: string, auth: ClusterAuth): Promise<string | undefined> {
   const own = await viewFrom(address, auth);
   const self = own.find((n) => n.hostId === hostId);
   if (self?.status !== 'NORMAL') return `it is ${self?.status ?? 'not in its own view'}`;
@@ -74,4 +70,25 @@ export async function pollUntil(
     if (Date.now() > deadline) throw new RingkvError('UNAVAILABLE', describeTimeout(answer));
     await new Promise((r) => setTimeout(r, POLL_MS));
   }
+}
+
+/**
+ * Returns once the cluster takes node `hostId` (at `address`) for a full member (notYetMember),
+ * as `start --detach` and `join` wait; after MEMBERSHIP_TIMEOUT_MS, fails with `describe` given
+ * what is wrong ("the cluster does not take it for a member after 60 s: ...").
+ */
+export function awaitMember(
+  address: string,
+  hostId: string,
+  auth: ClusterAuth,
+  describe: (notMember: string) => string,
+): Promise<void> {
+  return pollUntil(
+    () => notYetMember(address, hostId, auth),
+    MEMBERSHIP_TIMEOUT_MS,
+    (answer) =>
+      describe(
+        `the cluster does not take it for a member after ${MEMBERSHIP_TIMEOUT_MS / 1000} s: ${answer}`,
+      ),
+  );
 }

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand, clusterFlags } from '../cli/base-command.js';
 import { parseContactPoints, withClient } from '../cli/client-options.js';
-import { MEMBERSHIP_TIMEOUT_MS, notYetMember, pollUntil } from '../cli/convergence.js';
+import { awaitMember } from '../cli/convergence.js';
 
 export default class Join extends BaseCommand {
   static override summary = 'Make a node started with --no-join join the ring now';
@@ -22,11 +22,11 @@ export default class Join extends BaseCommand {
     // The node is NORMAL in its own view; a peer that still sees it JOINING counts it as a pending
     // replica on top of the CL, and a write at ALL would fail there.
     const auth = { clusterName: flags['cluster-name'], ...(flags.secret ? { secret: flags.secret } : {}) };
-    await pollUntil(
-      () => notYetMember(address, result.hostId, auth),
-      MEMBERSHIP_TIMEOUT_MS,
-      (answer) =>
-        `${result.hostId} joined, but the cluster does not take it for a member after ${MEMBERSHIP_TIMEOUT_MS / 1000} s: ${answer}; see "ringkv status"`,
+    await awaitMember(
+      address,
+      result.hostId,
+      auth,
+      (why) => `${result.hostId} joined, but ${why}; see "ringkv status"`,
     );
     this.say(`${result.hostId} joined with ${result.tokens} tokens`);
     return result;

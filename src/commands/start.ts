@@ -6,7 +6,7 @@ import { BaseCommand, usage } from '../cli/base-command.js';
 import { refusing } from '../cli/data-flags.js';
 import { parseContactPoints } from '../cli/client-options.js';
 import { parseDurationMs } from '../cli/duration.js';
-import { MEMBERSHIP_TIMEOUT_MS, notYetMember, pollUntil, type ClusterAuth } from '../cli/convergence.js';
+import { awaitMember, type ClusterAuth } from '../cli/convergence.js';
 import { ERROR_CODES, exitCodeFor, RingkvError, type ErrorCode } from '../protocol/errors.js';
 import { errorLine } from '../repl/format.js';
 import {
@@ -25,7 +25,6 @@ interface Started {
 
 /** A detached node has this long to start accepting requests (a bootstrap may stream for a while). */
 const DETACH_READY_TIMEOUT_MS = 120_000;
-/** Then the other nodes have this long to hear, through gossip, that it is UP and NORMAL. */
 /** After an internal error, the longest a node waits for its clean stop before it exits anyway. */
 const INTERNAL_ERROR_STOP_MS = 5_000;
 
@@ -284,7 +283,15 @@ export default class Start extends BaseCommand {
       // A script's next command may go to any node: return once they all take this one for a full
       // member, not when only the node itself does (a peer that still sees it JOINING would count it
       // as a pending replica, and a write at ALL would fail).
-      if (join) await Promise.race([this.awaitMembership(started, auth, logPath), exited]);
+      if (join) {
+        const member = awaitMember(
+          started.address,
+          started.hostId,
+          auth,
+          (why) => `the node is running (pid ${started.pid}) but ${why}; see "ringkv status" and ${logPath}`,
+        );
+        await Promise.race([member, exited]);
+      }
       this.say(
         `node ${started.hostId} accepting requests at ${started.address} (pid ${started.pid}, log ${logPath})`,
       );
@@ -295,15 +302,6 @@ export default class Start extends BaseCommand {
       if (child.connected) child.disconnect();
       child.unref();
     }
-  }
-
-  private awaitMembership(started: Started, auth: ClusterAuth, logPath: string): Promise<void> {
-    return pollUntil(
-      () => notYetMember(started.address, started.hostId, auth),
-      MEMBERSHIP_TIMEOUT_MS,
-      (answer) =>
-        `the node is running (pid ${started.pid}) but the cluster does not take it for a member after ${MEMBERSHIP_TIMEOUT_MS / 1000} s: ${answer}; see "ringkv status" and ${logPath}`,
-    );
   }
 }
 
