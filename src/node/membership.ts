@@ -270,11 +270,10 @@ export class Membership implements ClusterView {
   }
 
   /** Gives an existing keyspace a new replication, which wins over every definition of it we know. */
-  alterKeyspace(name: string, replication: Replication, nowMicros: number): KeyspaceDefinition | undefined {
+  alterKeyspace(name: string, replication: Replication, nowMicros: number): void {
     const existing = this.gossiper.keyspaces()[name];
-    if (!existing) return undefined;
-    this.updateLocal({ keyspaces: { [name]: alteredKeyspace(existing, replication, nowMicros) } });
-    return this.gossiper.keyspaces()[name];
+    if (existing)
+      this.updateLocal({ keyspaces: { [name]: alteredKeyspace(existing, replication, nowMicros) } });
   }
 
   /** removenode: only for a node we see DOWN. */

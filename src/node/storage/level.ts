@@ -32,14 +32,14 @@ function reason(e: unknown): string {
   return String(e);
 }
 
+/** The files LevelDB keeps in its folder: tables, write-ahead logs, manifests, its own info log. */
+const LEVELDB_FILE = /^(\d+\.(log|ldb|sst|dbtmp)|MANIFEST-\d+|CURRENT|LOCK|LOG(\.old)?)$/;
+
 /**
  * The node's durable store: LevelDB through classic-level, byte keys and values. Every write is
  * acknowledged only after a `sync: true` batch holding it has returned, and concurrent writes
  * share one such batch (group commit), so a node killed with SIGKILL loses no acknowledged write.
  */
-/** The files LevelDB keeps in its folder: tables, write-ahead logs, manifests, its own info log. */
-const LEVELDB_FILE = /^(\d+\.(log|ldb|sst|dbtmp)|MANIFEST-\d+|CURRENT|LOCK|LOG(\.old)?)$/;
-
 export class LevelStorage implements Storage {
   private readonly commit: GroupCommit;
   private closing: Promise<void> | undefined;
