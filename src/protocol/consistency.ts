@@ -1,4 +1,5 @@
 import { RingkvError } from './errors.js';
+import { MAX_REPLICATION_FACTOR } from './limits.js';
 
 export const CONSISTENCY_LEVELS = [
   'ANY',
@@ -34,6 +35,48 @@ export function parseConsistency(input: string): ConsistencyLevel {
 /** The replication a keyspace asks for: RF in total (simple) or per data center (network). */
 export type Replication =
   { strategy: 'simple'; rf: number } | { strategy: 'network'; dcs: Record<string, number> };
+
+/**
+ * Replicas per data center as people write them, `DC:N,DC:N` (each part may hold several, as
+ * repeated `--dc` flags do). `source` names where they came from in a usage error.
+ */
+export function parseDataCenterReplication(parts: readonly string[], source: string): Replication {
+  const dcs: Record<string, number> = {};
+  for (const part of parts.flatMap((p) => p.split(','))) {
+    const m = /^\s*([^:\s]+)\s*:\s*(\d+)\s*$/.exec(part);
+    if (!m) throw new RingkvError('USAGE', `${source} "${part}" is not DC:N`);
+    const n = Number(m[2]);
+    if (n > MAX_REPLICATION_FACTOR) {
+      throw new RingkvError(
+        'USAGE',
+        `${source} "${part}": at most ${MAX_REPLICATION_FACTOR} replicas per data center`,
+      );
+    }
+    dcs[m[1] as string] = n;
+  }
+  if (Object.values(dcs).every((n) => n === 0)) {
+    throw new RingkvError('USAGE', `${source} places no replica: give a DC at least 1`);
+  }
+  return { strategy: 'network', dcs };
+}
+
+/** One word for a replication, as the REPL takes it: `N` (simple strategy, RF N) or `DC:N,DC:N`. */
+export function parseReplicationWord(word: string): Replication {
+  if (/^\d+$/.test(word)) {
+    const rf = Number(word);
+    if (rf < 1 || rf > MAX_REPLICATION_FACTOR) {
+      throw new RingkvError('USAGE', `RF ${word} is out of range: give 1 to ${MAX_REPLICATION_FACTOR}`);
+    }
+    return { strategy: 'simple', rf };
+  }
+  if (!word.includes(':')) {
+    throw new RingkvError(
+      'USAGE',
+      `"${word}" is not a replication: give an RF such as 3, or replicas per data center such as dc1:2,dc2:1`,
+    );
+  }
+  return parseDataCenterReplication([word], 'replication');
+}
 
 /**
  * A replication as a string that equal replications share whatever their key order (sorted

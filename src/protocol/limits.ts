@@ -10,6 +10,8 @@ export function maxFrameBytesFor(maxValueBytes: number): number {
 export const DEFAULT_REQUEST_TIMEOUT_MS = 2000;
 export const HANDSHAKE_TIMEOUT_MS = 5000;
 export const MAX_KEYSPACE_NAME_LENGTH = 48;
+/** Replicas of a keyspace, in all (simple) or per data center (network). */
+export const MAX_REPLICATION_FACTOR = 16;
 /** Letters, digits and _, starting with a letter, as a CQL identifier; ASCII, so bytes and characters agree. */
 export const KEYSPACE_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_]*$/;
 

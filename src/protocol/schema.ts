@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ERROR_CODES } from './errors.js';
 import { CONSISTENCY_LEVELS } from './consistency.js';
-import { KEYSPACE_NAME_PATTERN, MAX_KEYSPACE_NAME_LENGTH } from './limits.js';
+import { KEYSPACE_NAME_PATTERN, MAX_KEYSPACE_NAME_LENGTH, MAX_REPLICATION_FACTOR } from './limits.js';
 
 /** Building blocks shared by every message schema. Tokens travel as decimal strings (int64). */
 // Typed as plain Uint8Array (any backing buffer): msgpackr hands out Buffers that view a frame.
@@ -23,10 +23,10 @@ export const cell = z.object({
 });
 
 export const replication = z.discriminatedUnion('strategy', [
-  z.object({ strategy: z.literal('simple'), rf: z.number().int().min(1).max(16) }),
+  z.object({ strategy: z.literal('simple'), rf: z.number().int().min(1).max(MAX_REPLICATION_FACTOR) }),
   z.object({
     strategy: z.literal('network'),
-    dcs: z.record(z.string().min(1).max(64), z.number().int().min(0).max(16)),
+    dcs: z.record(z.string().min(1).max(64), z.number().int().min(0).max(MAX_REPLICATION_FACTOR)),
   }),
 ]);
 

@@ -1,4 +1,5 @@
 import type {
+  AlteredKeyspace,
   ClusterApi,
   EndpointsResult,
   GetResult,
@@ -10,9 +11,17 @@ import type {
   RingEntry,
   StatusResult,
 } from '../client/api.js';
-import { CONSISTENCY_LEVELS, parseConsistency, type ConsistencyLevel } from '../protocol/consistency.js';
+import {
+  CONSISTENCY_LEVELS,
+  parseConsistency,
+  parseReplicationWord,
+  type ConsistencyLevel,
+  type Replication,
+} from '../protocol/consistency.js';
 import { RingkvError, asRingkvError } from '../protocol/errors.js';
+import { keyspaceNameProblem } from '../protocol/limits.js';
 import { closest } from './closest.js';
+import { alterationRepairNote, emptyDataCentersNote } from './format.js';
 
 /**
  * The one registry of REPL commands: what each accepts (for the parser and completion), how it
@@ -35,6 +44,8 @@ export type Command =
   | { name: 'tracing'; on: boolean | undefined }
   | { name: 'use'; keyspace: string }
   | { name: 'keyspaces' }
+  | { name: 'create'; keyspace: string; replication: Replication }
+  | { name: 'alter'; keyspace: string; replication: Replication }
   | { name: 'status' }
   | { name: 'ring'; key: string | undefined }
   | { name: 'endpoints'; key: string }
@@ -47,7 +58,16 @@ export type CommandName = Command['name'];
 type CommandOf<N extends CommandName> = Extract<Command, { name: N }>;
 
 /** What a word in a command's place stands for: the parser checks it, completion offers values for it. */
-export type SlotKind = 'key' | 'value' | 'cl' | 'keyspace' | 'command' | 'switch';
+export type SlotKind =
+  | 'key'
+  | 'value'
+  | 'cl'
+  | 'keyspace'
+  /** A name the user makes up, such as a new keyspace's. */
+  | 'name'
+  | 'replication'
+  | 'command'
+  | 'switch';
 
 export interface Slot {
   /** As shown in usage, e.g. KEY. */
@@ -99,6 +119,8 @@ export type ReplResult =
   | { kind: 'tracing'; on: boolean; changed: boolean }
   | { kind: 'use'; keyspace: KeyspaceInfo }
   | { kind: 'keyspaces'; keyspaces: KeyspaceInfo[]; current: string }
+  | { kind: 'create'; keyspace: KeyspaceInfo; notes: string[] }
+  | { kind: 'alter'; altered: AlteredKeyspace; notes: string[] }
   | { kind: 'status'; status: StatusResult }
   | { kind: 'ring'; ring: RingEntry[]; status: StatusResult; endpoints: EndpointsResult | undefined }
   | { kind: 'endpoints'; endpoints: EndpointsResult }
@@ -132,6 +154,29 @@ function parseSwitch(word: string): boolean {
   if (lower === 'on') return true;
   if (lower === 'off') return false;
   throw new RingkvError('USAGE', `tracing takes on or off, not "${word}"`);
+}
+
+/** A keyspace to create (a new name) or alter (one that exists), and its replication. */
+function replicationSlots(keyspace: 'name' | 'keyspace'): Slot[] {
+  return [
+    { name: 'KEYSPACE', kind: keyspace, optional: false },
+    { name: 'REPLICATION', kind: 'replication', optional: false },
+  ];
+}
+
+function keyspaceAndReplication(a: ParsedArgs): { keyspace: string; replication: Replication } {
+  const keyspace = a.positionals[0] ?? '';
+  const problem = keyspaceNameProblem(keyspace);
+  if (problem) throw new RingkvError('USAGE', problem);
+  return { keyspace, replication: parseReplicationWord(a.positionals[1] ?? '') };
+}
+
+/** A replication naming a data center with no node yet leaves the keyspace no replicas there. */
+async function emptyDataCenters(api: ClusterApi, keyspace: KeyspaceInfo): Promise<string[]> {
+  if (keyspace.replication.strategy !== 'network') return [];
+  const { nodes } = await api.status(keyspace.name);
+  const note = emptyDataCentersNote(keyspace.name, keyspace.replication, nodes);
+  return note ? [note] : [];
 }
 
 function commandNamed(word: string): CommandName {
@@ -240,6 +285,35 @@ export const COMMANDS: { readonly [N in CommandName]: CommandDef<N> } = {
       keyspaces: await ctx.api.keyspaces(),
       current: ctx.session.keyspace,
     }),
+  },
+  create: {
+    name: 'create',
+    aliases: [],
+    summary: 'create a keyspace with its replication',
+    help: 'Creates KEYSPACE with REPLICATION: a number is that many replicas in all (simple strategy, create users 2), and DC:N,DC:N that many in each data center (network strategy, create orders dc1:2,dc2:1). Then use KEYSPACE to read and write it.',
+    syntax: { slots: replicationSlots('name'), cl: false, flags: [] },
+    build: (a) => ({ name: 'create', ...keyspaceAndReplication(a) }),
+    execute: async (cmd, ctx) => {
+      const keyspace = await ctx.api.createKeyspace(cmd.keyspace, cmd.replication);
+      return { kind: 'create', keyspace, notes: await emptyDataCenters(ctx.api, keyspace) };
+    },
+  },
+  alter: {
+    name: 'alter',
+    aliases: [],
+    summary: "change a keyspace's replication",
+    help: 'Gives KEYSPACE a new REPLICATION (a number, or DC:N,DC:N), as ALTER KEYSPACE in Cassandra: writes from now on go to the new replicas, and what was written before reaches the replicas a key gained only through repair KEYSPACE; until then a read that asks only new replicas misses the key. Nodes that stop being replicas keep their copies until ringkv cleanup.',
+    syntax: { slots: replicationSlots('keyspace'), cl: false, flags: [] },
+    build: (a) => ({ name: 'alter', ...keyspaceAndReplication(a) }),
+    execute: async (cmd, ctx) => {
+      const altered = await ctx.api.alterKeyspace(cmd.keyspace, cmd.replication);
+      const repair = alterationRepairNote(altered, `repair ${altered.name}`);
+      return {
+        kind: 'alter',
+        altered,
+        notes: [...(await emptyDataCenters(ctx.api, altered)), ...(repair ? [repair] : [])],
+      };
+    },
   },
   status: {
     name: 'status',

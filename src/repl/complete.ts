@@ -31,6 +31,8 @@ function valuesFor(kind: SlotKind, ctx: CompletionContext): readonly string[] {
       return ['on', 'off'];
     case 'key':
     case 'value':
+    case 'name':
+    case 'replication':
       return [];
   }
 }

@@ -1,4 +1,5 @@
 import type {
+  AlteredKeyspace,
   GetResult,
   HintSummary,
   NodeStatus,
@@ -8,7 +9,9 @@ import type {
   TraceEvent,
 } from '../client/api.js';
 import {
+  gainedReplicas,
   pendingNote,
+  sameReplication,
   unavailableMessage,
   type ConsistencyLevel,
   type DcShortfall,
@@ -81,6 +84,39 @@ export function formatReplication(r: Replication): string {
   return `network, ${Object.entries(r.dcs)
     .map(([dc, n]) => `${dc}:${n}`)
     .join(', ')}`;
+}
+
+/**
+ * As Cassandra allows, replication may name a data center no node is in yet: it may be about to
+ * join. Said, since until then the keyspace has no replicas there.
+ */
+export function emptyDataCentersNote(
+  keyspace: string,
+  replication: Replication,
+  nodes: readonly { dc: string }[],
+): string | undefined {
+  if (replication.strategy !== 'network') return undefined;
+  const known = new Set(nodes.map((n) => n.dc));
+  const empty = Object.entries(replication.dcs)
+    .filter(([dc, n]) => n > 0 && !known.has(dc))
+    .map(([dc]) => dc);
+  if (empty.length === 0) return undefined;
+  return `note: no node is in ${empty.join(', ')} yet; ${keyspace} has no replicas there until one joins`;
+}
+
+export function alterationLine(r: AlteredKeyspace): string {
+  return sameReplication(r.previous, r.replication)
+    ? `keyspace ${r.name} already has ${formatReplication(r.replication)}`
+    : `altered keyspace ${r.name}: ${formatReplication(r.replication)} (was ${formatReplication(r.previous)})`;
+}
+
+/**
+ * After an alteration that made some node a replica of data it was not given, what heals it:
+ * `repair` is the command that runs the repair where the note is read (a shell, or the REPL).
+ */
+export function alterationRepairNote(r: AlteredKeyspace, repair: string): string | undefined {
+  if (!gainedReplicas(r.previous, r.replication)) return undefined;
+  return `note: run \`${repair}\` to stream what is already written to the new replicas`;
 }
 
 export function formatValue(r: GetResult): string {
@@ -360,6 +396,10 @@ export function resultJson(r: ReplResult): unknown {
       return { keyspace: r.keyspace.name, replication: r.keyspace.replication };
     case 'keyspaces':
       return { keyspaces: r.keyspaces };
+    case 'create':
+      return r.keyspace;
+    case 'alter':
+      return r.altered;
     case 'status':
       return r.status;
     case 'ring':
@@ -503,6 +543,13 @@ export function resultLines(r: ReplResult): string[] {
       return table(
         r.keyspaces.map((k) => [k.name === r.current ? '*' : ' ', k.name, formatReplication(k.replication)]),
       );
+    case 'create':
+      return [
+        `created keyspace ${r.keyspace.name} (${formatReplication(r.keyspace.replication)})`,
+        ...r.notes,
+      ];
+    case 'alter':
+      return [alterationLine(r.altered), ...r.notes];
     case 'status':
       return [
         ...table([statusHeader, ...r.status.nodes.map(statusRow)]),

@@ -1,14 +1,8 @@
 import type { AlteredKeyspace } from '../../client/api.js';
 import { BaseCommand, clusterFlags } from '../../cli/base-command.js';
 import { withClient } from '../../cli/client-options.js';
-import { gainedReplicas, sameReplication } from '../../protocol/consistency.js';
-import { formatReplication } from '../../repl/format.js';
-import {
-  emptyDataCentersNote,
-  keyspaceArgs,
-  parseReplication,
-  replicationFlags,
-} from '../../cli/replication-flags.js';
+import { keyspaceArgs, parseReplication, replicationFlags } from '../../cli/replication-flags.js';
+import { alterationLine, alterationRepairNote, emptyDataCentersNote } from '../../repl/format.js';
 
 export default class KeyspaceAlter extends BaseCommand {
   static override summary = 'Change the replication of a keyspace';
@@ -30,15 +24,9 @@ export default class KeyspaceAlter extends BaseCommand {
       if (empty) this.note(empty);
       return altered;
     });
-    this.say(
-      sameReplication(result.previous, result.replication)
-        ? `keyspace ${result.name} already has ${formatReplication(result.replication)}`
-        : `altered keyspace ${result.name}: ${formatReplication(result.replication)} (was ${formatReplication(result.previous)})`,
-    );
-    if (gainedReplicas(result.previous, result.replication))
-      this.note(
-        `note: run \`ringkv repair --keyspace ${result.name}\` to stream what is already written to the new replicas`,
-      );
+    this.say(alterationLine(result));
+    const repair = alterationRepairNote(result, `ringkv repair --keyspace ${result.name}`);
+    if (repair) this.note(repair);
     return result;
   }
 }

@@ -1,12 +1,8 @@
 import type { KeyspaceInfo } from '../../client/api.js';
 import { BaseCommand, clusterFlags } from '../../cli/base-command.js';
 import { withClient } from '../../cli/client-options.js';
-import {
-  emptyDataCentersNote,
-  keyspaceArgs,
-  parseReplication,
-  replicationFlags,
-} from '../../cli/replication-flags.js';
+import { keyspaceArgs, parseReplication, replicationFlags } from '../../cli/replication-flags.js';
+import { emptyDataCentersNote } from '../../repl/format.js';
 
 export default class KeyspaceCreate extends BaseCommand {
   static override summary = 'Create a keyspace with its replication';

@@ -31,6 +31,10 @@ describe('completion', () => {
     expect(at('use ')).toEqual(['default', 'users', 'events']);
     expect(at('help rin')).toEqual(['ring']);
     expect(at('tracing o')).toEqual(['on', 'off']);
+    // alter takes a keyspace that exists; create a new name, which is never guessed.
+    expect(at('alter u')).toEqual(['users']);
+    expect(at('create ')).toEqual([]);
+    expect(at('alter users ')).toEqual([]);
   });
 
   it('offers flags after a dash, not ones already given', () => {

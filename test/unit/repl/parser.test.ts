@@ -123,6 +123,25 @@ describe('parseCommand', () => {
     expect(errorOf('use')).toContain('missing KEYSPACE');
   });
 
+  it('parses create and alter with a replication as one word', () => {
+    expect(command('create users 2')).toEqual({
+      name: 'create',
+      keyspace: 'users',
+      replication: { strategy: 'simple', rf: 2 },
+    });
+    expect(command('alter orders dc1:2,dc2:1')).toEqual({
+      name: 'alter',
+      keyspace: 'orders',
+      replication: { strategy: 'network', dcs: { dc1: 2, dc2: 1 } },
+    });
+    expect(errorOf('create users')).toContain('missing REPLICATION');
+    expect(errorOf('create 1users 2')).toContain('keyspace name "1users" is not valid');
+    expect(errorOf('create users three')).toBe(
+      '"three" is not a replication: give an RF such as 3, or replicas per data center such as dc1:2,dc2:1',
+    );
+    expect(errorOf('alter users 0')).toBe('RF 0 is out of range: give 1 to 16');
+  });
+
   it('parses ring, repair and help', () => {
     expect(command('ring')).toEqual({ name: 'ring', key: undefined });
     expect(command('ring k')).toEqual({ name: 'ring', key: 'k' });

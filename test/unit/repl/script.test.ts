@@ -75,6 +75,43 @@ describe('scripted mode', () => {
     expect(docs[3]?.ring).toHaveLength(12);
   });
 
+  it('creates and alters keyspaces, saying what the change leaves to do', async () => {
+    const api = new FakeCluster();
+    const r = await script(
+      api,
+      'create users 2; use users; put a 1 TWO; alter users 3; alter users 3; alter users 1',
+    );
+    expect(r.code).toBe(0);
+    expect(r.out[0]).toBe('created keyspace users (simple, RF 2)');
+    expect(r.out[1]).toBe('using keyspace users (simple, RF 2)');
+    expect(r.out.slice(3)).toEqual([
+      'altered keyspace users: simple, RF 3 (was simple, RF 2)',
+      'note: run `repair users` to stream what is already written to the new replicas',
+      'keyspace users already has simple, RF 3',
+      // Fewer replicas: nothing to stream (cleanup drops the extra copies).
+      'altered keyspace users: simple, RF 1 (was simple, RF 3)',
+    ]);
+    expect(api.calls).toContain('put a 1 TWO');
+  });
+
+  it('names a data center with no node yet, and prints the documents of keyspace create and alter', async () => {
+    const api = new FakeCluster();
+    const text = await script(api, 'create orders dc1:2,west:1');
+    expect(text.out).toEqual([
+      'created keyspace orders (network, dc1:2, west:1)',
+      'note: no node is in west yet; orders has no replicas there until one joins',
+    ]);
+    const json = await script(api, 'create events 1; alter events dc1:3', { json: true });
+    expect(json.out.map((l) => JSON.parse(l) as unknown)).toEqual([
+      { name: 'events', replication: { strategy: 'simple', rf: 1 } },
+      {
+        name: 'events',
+        replication: { strategy: 'network', dcs: { dc1: 3 } },
+        previous: { strategy: 'simple', rf: 1 },
+      },
+    ]);
+  });
+
   it('keeps session changes for later commands', async () => {
     const api = new FakeCluster();
     await script(api, 'consistency quorum; tracing on; put a 1; get a');
