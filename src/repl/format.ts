@@ -315,8 +315,8 @@ export function describeError(err: RingkvError): ErrorView {
         message: err.message,
         hint: known
           ? known.length > 0
-            ? `use one of: ${known.join(', ')}`
-            : 'no keyspace exists'
+            ? `use one of: ${known.join(', ')}, or create it (help create)`
+            : 'no keyspace exists: create one (help create)'
           : undefined,
       };
     }

@@ -229,7 +229,9 @@ describe('scripted mode', () => {
   it('reports an unknown keyspace with the ones that exist', async () => {
     const r = await script(new FakeCluster(), 'use nope');
     expect(r.code).toBe(1);
-    expect(r.err[0]).toBe('error NOT_FOUND: no keyspace "nope": use one of: default');
+    expect(r.err[0]).toBe(
+      'error NOT_FOUND: no keyspace "nope": use one of: default, or create it (help create)',
+    );
   });
 
   it('stops when interrupted', async () => {
