@@ -572,6 +572,13 @@ export class RingkvClient implements ClusterApi {
           `clock of ${n.hostId} (${n.address}) is ${Math.round(n.clockOffsetMs)} ms off the contact node's: last-write-wins may drop writes; sync clocks with NTP`,
         );
       }
+      if (n.status === 'JOINING' && n.tokens.length === 0 && n.state === 'UP') {
+        // A joining node picks its tokens within a second of starting; one that does not is
+        // waiting to be told, which nothing else in the output says.
+        warnings.push(
+          `${n.hostId} (${n.address}) holds no tokens yet: it is picking them, or it was started with --no-join and waits for \`ringkv join --node ${n.address}\``,
+        );
+      }
       return {
         hostId: n.hostId,
         address: n.address,

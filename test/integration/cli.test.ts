@@ -533,6 +533,12 @@ describe('ringkv start and stop', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
   it('join returns once every live node takes the node for a member, as start --detach does', async () => {
     const addresses = await startOneAfterAnother(['join-a', 'join-b', 'join-c'], ['--no-join']);
     const [first, , waiting] = addresses as [string, string, string];
+    // Its JOINING with no tokens would read as a join under way: status says what it waits for.
+    const status = await runCli(['status', '--node', waiting]);
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toContain(
+      `(${waiting}) holds no tokens yet: it is picking them, or it was started with --no-join and waits for \`ringkv join --node ${waiting}\``,
+    );
     // A node outside the ring has nothing it may judge as not its own.
     const cleanup = await runCli(['cleanup', '--node', waiting]);
     expect(cleanup.code).toBe(1);
