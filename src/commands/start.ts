@@ -15,6 +15,7 @@ import {
   locationNameProblem,
 } from '../protocol/limits.js';
 import { startDaemon } from '../node/daemon.js';
+import { makeDataFolder } from '../node/data-folder.js';
 import { streamLogger } from '../node/log.js';
 
 interface Started {
@@ -238,8 +239,7 @@ export default class Start extends BaseCommand {
     const logIndex = process.argv.indexOf('--log-file');
     if (logIndex >= 0) argv.splice(argv.indexOf(process.argv[logIndex + 1] ?? ''), 1);
     const logPath = resolve(logFile ?? `${dataDir}/node.log`);
-    const { mkdirSync } = await import('node:fs');
-    mkdirSync(dataDir, { recursive: true });
+    await makeDataFolder(dataDir);
     const fd = openSync(logPath, 'a');
     const child = spawn(process.execPath, [...process.execArgv, process.argv[1] ?? '', ...argv], {
       detached: true,

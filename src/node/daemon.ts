@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, access, constants } from 'node:fs/promises';
+import { access, constants } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { Connection } from '../client/connection.js';
 import { InFlight } from '../coordination/in-flight.js';
 import { systemClock, systemRandom } from '../coordination/system-clock.js';
 import { asRingkvError, nodeStopping, RingkvError } from '../protocol/errors.js';
 import { settlesWithin } from '../protocol/settles-within.js';
+import { makeDataFolder } from './data-folder.js';
 import { loadOrCreateMeta, nextGeneration } from './meta.js';
 import { WsServer } from './net/server.js';
 import { WsTransport } from './net/ws-transport.js';
@@ -55,14 +56,7 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
       `refusing to listen on ${o.host} without a cluster secret: anyone who reaches it could read and write; pass --secret (or RINGKV_SECRET), or --insecure on a trusted network`,
     );
   }
-  await mkdir(o.dataDir, { recursive: true }).catch((e: NodeJS.ErrnoException) => {
-    // mkdir says EEXIST for a file where the folder should be (or where one of its parents should).
-    const why = e.code === 'EEXIST' || e.code === 'ENOTDIR' ? 'a file is in the way' : (e.code ?? e.message);
-    throw new RingkvError(
-      'REFUSED',
-      `cannot create data folder ${o.dataDir}: ${why}: pick another --data, or move what is there`,
-    );
-  });
+  await makeDataFolder(o.dataDir);
   await access(o.dataDir, constants.W_OK).catch(() => {
     throw new RingkvError(
       'REFUSED',

@@ -1,9 +1,10 @@
 import { constants } from 'node:fs';
-import { access, mkdir, readdir, stat } from 'node:fs/promises';
+import { access, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { RingkvError } from '../../protocol/errors.js';
 import { atEndOfTurn } from '../../protocol/turn.js';
+import { makeFolder } from '../data-folder.js';
 import type { Storage, StoreRange, StoreWrite } from '../world.js';
 import { GroupCommit, type StorageStats } from './group-commit.js';
 
@@ -92,7 +93,7 @@ export class LevelStorage implements Storage {
   static async open(dir: string, onFenced: (error: RingkvError) => void = () => {}): Promise<LevelStorage> {
     try {
       // Made here rather than by LevelDB, whose own mkdir spins instead of failing on some paths.
-      await mkdir(dir, { recursive: true });
+      await makeFolder(dir);
       await access(dir, constants.W_OK);
     } catch (e) {
       throw new RingkvError('REFUSED', `data folder ${dir} is not writable: ${reason(e)}`, { dataDir: dir });
