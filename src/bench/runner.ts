@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { ERROR_CODES, isRingkvError, RingkvError, type ErrorCode } from '../protocol/errors.js';
-import { LatencyRecorder, type LatencySummary } from './latency.js';
+import { LatencyRecorder, type LatencySummary } from '../protocol/latency-recorder.js';
 import { seededUniform } from './random.js';
 import { OpenLoopSchedule } from './schedule.js';
 import {

@@ -736,6 +736,11 @@ export class RingkvClient implements ClusterApi {
     return this.contact.request('cleanup', keyspace !== undefined ? { keyspace } : {}, 24 * 3600 * 1000);
   }
 
+  /** The contact node's own counters since it started; another node's would answer for itself. */
+  async stats(): Promise<OpResult<'stats'>> {
+    return this.contact.request('stats', {}, this.options.timeoutMs);
+  }
+
   async removenode(hostId: string): Promise<OpResult<'removenode'>> {
     return this.admin('removenode', { hostId }, 24 * 3600 * 1000);
   }

@@ -15,6 +15,8 @@ export interface HintDeliveryOptions {
  * batch only after the target acknowledged it durably.
  */
 export class HintDelivery {
+  /** Hints their target acknowledged since the node started. */
+  delivered = 0;
   private readonly active = new Set<HostId>();
   private stopped = false;
 
@@ -53,6 +55,7 @@ export class HintDelivery {
       if (hints.length === 0) break;
       await replayHints(this.channel, this.store, target, hints, this.options.requestTimeoutMs);
       sent += hints.length;
+      this.delivered += hints.length;
       await this.pause(hints.reduce((n, h) => n + h.bytes, 0));
     }
     if (sent > 0) this.logger.info('hints replayed', { target, hints: sent });

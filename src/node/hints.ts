@@ -41,6 +41,8 @@ const REMOVED = 'it was removed from the cluster';
  * more hints: only repair can heal it then (as in Cassandra).
  */
 export class HintStore implements HintSink {
+  /** Hints stored since the node started. */
+  stored = 0;
   private seq = 0;
   private readonly counts = new Map<HostId, number>();
   /** Removed nodes: they get no hints, even from a store that was already under way. */
@@ -88,6 +90,7 @@ export class HintStore implements HintSink {
       return { stored: false, reason: REMOVED };
     }
     this.counts.set(target, (this.counts.get(target) ?? 0) + 1);
+    this.stored++;
     return { stored: true };
   }
 

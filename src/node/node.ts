@@ -2,6 +2,7 @@ import { RingkvError } from '../protocol/errors.js';
 import type { OpName, OpRequest, OpResult } from '../protocol/ops/index.js';
 import type { Coordinator } from '../coordination/coordinator.js';
 import type { Replica } from './replica.js';
+import type { NodeStats } from './stats.js';
 import type { HostId } from './world.js';
 
 /**
@@ -34,12 +35,22 @@ export class Dispatcher {
   }
 }
 
-export function dataPathHandlers(coordinator: Coordinator, replica: Replica): HandlerTable {
+export function dataPathHandlers(coordinator: Coordinator, replica: Replica, stats: NodeStats): HandlerTable {
+  const repaired = (r: OpResult<'read'>) => (stats.readRepairs += r.repaired.length);
   return {
-    mutate: (body) => coordinator.mutate(body),
-    read: (body) => coordinator.read(body),
-    replica_write: (body) => replica.write(body),
-    replica_write_batch: (body) => replica.writeBatch(body),
-    replica_read: (body) => replica.read(body),
+    mutate: (body) => stats.coordinated(stats.writes, coordinator.mutate(body)),
+    read: (body) => stats.coordinated(stats.reads, coordinator.read(body), repaired),
+    replica_write: (body) => {
+      stats.replicaWrites++;
+      return replica.write(body);
+    },
+    replica_write_batch: (body) => {
+      stats.replicaWrites += body.cells.length;
+      return replica.writeBatch(body);
+    },
+    replica_read: (body) => {
+      stats.replicaReads++;
+      return replica.read(body);
+    },
   };
 }

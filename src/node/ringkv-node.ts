@@ -22,6 +22,7 @@ import type { EndpointState } from './gossip/messages.js';
 import { sameKeyspace } from './gossip/state.js';
 import { saveMeta, type NodeMeta } from './meta.js';
 import { Dispatcher, dataPathHandlers, type Origin } from './node.js';
+import { NodeStats } from './stats.js';
 import { RangeService } from './ranges.js';
 import { Replica } from './replica.js';
 import { runRepair } from './repair/repair.js';
@@ -85,6 +86,7 @@ export class RingkvNode {
   readonly hints: HintStore;
   readonly rpc: PeerRpc;
   private readonly dispatcher = new Dispatcher();
+  private readonly stats: NodeStats;
   private readonly hlc: HybridClock;
   private readonly delivery: HintDelivery;
   private readonly ranges: RangeService;
@@ -103,6 +105,7 @@ export class RingkvNode {
     this.meta = meta;
     this.hostId = meta.hostId;
     const { clock, storage, logger } = world;
+    this.stats = new NodeStats(clock);
     this.hlc = new HybridClock(() => clock.nowMicros());
     this.cells = new CellStore(storage, config.rowCacheBytes);
     this.rpc = new PeerRpc(this.hostId, world.transport, clock, (from, op, body) =>
@@ -651,7 +654,7 @@ export class RingkvNode {
 
   private registerHandlers(): void {
     const d = this.dispatcher;
-    d.registerAll(dataPathHandlers(this.coordinator, new Replica(this.cells, this.hlc)));
+    d.registerAll(dataPathHandlers(this.coordinator, new Replica(this.cells, this.hlc), this.stats));
     d.register('topology', () => Promise.resolve(this.membership.topology(this.config.clusterName)));
     d.register('clock_probe', () => Promise.resolve({ wallClockMs: this.world.clock.nowMicros() / 1000 }));
     d.register('keyspace_create', async (body) => {
@@ -705,6 +708,25 @@ export class RingkvNode {
     }));
     d.register('repair', (body, origin) => this.repair(body, origin));
     d.register('cleanup', (body) => this.cleanup(body.keyspace));
+    d.register('stats', () => Promise.resolve(this.statsNow()));
+  }
+
+  private statsNow(): OpResult<'stats'> {
+    const { stats } = this;
+    const { syncs, writes, largestGroup } = this.world.storage.stats;
+    return {
+      hostId: this.hostId,
+      address: this.config.address,
+      uptimeMs: stats.uptimeMs(),
+      coordinator: {
+        writes: stats.writes.summary(),
+        reads: stats.reads.summary(),
+        readRepairs: stats.readRepairs,
+      },
+      replica: { writes: stats.replicaWrites, reads: stats.replicaReads },
+      hints: { stored: this.hints.stored, delivered: this.delivery.delivered },
+      storage: { syncs, writes, largestGroup },
+    };
   }
 
   /** Drops what this node holds of ranges it no longer replicates (nodetool cleanup). */

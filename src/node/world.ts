@@ -7,6 +7,7 @@ import type { RequestMessage, ResponseMessage, EventMessage } from '../protocol/
  */
 
 import type { Clock, HostId, Logger, Random, Timer } from '../coordination/world.js';
+import type { StorageStats } from './storage/group-commit.js';
 
 export type { Clock, HostId, Logger, Random, Timer };
 
@@ -53,6 +54,8 @@ export interface Storage {
   /** Rewrites the range so that what was deleted there stops taking space. */
   compact(range: { gte: Uint8Array; lt: Uint8Array }): Promise<void>;
   close(): Promise<void>;
+  /** Synced batches and the writes they carried since the storage opened. */
+  readonly stats: StorageStats;
 }
 
 export const silentLogger: Logger = {

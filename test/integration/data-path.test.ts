@@ -2,7 +2,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RingkvClient } from '../../src/client/client.js';
 import { CONSISTENCY_LEVELS } from '../../src/protocol/consistency.js';
 import { MAX_KEY_BYTES, DEFAULT_MAX_VALUE_BYTES } from '../../src/protocol/limits.js';
-import { TestCluster, until } from '../support/cluster.js';
+import type { OpResult } from '../../src/protocol/ops/index.js';
+import { runCli, TestCluster, until } from '../support/cluster.js';
 import { inParallel, replicasOf } from './support/replicas.js';
 import { rejectionOf } from '../support/errors.js';
 
@@ -92,6 +93,40 @@ describe('data path on three nodes', () => {
     expect((await client.get('big', { keyspace: ks, cl: 'ALL' })).value?.length).toBe(
       DEFAULT_MAX_VALUE_BYTES,
     );
+  });
+
+  it('ringkv stats counts what each node coordinated, served as a replica and synced', async () => {
+    const statsOfEveryNode = () =>
+      Promise.all(
+        c.addresses().map(async (address) => {
+          const r = await runCli(['stats', '--node', address, '--json']);
+          expect(r.code, r.stderr).toBe(0);
+          return JSON.parse(r.stdout) as OpResult<'stats'>;
+        }),
+      );
+    const before = await statsOfEveryNode();
+    for (let i = 0; i < 10; i++) await client.put(`stats-${i}`, 'v', { keyspace: ks, cl: 'ALL' });
+    for (let i = 0; i < 5; i++) await client.get(`stats-${i}`, { keyspace: ks, cl: 'QUORUM' });
+    const after = await statsOfEveryNode();
+    const grew = (f: (s: OpResult<'stats'>) => number) =>
+      after.reduce((n, s) => n + f(s), 0) - before.reduce((n, s) => n + f(s), 0);
+    // Each request has one coordinator, and each write reaches all three replicas (RF 3).
+    expect(grew((s) => s.coordinator.writes.requests)).toBe(10);
+    expect(grew((s) => s.coordinator.reads.requests)).toBe(5);
+    expect(grew((s) => s.replica.writes)).toBe(30);
+    expect(grew((s) => s.replica.reads)).toBeGreaterThanOrEqual(10);
+    expect(grew((s) => s.storage.writes)).toBeGreaterThanOrEqual(30);
+    // Failures are counted by code (the test of the size limits leaves an INVALID_REQUEST); none here.
+    expect(after.map((s) => s.coordinator.writes.failed)).toEqual(
+      before.map((s) => s.coordinator.writes.failed),
+    );
+    for (const s of after) {
+      if (s.coordinator.writes.requests > 0) expect(s.coordinator.writes.latency.p50).toBeGreaterThan(0);
+    }
+    const text = await runCli(['stats', '--node', c.addresses()[0] ?? '']);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^writes +\d+ +(0|\d+ \(INVALID_REQUEST \d+\)) +\d+\.\d\d/m);
+    expect(text.stdout).toMatch(/^storage: \d+ writes in \d+ synced batches/m);
   });
 
   it('with one node SIGKILLed QUORUM keeps working and ALL fails with the right counts', async () => {

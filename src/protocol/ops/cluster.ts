@@ -29,6 +29,20 @@ export const topology = z.object({
   keyspaces: z.record(z.string(), replication),
 });
 
+const count = z.number().int().nonnegative();
+
+/** Requests of one kind a node coordinated; the latency is of those answered, in ms. */
+const coordinatedRequests = z.object({
+  requests: count,
+  failed: z.record(z.string(), count),
+  latency: z.object({
+    p50: z.number().nonnegative(),
+    p90: z.number().nonnegative(),
+    p99: z.number().nonnegative(),
+    max: z.number().nonnegative(),
+  }),
+});
+
 /** Requests about the cluster, answered by the contact node. */
 export const clusterOps = {
   topology: { request: z.object({}), result: topology },
@@ -63,6 +77,19 @@ export const clusterOps = {
       keyspaces: z.array(z.object({ keyspace: keyspaceName, dropped: z.number().int().nonnegative() })),
       dropped: z.number().int().nonnegative(),
       durationMs: z.number().nonnegative(),
+    }),
+  },
+  /** What the receiving node has done since it started (ringkv stats). */
+  stats: {
+    request: z.object({}),
+    result: z.object({
+      hostId,
+      address: z.string(),
+      uptimeMs: count,
+      coordinator: z.object({ writes: coordinatedRequests, reads: coordinatedRequests, readRepairs: count }),
+      replica: z.object({ writes: count, reads: count }),
+      hints: z.object({ stored: count, delivered: count }),
+      storage: z.object({ syncs: count, writes: count, largestGroup: count }),
     }),
   },
   /** Drop a dead node; the survivors re-replicate its ranges. */
