@@ -6,11 +6,11 @@ import type {
   PutResult,
   RepairSummary,
   RingEntry,
+  StatsResult,
   StatusResult,
   TraceEvent,
 } from '../client/api.js';
-import type { OpResult } from '../protocol/ops/index.js';
-import { failedRangeLines, formatReplication } from '../repl/format.js';
+import { failedRangeLines, formatReplication, statsLines } from '../repl/format.js';
 
 /** Plain-text views of the client's results, for people; --json prints the objects themselves. */
 
@@ -129,36 +129,7 @@ export function renderRepair(r: RepairSummary): string {
   return lines.join('\n');
 }
 
-type NodeStatsResult = OpResult<'stats'>;
-
-function failedText(failed: Record<string, number>): string {
-  const entries = Object.entries(failed).sort((a, b) => b[1] - a[1]);
-  const total = entries.reduce((n, [, c]) => n + c, 0);
-  return total === 0 ? '0' : `${total} (${entries.map(([code, n]) => `${code} ${n}`).join(', ')})`;
-}
-
 /** As nodetool proxyhistograms, tpstats and info put together for one node. */
-export function renderStats(s: NodeStatsResult): string {
-  const { writes, reads, readRepairs } = s.coordinator;
-  const row = (name: string, r: NodeStatsResult['coordinator']['writes']) => [
-    name,
-    String(r.requests),
-    failedText(r.failed),
-    ...[r.latency.p50, r.latency.p90, r.latency.p99, r.latency.max].map((ms) => ms.toFixed(2)),
-  ];
-  const perSync = s.storage.syncs > 0 ? (s.storage.writes / s.storage.syncs).toFixed(1) : '0';
-  return [
-    `${s.hostId} (${s.address}), up ${formatAge(s.uptimeMs)}`,
-    '',
-    table([
-      ['COORDINATED', 'REQUESTS', 'FAILED', 'P50 MS', 'P90 MS', 'P99 MS', 'MAX MS'],
-      row('writes', writes),
-      row('reads', reads),
-    ]),
-    '',
-    `read repairs: ${readRepairs} replica${readRepairs === 1 ? '' : 's'} repaired by reads this node coordinated`,
-    `as a replica: ${s.replica.writes} cells written, ${s.replica.reads} read`,
-    `hints: ${s.hints.stored} stored here, ${s.hints.delivered} delivered`,
-    `storage: ${s.storage.writes} writes in ${s.storage.syncs} synced batches (${perSync} per batch, at most ${s.storage.largestGroup})`,
-  ].join('\n');
+export function renderStats(s: StatsResult): string {
+  return statsLines(s).join('\n');
 }

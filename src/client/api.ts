@@ -140,6 +140,9 @@ export type { RepairProgress } from '../protocol/ops/healing.js';
  * What commands and the REPL call. One implementation talks to a real cluster
  * (src/client/client.ts); tests may use a fake with the same shape.
  */
+/** A node's counters since it started (ringkv stats). */
+export type StatsResult = OpResult<'stats'>;
+
 export interface ClusterApi {
   put(key: string | Uint8Array, value: string | Uint8Array, opts: WriteOptions): Promise<PutResult>;
   del(key: string | Uint8Array, opts: WriteOptions): Promise<PutResult>;
@@ -152,6 +155,8 @@ export interface ClusterApi {
   /** A new replication for an existing keyspace; existing data reaches new replicas by repair. */
   alterKeyspace(name: string, replication: Replication): Promise<AlteredKeyspace>;
   hints(): Promise<HintSummary[]>;
+  /** The contact node's counters. */
+  stats(): Promise<StatsResult>;
   truncateHints(target?: string): Promise<{ truncated: number }>;
   repair(
     opts: RepairOptions,

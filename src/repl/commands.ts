@@ -9,6 +9,7 @@ import type {
   RepairProgress,
   RepairSummary,
   RingEntry,
+  StatsResult,
   StatusResult,
 } from '../client/api.js';
 import {
@@ -50,6 +51,7 @@ export type Command =
   | { name: 'ring'; key: string | undefined }
   | { name: 'endpoints'; key: string }
   | { name: 'hints' }
+  | { name: 'stats' }
   | { name: 'repair'; keyspace: string | undefined; primaryRangeOnly: boolean; full: boolean }
   | { name: 'help'; command: CommandName | undefined }
   | { name: 'exit' };
@@ -125,6 +127,7 @@ export type ReplResult =
   | { kind: 'ring'; ring: RingEntry[]; status: StatusResult; endpoints: EndpointsResult | undefined }
   | { kind: 'endpoints'; endpoints: EndpointsResult }
   | { kind: 'hints'; hints: HintSummary[]; asOfMs: number }
+  | { kind: 'stats'; stats: StatsResult }
   | { kind: 'repair'; summary: RepairSummary }
   | { kind: 'help'; topics: HelpTopic[]; detailed: boolean }
   | { kind: 'exit' };
@@ -360,6 +363,15 @@ export const COMMANDS: { readonly [N in CommandName]: CommandDef<N> } = {
     syntax: { slots: [], cl: false, flags: [] },
     build: () => ({ name: 'hints' }),
     execute: async (_cmd, ctx) => ({ kind: 'hints', hints: await ctx.api.hints(), asOfMs: ctx.nowMs() }),
+  },
+  stats: {
+    name: 'stats',
+    aliases: [],
+    summary: "the contact node's counters since it started",
+    help: 'Shows what the contact node (in the status line) has done since it started: the writes and reads it coordinated with their latency percentiles and failures by error code, read repairs, cells it took and served as a replica, hints stored and delivered, and writes per synced batch.',
+    syntax: { slots: [], cl: false, flags: [] },
+    build: () => ({ name: 'stats' }),
+    execute: async (_cmd, ctx) => ({ kind: 'stats', stats: await ctx.api.stats() }),
   },
   repair: {
     name: 'repair',

@@ -6,6 +6,7 @@ import type {
   PutResult,
   RepairProgress,
   RepairSummary,
+  StatsResult,
   TraceEvent,
 } from '../client/api.js';
 import {
@@ -408,6 +409,8 @@ export function resultJson(r: ReplResult): unknown {
       return r.endpoints;
     case 'hints':
       return { hints: r.hints };
+    case 'stats':
+      return r.stats;
     case 'repair':
       return r.summary;
     case 'help':
@@ -570,6 +573,8 @@ export function resultLines(r: ReplResult): string[] {
       return table([hintHeader, ...r.hints.map((h) => hintRow(h, r.asOfMs))]);
     case 'repair':
       return [repairLine(r), ...failedRangeLines(r.summary.failedRanges)];
+    case 'stats':
+      return statsLines(r.stats);
     case 'help':
       if (!r.detailed) return table(r.topics.map((t) => [t.usage, t.summary]));
       return r.topics.flatMap((t) => [`usage: ${t.usage}`, t.help]);
@@ -603,4 +608,34 @@ function repairLine(r: Extract<ReplResult, { kind: 'repair' }>): string {
   const s = r.summary;
   const verb = s.preview ? 'would stream' : 'streamed';
   return `repair of ${s.keyspace}: ${s.ranges} ranges, ${s.mismatched} mismatched, ${s.keysStreamed} keys (${formatBytes(s.bytesStreamed)}) ${verb} in ${formatDuration(s.durationMs)}`;
+}
+
+function failedText(failed: Record<string, number>): string {
+  const entries = Object.entries(failed).sort((a, b) => b[1] - a[1]);
+  const total = entries.reduce((n, [, c]) => n + c, 0);
+  return total === 0 ? '0' : `${total} (${entries.map(([code, n]) => `${code} ${n}`).join(', ')})`;
+}
+
+/** A node's counters, as nodetool proxyhistograms, tpstats and info put together. */
+export function statsLines(s: StatsResult): string[] {
+  const { writes, reads, readRepairs } = s.coordinator;
+  const row = (name: string, r: StatsResult['coordinator']['writes']) => [
+    name,
+    String(r.requests),
+    failedText(r.failed),
+    ...[r.latency.p50, r.latency.p90, r.latency.p99, r.latency.max].map((ms) => ms.toFixed(2)),
+  ];
+  const perSync = s.storage.syncs > 0 ? (s.storage.writes / s.storage.syncs).toFixed(1) : '0';
+  return [
+    `${s.hostId} (${hostPort(s.address)}), up ${formatAge(s.uptimeMs)}`,
+    ...table([
+      ['COORDINATED', 'REQUESTS', 'FAILED', 'P50 MS', 'P90 MS', 'P99 MS', 'MAX MS'],
+      row('writes', writes),
+      row('reads', reads),
+    ]),
+    `read repairs: ${readRepairs} replica${readRepairs === 1 ? '' : 's'} repaired by reads this node coordinated`,
+    `as a replica: ${s.replica.writes} cell${s.replica.writes === 1 ? '' : 's'} written, ${s.replica.reads} read`,
+    `hints: ${s.hints.stored} stored here, ${s.hints.delivered} delivered`,
+    `storage: ${s.storage.writes} writes in ${s.storage.syncs} synced batches (${perSync} per batch, at most ${s.storage.largestGroup})`,
+  ];
 }

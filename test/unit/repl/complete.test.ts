@@ -9,7 +9,8 @@ describe('completion', () => {
   it('completes command names', () => {
     expect(at('')).toContain('put');
     expect(at('re')).toEqual(['repair']);
-    expect(complete('sta')).toEqual({ line: 'status ', cursor: 7, candidates: [] });
+    expect(complete('statu')).toEqual({ line: 'status ', cursor: 7, candidates: [] });
+    expect(complete('sta')).toEqual({ line: 'stat', cursor: 4, candidates: ['status', 'stats'] });
     expect(at('e')).toEqual(['endpoints', 'exit']);
   });
 

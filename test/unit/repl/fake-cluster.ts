@@ -11,6 +11,7 @@ import type {
   RepairSummary,
   RequestOptions,
   RingEntry,
+  StatsResult,
   StatusResult,
   TraceEvent,
   WriteOptions,
@@ -279,6 +280,30 @@ export class FakeCluster implements ClusterApi {
     ks.replication = replication;
     for (const l of this.listeners) l();
     return { name, replication, previous };
+  }
+
+  /** Counts only the requests this fake answered, as node-1 coordinating all of them. */
+  async stats(): Promise<StatsResult> {
+    await this.gate('stats');
+    const requests = (verb: string) => this.calls.filter((c) => c.startsWith(verb)).length;
+    const coordinated = (n: number) => ({
+      requests: n,
+      failed: {},
+      latency: { p50: 0.5, p90: 0.9, p99: 1.5, max: 2 },
+    });
+    return {
+      hostId: 'node-1',
+      address: 'ws://127.0.0.1:7401',
+      uptimeMs: 90_000,
+      coordinator: {
+        writes: coordinated(requests('put ') + requests('del ')),
+        reads: coordinated(requests('get ')),
+        readRepairs: 0,
+      },
+      replica: { writes: 0, reads: 0 },
+      hints: { stored: 0, delivered: 0 },
+      storage: { syncs: 4, writes: 10, largestGroup: 4 },
+    };
   }
 
   async hints(): Promise<HintSummary[]> {

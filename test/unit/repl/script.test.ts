@@ -112,6 +112,27 @@ describe('scripted mode', () => {
     ]);
   });
 
+  it("shows the contact node's counters, as ringkv stats does", async () => {
+    const api = new FakeCluster();
+    const r = await script(api, 'put a 1; put b 2; get a; stats');
+    expect(r.code).toBe(0);
+    expect(r.out.slice(3)).toEqual([
+      'node-1 (127.0.0.1:7401), up 1m30s',
+      'COORDINATED  REQUESTS  FAILED  P50 MS  P90 MS  P99 MS  MAX MS',
+      'writes       2         0       0.50    0.90    1.50    2.00',
+      'reads        1         0       0.50    0.90    1.50    2.00',
+      'read repairs: 0 replicas repaired by reads this node coordinated',
+      'as a replica: 0 cells written, 0 read',
+      'hints: 0 stored here, 0 delivered',
+      'storage: 10 writes in 4 synced batches (2.5 per batch, at most 4)',
+    ]);
+    const json = await script(api, 'stats', { json: true });
+    expect(JSON.parse(json.out[0] ?? '')).toMatchObject({
+      hostId: 'node-1',
+      coordinator: { writes: { requests: 2 } },
+    });
+  });
+
   it('keeps session changes for later commands', async () => {
     const api = new FakeCluster();
     await script(api, 'consistency quorum; tracing on; put a 1; get a');
