@@ -18,8 +18,9 @@ export class CoordinatedRequests {
 
 /**
  * What a node has done since it started, as Cassandra's nodetool shows it in proxyhistograms
- * (the requests it coordinated, with their latency), tpstats and info (its replica work, hints
- * and storage). Counters only: a request costs an increment and one histogram entry.
+ * (the requests it coordinated, with their latency), tpstats and info (its replica work; the hint
+ * store, hint replay and storage count their own). Counters only: a request costs an increment
+ * and one histogram entry.
  */
 export class NodeStats {
   readonly startedMs: number;
@@ -30,8 +31,6 @@ export class NodeStats {
   /** Cells this node was sent as a replica (from coordinators, hint replay, streaming, repair). */
   replicaWrites = 0;
   replicaReads = 0;
-  hintsStored = 0;
-  hintsDelivered = 0;
 
   constructor(private readonly clock: Pick<Clock, 'monotonicMs'>) {
     this.startedMs = clock.monotonicMs();
