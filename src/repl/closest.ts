@@ -26,7 +26,8 @@ export function closest<T>(
   for (const [value, spellings] of choices) {
     for (const candidate of spellings) {
       const c = candidate.toLowerCase();
-      const distance = c.startsWith(lower) && lower.length >= 2 ? 1 : editDistance(lower, c);
+      // A word cut short is the likelier typo: it wins over a one-edit neighbour (statu: status, not stats).
+      const distance = c.startsWith(lower) && lower.length >= 2 ? 0.5 : editDistance(lower, c);
       if (!best || distance < best.distance) best = { value, distance };
     }
   }

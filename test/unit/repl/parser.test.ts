@@ -104,6 +104,10 @@ describe('parseCommand', () => {
   it('suggests the closest command for an unknown one', () => {
     expect(errorOf('pt a 1')).toBe('unknown command "pt": did you mean "put"?');
     expect(errorOf('stauts')).toContain('did you mean "status"?');
+    // One edit from both status and stats: a word cut short is the likelier typo.
+    expect(errorOf('statu')).toContain('did you mean "status"?');
+    expect(errorOf('stat')).toContain('did you mean "status"?');
+    expect(errorOf('stas')).toContain('did you mean "stats"?');
     expect(errorOf('endpoint a')).toContain('did you mean "endpoints"?');
     expect(errorOf('xyzzyq')).toContain('type help');
   });
