@@ -143,6 +143,10 @@ export type { RepairProgress } from '../protocol/ops/healing.js';
 /** A node's counters since it started (ringkv stats). */
 export type StatsResult = OpResult<'stats'>;
 
+/** One node's counters, or why it could not give them (ringkv stats --all). */
+export type NodeStatsEntry =
+  StatsResult | { hostId: string; address: string; error: { code: string; message: string } };
+
 export interface ClusterApi {
   put(key: string | Uint8Array, value: string | Uint8Array, opts: WriteOptions): Promise<PutResult>;
   del(key: string | Uint8Array, opts: WriteOptions): Promise<PutResult>;
@@ -155,8 +159,8 @@ export interface ClusterApi {
   /** A new replication for an existing keyspace; existing data reaches new replicas by repair. */
   alterKeyspace(name: string, replication: Replication): Promise<AlteredKeyspace>;
   hints(): Promise<HintSummary[]>;
-  /** The contact node's counters. */
-  stats(): Promise<StatsResult>;
+  /** Every node's counters, in the order of status; a node that cannot answer says why. */
+  statsOfEveryNode(): Promise<NodeStatsEntry[]>;
   truncateHints(target?: string): Promise<{ truncated: number }>;
   repair(
     opts: RepairOptions,

@@ -1,5 +1,5 @@
 import { sameReplication, type Replication } from '../protocol/consistency.js';
-import { isNodeStopping, RingkvError, unknownKeyspace } from '../protocol/errors.js';
+import { asRingkvError, isNodeStopping, RingkvError, unknownKeyspace } from '../protocol/errors.js';
 import { settlesWithin } from '../protocol/settles-within.js';
 import type { OpName, OpRequest, OpResult } from '../protocol/ops/index.js';
 import { formatToken, tokenOf } from '../ring/partitioner.js';
@@ -14,6 +14,7 @@ import type {
   GetResult,
   HintSummary,
   KeyspaceInfo,
+  NodeStatsEntry,
   PutResult,
   RepairOptions,
   RepairProgress,
@@ -739,6 +740,22 @@ export class RingkvClient implements ClusterApi {
   /** The contact node's own counters since it started; another node's would answer for itself. */
   async stats(): Promise<OpResult<'stats'>> {
     return this.contact.request('stats', {}, this.options.timeoutMs);
+  }
+
+  async statsOfEveryNode(): Promise<NodeStatsEntry[]> {
+    const topology = await this.refreshTopology();
+    return Promise.all(
+      topology.nodes
+        .filter((n) => n.status !== 'LEFT')
+        .map(async (n): Promise<NodeStatsEntry> => {
+          try {
+            return await (await this.connectionTo(n)).request('stats', {}, this.options.timeoutMs);
+          } catch (e) {
+            const { code, message } = asRingkvError(e);
+            return { hostId: n.hostId, address: n.address, error: { code, message } };
+          }
+        }),
+    );
   }
 
   async removenode(hostId: string): Promise<OpResult<'removenode'>> {

@@ -8,8 +8,8 @@ import type {
   PutResult,
   RepairProgress,
   RepairSummary,
+  NodeStatsEntry,
   RingEntry,
-  StatsResult,
   StatusResult,
 } from '../client/api.js';
 import {
@@ -127,7 +127,7 @@ export type ReplResult =
   | { kind: 'ring'; ring: RingEntry[]; status: StatusResult; endpoints: EndpointsResult | undefined }
   | { kind: 'endpoints'; endpoints: EndpointsResult }
   | { kind: 'hints'; hints: HintSummary[]; asOfMs: number }
-  | { kind: 'stats'; stats: StatsResult }
+  | { kind: 'stats'; nodes: NodeStatsEntry[] }
   | { kind: 'repair'; summary: RepairSummary }
   | { kind: 'help'; topics: HelpTopic[]; detailed: boolean }
   | { kind: 'exit' };
@@ -367,11 +367,11 @@ export const COMMANDS: { readonly [N in CommandName]: CommandDef<N> } = {
   stats: {
     name: 'stats',
     aliases: [],
-    summary: "the contact node's counters since it started",
-    help: 'Shows what the contact node (in the status line) has done since it started: the writes and reads it coordinated with their latency percentiles and failures by error code, read repairs, cells it took and served as a replica, hints stored and delivered, and writes per synced batch.',
+    summary: "every node's counters since it started",
+    help: 'One row per node: the writes and reads it coordinated, with their latency percentiles, failed requests and read repairs; the cells it took and served as a replica; hints stored there and delivered; and writes per synced batch (group commit). ringkv stats --node ADDRESS shows one node in full, with failures by error code.',
     syntax: { slots: [], cl: false, flags: [] },
     build: () => ({ name: 'stats' }),
-    execute: async (_cmd, ctx) => ({ kind: 'stats', stats: await ctx.api.stats() }),
+    execute: async (_cmd, ctx) => ({ kind: 'stats', nodes: await ctx.api.statsOfEveryNode() }),
   },
   repair: {
     name: 'repair',

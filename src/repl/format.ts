@@ -6,6 +6,7 @@ import type {
   PutResult,
   RepairProgress,
   RepairSummary,
+  NodeStatsEntry,
   StatsResult,
   TraceEvent,
 } from '../client/api.js';
@@ -410,7 +411,7 @@ export function resultJson(r: ReplResult): unknown {
     case 'hints':
       return { hints: r.hints };
     case 'stats':
-      return r.stats;
+      return { nodes: r.nodes };
     case 'repair':
       return r.summary;
     case 'help':
@@ -574,7 +575,7 @@ export function resultLines(r: ReplResult): string[] {
     case 'repair':
       return [repairLine(r), ...failedRangeLines(r.summary.failedRanges)];
     case 'stats':
-      return statsLines(r.stats);
+      return statsTable(r.nodes);
     case 'help':
       if (!r.detailed) return table(r.topics.map((t) => [t.usage, t.summary]));
       return r.topics.flatMap((t) => [`usage: ${t.usage}`, t.help]);
@@ -616,6 +617,17 @@ function failedText(failed: Record<string, number>): string {
   return total === 0 ? '0' : `${total} (${entries.map(([code, n]) => `${code} ${n}`).join(', ')})`;
 }
 
+/** Writes per synced batch: how much group commit groups. */
+function perSync(s: StatsResult): string {
+  return s.storage.syncs > 0 ? (s.storage.writes / s.storage.syncs).toFixed(1) : '0';
+}
+
+function failures(s: StatsResult): number {
+  return [s.coordinator.writes.failed, s.coordinator.reads.failed]
+    .flatMap((f) => Object.values(f))
+    .reduce((a, b) => a + b, 0);
+}
+
 /** A node's counters, as nodetool proxyhistograms, tpstats and info put together. */
 export function statsLines(s: StatsResult): string[] {
   const { writes, reads, readRepairs } = s.coordinator;
@@ -625,7 +637,6 @@ export function statsLines(s: StatsResult): string[] {
     failedText(r.failed),
     ...[r.latency.p50, r.latency.p90, r.latency.p99, r.latency.max].map((ms) => ms.toFixed(2)),
   ];
-  const perSync = s.storage.syncs > 0 ? (s.storage.writes / s.storage.syncs).toFixed(1) : '0';
   return [
     `${s.hostId} (${hostPort(s.address)}), up ${formatAge(s.uptimeMs)}`,
     ...table([
@@ -636,6 +647,43 @@ export function statsLines(s: StatsResult): string[] {
     `read repairs: ${readRepairs} replica${readRepairs === 1 ? '' : 's'} repaired by reads this node coordinated`,
     `as a replica: ${s.replica.writes} cell${s.replica.writes === 1 ? '' : 's'} written, ${s.replica.reads} read`,
     `hints: ${s.hints.stored} stored here, ${s.hints.delivered} delivered`,
-    `storage: ${s.storage.writes} writes in ${s.storage.syncs} synced batches (${perSync} per batch, at most ${s.storage.largestGroup})`,
+    `storage: ${s.storage.writes} writes in ${s.storage.syncs} synced batches (${perSync(s)} per batch, at most ${s.storage.largestGroup})`,
+  ];
+}
+
+/** Every node's counters in one row each (ringkv stats --all, and the REPL's stats). */
+export function statsTable(entries: readonly NodeStatsEntry[]): string[] {
+  const header = ['NODE', 'WRITES', 'P50 MS', 'P99 MS', 'READS', 'P50 MS', 'P99 MS', 'FAILED', 'REPAIRED'];
+  const answered = entries.filter((e): e is StatsResult => !('error' in e));
+  const lines = table([
+    [...header, 'REPLICA W/R', 'HINTS IN/OUT', 'PER SYNC'],
+    ...answered.map((e) => {
+      const { writes, reads, readRepairs } = e.coordinator;
+      return [
+        shortId(e.hostId),
+        String(writes.requests),
+        writes.latency.p50.toFixed(2),
+        writes.latency.p99.toFixed(2),
+        String(reads.requests),
+        reads.latency.p50.toFixed(2),
+        reads.latency.p99.toFixed(2),
+        String(failures(e)),
+        String(readRepairs),
+        `${e.replica.writes}/${e.replica.reads}`,
+        `${e.hints.stored}/${e.hints.delivered}`,
+        perSync(e),
+      ];
+    }),
+  ]);
+  // A node that gave no answer says why across the row, in its place in the order of status.
+  const nodeWidth = Math.max(4, ...entries.map((e) => shortId(e.hostId).length));
+  let next = 1;
+  return [
+    lines[0] as string,
+    ...entries.map((e) =>
+      'error' in e
+        ? `${shortId(e.hostId).padEnd(nodeWidth)}  no answer: ${e.error.code}`
+        : (lines[next++] as string),
+    ),
   ];
 }

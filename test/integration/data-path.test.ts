@@ -96,14 +96,13 @@ describe('data path on three nodes', () => {
   });
 
   it('ringkv stats counts what each node coordinated, served as a replica and synced', async () => {
-    const statsOfEveryNode = () =>
-      Promise.all(
-        c.addresses().map(async (address) => {
-          const r = await runCli(['stats', '--node', address, '--json']);
-          expect(r.code, r.stderr).toBe(0);
-          return JSON.parse(r.stdout) as OpResult<'stats'>;
-        }),
-      );
+    const statsOfEveryNode = async () => {
+      const r = await runCli(['stats', '--all', '--node', c.addresses()[0] ?? '', '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      const { nodes } = JSON.parse(r.stdout) as { nodes: OpResult<'stats'>[] };
+      expect(nodes.map((n) => n.hostId).sort()).toEqual(c.nodes.map((n) => n.hostId).sort());
+      return nodes;
+    };
     const before = await statsOfEveryNode();
     for (let i = 0; i < 10; i++) await client.put(`stats-${i}`, 'v', { keyspace: ks, cl: 'ALL' });
     for (let i = 0; i < 5; i++) await client.get(`stats-${i}`, { keyspace: ks, cl: 'QUORUM' });
@@ -127,6 +126,8 @@ describe('data path on three nodes', () => {
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/^writes +\d+ +(0|\d+ \(INVALID_REQUEST \d+\)) +\d+\.\d\d/m);
     expect(text.stdout).toMatch(/^storage: \d+ writes in \d+ synced batches/m);
+    const table = await runCli(['stats', '--all', '--node', c.addresses()[0] ?? '']);
+    expect(table.stdout.split('\n').filter((l) => /^[0-9a-f]{8} +\d+ /.test(l))).toHaveLength(3);
   });
 
   it('with one node SIGKILLed QUORUM keeps working and ALL fails with the right counts', async () => {
@@ -158,6 +159,17 @@ describe('data path on three nodes', () => {
     expect(['UNAVAILABLE', 'READ_TIMEOUT']).toContain(read.code);
     expect(read.details.required).toBe(3);
     expect(read.details[read.code === 'UNAVAILABLE' ? 'alive' : 'received']).toBe(2);
+    // Every node's counters: the killed one says it gave no answer, and the failures are counted.
+    const nodes = await client.statsOfEveryNode();
+    expect(nodes.find((n) => n.hostId === victim.hostId)).toMatchObject({
+      error: { code: 'NO_HOST_AVAILABLE' },
+    });
+    const failed = nodes.flatMap((n) =>
+      'error' in n ? [] : [n.coordinator.writes.failed, n.coordinator.reads.failed],
+    );
+    expect(
+      failed.some((f) => (f.UNAVAILABLE ?? 0) + (f.WRITE_TIMEOUT ?? 0) + (f.READ_TIMEOUT ?? 0) > 0),
+    ).toBe(true);
   });
 });
 

@@ -10,8 +10,8 @@ import type {
   RepairProgress,
   RepairSummary,
   RequestOptions,
+  NodeStatsEntry,
   RingEntry,
-  StatsResult,
   StatusResult,
   TraceEvent,
   WriteOptions,
@@ -282,28 +282,38 @@ export class FakeCluster implements ClusterApi {
     return { name, replication, previous };
   }
 
-  /** Counts only the requests this fake answered, as node-1 coordinating all of them. */
-  async stats(): Promise<StatsResult> {
+  /** node-1 coordinated every request this fake answered; a DOWN node gives no answer. */
+  async statsOfEveryNode(): Promise<NodeStatsEntry[]> {
     await this.gate('stats');
     const requests = (verb: string) => this.calls.filter((c) => c.startsWith(verb)).length;
     const coordinated = (n: number) => ({
       requests: n,
       failed: {},
-      latency: { p50: 0.5, p90: 0.9, p99: 1.5, max: 2 },
+      latency: n > 0 ? { p50: 0.5, p90: 0.9, p99: 1.5, max: 2 } : { p50: 0, p90: 0, p99: 0, max: 0 },
     });
-    return {
-      hostId: 'node-1',
-      address: 'ws://127.0.0.1:7401',
-      uptimeMs: 90_000,
-      coordinator: {
-        writes: coordinated(requests('put ') + requests('del ')),
-        reads: coordinated(requests('get ')),
-        readRepairs: 0,
-      },
-      replica: { writes: 0, reads: 0 },
-      hints: { stored: 0, delivered: 0 },
-      storage: { syncs: 4, writes: 10, largestGroup: 4 },
-    };
+    return this.nodes.map((node, i) => {
+      if (node.state === 'DOWN') {
+        return {
+          hostId: node.hostId,
+          address: `ws://${node.address}`,
+          error: { code: 'NO_HOST_AVAILABLE', message: `cannot reach ws://${node.address}` },
+        };
+      }
+      const mine = (verb: string) => (i === 0 ? requests(verb) : 0);
+      return {
+        hostId: node.hostId,
+        address: `ws://${node.address}`,
+        uptimeMs: 90_000,
+        coordinator: {
+          writes: coordinated(mine('put ') + mine('del ')),
+          reads: coordinated(mine('get ')),
+          readRepairs: 0,
+        },
+        replica: { writes: requests('put ') + requests('del '), reads: requests('get ') },
+        hints: { stored: 0, delivered: 0 },
+        storage: { syncs: 4, writes: 10, largestGroup: 4 },
+      };
+    });
   }
 
   async hints(): Promise<HintSummary[]> {

@@ -112,25 +112,22 @@ describe('scripted mode', () => {
     ]);
   });
 
-  it("shows the contact node's counters, as ringkv stats does", async () => {
+  it("shows every node's counters, one row each, and which node did not answer", async () => {
     const api = new FakeCluster();
+    api.setState('node-3', 'DOWN');
     const r = await script(api, 'put a 1; put b 2; get a; stats');
     expect(r.code).toBe(0);
     expect(r.out.slice(3)).toEqual([
-      'node-1 (127.0.0.1:7401), up 1m30s',
-      'COORDINATED  REQUESTS  FAILED  P50 MS  P90 MS  P99 MS  MAX MS',
-      'writes       2         0       0.50    0.90    1.50    2.00',
-      'reads        1         0       0.50    0.90    1.50    2.00',
-      'read repairs: 0 replicas repaired by reads this node coordinated',
-      'as a replica: 0 cells written, 0 read',
-      'hints: 0 stored here, 0 delivered',
-      'storage: 10 writes in 4 synced batches (2.5 per batch, at most 4)',
+      'NODE    WRITES  P50 MS  P99 MS  READS  P50 MS  P99 MS  FAILED  REPAIRED  REPLICA W/R  HINTS IN/OUT  PER SYNC',
+      'node-1  2       0.50    1.50    1      0.50    1.50    0       0         2/1          0/0           2.5',
+      'node-2  0       0.00    0.00    0      0.00    0.00    0       0         2/1          0/0           2.5',
+      'node-3  no answer: NO_HOST_AVAILABLE',
     ]);
     const json = await script(api, 'stats', { json: true });
-    expect(JSON.parse(json.out[0] ?? '')).toMatchObject({
-      hostId: 'node-1',
-      coordinator: { writes: { requests: 2 } },
-    });
+    const doc = JSON.parse(json.out[0] ?? '') as { nodes: Record<string, unknown>[] };
+    expect(doc.nodes).toHaveLength(3);
+    expect(doc.nodes[0]).toMatchObject({ hostId: 'node-1', coordinator: { writes: { requests: 2 } } });
+    expect(doc.nodes[2]).toMatchObject({ hostId: 'node-3', error: { code: 'NO_HOST_AVAILABLE' } });
   });
 
   it('keeps session changes for later commands', async () => {
