@@ -8,7 +8,7 @@ import { statsTable } from '../repl/format.js';
 export default class Stats extends BaseCommand {
   static override summary = "A node's counters: requests it coordinated, their latency, replica work, hints";
   static override description =
-    'As nodetool proxyhistograms, tpstats and info for the contact node, since it started: writes and reads it coordinated (count, failures by error code, latency percentiles of those answered), read repairs, cells it took and served as a replica, hints stored and delivered, and how many writes its synced batches carried (group commit). With --all, every node in one row each ({"nodes":[...]}; a node that cannot answer says why). A client that coordinates itself (--coordination client) shows up in the replicas\' counts, not in a coordinator\'s.';
+    'As nodetool proxyhistograms, tpstats and info for the contact node, since it started: writes and reads it coordinated (count, failures by error code, latency percentiles of those answered in the last minute or two), read repairs, cells it took and served as a replica, hints stored and delivered, and how many writes its synced batches carried (group commit). With --all, every node in one row each ({"nodes":[...]}; a node that cannot answer says why). A client that coordinates itself (--coordination client) shows up in the replicas\' counts, not in a coordinator\'s.';
   static override examples = [
     '<%= config.bin %> stats --node ws://10.0.0.1:7400',
     '<%= config.bin %> stats --all',

@@ -1,14 +1,57 @@
 import { asRingkvError } from '../protocol/errors.js';
-import { LatencyRecorder } from '../protocol/latency-recorder.js';
+import { LatencyRecorder, type LatencySummary } from '../protocol/latency-recorder.js';
 import type { OpResult } from '../protocol/ops/index.js';
 import type { Clock } from './world.js';
+
+/** Latency percentiles are of the last one to two of these, so that they say how a node does now. */
+export const LATENCY_WINDOW_MS = 60_000;
+
+/**
+ * Latencies of the current window and the one before it. Since-start percentiles would hide a
+ * node that became slow an hour into a week; Cassandra's proxyhistograms decay for that reason.
+ */
+export class RecentLatency {
+  private current = new LatencyRecorder();
+  private previous = new LatencyRecorder();
+  private windowStartedMs: number;
+
+  constructor(private readonly clock: Pick<Clock, 'monotonicMs'>) {
+    this.windowStartedMs = clock.monotonicMs();
+  }
+
+  recordMs(ms: number): void {
+    this.rotate();
+    this.current.recordMs(ms);
+  }
+
+  summary(): LatencySummary {
+    this.rotate();
+    const both = new LatencyRecorder();
+    both.add(this.previous);
+    both.add(this.current);
+    return both.summary();
+  }
+
+  private rotate(): void {
+    const elapsed = this.clock.monotonicMs() - this.windowStartedMs;
+    if (elapsed < LATENCY_WINDOW_MS) return;
+    // After a whole idle window the one before it is too old to show as well.
+    this.previous = elapsed < 2 * LATENCY_WINDOW_MS ? this.current : new LatencyRecorder();
+    this.current = new LatencyRecorder();
+    this.windowStartedMs += Math.floor(elapsed / LATENCY_WINDOW_MS) * LATENCY_WINDOW_MS;
+  }
+}
 
 /** Requests of one kind this node coordinated: how many, how they failed, and how long they took. */
 export class CoordinatedRequests {
   requests = 0;
   /** Failed requests by error code (UNAVAILABLE, WRITE_TIMEOUT, ...). */
   readonly failed: Record<string, number> = {};
-  readonly latency = new LatencyRecorder();
+  readonly latency: RecentLatency;
+
+  constructor(clock: Pick<Clock, 'monotonicMs'>) {
+    this.latency = new RecentLatency(clock);
+  }
 
   summary(): OpResult<'stats'>['coordinator']['writes'] {
     const { p50, p90, p99, max } = this.latency.summary();
@@ -18,14 +61,14 @@ export class CoordinatedRequests {
 
 /**
  * What a node has done since it started, as Cassandra's nodetool shows it in proxyhistograms
- * (the requests it coordinated, with their latency), tpstats and info (its replica work; the hint
- * store, hint replay and storage count their own). Counters only: a request costs an increment
- * and one histogram entry.
+ * (the requests it coordinated, with the latency of the last minute or two), tpstats and info
+ * (its replica work; the hint store, hint replay and storage count their own). Counters only: a
+ * request costs an increment and one histogram entry.
  */
 export class NodeStats {
   readonly startedMs: number;
-  readonly writes = new CoordinatedRequests();
-  readonly reads = new CoordinatedRequests();
+  readonly writes: CoordinatedRequests;
+  readonly reads: CoordinatedRequests;
   /** Replicas a coordinated read wrote the winning cell back to. */
   readRepairs = 0;
   /** Cells this node was sent as a replica (from coordinators, hint replay, streaming, repair). */
@@ -34,6 +77,8 @@ export class NodeStats {
 
   constructor(private readonly clock: Pick<Clock, 'monotonicMs'>) {
     this.startedMs = clock.monotonicMs();
+    this.writes = new CoordinatedRequests(clock);
+    this.reads = new CoordinatedRequests(clock);
   }
 
   /** Counts a request this node coordinates once it settles; hands back the same promise. */

@@ -30,6 +30,11 @@ export class LatencyRecorder {
     return this.histogram.totalCount;
   }
 
+  /** Adds what another recorder holds to this one. */
+  add(other: LatencyRecorder): void {
+    this.histogram.add(other.histogram);
+  }
+
   summary(): LatencySummary {
     const h = this.histogram;
     const ms = (micros: number) => Math.round(micros) / 1000;

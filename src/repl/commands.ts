@@ -368,7 +368,7 @@ export const COMMANDS: { readonly [N in CommandName]: CommandDef<N> } = {
     name: 'stats',
     aliases: [],
     summary: "every node's counters since it started",
-    help: 'One row per node: the writes and reads it coordinated, with their latency percentiles, failed requests and read repairs; the cells it took and served as a replica; hints stored there and delivered; and writes per synced batch (group commit). ringkv stats --node ADDRESS shows one node in full, with failures by error code.',
+    help: 'One row per node: the writes and reads it coordinated since it started, with the latency percentiles of the last minute or two, failed requests and read repairs; the cells it took and served as a replica; hints stored there and delivered; and writes per synced batch (group commit). ringkv stats --node ADDRESS shows one node in full, with failures by error code.',
     syntax: { slots: [], cl: false, flags: [] },
     build: () => ({ name: 'stats' }),
     execute: async (_cmd, ctx) => ({ kind: 'stats', nodes: await ctx.api.statsOfEveryNode() }),

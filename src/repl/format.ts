@@ -638,7 +638,7 @@ export function statsLines(s: StatsResult): string[] {
     ...[r.latency.p50, r.latency.p90, r.latency.p99, r.latency.max].map((ms) => ms.toFixed(2)),
   ];
   return [
-    `${s.hostId} (${hostPort(s.address)}), up ${formatAge(s.uptimeMs)}`,
+    `${s.hostId} (${hostPort(s.address)}), up ${formatAge(s.uptimeMs)}; latency of the last minute or two`,
     ...table([
       ['COORDINATED', 'REQUESTS', 'FAILED', 'P50 MS', 'P90 MS', 'P99 MS', 'MAX MS'],
       row('writes', writes),

@@ -31,7 +31,10 @@ export const topology = z.object({
 
 const count = z.number().int().nonnegative();
 
-/** Requests of one kind a node coordinated; the latency is of those answered, in ms. */
+/**
+ * Requests of one kind a node coordinated since it started; the latency (ms) is of those answered
+ * in the last minute or two.
+ */
 const coordinatedRequests = z.object({
   requests: count,
   failed: z.record(z.string(), count),

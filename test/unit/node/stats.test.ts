@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { NodeStats } from '../../../src/node/stats.js';
+import { NodeStats, RecentLatency } from '../../../src/node/stats.js';
 import { RingkvError } from '../../../src/protocol/errors.js';
 import { withResolvers } from '../../../src/protocol/with-resolvers.js';
 
@@ -34,5 +34,26 @@ describe('node stats', () => {
       latency: { p50: 0, p90: 0, p99: 0, max: 0 },
     });
     expect(stats.uptimeMs()).toBe(1003);
+  });
+
+  it('gives latency percentiles of the last one to two minutes, not since the start', () => {
+    let now = 0;
+    const latency = new RecentLatency({ monotonicMs: () => now });
+    latency.recordMs(5);
+    expect(latency.summary().max).toBeCloseTo(5, 2);
+    now = 61_000;
+    latency.recordMs(1);
+    // The minute before still shows beside this one.
+    expect(latency.summary()).toMatchObject({
+      max: expect.closeTo(5, 2) as number,
+      p50: expect.closeTo(1, 2) as number,
+    });
+    now = 121_000;
+    expect(latency.summary().max).toBeCloseTo(1, 2);
+    // A node idle for minutes shows no latency rather than an old one.
+    now = 300_000;
+    expect(latency.summary()).toMatchObject({ p50: 0, max: 0 });
+    latency.recordMs(2);
+    expect(latency.summary().max).toBeCloseTo(2, 2);
   });
 });
