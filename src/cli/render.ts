@@ -10,7 +10,19 @@ import type {
   StatusResult,
   TraceEvent,
 } from '../client/api.js';
-import { failedRangeLines, formatReplication, statsLines } from '../repl/format.js';
+import {
+  failedRangeLines,
+  formatAge,
+  formatBytes,
+  formatReplication,
+  statsLines,
+  table as tableLines,
+} from '../repl/format.js';
+
+/** Columns padded to their widest cell, as one string. */
+function table(rows: readonly (readonly string[])[]): string {
+  return tableLines(rows).join('\n');
+}
 
 /** Plain-text views of the client's results, for people; --json prints the objects themselves. */
 
@@ -32,25 +44,6 @@ export function renderRead(r: GetResult): string {
     ? `${r.value ?? ''}${r.valueEncoding === 'base64' ? ' (base64)' : ''}\n(timestamp ${r.timestamp}, from ${r.replicas.join(', ')}${r.repaired.length ? `; repaired ${r.repaired.join(', ')}` : ''})`
     : `(not found; asked ${r.replicas.join(', ')})`;
   return body + renderTrace(r.trace);
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
-  return rows
-    .map((r) =>
-      r
-        .map((c, i) => c.padEnd(widths[i] ?? 0))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
-}
-
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
-  if (n < 1024 ** 3) return `${(n / 1024 / 1024).toFixed(1)} MiB`;
-  return `${(n / 1024 ** 3).toFixed(2)} GiB`;
 }
 
 /** A peer's clock against the contact node's, signed; `|| 0` keeps -0.3 from reading "-0". */
@@ -95,13 +88,6 @@ export function renderEndpoints(e: EndpointsResult): string {
 
 export function renderKeyspaces(ks: readonly KeyspaceInfo[]): string {
   return table([['KEYSPACE', 'REPLICATION'], ...ks.map((k) => [k.name, formatReplication(k.replication)])]);
-}
-
-export function formatAge(ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000));
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${s % 60}s`;
-  return `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`;
 }
 
 export function renderHints(hints: readonly HintSummary[], nowMs: number): string {
