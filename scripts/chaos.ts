@@ -281,6 +281,7 @@ async function main(): Promise<number> {
             }
             if (r.timestamp !== undefined) op.timestamp = r.timestamp;
             op.node = r.coordinator;
+            op.answeredBy = r.replicas;
           } else {
             const r =
               kind === 'put'
@@ -409,10 +410,32 @@ async function main(): Promise<number> {
     console.log(`  lost acknowledged writes    ${lost.length}`);
     console.log(`  keys divergent after repair ${divergent.size}`);
     console.log(`  other violations            ${others.length}`);
-    for (const v of violations)
+    const nodeName = new Map(cluster.nodes.map((n) => [n.hostId, `n${n.index}`]));
+    const named = (ids: readonly string[] | undefined) =>
+      (ids ?? []).map((h) => nodeName.get(h) ?? h).join(',');
+    for (const v of violations) {
       console.log(
         `    (${v.property}) ${PROPERTY_NAMES[v.property]}${v.key ? ` [${v.key}]` : ''}: ${v.message}`,
       );
+      // What it takes to tell a bug from a fault: who coordinated, who acked or answered, and when,
+      // beside the fault timeline above (times in s since the workload began).
+      for (const id of new Set([...v.message.matchAll(/#(\d+)/g)].map((m) => Number(m[1])))) {
+        const o = ops.find((x) => x.id === id);
+        if (!o) continue;
+        const who =
+          o.kind === 'get'
+            ? `answered by ${named(o.answeredBy)}`
+            : `acks ${named(o.acks)} hinted ${named(o.hinted)}`;
+        console.log(
+          `      #${o.id} client ${o.client} ${o.kind} at ${o.cl} via ${named([o.node])}, ${who}, ${(o.start / 1000).toFixed(3)}-${((o.end ?? NaN) / 1000).toFixed(3)} s, ${o.outcome}`,
+        );
+      }
+      if (v.key) {
+        const replicas = await admin.endpoints(v.key, KEYSPACE).catch(() => undefined);
+        if (replicas)
+          console.log(`      replicas of ${v.key}: ${named(replicas.replicas.map((r) => r.hostId))}`);
+      }
+    }
     const broken =
       lost.length > 0 ||
       divergent.size > 0 ||

@@ -41,6 +41,8 @@ export interface Op {
   hinted?: HostId[];
   found?: boolean;
   readValue?: string;
+  /** Reads: the replicas whose answers the coordinator reconciled (for reports, not checked). */
+  answeredBy?: HostId[];
 }
 
 /**
