@@ -108,8 +108,13 @@ export class RingkvNode {
     this.stats = new NodeStats(clock);
     this.hlc = new HybridClock(() => clock.nowMicros());
     this.cells = new CellStore(storage, config.rowCacheBytes);
-    this.rpc = new PeerRpc(this.hostId, world.transport, clock, (from, op, body) =>
-      this.dispatcher.dispatch(op, body, { kind: 'peer', hostId: from }),
+    this.rpc = new PeerRpc(
+      this.hostId,
+      world.transport,
+      clock,
+      (from, op, body) => this.dispatcher.dispatch(op, body, { kind: 'peer', hostId: from }),
+      // Anywhere in 2^40, so that a restarted node's ids do not meet its previous process's.
+      1 + Math.floor(world.random.next() * 2 ** 40),
     );
     // The detector's pauses scale with the gossip interval, so that a node gossiping every second
     // is convicted in about 10 s (Cassandra's feel) and a faster test cluster proportionally sooner.

@@ -33,15 +33,24 @@ export class PeerUnreachable extends RingkvError {
  * network, since the coordinator is usually one of the replicas.
  */
 export class PeerRpc {
-  private nextId = 1;
+  private nextId: number;
   private readonly pending = new Map<number, Pending>();
 
+  /**
+   * `firstRequestId` must differ from one start of the node to the next (a random one does): a
+   * peer may answer a request of the node's previous process after the node restarted, and the
+   * answer, addressed by host id, reaches the new process. Were its ids to start where the old
+   * ones did, that answer would settle the new request of the same id: an ack for a write the peer
+   * never took.
+   */
   constructor(
     private readonly self: HostId,
     private readonly transport: Transport,
     private readonly clock: Clock,
     private readonly handler: PeerHandler,
+    firstRequestId: number,
   ) {
+    this.nextId = firstRequestId;
     transport.onMessage((from, message) => this.receive(from, message));
     transport.onPeerDisconnected((hostId, reason) => this.failPeer(hostId, reason));
   }

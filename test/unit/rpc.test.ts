@@ -6,7 +6,7 @@ import type { Clock, HostId, PeerMessage, Timer, Transport } from '../../src/nod
 /** A transport that keeps what is sent and lets the test say when a peer's connection is lost. */
 class FakeTransport implements Transport {
   readonly sent: { to: HostId; message: PeerMessage }[] = [];
-  private receive: (from: HostId, message: PeerMessage) => void = () => {};
+  receive: (from: HostId, message: PeerMessage) => void = () => {};
   private readonly lost: ((hostId: HostId, reason: string) => void)[] = [];
 
   send(to: HostId, message: PeerMessage): void {
@@ -59,8 +59,14 @@ class ManualClock implements Clock {
   }
 }
 
-function rpcWith(transport: FakeTransport, clock: ManualClock): PeerRpc {
-  return new PeerRpc('self', transport, clock, () => Promise.reject(new Error('no requests expected')));
+function rpcWith(transport: FakeTransport, clock: ManualClock, firstRequestId = 1): PeerRpc {
+  return new PeerRpc(
+    'self',
+    transport,
+    clock,
+    () => Promise.reject(new Error('no requests expected')),
+    firstRequestId,
+  );
 }
 
 const READ = { keyspace: 'ks', key: new Uint8Array([1]) };
@@ -109,5 +115,26 @@ describe('peer requests', () => {
     const again = rpc.request('b', 'replica_read', READ, 2000);
     transport.answer('b', 1, {});
     await expect(again).resolves.toEqual({});
+  });
+
+  it("a late answer to the previous process's request does not settle this process's", async () => {
+    // The node restarted: its old process sent request ids from 1, the new one from elsewhere (the
+    // node draws a random start), and a peer answers an old request only now, by host id.
+    const clock = new ManualClock();
+    const before = new FakeTransport();
+    void rpcWith(before, clock, 1)
+      .request('peer', 'replica_write', { ...READ, cell: { value: null, timestamp: 1 } }, 1000)
+      .catch(() => undefined);
+    const oldId = (before.sent[0]?.message as { id: number }).id;
+    const transport = new FakeTransport();
+    const rpc = rpcWith(transport, clock, 1 + 2 ** 39);
+    let settled = false;
+    const read = rpc.request('peer', 'replica_read', READ, 1000);
+    void read.then(() => (settled = true));
+    transport.receive('peer', { type: 'res', id: oldId, ok: true, result: {} });
+    await Promise.resolve();
+    expect(settled).toBe(false);
+    transport.answer('peer', 0, { cell: { value: new Uint8Array([7]), timestamp: 5 } });
+    expect((await read).cell?.timestamp).toBe(5);
   });
 });
