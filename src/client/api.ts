@@ -136,10 +136,6 @@ export type RepairOptions = OpRequest<'repair'>;
 export type RepairSummary = OpResult<'repair'>;
 export type { RepairProgress } from '../protocol/ops/healing.js';
 
-/**
- * What commands and the REPL call. One implementation talks to a real cluster
- * (src/client/client.ts); tests may use a fake with the same shape.
- */
 /** A node's counters since it started (ringkv stats). */
 export type StatsResult = OpResult<'stats'>;
 
@@ -147,6 +143,10 @@ export type StatsResult = OpResult<'stats'>;
 export type NodeStatsEntry =
   StatsResult | { hostId: string; address: string; error: { code: string; message: string } };
 
+/**
+ * What commands and the REPL call. One implementation talks to a real cluster
+ * (src/client/client.ts); tests may use a fake with the same shape.
+ */
 export interface ClusterApi {
   put(key: string | Uint8Array, value: string | Uint8Array, opts: WriteOptions): Promise<PutResult>;
   del(key: string | Uint8Array, opts: WriteOptions): Promise<PutResult>;
