@@ -162,17 +162,17 @@ async function main(): Promise<number> {
     }
     const admin = await RingkvClient.connect(clientOptions(cluster, 120_000));
     clients.push(admin);
-    const allUp = async () => {
-      for (const n of cluster.nodes) {
-        const doc = await admin.sendTo(n.hostId, 'topology', {});
-        // NORMAL too: while one node still sees the last joiner JOINING, it reads a key from the
-        // replicas of the ring before the join, which the checker rightly counts against ringkv.
-        if (doc.nodes.length < nodeCount || doc.nodes.some((x) => x.state !== 'UP' || x.status !== 'NORMAL'))
+    // Every node sees every other UP and NORMAL: while one still sees the last joiner JOINING, it
+    // reads a key from the replicas of the ring before the join, which the checker counts.
+    const settled = (limitMs: number) =>
+      cluster.settled(limitMs).then(
+        () => true,
+        (e: unknown) => {
+          console.error(e instanceof Error ? e.message : String(e));
           return false;
-      }
-      return true;
-    };
-    if (!(await until('every node to see every other UP and NORMAL', allUp, 60_000))) return 1;
+        },
+      );
+    if (!(await settled(60_000))) return 1;
     console.log(`cluster up: ${cluster.nodes.map((n) => n.address).join(' ')}`);
 
     // ---- workload under faults ----
@@ -316,7 +316,7 @@ async function main(): Promise<number> {
     for (const n of stopped) await cluster.kill(n, 'SIGCONT');
     for (const n of cluster.nodes) if (!n.child) await cluster.restart(n);
     const healStarted = performance.now();
-    const converged = await until('every node to see every other UP after healing', allUp, HEAL_LIMIT_MS);
+    const converged = await settled(HEAL_LIMIT_MS);
     if (!converged) {
       for (const n of cluster.nodes) {
         const doc = await admin.sendTo(n.hostId, 'topology', {}).catch((e: unknown) => String(e));
