@@ -92,7 +92,9 @@ export class PeerRpc {
       void this.serve(from, message.id, message.op, message.body);
     } else if (message.type === 'res') {
       const p = this.pending.get(message.id);
-      if (!p) return; // late or duplicated answer: the caller has moved on
+      // A late or duplicated answer (the caller has moved on), or one from a peer this id was not
+      // sent to: an answer to an earlier process of this node, which must not settle this one's.
+      if (!p || p.to !== from) return;
       this.pending.delete(message.id);
       p.timer.cancel();
       if (message.ok) {

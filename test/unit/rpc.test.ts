@@ -137,4 +137,20 @@ describe('peer requests', () => {
     transport.answer('peer', 0, { cell: { value: new Uint8Array([7]), timestamp: 5 } });
     expect((await read).cell?.timestamp).toBe(5);
   });
+
+  it('take an answer only from the peer the request went to', async () => {
+    // Ids are per process, not per peer: an answer with this id from another peer answers some
+    // other request (of an earlier process of this node), whatever its id.
+    const transport = new FakeTransport();
+    const clock = new ManualClock();
+    const rpc = rpcWith(transport, clock);
+    let settled = false;
+    const toB = rpc.request('b', 'replica_read', READ, 1000);
+    void toB.then(() => (settled = true));
+    transport.answer('c', 0, {});
+    await Promise.resolve();
+    expect(settled).toBe(false);
+    transport.answer('b', 0, { cell: { value: new Uint8Array([7]), timestamp: 5 } });
+    expect((await toB).cell?.timestamp).toBe(5);
+  });
 });
