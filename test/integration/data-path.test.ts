@@ -240,9 +240,12 @@ describe('two data centers', () => {
     const local = await c.client({ contactPoints: [first.address], localDc: 'dc1', route: 'dc' });
     await local.put('before', 'x', { keyspace: 'geo', cl: 'EACH_QUORUM' });
     await Promise.all(dc2.map((n) => c.kill(n)));
+    // Seen DOWN by every dc1 node, not only the contact: the DC-aware route coordinates through
+    // any of them, and each convicts the dead on its own failure detector's time.
+    const views = await Promise.all(dc1.map((n) => c.client({ contactPoints: [n.address] })));
     await until('dc2 is DOWN', async () => {
-      const s = await local.status('geo');
-      return s.nodes.filter((n) => n.dc === 'dc2').every((n) => n.state === 'DOWN');
+      const all = await Promise.all(views.map((v) => v.status('geo')));
+      return all.every((s) => s.nodes.filter((n) => n.dc === 'dc2').every((n) => n.state === 'DOWN'));
     });
     for (let i = 0; i < 20; i++) {
       await local.put(`lq-${i}`, `v${i}`, { keyspace: 'geo', cl: 'LOCAL_QUORUM' });
