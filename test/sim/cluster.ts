@@ -39,6 +39,12 @@ export interface SimNode {
   crashes: number;
   /** A restart is on its way (reading meta, starting up). */
   starting: boolean;
+  /**
+   * Stopped (as by SIGSTOP or a long GC pause): what would run in its process (timers, arrivals,
+   * syncs, requests) waits in `held`, in order, and runs when it resumes; its peers see silence.
+   */
+  paused: boolean;
+  held: (() => void)[];
   /** The node's own word on its place in the ring, last heard (kept across crashes). */
   declared: Declared;
   /**
@@ -94,6 +100,7 @@ export class SimCluster {
     private readonly loggerFor: (hostId: HostId) => Logger,
     private readonly journal: Journal,
   ) {
+    network.handOver = (to, receive) => this.run(to, receive);
     this.config = {
       clusterName: CLUSTER_NAME,
       dc: 'dc1',
@@ -114,10 +121,62 @@ export class SimCluster {
     };
   }
 
-  private storageOptions() {
+  /** The disk of `hostId`: a sync that completes while its process is paused is seen on resume. */
+  private storageOptions(hostId: HostId) {
     return {
-      syncDelay: (sync: () => void) => this.time.schedule(this.rng.range(0.05, this.options.maxSyncMs), sync),
+      syncDelay: (sync: () => void) =>
+        this.time.schedule(this.rng.range(0.05, this.options.maxSyncMs), () => this.run(hostId, sync)),
     };
+  }
+
+  /** Runs fn in the process of `hostId` now, or when it resumes if it is paused. */
+  private run(hostId: HostId, fn: () => void): void {
+    const n = this.nodes.find((x) => x.hostId === hostId);
+    if (n?.paused) n.held.push(fn);
+    else fn();
+  }
+
+  /**
+   * Calls into a node as a client or an operator would: a paused node takes the call when it
+   * resumes (the request waits in its socket), one that dies first never answers.
+   */
+  call<T>(hostId: HostId, fn: () => Promise<T>): Promise<T> {
+    const n = this.byId(hostId);
+    if (!n.paused) return fn();
+    return new Promise<T>((resolve, reject) =>
+      n.held.push(() => {
+        fn().then(resolve, reject);
+      }),
+    );
+  }
+
+  /** Stops the process where it is, as SIGSTOP does. False if it is not running. */
+  pause(hostId: HostId): boolean {
+    const n = this.byId(hostId);
+    if (!n.node || n.starting || n.paused) return false;
+    n.paused = true;
+    return true;
+  }
+
+  /** Lets a paused process run again: what waited for it runs first, in the order it came. */
+  resume(hostId: HostId): void {
+    const n = this.byId(hostId);
+    if (!n.paused) return;
+    n.paused = false;
+    const held = n.held;
+    n.held = [];
+    this.journal(`${hostId} resumed (${held.length} events waited)`);
+    for (const fn of held) this.time.schedule(0, fn);
+  }
+
+  resumeAll(): void {
+    for (const n of this.nodes) this.resume(n.hostId);
+  }
+
+  /** A process that dies paused never runs what waited for it. */
+  private dropHeld(n: SimNode): void {
+    n.paused = false;
+    n.held = [];
   }
 
   /** Creates every node's disk with its identity and tokens, then starts them all. */
@@ -127,7 +186,7 @@ export class SimCluster {
       const tokens = randomTokens(this.options.numTokens, () => this.rng.next(), taken);
       taken.push(...tokens);
       const hostId = `n${i}`;
-      const storage = new MemoryStorage(this.storageOptions());
+      const storage = new MemoryStorage(this.storageOptions(hostId));
       const meta: NodeMeta = {
         clusterName: CLUSTER_NAME,
         hostId,
@@ -147,6 +206,8 @@ export class SimCluster {
         incarnation: 0,
         crashes: 0,
         starting: false,
+        paused: false,
+        held: [],
         declared: { status: 'NORMAL', tokens: meta.tokens },
         retired: undefined,
         exitedAt: undefined,
@@ -164,7 +225,7 @@ export class SimCluster {
    */
   async addFresh(): Promise<SimNode> {
     const hostId = `n${this.nodes.length + 1}`;
-    const storage = new MemoryStorage(this.storageOptions());
+    const storage = new MemoryStorage(this.storageOptions(hostId));
     const meta: NodeMeta = {
       clusterName: CLUSTER_NAME,
       hostId,
@@ -183,6 +244,8 @@ export class SimCluster {
       incarnation: 0,
       crashes: 0,
       starting: false,
+      paused: false,
+      held: [],
       declared: { status: 'JOINING', tokens: [] },
       retired: undefined,
       exitedAt: undefined,
@@ -263,6 +326,7 @@ export class SimCluster {
     n.node = undefined;
     n.starting = false;
     n.incarnation++;
+    this.dropHeld(n);
     this.network.detach(hostId);
     this.journal(`${hostId} exits (${why})`);
   }
@@ -276,8 +340,9 @@ export class SimCluster {
     n.starting = false;
     n.incarnation++;
     n.crashes++;
+    this.dropHeld(n);
     this.network.detach(hostId);
-    n.storage = n.storage.crash(this.storageOptions());
+    n.storage = n.storage.crash(this.storageOptions(hostId));
     this.journal(`${hostId} crashed`);
   }
 
@@ -339,8 +404,9 @@ export class SimCluster {
       n.node = undefined;
       n.incarnation++;
       n.exitedAt = this.time.nowMs;
+      this.dropHeld(n);
       this.network.detach(n.hostId);
-      n.storage = n.storage.crash(this.storageOptions());
+      n.storage = n.storage.crash(this.storageOptions(n.hostId));
       // A decommissioned node that refuses to start again has left for good.
       if (n.declared.status === 'LEFT') n.retired = 'decommissioned';
     } finally {
@@ -351,7 +417,11 @@ export class SimCluster {
   private async startProcess(n: SimNode): Promise<void> {
     const incarnation = n.incarnation;
     const alive = () => n.incarnation === incarnation;
-    const clock = this.time.clockFor(() => n.skewMs, alive);
+    const clock = this.time.clockFor(
+      () => n.skewMs,
+      alive,
+      (fn) => this.run(n.hostId, fn),
+    );
     const storage = n.storage;
     const saved = await loadMeta(storage);
     if (!saved) throw new Error(`${n.hostId} lost its meta`);

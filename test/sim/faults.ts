@@ -103,3 +103,47 @@ export async function runFaults(ctx: FaultContext, until: number): Promise<Recor
   }
   return counts;
 }
+
+/**
+ * Pauses, as SIGSTOP or a long GC pause make them: until `until`, one node at a time stops for
+ * half a request timeout to several timeouts, and runs again on what waited for it. Its peers
+ * time out and convict it; it answers their requests late, to whatever process of theirs is
+ * running by then. So while one is paused, another node is sometimes killed, restarted, killed
+ * again soon after and restarted: the paused node then answers the requests of a process that
+ * lived for a few hundred ms, whose request ids are the first of their kind, to the process after
+ * it. Draws from its own generator, so that a seed's other faults are the same with and without.
+ */
+export async function runPauses(ctx: FaultContext, until: number): Promise<Record<string, number>> {
+  const { time, cluster, rng } = ctx;
+  const counts: Record<string, number> = {};
+  const sleep = (ms: number) => new Promise<void>((resolve) => time.schedule(ms, resolve));
+  while (time.nowMs < until - 500) {
+    await sleep(rng.range(300, 2000));
+    const running = cluster.running().filter((n) => !n.starting && !n.paused);
+    if (running.length < 2 || ctx.healed()) continue;
+    const focus = ctx.focus?.();
+    const aimed = running.find((n) => n.hostId === focus && rng.chance(0.5));
+    const victim = (aimed ?? rng.pick(running)).hostId;
+    const lasts = ctx.requestTimeoutMs * rng.range(0.5, 8);
+    if (!cluster.pause(victim)) continue;
+    counts.pause = (counts.pause ?? 0) + 1;
+    ctx.note(`${victim} paused for ${lasts.toFixed(0)} ms`);
+    const started = time.nowMs;
+    if (rng.chance(0.4)) {
+      const other = rng.pick(running.filter((n) => n.hostId !== victim)).hostId;
+      counts.bounce = (counts.bounce ?? 0) + 1;
+      ctx.note(`${other} killed, restarted and killed again while ${victim} is paused`);
+      for (let round = 0; round < 2 && !ctx.healed(); round++) {
+        await sleep(rng.range(10, 100));
+        cluster.crash(other);
+        await sleep(rng.range(10, 100));
+        void cluster.restart(other);
+        await sleep(rng.range(100, 400));
+      }
+    }
+    await sleep(Math.max(0, started + lasts - time.nowMs));
+    // Healing resumes every node itself.
+    if (!ctx.healed()) cluster.resume(victim);
+  }
+  return counts;
+}

@@ -4,7 +4,8 @@
  * npm run sim -- --from 42          starts at seed 42
  * SEED=1234 npm run sim             replays one seed and prints the failing key's trace
  * npm run sim -- --membership     nodes join, decommission and get removed during the workload
- * add --verbose for node logs in the trace, --fault-ms N for a longer fault phase
+ * add --verbose for node logs in the trace, --fault-ms N for a longer fault phase,
+ * --no-pauses to replay a seed found before the simulation paused nodes
  */
 import { runSeed } from './run.js';
 import { failureTrace, summaryLine } from './trace.js';
@@ -18,7 +19,13 @@ async function main(): Promise<number> {
   const verbose = process.argv.includes('--verbose');
   const faultMs = flag('fault-ms');
   const scenario = process.argv.includes('--membership') ? 'membership' : 'faults';
-  const options = { verbose, scenario, ...(faultMs ? { faultPhaseMs: Number(faultMs) } : {}) } as const;
+  const pauses = !process.argv.includes('--no-pauses');
+  const options = {
+    verbose,
+    scenario,
+    pauses,
+    ...(faultMs ? { faultPhaseMs: Number(faultMs) } : {}),
+  } as const;
   const single = process.env.SEED;
   const seeds: number[] = [];
   if (single !== undefined && single !== '') {

@@ -170,6 +170,8 @@ export class MembershipDriver {
     const m = this.current;
     if (!m || m.done) return;
     const n = this.cluster.byId(m.hostId);
+    // An operator's command to a paused node would hang until it resumes: wait for that.
+    if (n.paused) return;
     if (m.kind === 'join') {
       if (this.cluster.truthRole(m.hostId) === 'normal') return this.complete(m);
       // A crashed joiner joins again when it restarts; one whose join failed exited: start it again.
@@ -212,7 +214,7 @@ export class MembershipDriver {
       const status = r.node?.membership.state(m.hostId)?.status;
       return status !== undefined && status !== 'LEFT';
     };
-    const up = this.cluster.running().filter((r) => !r.starting && r.node);
+    const up = this.cluster.running().filter((r) => !r.starting && !r.paused && r.node);
     if (m.attempt !== undefined && !up.some(seesIt)) return this.complete(m);
     const remover = up.find(
       (r) =>

@@ -52,8 +52,22 @@ export class SimNetwork {
   /** Active partitions by id: each blocks a set of directed links "from>to". */
   private readonly blocks = new Map<number, Set<string>>();
   private nextBlock = 1;
+  /** Request ids each process ("host#incarnation") sent. */
+  private readonly requestIds = new Map<string, Set<number>>();
+  /** Which process of the asker a request reached the server from, by "server<asker#id". */
+  private readonly askedBy = new Map<string, number>();
+  /**
+   * Answers that reached a later process of the asker than the one that asked, while that process
+   * had a request of the same id out (property e): it may take the answer for its own.
+   */
+  readonly anomalies: string[] = [];
   /** Sees every message as it is delivered (the checker looks for writes that must not exist). */
   inspect: ((from: HostId, to: HostId, message: PeerMessage) => void) | undefined;
+  /**
+   * Hands what arrives for a host to its process: at once, or once it runs again if it is paused
+   * (a stopped process finds in its socket buffers what arrived while it was stopped).
+   */
+  handOver: (to: HostId, receive: () => void) => void = (_to, receive) => receive();
 
   constructor(
     private readonly time: VirtualTime,
@@ -131,6 +145,13 @@ export class SimNetwork {
 
   private send(from: HostId, to: HostId, message: PeerMessage): void {
     this.stats.sent++;
+    const fromIncarnation = this.endpoints.get(from)?.incarnation ?? 0;
+    if (message.type === 'req') {
+      const key = `${from}#${fromIncarnation}`;
+      const ids = this.requestIds.get(key) ?? new Set<number>();
+      ids.add(message.id);
+      this.requestIds.set(key, ids);
+    }
     const target = this.endpoints.get(to);
     if (!target?.up) {
       this.stats.dropped++;
@@ -156,7 +177,7 @@ export class SimNetwork {
     for (let i = 0; i < copies; i++) {
       let latency = this.rng.range(f.minLatencyMs, f.maxLatencyMs);
       if (this.rng.chance(f.spikeRate)) latency *= this.rng.range(2, 10);
-      this.time.schedule(latency, () => this.deliver(from, to, incarnation, bytes));
+      this.time.schedule(latency, () => this.deliver(from, fromIncarnation, to, incarnation, bytes));
     }
   }
 
@@ -169,20 +190,43 @@ export class SimNetwork {
     this.time.schedule(this.faults.minLatencyMs, () => {
       const endpoint = this.endpoints.get(peer);
       if (!endpoint?.up || endpoint.incarnation !== incarnation || this.endpoints.get(lost)?.up) return;
-      for (const handler of endpoint.lost) handler(lost, reason);
+      this.handOver(peer, () => {
+        if (endpoint.up) for (const handler of endpoint.lost) handler(lost, reason);
+      });
     });
   }
 
-  private deliver(from: HostId, to: HostId, incarnation: number, bytes: Uint8Array): void {
+  private checkAnswer(from: HostId, to: HostId, incarnation: number, id: number): void {
+    const asker = this.askedBy.get(`${from}<${to}#${id}`);
+    if (asker === undefined || asker === incarnation) return;
+    if (this.requestIds.get(`${to}#${incarnation}`)?.has(id))
+      this.anomalies.push(
+        `${from} answered request ${id} of ${to}'s process ${asker} to its process ${incarnation}, which has a request ${id} of its own`,
+      );
+  }
+
+  private deliver(
+    from: HostId,
+    fromIncarnation: number,
+    to: HostId,
+    incarnation: number,
+    bytes: Uint8Array,
+  ): void {
     const target = this.endpoints.get(to);
     // A partition raised while the message was on its way cuts it too.
     if (!target?.up || target.incarnation !== incarnation || !this.canReach(from, to)) {
       this.stats.dropped++;
       return;
     }
-    const message = parseMessage(decodeFrame(bytes)[0]) as PeerMessage;
-    this.stats.delivered++;
-    this.inspect?.(from, to, message);
-    target.handler?.(from, message);
+    this.handOver(to, () => {
+      // A process that died while paused never reads what waited for it.
+      if (!target.up) return;
+      const message = parseMessage(decodeFrame(bytes)[0]) as PeerMessage;
+      this.stats.delivered++;
+      this.inspect?.(from, to, message);
+      if (message.type === 'req') this.askedBy.set(`${to}<${from}#${message.id}`, fromIncarnation);
+      else if (message.type === 'res') this.checkAnswer(from, to, incarnation, message.id);
+      target.handler?.(from, message);
+    });
   }
 }

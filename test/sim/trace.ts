@@ -71,9 +71,14 @@ export function failureTrace(r: SimResult): string {
     }
   }
   if (r.logs.length > 0) lines.push('', 'node logs:', ...r.logs.map((l) => `  ${l}`));
+  const flags = [
+    r.stats.scenario === 'membership' ? '--membership' : '',
+    r.stats.pauses ? '' : '--no-pauses',
+  ];
+  const given = flags.filter(Boolean);
   lines.push(
     '',
-    `replay: SEED=${r.seed} npm run sim${r.stats.scenario === 'membership' ? ' -- --membership' : ''}${r.logs.length > 0 ? '' : `  (add ${r.stats.scenario === 'membership' ? '' : '-- '}--verbose for node logs)`}`,
+    `replay: SEED=${r.seed} npm run sim${given.length > 0 ? ` -- ${given.join(' ')}` : ''}${r.logs.length > 0 ? '' : `  (add ${given.length > 0 ? '' : '-- '}--verbose for node logs)`}`,
   );
   return lines.join('\n');
 }

@@ -37,13 +37,26 @@ export class VirtualTime {
 
   /**
    * A node's clock: its wall clock is skewed by skewMs, its monotonic clock is the shared one, and
-   * its timers stop firing once `alive` says the process is gone.
+   * its timers stop firing once `alive` says the process is gone. A timer due runs through `run`,
+   * which holds it while the process is paused.
    */
-  clockFor(skewMs: () => number, alive: () => boolean): Clock {
-    const setTimer = (delayMs: number, fn: () => void): Timer =>
-      this.schedule(delayMs, () => {
-        if (alive()) fn();
+  clockFor(skewMs: () => number, alive: () => boolean, run: (fn: () => void) => void = (fn) => fn()): Clock {
+    const setTimer = (delayMs: number, fn: () => void): Timer => {
+      // A timer held while paused may be cancelled before the process gets to it.
+      let cancelled = false;
+      const timer = this.schedule(delayMs, () => {
+        if (!alive()) return;
+        run(() => {
+          if (alive() && !cancelled) fn();
+        });
       });
+      return {
+        cancel: () => {
+          cancelled = true;
+          timer.cancel();
+        },
+      };
+    };
     return {
       nowMicros: () => Math.floor((SIM_EPOCH_MS + this.nowMs + skewMs()) * 1000),
       monotonicMs: () => this.nowMs,

@@ -181,7 +181,9 @@ async function perform(ctx: WorkloadContext, op: Op): Promise<void> {
           ...(op.clientTimestamp ? { timestamp: op.timestamp } : {}),
           ...(op.ttl !== undefined ? { ttl: op.ttl } : {}),
         };
-  const answer = node.handle(opName, parseRequestBody(opName, raw), { kind: 'client' });
+  const answer = cluster.call(target.hostId, () =>
+    node.handle(opName, parseRequestBody(opName, raw), { kind: 'client' }),
+  );
   const timeout = new Promise<'timeout'>((resolve) =>
     time.schedule(ctx.clientTimeoutMs, () => resolve('timeout')),
   );
