@@ -52,7 +52,7 @@ export class HintStore implements HintSink {
     private readonly storage: Storage,
     private readonly clock: Clock,
     private readonly options: HintStoreOptions,
-    /** When the target was last seen going down (ms), or undefined when it is up or unknown. */
+    /** When the target was last seen going down (monotonic ms), or undefined when it is up or unknown. */
     private readonly downSinceMs: (target: HostId) => number | undefined,
   ) {}
 
@@ -64,7 +64,7 @@ export class HintStore implements HintSink {
 
   pastWindow(target: HostId): boolean {
     const since = this.downSinceMs(target);
-    return since !== undefined && this.clock.nowMicros() / 1000 - since > this.options.maxHintWindowMs;
+    return since !== undefined && this.clock.monotonicMs() - since > this.options.maxHintWindowMs;
   }
 
   /** Why a hint for the target would not be stored now; undefined: it would. */

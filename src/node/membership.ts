@@ -32,6 +32,14 @@ export interface MembershipDeps {
 
 export type MembershipEvent = { kind: 'up' | 'down' | 'changed' | 'removed'; hostId: HostId };
 
+/**
+ * A liveness check this many gossip intervals after the last one means this process did not run
+ * in between (SIGSTOP, a long GC pause, a blocked event loop): every peer looks silent, though
+ * what they sent meanwhile waits unread. Convictions are held for as long again, so that it is
+ * read first (Cassandra's max local pause, 5 s for 1 s gossip).
+ */
+const LOCAL_PAUSE_INTERVALS = 5;
+
 /** A clock probe's answer older than this says little about the offset. */
 const CLOCK_PROBE_MAX_RTT_MS = 200;
 
@@ -65,6 +73,9 @@ export class Membership implements ClusterView {
   private keyspaceCache: Map<string, Replication> | undefined;
   private timer: Timer | undefined;
   private stopped = false;
+  private lastLivenessCheckMs: number | undefined;
+  /** No peer is convicted before this (monotonic ms): this process was paused. */
+  private noConvictionUntilMs = 0;
 
   constructor(private readonly deps: MembershipDeps) {
     this.gossiper = new Gossiper({
@@ -77,8 +88,14 @@ export class Membership implements ClusterView {
     this.localDc = deps.self.dc;
   }
 
+  /** Wall clock: gossip's generations and versions are times that other nodes compare. */
   private nowMs(): number {
     return this.deps.clock.nowMicros() / 1000;
+  }
+
+  /** Monotonic: silences and outages are durations, which a step of the wall clock must not fake. */
+  private elapsedMs(): number {
+    return this.deps.clock.monotonicMs();
   }
 
   start(): void {
@@ -196,7 +213,7 @@ export class Membership implements ClusterView {
 
   private process(out: GossipOutput): void {
     for (const s of out.send) this.sendGossip(s.to, s.message);
-    const now = this.nowMs();
+    const now = this.elapsedMs();
     for (const h of out.heartbeats) {
       if (h === this.selfId) continue;
       this.deps.detector.heartbeat(h, now);
@@ -218,7 +235,21 @@ export class Membership implements ClusterView {
   }
 
   private checkLiveness(): void {
-    const now = this.nowMs();
+    const now = this.elapsedMs();
+    const last = this.lastLivenessCheckMs;
+    this.lastLivenessCheckMs = now;
+    const pauseMs = LOCAL_PAUSE_INTERVALS * this.deps.gossipIntervalMs;
+    if (last !== undefined && now - last > pauseMs) {
+      this.noConvictionUntilMs = now + pauseMs;
+      this.deps.logger.warn(
+        'this node did not run for a while: no peer is marked DOWN until gossip catches up',
+        {
+          pausedMs: Math.round(now - last),
+          holdMs: pauseMs,
+        },
+      );
+    }
+    if (now < this.noConvictionUntilMs) return;
     for (const [h, s] of this.gossiper.states()) {
       if (h === this.selfId || s.status === 'LEFT') continue;
       if (this.up.has(h) && !this.deps.detector.isAvailable(h, now)) this.markDown(h);
@@ -235,7 +266,7 @@ export class Membership implements ClusterView {
 
   private markDown(h: HostId): void {
     this.up.delete(h);
-    this.downSince.set(h, this.nowMs());
+    this.downSince.set(h, this.elapsedMs());
     this.gossiper.markDead(h);
     this.deps.logger.warn('node is DOWN', { hostId: h, address: this.state(h)?.address });
     this.emit({ kind: 'down', hostId: h });
@@ -304,6 +335,7 @@ export class Membership implements ClusterView {
     return this.state(hostId)?.address ?? this.seedIds.get(hostId);
   }
 
+  /** When the peer was convicted, on the monotonic clock; undefined while it is UP. */
   downSinceMs(hostId: HostId): number | undefined {
     return this.downSince.get(hostId);
   }

@@ -66,6 +66,9 @@ describe('membership with real processes', () => {
       );
       await c.kill(paused, 'SIGCONT');
       await until('the node UP again', async () => (await stateOf(client, paused.hostId)) === 'UP NORMAL');
+      // Back, it found its peers' gossip waiting rather than convicting them for its own silence.
+      expect(paused.log.filter((l) => l.includes('node is DOWN'))).toEqual([]);
+      expect(paused.log.some((l) => l.includes('this node did not run for a while'))).toBe(true);
 
       await client.createKeyspace('two', { strategy: 'simple', rf: 2 });
       const inDefault = await writeKeys(client, {

@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { silentLogger, type HostId } from '../../src/node/world.js';
+import { SimCluster } from './cluster.js';
+import { SimNetwork } from './network.js';
+import { Prng } from './prng.js';
+import { VirtualTime } from './virtual-time.js';
+
+const GOSSIP_MS = 100;
+
+/** Three nodes on a calm simulated network, each seeing the others UP. */
+async function calmCluster() {
+  const time = new VirtualTime();
+  const rng = new Prng(1);
+  const network = new SimNetwork(time, rng.fork());
+  const cluster = new SimCluster(
+    time,
+    network,
+    rng.fork(),
+    {
+      nodes: 3,
+      numTokens: 4,
+      gossipIntervalMs: GOSSIP_MS,
+      requestTimeoutMs: 200,
+      maxSkewMs: 0,
+      maxSyncMs: 1,
+      ringDelayMs: 600,
+      gcGraceSeconds: 864_000,
+    },
+    () => silentLogger,
+    () => {},
+  );
+  await cluster.boot();
+  expect(await time.runUntil(() => cluster.converged(), 20_000)).toBe(true);
+  // Who convicted whom from here on.
+  const convictions: string[] = [];
+  for (const n of cluster.running()) {
+    n.node?.membership.on((e) => {
+      if (e.kind === 'down') convictions.push(`${n.hostId} -> ${e.hostId}`);
+    });
+  }
+  const sees = (viewer: HostId, peer: HostId) => cluster.byId(viewer).node?.membership.isAlive(peer) ?? false;
+  return { time, cluster, convictions, sees };
+}
+
+describe('failure detection', () => {
+  it('a node that was paused convicts none of its peers when it runs again', async () => {
+    const { time, cluster, convictions, sees } = await calmCluster();
+    cluster.pause('n1');
+    // Long enough for its peers to convict it, and for its own view of them to look as silent.
+    await time.runFor(30 * GOSSIP_MS);
+    expect(sees('n2', 'n1')).toBe(false);
+    cluster.resume('n1');
+    await time.runFor(20 * GOSSIP_MS);
+    // Its peers said nothing it did not find waiting when it resumed: they were never down.
+    expect(convictions.filter((c) => c.startsWith('n1 '))).toEqual([]);
+    expect(sees('n1', 'n2') && sees('n1', 'n3') && sees('n2', 'n1')).toBe(true);
+  });
+
+  it('a peer that dies while a node is paused is still convicted after the pause', async () => {
+    const { time, cluster, convictions, sees } = await calmCluster();
+    cluster.pause('n1');
+    await time.runFor(5 * GOSSIP_MS);
+    cluster.crash('n3');
+    await time.runFor(25 * GOSSIP_MS);
+    cluster.resume('n1');
+    await time.runFor(30 * GOSSIP_MS);
+    expect(sees('n1', 'n3')).toBe(false);
+    expect(sees('n1', 'n2')).toBe(true);
+    expect(convictions.filter((c) => c.startsWith('n1 '))).toEqual(['n1 -> n3']);
+  });
+
+  it('a step of the wall clock, either way, convicts nobody', async () => {
+    const { time, cluster, convictions } = await calmCluster();
+    for (const step of [5_000, -5_000, 60_000]) {
+      cluster.byId('n1').skewMs += step;
+      await time.runFor(20 * GOSSIP_MS);
+    }
+    expect(convictions).toEqual([]);
+  });
+});
