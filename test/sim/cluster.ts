@@ -45,6 +45,8 @@ export interface SimNode {
    */
   paused: boolean;
   held: (() => void)[];
+  /** Its disk hangs until then (virtual ms): a sync issued before completes only after. */
+  diskStalledUntil: number;
   /** The node's own word on its place in the ring, last heard (kept across crashes). */
   declared: Declared;
   /**
@@ -121,12 +123,25 @@ export class SimCluster {
     };
   }
 
-  /** The disk of `hostId`: a sync that completes while its process is paused is seen on resume. */
+  /**
+   * The disk of `hostId`: a sync waits out a stall of the disk, and one that completes while the
+   * process is paused is seen on resume.
+   */
   private storageOptions(hostId: HostId) {
     return {
-      syncDelay: (sync: () => void) =>
-        this.time.schedule(this.rng.range(0.05, this.options.maxSyncMs), () => this.run(hostId, sync)),
+      syncDelay: (sync: () => void) => {
+        const delay = this.rng.range(0.05, this.options.maxSyncMs);
+        const stalledUntil = this.nodes.find((x) => x.hostId === hostId)?.diskStalledUntil ?? 0;
+        const stall = Math.max(0, stalledUntil - this.time.nowMs);
+        this.time.schedule(stall + delay, () => this.run(hostId, sync));
+      },
     };
+  }
+
+  /** The node's disk hangs for `ms` (a stalled fsync, a device resetting): its writes wait. */
+  stallDisk(hostId: HostId, ms: number): void {
+    const n = this.byId(hostId);
+    n.diskStalledUntil = Math.max(n.diskStalledUntil, this.time.nowMs + ms);
   }
 
   /** Runs fn in the process of `hostId` now, or when it resumes if it is paused. */
@@ -208,6 +223,7 @@ export class SimCluster {
         starting: false,
         paused: false,
         held: [],
+        diskStalledUntil: 0,
         declared: { status: 'NORMAL', tokens: meta.tokens },
         retired: undefined,
         exitedAt: undefined,
@@ -246,6 +262,7 @@ export class SimCluster {
       starting: false,
       paused: false,
       held: [],
+      diskStalledUntil: 0,
       declared: { status: 'JOINING', tokens: [] },
       retired: undefined,
       exitedAt: undefined,
@@ -373,7 +390,10 @@ export class SimCluster {
    * has struck stops now, so that healing finds it stopped and starts it again.
    */
   freeDisks(): void {
-    for (const n of this.nodes) n.storage.failNextSync(undefined);
+    for (const n of this.nodes) {
+      n.storage.failNextSync(undefined);
+      n.diskStalledUntil = 0;
+    }
     for (const stop of [...this.stopping.values()]) stop();
   }
 

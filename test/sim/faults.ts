@@ -105,17 +105,22 @@ export async function runFaults(ctx: FaultContext, until: number): Promise<Recor
 }
 
 /**
- * Pauses, as SIGSTOP or a long GC pause make them: until `until`, one node at a time stops for
- * half a request timeout to several timeouts, and runs again on what waited for it. Its peers
- * time out and convict it; it answers their requests late, to whatever process of theirs is
- * running by then. So while one is paused, another node is sometimes killed, restarted, killed
- * again soon after and restarted: the paused node then answers the requests of a process that
- * lived for a few hundred ms, whose request ids are the first of their kind, to the process after
- * it. Draws from its own generator, so that a seed's other faults are the same with and without.
+ * Stalls, of a process or of its disk, one node at a time until `until`, each for half a request
+ * timeout to eight timeouts.
+ * - A paused process (SIGSTOP, a long GC pause) runs nothing and then runs what waited for it.
+ *   Its peers time out and convict it; it answers their requests late, to whatever process of
+ *   theirs runs by then. So while one is paused, another node is sometimes killed, restarted,
+ *   killed again soon after and restarted: the paused node then answers the requests of a process
+ *   that lived for a few hundred ms, whose request ids are the first of their kind, to the process
+ *   after it.
+ * - A stalled disk completes no sync: the node runs, answers reads, and its writes (replica
+ *   writes, hints, repairs) wait behind the stall while their coordinators time out.
+ * Draws from its own generator, so that a seed's other faults are the same with and without.
  */
-export async function runPauses(ctx: FaultContext, until: number): Promise<Record<string, number>> {
+export async function runStalls(ctx: FaultContext, until: number): Promise<Record<string, number>> {
   const { time, cluster, rng } = ctx;
   const counts: Record<string, number> = {};
+  const count = (kind: string) => (counts[kind] = (counts[kind] ?? 0) + 1);
   const sleep = (ms: number) => new Promise<void>((resolve) => time.schedule(ms, resolve));
   while (time.nowMs < until - 500) {
     await sleep(rng.range(300, 2000));
@@ -125,13 +130,20 @@ export async function runPauses(ctx: FaultContext, until: number): Promise<Recor
     const aimed = running.find((n) => n.hostId === focus && rng.chance(0.5));
     const victim = (aimed ?? rng.pick(running)).hostId;
     const lasts = ctx.requestTimeoutMs * rng.range(0.5, 8);
+    if (rng.chance(0.3)) {
+      count('disk-stall');
+      ctx.note(`${victim}'s disk stalls for ${lasts.toFixed(0)} ms`);
+      cluster.stallDisk(victim, lasts);
+      await sleep(lasts);
+      continue;
+    }
     if (!cluster.pause(victim)) continue;
-    counts.pause = (counts.pause ?? 0) + 1;
+    count('pause');
     ctx.note(`${victim} paused for ${lasts.toFixed(0)} ms`);
     const started = time.nowMs;
     if (rng.chance(0.4)) {
       const other = rng.pick(running.filter((n) => n.hostId !== victim)).hostId;
-      counts.bounce = (counts.bounce ?? 0) + 1;
+      count('bounce');
       ctx.note(`${other} killed, restarted and killed again while ${victim} is paused`);
       for (let round = 0; round < 2 && !ctx.healed(); round++) {
         await sleep(rng.range(10, 100));

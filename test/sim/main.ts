@@ -5,7 +5,7 @@
  * SEED=1234 npm run sim             replays one seed and prints the failing key's trace
  * npm run sim -- --membership     nodes join, decommission and get removed during the workload
  * add --verbose for node logs in the trace, --fault-ms N for a longer fault phase,
- * --no-pauses to replay a seed found before the simulation paused nodes
+ * --no-stalls to replay a seed found before the simulation stalled nodes and disks
  */
 import { runSeed } from './run.js';
 import { failureTrace, summaryLine } from './trace.js';
@@ -19,11 +19,11 @@ async function main(): Promise<number> {
   const verbose = process.argv.includes('--verbose');
   const faultMs = flag('fault-ms');
   const scenario = process.argv.includes('--membership') ? 'membership' : 'faults';
-  const pauses = !process.argv.includes('--no-pauses');
+  const stalls = !process.argv.includes('--no-stalls');
   const options = {
     verbose,
     scenario,
-    pauses,
+    stalls,
     ...(faultMs ? { faultPhaseMs: Number(faultMs) } : {}),
   } as const;
   const single = process.env.SEED;

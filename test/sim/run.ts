@@ -5,7 +5,7 @@ import { replicasFor } from '../../src/ring/strategy.js';
 import type { HostId, Logger, PeerMessage } from '../../src/node/world.js';
 import { check } from './checker.js';
 import { SimCluster } from './cluster.js';
-import { FAULT_KINDS, runFaults, runPauses, type FaultContext, type FaultKind } from './faults.js';
+import { FAULT_KINDS, runFaults, runStalls, type FaultContext, type FaultKind } from './faults.js';
 import type { JournalEntry, KeyMove, Op, ReplicaCell, Violation } from './history.js';
 import { MembershipDriver } from './moves.js';
 import { SimNetwork, type NetworkStats } from './network.js';
@@ -28,8 +28,8 @@ export type Scenario = 'faults' | 'membership';
 
 /** Tombstones live this long in the simulated cluster, as in the daemon's default (10 days). */
 const GC_GRACE_SECONDS = 10 * 24 * 3600;
-/** Mixed into the seed for the pause schedule's own generator. */
-const PAUSE_STREAM = 0x5bd1e995;
+/** Mixed into the seed for the stall schedule's own generator. */
+const STALL_STREAM = 0x5bd1e995;
 /** About three rows of the workload's keys and values. */
 const TINY_ROW_CACHE_BYTES = 600;
 
@@ -40,10 +40,10 @@ export interface SimOptions {
   /** Keep node log lines for the trace. */
   verbose?: boolean;
   /**
-   * Pause nodes now and then (default true). Seeds found before pauses existed replay without,
-   * since pauses change everything after the first one.
+   * Stall nodes and disks now and then (default true). Seeds found before stalls existed replay
+   * without, since a stall changes everything after it.
    */
-  pauses?: boolean;
+  stalls?: boolean;
 }
 
 export interface SimStats {
@@ -53,7 +53,7 @@ export interface SimStats {
   keys: number;
   skewMs: number;
   faultKinds: FaultKind[];
-  pauses: boolean;
+  stalls: boolean;
   ops: number;
   acknowledged: number;
   failed: Record<string, number>;
@@ -77,7 +77,7 @@ export interface SimResult {
 
 export async function runSeed(seed: number, options: SimOptions = {}): Promise<SimResult> {
   const scenario = options.scenario ?? 'faults';
-  const pauses = options.pauses ?? true;
+  const stalls = options.stalls ?? true;
   const membership = scenario === 'membership';
   const rng = new Prng(seed);
   const time = new VirtualTime();
@@ -163,7 +163,7 @@ export async function runSeed(seed: number, options: SimOptions = {}): Promise<S
   process.on('unhandledRejection', onRejection);
   try {
     note(
-      `seed ${seed} (${scenario}): ${nodeCount} nodes, ${clients} clients, ${keyCount} keys, skew <= ${skewMs} ms, fsync <= ${maxSyncMs} ms, request timeout ${requestTimeoutMs} ms, TTL puts ${ttlRate}, client timestamps ${clientTimestampRate}, row cache ${rowCacheBytes === undefined ? 'default' : `${rowCacheBytes} B`}${diskFull ? ', crashes fill disks' : ''}, faults: ${faultKinds.join(', ') || 'none'}${pauses ? ', pauses' : ''}`,
+      `seed ${seed} (${scenario}): ${nodeCount} nodes, ${clients} clients, ${keyCount} keys, skew <= ${skewMs} ms, fsync <= ${maxSyncMs} ms, request timeout ${requestTimeoutMs} ms, TTL puts ${ttlRate}, client timestamps ${clientTimestampRate}, row cache ${rowCacheBytes === undefined ? 'default' : `${rowCacheBytes} B`}${diskFull ? ', crashes fill disks' : ''}, faults: ${faultKinds.join(', ') || 'none'}${stalls ? ', stalls' : ''}`,
     );
     await cluster.boot();
     if (!(await time.runUntil(() => cluster.converged(), 20_000)))
@@ -216,14 +216,14 @@ export async function runSeed(seed: number, options: SimOptions = {}): Promise<S
     const faultsDone = runFaults(faultContext, faultEnd).then((c) => {
       faultCounts = { ...faultCounts, ...c };
     });
-    const pausesDone = pauses
-      ? runPauses({ ...faultContext, rng: new Prng((seed ^ PAUSE_STREAM) >>> 0) }, faultEnd).then((c) => {
+    const stallsDone = stalls
+      ? runStalls({ ...faultContext, rng: new Prng((seed ^ STALL_STREAM) >>> 0) }, faultEnd).then((c) => {
           faultCounts = { ...faultCounts, ...c };
         })
       : Promise.resolve();
     const work = Promise.all([
       faultsDone,
-      pausesDone,
+      stallsDone,
       ...Array.from({ length: clients }, (_, i) => runClient(workload, i + 1, workloadRng.fork(), faultEnd)),
       writeColdKeys(workload, coldKeys.slice(calmKeys.length), workloadRng.fork(), (faultPhaseMs * 2) / 3),
       membership ? driver.run(1 + rng.int(3), faultEnd) : Promise.resolve(),
@@ -359,7 +359,7 @@ export async function runSeed(seed: number, options: SimOptions = {}): Promise<S
         keys: keyCount,
         skewMs,
         faultKinds,
-        pauses,
+        stalls,
         ops: ops.length,
         acknowledged: ops.filter((o) => o.outcome === 'ok').length,
         failed,

@@ -8,8 +8,8 @@ const CI_SEEDS = Number(process.env.SIM_SEEDS ?? 60);
 /** Each joins, decommissions or removes one to three nodes under faults: fewer, as each runs longer. */
 const CI_MEMBERSHIP_SEEDS = Number(process.env.SIM_MEMBERSHIP_SEEDS ?? 25);
 
-async function expectClean(seed: number, scenario: Scenario, pauses = true): Promise<void> {
-  const result = await runSeed(seed, { scenario, pauses });
+async function expectClean(seed: number, scenario: Scenario, stalls = true): Promise<void> {
+  const result = await runSeed(seed, { scenario, stalls });
   // The trace is the message: it says what broke and how to replay it.
   expect(result.violations, failureTrace(result)).toEqual([]);
 }
@@ -23,9 +23,9 @@ describe('deterministic simulation', () => {
     expect(b.journal).toEqual(a.journal);
   });
 
-  for (const { seed, scenario, bug, pauses } of REGRESSION_SEEDS) {
+  for (const { seed, scenario, bug, stalls } of REGRESSION_SEEDS) {
     it(`regression seed ${seed} (${scenario}): ${bug.slice(0, 60)}`, () =>
-      expectClean(seed, scenario, pauses));
+      expectClean(seed, scenario, stalls));
   }
 
   it(`keeps its promises under faults for ${CI_SEEDS} seeds`, async () => {

@@ -73,7 +73,7 @@ export function failureTrace(r: SimResult): string {
   if (r.logs.length > 0) lines.push('', 'node logs:', ...r.logs.map((l) => `  ${l}`));
   const flags = [
     r.stats.scenario === 'membership' ? '--membership' : '',
-    r.stats.pauses ? '' : '--no-pauses',
+    r.stats.stalls ? '' : '--no-stalls',
   ];
   const given = flags.filter(Boolean);
   lines.push(
