@@ -1,4 +1,5 @@
 import type { ConsistencyLevel, Replication } from '../protocol/consistency.js';
+import type { ErrorCode } from '../protocol/errors.js';
 import type { RepairProgress } from '../protocol/ops/healing.js';
 import type { OpRequest, OpResult } from '../protocol/ops/index.js';
 
@@ -139,9 +140,21 @@ export type { RepairProgress } from '../protocol/ops/healing.js';
 /** A node's counters since it started (ringkv stats). */
 export type StatsResult = OpResult<'stats'>;
 
+/** A node asked in a round of every node that gave no answer, and why. */
+export interface UnansweredNode {
+  hostId: string;
+  address: string;
+  error: { code: ErrorCode; message: string };
+}
+
 /** One node's counters, or why it could not give them (ringkv stats --all). */
-export type NodeStatsEntry =
-  StatsResult | { hostId: string; address: string; error: { code: string; message: string } };
+export type NodeStatsEntry = StatsResult | UnansweredNode;
+
+/** What a node dropped in a cleanup (ringkv cleanup). */
+export type CleanupResult = OpResult<'cleanup'>;
+
+/** One node's cleanup, or why it did not run there. */
+export type NodeCleanupEntry = CleanupResult | UnansweredNode;
 
 /**
  * What commands and the REPL call. One implementation talks to a real cluster
@@ -161,6 +174,8 @@ export interface ClusterApi {
   hints(): Promise<HintSummary[]>;
   /** Every node's counters, in the order of status; a node that cannot answer says why. */
   statsOfEveryNode(): Promise<NodeStatsEntry[]>;
+  /** Cleanup on every node in turn, in the order of status; one that fails does not stop the rest. */
+  cleanupEveryNode(keyspace?: string): Promise<NodeCleanupEntry[]>;
   truncateHints(target?: string): Promise<{ truncated: number }>;
   repair(
     opts: RepairOptions,

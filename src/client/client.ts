@@ -14,6 +14,7 @@ import type {
   GetResult,
   HintSummary,
   KeyspaceInfo,
+  NodeCleanupEntry,
   NodeStatsEntry,
   PutResult,
   RepairOptions,
@@ -22,6 +23,7 @@ import type {
   RequestOptions,
   RingEntry,
   StatusResult,
+  UnansweredNode,
   WriteOptions,
 } from './api.js';
 import { CLIENT_COORDINATOR_ID, ClientCoordinator } from './client-coordinator.js';
@@ -743,19 +745,45 @@ export class RingkvClient implements ClusterApi {
   }
 
   async statsOfEveryNode(): Promise<NodeStatsEntry[]> {
-    const topology = await this.refreshTopology();
+    const nodes = await this.membersNow();
     return Promise.all(
-      topology.nodes
-        .filter((n) => n.status !== 'LEFT')
-        .map(async (n): Promise<NodeStatsEntry> => {
-          try {
-            return await (await this.connectionTo(n)).request('stats', {}, this.options.timeoutMs);
-          } catch (e) {
-            const { code, message } = asRingkvError(e);
-            return { hostId: n.hostId, address: n.address, error: { code, message } };
-          }
-        }),
+      nodes.map((n) => this.askNode(n, () => this.requestTo(n, 'stats', {}, this.options.timeoutMs))),
     );
+  }
+
+  async cleanupEveryNode(keyspace?: string): Promise<NodeCleanupEntry[]> {
+    const entries: NodeCleanupEntry[] = [];
+    // In turn, as an operator runs nodetool cleanup: each rewrites its files, which is disk work
+    // best not done everywhere at once.
+    for (const n of await this.membersNow()) {
+      const body = keyspace !== undefined ? { keyspace } : {};
+      entries.push(await this.askNode(n, () => this.requestTo(n, 'cleanup', body, 24 * 3600 * 1000)));
+    }
+    return entries;
+  }
+
+  /** The nodes of the cluster (not LEFT), in the order of status. */
+  private async membersNow(): Promise<NodeDoc[]> {
+    return (await this.refreshTopology()).nodes.filter((n) => n.status !== 'LEFT');
+  }
+
+  private async requestTo<K extends OpName>(
+    n: NodeDoc,
+    op: K,
+    body: OpRequest<K>,
+    timeoutMs: number,
+  ): Promise<OpResult<K>> {
+    return (await this.connectionTo(n)).request(op, body, timeoutMs);
+  }
+
+  /** A node's answer, or why it gave none, as a round of every node lists them. */
+  private async askNode<T>(n: NodeDoc, ask: () => Promise<T>): Promise<T | UnansweredNode> {
+    try {
+      return await ask();
+    } catch (e) {
+      const { code, message } = asRingkvError(e);
+      return { hostId: n.hostId, address: n.address, error: { code, message } };
+    }
   }
 
   async removenode(hostId: string): Promise<OpResult<'removenode'>> {

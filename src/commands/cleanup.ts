@@ -3,6 +3,7 @@ import type { OpResult } from '../protocol/ops/index.js';
 import { BaseCommand, clusterFlags } from '../cli/base-command.js';
 import { withClient } from '../cli/client-options.js';
 import { parseKeyspaceName } from '../cli/data-flags.js';
+import { cleanupLine } from '../repl/format.js';
 
 export default class Cleanup extends BaseCommand {
   static override summary = 'The contact node drops the data of ranges it is no longer a replica of';
@@ -20,10 +21,7 @@ export default class Cleanup extends BaseCommand {
   async run(): Promise<OpResult<'cleanup'>> {
     const { flags } = await this.parse(Cleanup);
     const result = await withClient(flags, (c) => c.cleanup(flags.keyspace));
-    const per = result.keyspaces.map((k) => `${k.dropped} in ${k.keyspace}`).join(', ');
-    this.say(
-      `cleanup of ${result.hostId}: dropped ${result.dropped} cell${result.dropped === 1 ? '' : 's'} it no longer replicates (${per}) in ${(result.durationMs / 1000).toFixed(2)} s`,
-    );
+    this.say(cleanupLine(result, result.hostId));
     return result;
   }
 }

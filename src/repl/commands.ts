@@ -8,6 +8,7 @@ import type {
   PutResult,
   RepairProgress,
   RepairSummary,
+  NodeCleanupEntry,
   NodeStatsEntry,
   RingEntry,
   StatusResult,
@@ -52,6 +53,7 @@ export type Command =
   | { name: 'endpoints'; key: string }
   | { name: 'hints' }
   | { name: 'stats' }
+  | { name: 'cleanup'; keyspace: string | undefined }
   | { name: 'repair'; keyspace: string | undefined; primaryRangeOnly: boolean; full: boolean }
   | { name: 'help'; command: CommandName | undefined }
   | { name: 'exit' };
@@ -128,6 +130,7 @@ export type ReplResult =
   | { kind: 'endpoints'; endpoints: EndpointsResult }
   | { kind: 'hints'; hints: HintSummary[]; asOfMs: number }
   | { kind: 'stats'; nodes: NodeStatsEntry[] }
+  | { kind: 'cleanup'; keyspace: string; nodes: NodeCleanupEntry[] }
   | { kind: 'repair'; summary: RepairSummary }
   | { kind: 'help'; topics: HelpTopic[]; detailed: boolean }
   | { kind: 'exit' };
@@ -372,6 +375,18 @@ export const COMMANDS: { readonly [N in CommandName]: CommandDef<N> } = {
     syntax: { slots: [], cl: false, flags: [] },
     build: () => ({ name: 'stats' }),
     execute: async (_cmd, ctx) => ({ kind: 'stats', nodes: await ctx.api.statsOfEveryNode() }),
+  },
+  cleanup: {
+    name: 'cleanup',
+    aliases: [],
+    summary: 'every node drops the data it no longer replicates',
+    help: "As nodetool cleanup on each node in turn: after a node joined, or a keyspace's replication factor went down (alter), the nodes that handed ranges over keep their copies, which take disk and are never read. Drops them from KEYSPACE (the session keyspace without one) on every node, one after the other; a node that is joining or leaving refuses, and one that is down is named. Data a node is about to take over is kept.",
+    syntax: { slots: [{ name: 'KEYSPACE', kind: 'keyspace', optional: true }], cl: false, flags: [] },
+    build: (a) => ({ name: 'cleanup', keyspace: a.positionals[0] }),
+    execute: async (cmd, ctx) => {
+      const keyspace = cmd.keyspace ?? ctx.session.keyspace;
+      return { kind: 'cleanup', keyspace, nodes: await ctx.api.cleanupEveryNode(keyspace) };
+    },
   },
   repair: {
     name: 'repair',

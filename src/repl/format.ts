@@ -1,11 +1,13 @@
 import type {
   AlteredKeyspace,
+  CleanupResult,
   GetResult,
   HintSummary,
   NodeStatus,
   PutResult,
   RepairProgress,
   RepairSummary,
+  NodeCleanupEntry,
   NodeStatsEntry,
   StatsResult,
   TraceEvent,
@@ -341,9 +343,33 @@ export function unrepairedError(summary: RepairSummary): RingkvError | undefined
   );
 }
 
-/** A result that is also a failure, for a script's exit status: a repair with failed ranges. */
+/** A cleanup that some node did not run failed, though the others did theirs: the error that says so. */
+export function uncleanedError(entries: readonly NodeCleanupEntry[]): RingkvError | undefined {
+  const failed = entries.filter((e) => 'error' in e);
+  if (failed.length === 0) return undefined;
+  // REFUSED as a repair with failed ranges: the contact answered, the cluster did part of it.
+  const why = failed.map((e) => `${shortId(e.hostId)}: ${e.error.code}`).join(', ');
+  return new RingkvError(
+    'REFUSED',
+    `cleanup did not run on ${failed.length} node(s) (${why}): bring them back, or let them finish joining or leaving, and run cleanup again`,
+    { nodes: failed.map((e) => ({ hostId: e.hostId, ...e.error })) },
+  );
+}
+
+/**
+ * A result that is also a failure, for a script's exit status: a repair with failed ranges, a
+ * cleanup that some node did not run.
+ */
 export function resultFailure(r: ReplResult): RingkvError | undefined {
-  return r.kind === 'repair' ? unrepairedError(r.summary) : undefined;
+  if (r.kind === 'repair') return unrepairedError(r.summary);
+  if (r.kind === 'cleanup') return uncleanedError(r.nodes);
+  return undefined;
+}
+
+/** What a node's cleanup dropped, per keyspace, and how long it took; `node` names the node. */
+export function cleanupLine(r: CleanupResult, node: string): string {
+  const per = r.keyspaces.map((k) => `${k.dropped} in ${k.keyspace}`).join(', ');
+  return `cleanup of ${node}: dropped ${r.dropped} cell${r.dropped === 1 ? '' : 's'} it no longer replicates (${per}) in ${(r.durationMs / 1000).toFixed(2)} s`;
 }
 
 /**
@@ -412,6 +438,8 @@ export function resultJson(r: ReplResult): unknown {
       return { hints: r.hints };
     case 'stats':
       return { nodes: r.nodes };
+    case 'cleanup':
+      return { keyspace: r.keyspace, nodes: r.nodes };
     case 'repair':
       return r.summary;
     case 'help':
@@ -576,6 +604,12 @@ export function resultLines(r: ReplResult): string[] {
       return [repairLine(r), ...failedRangeLines(r.summary.failedRanges)];
     case 'stats':
       return statsTable(r.nodes);
+    case 'cleanup':
+      return r.nodes.map((e) =>
+        'error' in e
+          ? `cleanup of ${shortId(e.hostId)}: not run: ${e.error.code}: ${e.error.message}`
+          : cleanupLine(e, shortId(e.hostId)),
+      );
     case 'help':
       if (!r.detailed) return table(r.topics.map((t) => [t.usage, t.summary]));
       return r.topics.flatMap((t) => [`usage: ${t.usage}`, t.help]);

@@ -97,8 +97,12 @@ describe('ringkv repl, scripted, on three nodes', () => {
     ]);
   });
 
-  it('creates a keyspace, uses and alters it; a read at ALL then repairs the new replica', async () => {
-    const script = 'create solo 1; use solo; put k v ALL; alter solo 2; get k ALL; endpoints k';
+  it('creates a keyspace, uses and alters it; a read at ALL then repairs the new replica; cleanup drops the copy a replica lost', async () => {
+    const cleanupLine: unknown = expect.stringMatching(
+      /^cleanup of [0-9a-f]{8}: dropped [01] cells? it no longer replicates \([01] in solo\) in \d+\.\d\d s$/,
+    );
+    const script =
+      'create solo 1; use solo; put k v ALL; alter solo 2; get k ALL; endpoints k; alter solo 1; cleanup';
     const r = await runCli(['repl', ...node, '-e', script]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -110,7 +114,16 @@ describe('ringkv repl, scripted, on three nodes', () => {
       'note: run `repair solo` to stream what is already written to the new replicas',
       expect.stringMatching(/^k = v \(.*ALL, replicas [0-9a-f]{8}, [0-9a-f]{8}, repaired [0-9a-f]{8}\)$/),
       expect.stringMatching(/^k: token -?\d+, replicas (127\.0\.0\.1:\d+ \(UP\)(, )?){2}$/),
+      'altered keyspace solo: simple, RF 1 (was simple, RF 2)',
+      cleanupLine,
+      cleanupLine,
+      cleanupLine,
     ]);
+    // The replica k lost to RF 1 dropped its copy; the one it kept and the third node had none to drop.
+    const dropped = lines(r.stdout)
+      .slice(-3)
+      .map((l) => Number(/dropped (\d) cell/.exec(l)?.[1]));
+    expect(dropped.sort()).toEqual([0, 0, 1]);
   });
 
   it('reads a pipe on standard input when no -e or -f is given', async () => {

@@ -10,6 +10,7 @@ import type {
   RepairProgress,
   RepairSummary,
   RequestOptions,
+  NodeCleanupEntry,
   NodeStatsEntry,
   RingEntry,
   StatusResult,
@@ -70,6 +71,8 @@ export class FakeCluster implements ClusterApi {
   private holding = false;
   private failures: RingkvError[] = [];
   closed = false;
+  /** Copies a node keeps of keys it no longer replicates (after an alter to fewer), by "node/keyspace". */
+  readonly staleCopies = new Map<string, number>();
   /** Ranges the next repairs report as failed (a replica down). */
   unrepairable: RepairSummary['failedRanges'] = [];
 
@@ -277,12 +280,46 @@ export class FakeCluster implements ClusterApi {
     const ks = this.keyspaceList.find((k) => k.name === name);
     if (!ks) throw new RingkvError('INVALID_REQUEST', `unknown keyspace "${name}"`);
     const previous = ks.replication;
+    const keys = [...this.data.keys()]
+      .filter((k) => k.startsWith(`${name}/`))
+      .map((k) => k.slice(name.length + 1));
+    const before = keys.map((k) => this.replicasOf(k, name));
     ks.replication = replication;
+    // Replicas a key lost keep their copies until cleanup, as real nodes do.
+    keys.forEach((k, i) => {
+      const now = this.replicasOf(k, name);
+      for (const n of before[i] ?? []) {
+        if (now.includes(n)) continue;
+        const at = `${n.hostId}/${name}`;
+        this.staleCopies.set(at, (this.staleCopies.get(at) ?? 0) + 1);
+      }
+    });
     for (const l of this.listeners) l();
     return { name, replication, previous };
   }
 
   /** node-1 coordinated every request this fake answered; a DOWN node gives no answer. */
+  async cleanupEveryNode(keyspace?: string): Promise<NodeCleanupEntry[]> {
+    await this.gate(`cleanup ${keyspace ?? '*'}`);
+    const names = keyspace !== undefined ? [keyspace] : this.keyspaceList.map((k) => k.name);
+    return this.nodes.map((node) => {
+      if (node.state === 'DOWN') {
+        return {
+          hostId: node.hostId,
+          address: `ws://${node.address}`,
+          error: { code: 'NO_HOST_AVAILABLE', message: `cannot reach ws://${node.address}` },
+        };
+      }
+      const keyspaces = names.map((name) => {
+        const dropped = this.staleCopies.get(`${node.hostId}/${name}`) ?? 0;
+        this.staleCopies.delete(`${node.hostId}/${name}`);
+        return { keyspace: name, dropped };
+      });
+      const dropped = keyspaces.reduce((sum, k) => sum + k.dropped, 0);
+      return { hostId: node.hostId, keyspaces, dropped, durationMs: 12 };
+    });
+  }
+
   async statsOfEveryNode(): Promise<NodeStatsEntry[]> {
     await this.gate('stats');
     const requests = (verb: string) => this.calls.filter((c) => c.startsWith(verb)).length;

@@ -165,6 +165,13 @@ describe('parseCommand', () => {
     expect(errorOf('help gte')).toContain('did you mean "get"?');
   });
 
+  it('parses cleanup with or without a keyspace', () => {
+    expect(command('cleanup')).toEqual({ name: 'cleanup', keyspace: undefined });
+    expect(command('cleanup users')).toEqual({ name: 'cleanup', keyspace: 'users' });
+    expect(errorOf('cleanup users more')).toContain('cleanup');
+    expect(errorOf('cleanu')).toContain('did you mean "cleanup"?');
+  });
+
   it('treats blank lines as nothing and an open quote as an error', () => {
     expect(parseCommand('   ')).toEqual({ kind: 'empty' });
     expect(errorOf(`put "a 1`)).toBe('unterminated " quote');

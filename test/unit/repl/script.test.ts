@@ -130,6 +130,41 @@ describe('scripted mode', () => {
     expect(doc.nodes[2]).toMatchObject({ hostId: 'node-3', error: { code: 'NO_HOST_AVAILABLE' } });
   });
 
+  it('cleans every node of the copies an alter to fewer replicas left, and fails on a node it could not clean', async () => {
+    const api = new FakeCluster();
+    const r = await script(api, 'create few 3; use few; put a 1; put b 2; put c 3; alter few 1; cleanup');
+    expect(r.code).toBe(0);
+    const lines = r.out.slice(-3);
+    lines.forEach((l, i) =>
+      expect(l).toMatch(
+        new RegExp(
+          `^cleanup of node-${i + 1}: dropped (\\d+) cells? it no longer replicates \\(\\1 in few\\) in 0\\.01 s$`,
+        ),
+      ),
+    );
+    // Three keys lost two replicas each: six copies dropped over the three nodes.
+    const dropped = lines.map((l) => Number(/dropped (\d+) cell/.exec(l)?.[1]));
+    expect(dropped.reduce((a, b) => a + b, 0)).toBe(6);
+    expect(api.calls).toContain('cleanup few');
+    // Nothing left to drop the second time.
+    const again = await script(api, 'cleanup few', { json: true });
+    const doc = JSON.parse(again.out[0] ?? '') as { keyspace: string; nodes: { dropped: number }[] };
+    expect(doc.keyspace).toBe('few');
+    expect(doc.nodes.map((n) => n.dropped)).toEqual([0, 0, 0]);
+    // A node that cannot run it is named, the others still run theirs, and the script fails.
+    api.setState('node-2', 'DOWN');
+    const down = await script(api, 'cleanup few; get a');
+    expect(down.code).toBe(1);
+    expect(down.out).toEqual([
+      'cleanup of node-1: dropped 0 cells it no longer replicates (0 in few) in 0.01 s',
+      'cleanup of node-2: not run: NO_HOST_AVAILABLE: cannot reach ws://127.0.0.1:7402',
+      'cleanup of node-3: dropped 0 cells it no longer replicates (0 in few) in 0.01 s',
+    ]);
+    expect(down.err).toEqual([
+      'error REFUSED: cleanup did not run on 1 node(s) (node-2: NO_HOST_AVAILABLE): bring them back, or let them finish joining or leaving, and run cleanup again',
+    ]);
+  });
+
   it('keeps session changes for later commands', async () => {
     const api = new FakeCluster();
     await script(api, 'consistency quorum; tracing on; put a 1; get a');
