@@ -23,7 +23,7 @@ import {
 import { RingkvError, asRingkvError } from '../protocol/errors.js';
 import { keyspaceNameProblem } from '../protocol/limits.js';
 import { closest } from './closest.js';
-import { alterationRepairNote, emptyDataCentersNote } from './format.js';
+import { alterationCleanupNote, alterationRepairNote, emptyDataCentersNote } from './format.js';
 
 /**
  * The one registry of REPL commands: what each accepts (for the parser and completion), how it
@@ -308,17 +308,16 @@ export const COMMANDS: { readonly [N in CommandName]: CommandDef<N> } = {
     name: 'alter',
     aliases: [],
     summary: "change a keyspace's replication",
-    help: 'Gives KEYSPACE a new REPLICATION (a number, or DC:N,DC:N), as ALTER KEYSPACE in Cassandra: writes from now on go to the new replicas, and what was written before reaches the replicas a key gained only through repair KEYSPACE; until then a read that asks only new replicas misses the key. Nodes that stop being replicas keep their copies until ringkv cleanup.',
+    help: 'Gives KEYSPACE a new REPLICATION (a number, or DC:N,DC:N), as ALTER KEYSPACE in Cassandra: writes from now on go to the new replicas, and what was written before reaches the replicas a key gained only through repair KEYSPACE; until then a read that asks only new replicas misses the key. Nodes that stop being replicas keep their copies until cleanup KEYSPACE.',
     syntax: { slots: replicationSlots('keyspace'), cl: false, flags: [] },
     build: (a) => ({ name: 'alter', ...keyspaceAndReplication(a) }),
     execute: async (cmd, ctx) => {
       const altered = await ctx.api.alterKeyspace(cmd.keyspace, cmd.replication);
-      const repair = alterationRepairNote(altered, `repair ${altered.name}`);
-      return {
-        kind: 'alter',
-        altered,
-        notes: [...(await emptyDataCenters(ctx.api, altered)), ...(repair ? [repair] : [])],
-      };
+      const follow = [
+        alterationRepairNote(altered, `repair ${altered.name}`),
+        alterationCleanupNote(altered, `cleanup ${altered.name}`),
+      ].filter((n) => n !== undefined);
+      return { kind: 'alter', altered, notes: [...(await emptyDataCenters(ctx.api, altered)), ...follow] };
     },
   },
   status: {

@@ -123,6 +123,15 @@ export function alterationRepairNote(r: AlteredKeyspace, repair: string): string
   return `note: run \`${repair}\` to stream what is already written to the new replicas`;
 }
 
+/**
+ * After an alteration that took some node off data it held, what frees its disk: `cleanup` is
+ * the command that runs it where the note is read. Losing replicas is gaining them the other way.
+ */
+export function alterationCleanupNote(r: AlteredKeyspace, cleanup: string): string | undefined {
+  if (!gainedReplicas(r.replication, r.previous)) return undefined;
+  return `note: the nodes that stopped being replicas keep their copies until \`${cleanup}\` drops them`;
+}
+
 export function formatValue(r: GetResult): string {
   if (r.value === undefined) return '';
   return r.valueEncoding === 'base64' ? `base64:${r.value}` : r.value;

@@ -115,6 +115,7 @@ describe('ringkv repl, scripted, on three nodes', () => {
       expect.stringMatching(/^k = v \(.*ALL, replicas [0-9a-f]{8}, [0-9a-f]{8}, repaired [0-9a-f]{8}\)$/),
       expect.stringMatching(/^k: token -?\d+, replicas (127\.0\.0\.1:\d+ \(UP\)(, )?){2}$/),
       'altered keyspace solo: simple, RF 1 (was simple, RF 2)',
+      'note: the nodes that stopped being replicas keep their copies until `cleanup solo` drops them',
       cleanupLine,
       cleanupLine,
       cleanupLine,

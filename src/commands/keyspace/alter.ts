@@ -2,7 +2,12 @@ import type { AlteredKeyspace } from '../../client/api.js';
 import { BaseCommand, clusterFlags } from '../../cli/base-command.js';
 import { withClient } from '../../cli/client-options.js';
 import { keyspaceArgs, parseReplication, replicationFlags } from '../../cli/replication-flags.js';
-import { alterationLine, alterationRepairNote, emptyDataCentersNote } from '../../repl/format.js';
+import {
+  alterationCleanupNote,
+  alterationLine,
+  alterationRepairNote,
+  emptyDataCentersNote,
+} from '../../repl/format.js';
 
 export default class KeyspaceAlter extends BaseCommand {
   static override summary = 'Change the replication of a keyspace';
@@ -27,6 +32,11 @@ export default class KeyspaceAlter extends BaseCommand {
     this.say(alterationLine(result));
     const repair = alterationRepairNote(result, `ringkv repair --keyspace ${result.name}`);
     if (repair) this.note(repair);
+    const cleanup = alterationCleanupNote(
+      result,
+      `ringkv cleanup --keyspace ${result.name} --node <each node>`,
+    );
+    if (cleanup) this.note(cleanup);
     return result;
   }
 }

@@ -88,8 +88,9 @@ describe('scripted mode', () => {
       'altered keyspace users: simple, RF 3 (was simple, RF 2)',
       'note: run `repair users` to stream what is already written to the new replicas',
       'keyspace users already has simple, RF 3',
-      // Fewer replicas: nothing to stream (cleanup drops the extra copies).
+      // Fewer replicas: nothing to stream, copies to drop.
       'altered keyspace users: simple, RF 1 (was simple, RF 3)',
+      'note: the nodes that stopped being replicas keep their copies until `cleanup users` drops them',
     ]);
     expect(api.calls).toContain('put a 1 TWO');
   });
@@ -134,6 +135,9 @@ describe('scripted mode', () => {
     const api = new FakeCluster();
     const r = await script(api, 'create few 3; use few; put a 1; put b 2; put c 3; alter few 1; cleanup');
     expect(r.code).toBe(0);
+    expect(r.out.at(-4)).toBe(
+      'note: the nodes that stopped being replicas keep their copies until `cleanup few` drops them',
+    );
     const lines = r.out.slice(-3);
     lines.forEach((l, i) =>
       expect(l).toMatch(
