@@ -39,10 +39,9 @@ export async function runFaults(ctx: FaultContext, until: number): Promise<Recor
   const { time, network, cluster, rng } = ctx;
   const note = (text: string) => ctx.note(text);
   const counts: Record<string, number> = {};
-  const sleep = (ms: number) => new Promise<void>((resolve) => time.schedule(ms, resolve));
   const later = (ms: number, undo: () => void) => time.schedule(ms, () => ctx.healed() || undo());
   while (ctx.kinds.length > 0 && time.nowMs < until - 500) {
-    await sleep(rng.range(150, 900));
+    await time.sleep(rng.range(150, 900));
     const kind = rng.pick(ctx.kinds);
     counts[kind] = (counts[kind] ?? 0) + 1;
     const lasts = rng.range(200, 2500);
@@ -121,9 +120,8 @@ export async function runStalls(ctx: FaultContext, until: number): Promise<Recor
   const { time, cluster, rng } = ctx;
   const counts: Record<string, number> = {};
   const count = (kind: string) => (counts[kind] = (counts[kind] ?? 0) + 1);
-  const sleep = (ms: number) => new Promise<void>((resolve) => time.schedule(ms, resolve));
   while (time.nowMs < until - 500) {
-    await sleep(rng.range(300, 2000));
+    await time.sleep(rng.range(300, 2000));
     const running = cluster.running().filter((n) => !n.starting && !n.paused);
     if (running.length < 2 || ctx.healed()) continue;
     const focus = ctx.focus?.();
@@ -134,7 +132,7 @@ export async function runStalls(ctx: FaultContext, until: number): Promise<Recor
       count('disk-stall');
       ctx.note(`${victim}'s disk stalls for ${lasts.toFixed(0)} ms`);
       cluster.stallDisk(victim, lasts);
-      await sleep(lasts);
+      await time.sleep(lasts);
       continue;
     }
     if (!cluster.pause(victim)) continue;
@@ -146,14 +144,14 @@ export async function runStalls(ctx: FaultContext, until: number): Promise<Recor
       count('bounce');
       ctx.note(`${other} killed, restarted and killed again while ${victim} is paused`);
       for (let round = 0; round < 2 && !ctx.healed(); round++) {
-        await sleep(rng.range(10, 100));
+        await time.sleep(rng.range(10, 100));
         cluster.crash(other);
-        await sleep(rng.range(10, 100));
+        await time.sleep(rng.range(10, 100));
         void cluster.restart(other);
-        await sleep(rng.range(100, 400));
+        await time.sleep(rng.range(100, 400));
       }
     }
-    await sleep(Math.max(0, started + lasts - time.nowMs));
+    await time.sleep(Math.max(0, started + lasts - time.nowMs));
     // Healing resumes every node itself.
     if (!ctx.healed()) cluster.resume(victim);
   }

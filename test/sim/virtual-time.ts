@@ -35,6 +35,11 @@ export class VirtualTime {
     };
   }
 
+  /** Resolves once `ms` of virtual time have passed. */
+  sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => this.schedule(ms, resolve));
+  }
+
   /**
    * A node's clock: its wall clock is skewed by skewMs, its monotonic clock is the shared one, and
    * its timers stop firing once `alive` says the process is gone. A timer due runs through `run`,

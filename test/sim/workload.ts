@@ -48,12 +48,11 @@ export async function runClient(
   until: number,
 ): Promise<void> {
   const { time, cluster } = ctx;
-  const sleep = (ms: number) => new Promise<void>((resolve) => time.schedule(ms, resolve));
   const clientSkewMs = rng.range(-300, 300);
   const lastTimestamp = new Map<string, number>();
   let seq = 0;
   while (time.nowMs < until) {
-    await sleep(rng.range(1, 40));
+    await time.sleep(rng.range(1, 40));
     const up = cluster.running().filter((n) => ['normal', 'leaving'].includes(ringRole(n.declared)));
     if (up.length === 0) continue;
     const target = rng.pick(up);
@@ -98,9 +97,8 @@ export async function writeColdKeys(
   rng: Prng,
   spreadMs: number,
 ): Promise<void> {
-  const sleep = (ms: number) => new Promise<void>((resolve) => ctx.time.schedule(ms, resolve));
   for (const key of coldKeys) {
-    if (spreadMs > 0) await sleep(rng.range(0, (2 * spreadMs) / coldKeys.length));
+    if (spreadMs > 0) await ctx.time.sleep(rng.range(0, (2 * spreadMs) / coldKeys.length));
     const up = ctx.cluster.running().filter((n) => ['normal', 'leaving'].includes(ringRole(n.declared)));
     if (up.length === 0) continue;
     const op: Op = {
