@@ -746,19 +746,16 @@ export class RingkvClient implements ClusterApi {
 
   async statsOfEveryNode(): Promise<NodeStatsEntry[]> {
     const nodes = await this.membersNow();
-    return Promise.all(
-      nodes.map((n) => this.askNode(n, () => this.requestTo(n, 'stats', {}, this.options.timeoutMs))),
-    );
+    return Promise.all(nodes.map((n) => this.askNode(n, 'stats', {}, this.options.timeoutMs)));
   }
 
   async cleanupEveryNode(keyspace?: string): Promise<NodeCleanupEntry[]> {
     const entries: NodeCleanupEntry[] = [];
+    const body = keyspace !== undefined ? { keyspace } : {};
     // In turn, as an operator runs nodetool cleanup: each rewrites its files, which is disk work
     // best not done everywhere at once.
-    for (const n of await this.membersNow()) {
-      const body = keyspace !== undefined ? { keyspace } : {};
-      entries.push(await this.askNode(n, () => this.requestTo(n, 'cleanup', body, 24 * 3600 * 1000)));
-    }
+    for (const n of await this.membersNow())
+      entries.push(await this.askNode(n, 'cleanup', body, 24 * 3600 * 1000));
     return entries;
   }
 
@@ -767,19 +764,15 @@ export class RingkvClient implements ClusterApi {
     return (await this.refreshTopology()).nodes.filter((n) => n.status !== 'LEFT');
   }
 
-  private async requestTo<K extends OpName>(
+  /** A node's answer, or why it gave none, as a round of every node lists them. */
+  private async askNode<K extends OpName>(
     n: NodeDoc,
     op: K,
     body: OpRequest<K>,
     timeoutMs: number,
-  ): Promise<OpResult<K>> {
-    return (await this.connectionTo(n)).request(op, body, timeoutMs);
-  }
-
-  /** A node's answer, or why it gave none, as a round of every node lists them. */
-  private async askNode<T>(n: NodeDoc, ask: () => Promise<T>): Promise<T | UnansweredNode> {
+  ): Promise<OpResult<K> | UnansweredNode> {
     try {
-      return await ask();
+      return await (await this.connectionTo(n)).request(op, body, timeoutMs);
     } catch (e) {
       const { code, message } = asRingkvError(e);
       return { hostId: n.hostId, address: n.address, error: { code, message } };
