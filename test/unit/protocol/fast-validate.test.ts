@@ -193,18 +193,34 @@ function build(entries: [string, unknown][], container: Container): unknown {
     case 'array':
       return entries.map(([, value]) => value);
     case 'bytes':
-      // a typed array refuses numeric keys such as '0' as properties
+      // a typed array refuses canonical numeric keys ('0', '-0', '1e+21', 'NaN', 'Infinity') as properties
       return withEntries(
         new Uint8Array(2),
-        entries.filter(([key]) => !/^-?\d/.test(key)),
+        entries.filter(([key]) => !isCanonicalNumeric(key)),
       );
   }
+}
+
+/** What a typed array takes for an index, as the spec's CanonicalNumericIndexString says. */
+function isCanonicalNumeric(key: string): boolean {
+  return key === '-0' || String(Number(key)) === key;
 }
 
 const ABSENT = Symbol('absent');
 const extraKeys = fc.oneof(
   fc.string({ maxLength: 6 }),
-  fc.constantFrom('extra', 'constructor', 'toString', 'hasOwnProperty', '__proto__', 'length', '0'),
+  fc.constantFrom(
+    'extra',
+    'constructor',
+    'toString',
+    'hasOwnProperty',
+    '__proto__',
+    'length',
+    '0',
+    'NaN',
+    'Infinity',
+    '-0',
+  ),
 );
 
 /**
