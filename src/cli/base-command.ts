@@ -6,7 +6,7 @@ import { errorJson, errorLine } from '../repl/format.js';
  * Every command: prints for people by default and exactly one JSON document with --json
  * (oclif's enableJsonFlag: run() returns the result, the human view renders it). Expected
  * failures print one line `error CODE: message` on stderr, with what to try appended as the REPL
- * does, and exit 1, 2 or 3 (CLI.md); only a broken invariant shows a stack trace.
+ * does, and exit 1, 2 or 3 (CLI.md). A bug is one line too; RINGKV_DEBUG=1 adds its stack trace.
  */
 export abstract class BaseCommand extends Command {
   static override enableJsonFlag = true;
@@ -25,8 +25,7 @@ export abstract class BaseCommand extends Command {
     err: Error & { exitCode?: number; oclif?: { exit?: number } },
   ): Promise<unknown> {
     if (err instanceof Errors.ExitError) throw err;
-    const failure = toRingkvError(err);
-    if (!failure) return Promise.reject(err);
+    const failure = toRingkvError(err) ?? internalError(err, this.id);
     // Arguments that failed to parse were parsed: without this, oclif adds "did not parse its
     // arguments. Did you forget to call 'this.parse'?" under NODE_ENV=development or test.
     if (failure.code === 'USAGE') this.parsed = true;
@@ -40,6 +39,20 @@ export function reportFailure(failure: RingkvError, json: boolean): void {
   process.stderr.write(`${errorLine(failure)}\n`);
   if (json) process.stdout.write(`${JSON.stringify(errorJson(failure))}\n`);
   process.exitCode = exitCodeFor(failure.code);
+}
+
+/**
+ * An exception that is not a RingkvError is a bug in ringkv, not something the user did: said in
+ * one line, as the REPL and the node say theirs, with the stack for whoever reports it.
+ */
+export function internalError(err: Error, commandId: string | undefined): RingkvError {
+  if (process.env.RINGKV_DEBUG) process.stderr.write(`${err.stack ?? String(err)}\n`);
+  const command = commandId ? `ringkv ${commandId.replaceAll(':', ' ')}` : 'ringkv';
+  const message = err.message === '' ? err.name : err.message;
+  return new RingkvError(
+    'SERVER_ERROR',
+    `internal error in ${command}: ${message} (a bug: RINGKV_DEBUG=1 shows where; please report it)`,
+  );
 }
 
 const USAGE_ERRORS = new Set([
