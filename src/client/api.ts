@@ -75,6 +75,11 @@ export interface GetResult {
   trace?: TraceEvent[] | undefined;
 }
 
+/** A read as a program sees it: GetResult with the value's bytes as stored. */
+export interface ReadResult extends Omit<GetResult, 'value' | 'valueEncoding'> {
+  value?: Uint8Array;
+}
+
 export interface NodeStatus {
   hostId: string;
   address: string;

@@ -17,6 +17,7 @@ import type {
   NodeCleanupEntry,
   NodeStatsEntry,
   PutResult,
+  ReadResult,
   RepairOptions,
   RepairProgress,
   RepairSummary,
@@ -30,7 +31,7 @@ import { CLIENT_COORDINATOR_ID, ClientCoordinator } from './client-coordinator.j
 import { Connection } from './connection.js';
 import { DEFAULT_ROUTER_OPTIONS, LatencyScores, Router, type RouteChoice } from './routing.js';
 import { ClusterTopology, type NodeDoc } from './topology.js';
-import { displayKey, showValue, toBytes } from './values.js';
+import { displayKey, shownRead, toBytes } from './values.js';
 
 /** A client polls the topology this often while something watches it (the REPL). */
 const TOPOLOGY_POLL_MS = 2000;
@@ -194,7 +195,13 @@ export class RingkvClient implements ClusterApi {
     });
   }
 
+  /** A read as people see it: the value as text, or base64 when it is not UTF-8 (CLI.md). */
   get(key: string | Uint8Array, opts: RequestOptions): Promise<GetResult> {
+    return this.read(key, opts).then(shownRead);
+  }
+
+  /** A read with the value's bytes as stored: what a program wants. */
+  read(key: string | Uint8Array, opts: RequestOptions): Promise<ReadResult> {
     let trace: Trace | undefined;
     const answer = attempt(() => {
       const keyBytes = toBytes(key);
@@ -211,23 +218,19 @@ export class RingkvClient implements ClusterApi {
     });
     return answer.then((result) => {
       // Filled in field by field, in the order the JSON output shows them.
-      const got = {
+      const read = {
         key: displayKey(key),
         keyspace: opts.keyspace,
         cl: opts.cl,
         found: result.found,
-      } as GetResult;
-      if (result.found && result.value) {
-        const shown = showValue(result.value);
-        got.value = shown.value;
-        got.valueEncoding = shown.valueEncoding;
-      }
-      if (result.timestamp !== undefined) got.timestamp = result.timestamp;
-      got.coordinator = result.coordinator;
-      got.replicas = result.replicas;
-      got.repaired = result.repaired;
-      if (trace) got.trace = trace.events;
-      return got;
+      } as ReadResult;
+      if (result.found && result.value) read.value = result.value;
+      if (result.timestamp !== undefined) read.timestamp = result.timestamp;
+      read.coordinator = result.coordinator;
+      read.replicas = result.replicas;
+      read.repaired = result.repaired;
+      if (trace) read.trace = trace.events;
+      return read;
     });
   }
 

@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import type { GetResult, ReadResult } from './api.js';
 
 /** How keys and values given as text or bytes travel, and how they are shown back. */
 
@@ -22,4 +23,17 @@ export function showValue(v: Uint8Array): { value: string; valueEncoding: 'utf8'
   return isUtf8(bytes)
     ? { value: bytes.toString('utf8'), valueEncoding: 'utf8' }
     : { value: bytes.toString('base64'), valueEncoding: 'base64' };
+}
+
+/** A read as CLI.md's JSON shows it: the value as text or base64, the fields in the same order. */
+export function shownRead(read: ReadResult): GetResult {
+  const { key, keyspace, cl, found, value, timestamp, coordinator, replicas, repaired, trace } = read;
+  const got = { key, keyspace, cl, found } as GetResult;
+  if (value !== undefined) Object.assign(got, showValue(value));
+  if (timestamp !== undefined) got.timestamp = timestamp;
+  got.coordinator = coordinator;
+  got.replicas = replicas;
+  got.repaired = repaired;
+  if (trace) got.trace = trace;
+  return got;
 }

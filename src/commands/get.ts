@@ -3,6 +3,7 @@ import type { GetResult } from '../client/api.js';
 import { BaseCommand, clusterFlags, usage } from '../cli/base-command.js';
 import { withClient } from '../cli/client-options.js';
 import { writeOutput } from '../cli/input.js';
+import { shownRead } from '../client/values.js';
 import { parseConsistency } from '../protocol/consistency.js';
 import { clFlag, keyArg, keyspaceFlag, traceFlag } from '../cli/data-flags.js';
 import { renderRead, renderTrace } from '../cli/render.js';
@@ -34,9 +35,10 @@ export default class Get extends BaseCommand {
     if (file === '-' && this.jsonEnabled()) {
       throw usage('--value-file - and --json both write to standard output: give --value-file a file');
     }
-    const result = await withClient(flags, (c) =>
-      c.get(args.key, { keyspace: flags.keyspace, cl, trace: flags.trace }),
+    const read = await withClient(flags, (c) =>
+      c.read(args.key, { keyspace: flags.keyspace, cl, trace: flags.trace }),
     );
+    const result = shownRead(read);
     if (file === undefined) {
       this.say(renderRead(result));
       return result;
@@ -46,7 +48,7 @@ export default class Get extends BaseCommand {
       this.note(`${result.key} not found: nothing written to ${file === '-' ? 'standard output' : file}`);
       return result;
     }
-    const bytes = Buffer.from(result.value ?? '', result.valueEncoding === 'base64' ? 'base64' : 'utf8');
+    const bytes = read.value ?? new Uint8Array();
     await writeOutput(file, bytes, 'the value file');
     const trace = renderTrace(result.trace);
     if (file !== '-') {
