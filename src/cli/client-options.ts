@@ -1,6 +1,6 @@
-import type { ClientOptions, Coordination, RoutePolicyName, SpeculativeRetry } from '../client/api.js';
+import type { ClientOptions, Coordination, RoutePolicyName } from '../client/api.js';
 import { RingkvClient } from '../client/client.js';
-import { RingkvError } from '../protocol/errors.js';
+import { parseContactPoints, parseSpeculativeRetry } from '../client/options.js';
 
 export interface ClusterFlagValues {
   /** A string, not a list, when it comes from RINGKV_NODE: oclif does not wrap a multiple flag's env value. */
@@ -12,29 +12,6 @@ export interface ClusterFlagValues {
   'local-dc'?: string | undefined;
   coordination: string;
   'speculative-retry': string;
-}
-
-export function parseSpeculativeRetry(s: string): SpeculativeRetry {
-  const t = s.trim().toLowerCase();
-  if (t === 'never' || t === 'none') return { kind: 'never' };
-  const p = /^(\d{1,2}(?:\.\d+)?)p$/.exec(t);
-  if (p) return { kind: 'percentile', p: Number(p[1]) };
-  const ms = /^(\d+(?:\.\d+)?)ms$/.exec(t);
-  if (ms) return { kind: 'fixed', ms: Number(ms[1]) };
-  throw new RingkvError('USAGE', `--speculative-retry "${s}" is not 99p, Nms or never`);
-}
-
-/** `flag` names the values in errors: --node (also from RINGKV_NODE) or --seeds. */
-export function parseContactPoints(values: readonly string[] | string, flag = '--node'): string[] {
-  const points = (typeof values === 'string' ? [values] : values)
-    .flatMap((v) => v.split(','))
-    .map((v) => v.trim())
-    .filter((v) => v !== '');
-  for (const p of points) {
-    if (!/^wss?:\/\/[^/\s]+$/.test(p)) throw new RingkvError('USAGE', `${flag} "${p}" is not ws://HOST:PORT`);
-  }
-  if (points.length === 0) throw new RingkvError('USAGE', `${flag} needs at least one ws://HOST:PORT`);
-  return points;
 }
 
 export function clientOptionsFromFlags(flags: ClusterFlagValues): ClientOptions {

@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand, clusterFlags } from '../cli/base-command.js';
-import { parseContactPoints, withClient } from '../cli/client-options.js';
+import { withClient } from '../cli/client-options.js';
+import { parseContactPoints } from '../client/options.js';
 import { awaitMember } from '../cli/convergence.js';
 
 export default class Join extends BaseCommand {

@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { Flags } from '@oclif/core';
 import { BaseCommand, usage } from '../cli/base-command.js';
 import { refusing } from '../cli/data-flags.js';
-import { parseContactPoints } from '../cli/client-options.js';
+import { parseContactPoints } from '../client/options.js';
 import { parseDurationMs } from '../cli/duration.js';
 import { awaitMember, type ClusterAuth } from '../cli/convergence.js';
 import { ERROR_CODES, exitCodeFor, RingkvError, type ErrorCode } from '../protocol/errors.js';

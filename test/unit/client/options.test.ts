@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseContactPoints, parseSpeculativeRetry } from '../../../src/cli/client-options.js';
+import { parseContactPoints, parseSpeculativeRetry } from '../../../src/client/options.js';
 import { errorOf } from '../../support/errors.js';
 
 describe('parseContactPoints', () => {
