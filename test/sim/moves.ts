@@ -205,7 +205,7 @@ export class MembershipDriver {
   /**
    * removenode of the move's node, run again as an operator would until a call succeeds: a remover
    * that dies mid-way may not have spread (or even saved) the removal. Done when a call succeeded,
-   * or when every running node has it LEFT.
+   * or when every member is running and has it LEFT.
    */
   private removeFromRing(m: Move): void {
     if (m.attempt?.ok === true && m.attempt.by !== m.hostId) return this.complete(m);
@@ -215,7 +215,10 @@ export class MembershipDriver {
       return status !== undefined && status !== 'LEFT';
     };
     const up = this.cluster.running().filter((r) => !r.starting && !r.paused && r.node);
-    if (m.attempt !== undefined && !up.some(seesIt)) return this.complete(m);
+    // Every member, not just those running: a remover that died before its removal spread may
+    // come back without it, and with every member down or paused, "none sees it" holds vacuously.
+    const everyMemberUp = this.cluster.members().every((r) => up.includes(r));
+    if (m.attempt !== undefined && everyMemberUp && !up.some(seesIt)) return this.complete(m);
     const remover = up.find(
       (r) =>
         this.cluster.truthRole(r.hostId) === 'normal' && seesIt(r) && !r.node?.membership.isAlive(m.hostId),

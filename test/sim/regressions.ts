@@ -90,4 +90,9 @@ export const REGRESSION_SEEDS: readonly {
     stalls: false,
     bug: 'a full disk failed the save of the peers after a removenode: an unhandled rejection, which kills a real node',
   },
+  {
+    seed: 50243,
+    scenario: 'membership',
+    bug: 'checker: a removenode counted done while every member was down or paused, though its remover died before the removal spread',
+  },
 ];
