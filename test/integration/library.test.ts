@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type Ringkv } from '../../src/index.js';
-import { TestCluster } from '../support/cluster.js';
+import { nth, TestCluster, until } from '../support/cluster.js';
 import { rejectionOf } from '../support/errors.js';
 import { replicasOf } from './support/replicas.js';
 
@@ -108,5 +108,30 @@ describe('ringkv as a library, against three nodes', () => {
       { cwd: ROOT, timeout: 20_000 },
     );
     expect(JSON.parse(stdout)).toEqual({ levels: 9, value: [1, 2, 3] });
+  });
+
+  // Last: it kills a node for good.
+  it('goes on through a SIGKILLed node: past it as a contact point, around it as a coordinator', async () => {
+    const db = await open({ cl: 'quorum' });
+    for (let i = 0; i < 20; i++) await db.put(`lib:kill:${i}`, `v${i}`, { cl: 'ALL' });
+    const dead = nth(c, 0);
+    await c.kill(dead, 'SIGKILL');
+    // A program started now lists the dead node first; the connection goes on to the next.
+    const later = await open({ cl: 'quorum', timeoutMs: 1000 });
+    for (let i = 0; i < 20; i++) {
+      const got = await later.get(`lib:kill:${i}`);
+      expect(Buffer.from(got.value ?? []).toString()).toBe(`v${i}`);
+      await later.put(`lib:kill:${i}`, `w${i}`);
+      expect(Buffer.from((await db.get(`lib:kill:${i}`)).value ?? []).toString()).toBe(`w${i}`);
+    }
+    // Once the survivors have convicted it, ALL is refused up front for a key it held.
+    const held = Array.from({ length: 20 }, (_, i) => `lib:kill:${i}`).find((key) =>
+      replicasOf(later.client, 'default', key).includes(dead.hostId),
+    );
+    expect(held).toBeDefined();
+    await until(
+      'a read at ALL of a key the dead node held is UNAVAILABLE',
+      async () => (await rejectionOf(later.get(held ?? '', { cl: 'ALL' }))).code === 'UNAVAILABLE',
+    );
   });
 });
