@@ -103,17 +103,17 @@ export class Ringkv {
     value: string | Uint8Array,
     options: WriteOptions = {},
   ): Promise<PutResult> {
-    return this.client.put(key, value, this.writeOptions(options));
+    return this.client.put(bytesOrText(key, 'key'), bytesOrText(value, 'value'), this.writeOptions(options));
   }
 
   /** A tombstone: a write of no value, reconciled by timestamp like any other write. */
   async delete(key: string | Uint8Array, options: WriteOptions = {}): Promise<PutResult> {
-    return this.client.del(key, this.writeOptions(options));
+    return this.client.del(bytesOrText(key, 'key'), this.writeOptions(options));
   }
 
   /** `found` false for a key never written or deleted; `value` is the stored bytes. */
   async get(key: string | Uint8Array, options: ReadOptions = {}): Promise<ReadResult> {
-    return this.client.read(key, this.requestOptions(options));
+    return this.client.read(bytesOrText(key, 'key'), this.requestOptions(options));
   }
 
   /** Waits for the writes this connection coordinated (hints included), then closes its sockets. */
@@ -141,6 +141,13 @@ export class Ringkv {
 /** Connects to the first contact point that answers; NO_HOST_AVAILABLE when none does. */
 export function connect(options: ConnectOptions): Promise<Ringkv> {
   return Ringkv.connect(options);
+}
+
+/** Programs in JavaScript can pass anything: say what was wrong rather than fail inside. */
+function bytesOrText(v: string | Uint8Array, what: 'key' | 'value'): string | Uint8Array {
+  if (typeof v === 'string' || v instanceof Uint8Array) return v;
+  const got = v === null ? 'null' : typeof v;
+  throw new RingkvError('USAGE', `the ${what} must be a string or a Uint8Array, not ${got}`);
 }
 
 function keyspaceOf(name: string): string {

@@ -79,6 +79,13 @@ describe('ringkv as a library, against three nodes', () => {
     const db = await open();
     expect((await rejectionOf(db.get('k', { cl: 'most' as 'one' }))).code).toBe('USAGE');
     expect((await rejectionOf(db.put('k', 'v', { keyspace: 'no such' }))).code).toBe('USAGE');
+    const nothing = null as unknown as string;
+    expect((await rejectionOf(db.put('k', nothing))).message).toBe(
+      'the value must be a string or a Uint8Array, not null',
+    );
+    expect((await rejectionOf(db.get(42 as unknown as string))).message).toBe(
+      'the key must be a string or a Uint8Array, not number',
+    );
     expect((await rejectionOf(db.get('k', { keyspace: 'nowhere' }))).code).toBe('INVALID_REQUEST');
     expect((await rejectionOf(db.put('k', 'v', { keyspace: 'lib_one', cl: 'TWO' }))).code).toBe(
       'UNAVAILABLE',
