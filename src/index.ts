@@ -111,9 +111,13 @@ export class Ringkv {
     return this.client.del(bytesOrText(key, 'key'), this.writeOptions(options));
   }
 
-  /** `found` false for a key never written or deleted; `value` is the stored bytes. */
+  /** `found` false for a key never written or deleted; `value` is a copy of the stored bytes. */
   async get(key: string | Uint8Array, options: ReadOptions = {}): Promise<ReadResult> {
-    return this.client.read(bytesOrText(key, 'key'), this.requestOptions(options));
+    const read = await this.client.read(bytesOrText(key, 'key'), this.requestOptions(options));
+    // A value of its own: the client's is a view into the network frame it came in, and a
+    // program that keeps values would keep every frame they arrived in alive with them.
+    if (read.value !== undefined) read.value = new Uint8Array(read.value);
+    return read;
   }
 
   /** Waits for the writes this connection coordinated (hints included), then closes its sockets. */

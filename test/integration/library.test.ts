@@ -38,6 +38,8 @@ describe('ringkv as a library, against three nodes', () => {
     expect(got.found).toBe(true);
     expect(got.cl).toBe('ALL');
     expect(got.value).toBeInstanceOf(Uint8Array);
+    // Its own bytes, not a view into a network frame.
+    expect(got.value?.byteLength).toBe(got.value?.buffer.byteLength);
     expect([...(got.value ?? [])]).toEqual([...bytes]);
     expect(got.timestamp).toBe(put.timestamp);
     expect(got.replicas.sort()).toEqual(replicasOf(db.client, 'default', 'lib:bin').sort());
