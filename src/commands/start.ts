@@ -30,6 +30,8 @@ const DETACH_READY_TIMEOUT_MS = 120_000;
 const INTERNAL_ERROR_STOP_MS = 5_000;
 
 export default class Start extends BaseCommand {
+  /** A node stops cleanly on an internal error: it answers what is under way and closes LevelDB. */
+  static override handlesOwnCrash = true;
   static override summary = 'Run a node: listen on one WebSocket port, store in LevelDB, join through seeds';
   static override description =
     'Runs in the foreground (logs to stdout; SIGINT, SIGTERM and SIGHUP stop it cleanly) unless --detach, which returns once the node has joined and every live node sees it UP and NORMAL (with --no-join: once it accepts requests).';
