@@ -249,7 +249,8 @@ export const COMMANDS: { readonly [N in CommandName]: CommandDef<N> } = {
   },
   tracing: {
     name: 'tracing',
-    aliases: [],
+    // The CLI's flag is --trace: a user of both types either.
+    aliases: ['trace'],
     summary: 'turn request tracing on or off',
     help: 'With tracing on, put/get/del show a waterfall of what the coordinator did: replicas contacted, each ack with its latency, hints stored, read repair.',
     syntax: { slots: [{ name: 'on|off', kind: 'switch', optional: true }], cl: false, flags: [] },
@@ -454,7 +455,7 @@ export function commandDef<N extends CommandName>(name: N): CommandDef<N> {
   return COMMANDS[name];
 }
 
-/** Command names are case-insensitive, and a few have aliases (quit, delete, set). */
+/** Command names are case-insensitive, and a few have aliases (quit, delete, set, trace). */
 export function resolveCommandName(word: string): CommandName | undefined {
   const lower = word.toLowerCase();
   return COMMAND_NAMES.find((n) => n === lower || COMMANDS[n].aliases.includes(lower));

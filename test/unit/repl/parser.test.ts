@@ -115,6 +115,7 @@ describe('parseCommand', () => {
   it('accepts command names in any case, and aliases', () => {
     expect(command('GET a')).toEqual({ name: 'get', key: 'a', cl: undefined });
     expect(command('quit')).toEqual({ name: 'exit' });
+    expect(command('trace on')).toEqual({ name: 'tracing', on: true });
   });
 
   it('parses session commands', () => {
