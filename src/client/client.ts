@@ -593,7 +593,8 @@ export class RingkvClient implements ClusterApi {
         state: n.state,
         status: n.status,
         tokens: n.tokens.length,
-        owns: owns.get(n.hostId) ?? 0,
+        // Six places: a share of 2^64 tokens summed in floating point ends in noise (1.0000000000000002).
+        owns: Math.round((owns.get(n.hostId) ?? 0) * 1e6) / 1e6,
         load: n.load,
         ...(n.clockOffsetMs !== undefined ? { clockOffsetMs: n.clockOffsetMs } : {}),
         ...(n.streamProgress !== undefined ? { streamProgress: n.streamProgress } : {}),
