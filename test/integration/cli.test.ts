@@ -75,13 +75,15 @@ describe('the CLI against a secured two-node cluster', { timeout: CLI_TEST_TIMEO
   });
 
   it('put --ttl takes seconds or a duration, and the value is gone once it expires', async () => {
-    const before = Date.now();
     const put = await cli('put', 'ttl-key', 'v', '--cl', 'two', '--ttl', '4s', '--json');
     expect(put.code, put.stderr).toBe(0);
+    // The TTL runs from the write's timestamp (µs, this machine's clock), not from when the CLI
+    // was started: a CLI process takes from a fraction of a second to seconds to start here.
+    const expiresAtMs = (json(put.stdout).timestamp as number) / 1000 + 4000;
     const got = json((await cli('get', 'ttl-key', '--cl', 'two', '--json')).stdout);
-    // A CLI process takes most of a second to start on a busy machine: only a read inside the TTL counts.
-    if (Date.now() - before < 3500) expect(got).toMatchObject({ found: true });
-    await new Promise((r) => setTimeout(r, Math.max(0, before + 4500 - Date.now())));
+    // Only a read that ended well inside the TTL must have found it.
+    if (Date.now() < expiresAtMs - 500) expect(got).toMatchObject({ found: true });
+    await new Promise((r) => setTimeout(r, Math.max(0, expiresAtMs + 250 - Date.now())));
     expect(json((await cli('get', 'ttl-key', '--cl', 'two', '--json')).stdout)).toMatchObject({
       found: false,
     });
