@@ -10,21 +10,22 @@ import { errorJson, errorLine } from '../repl/format.js';
  */
 export abstract class BaseCommand extends Command {
   static override enableJsonFlag = true;
-  /**
-   * A command that stays up (start) stops cleanly on a bug of its own; every other command says
-   * in one line that it met one and exits 1, also when the bug escapes in a callback, outside run().
-   */
-  static handlesOwnCrash = false;
 
   override async init(): Promise<void> {
     await super.init();
-    if ((this.constructor as typeof BaseCommand).handlesOwnCrash) return;
-    // An unhandled rejection reaches this too: Node raises it as an uncaught exception.
-    process.once('uncaughtException', (e) => {
-      // --json prints one document: after the result, the line on stderr and the exit code say it.
-      reportFailure(internalError(asError(e), this.id), this.jsonEnabled() && !this.printedJson);
-      process.exit();
-    });
+    // A bug that escapes run() in a callback. An unhandled rejection reaches this too: with no
+    // 'unhandledRejection' listener, Node raises it as an uncaught exception.
+    process.on('uncaughtException', (e) => this.onBug(e instanceof Error ? e : new Error(String(e))));
+  }
+
+  /**
+   * What a command does about a bug that escaped run(): say so in one line and exit 1. A command
+   * that stays up (start) overrides it to stop cleanly; it may be called again while it does.
+   */
+  protected onBug(e: Error): void {
+    // --json prints one document: after the result, the line on stderr and the exit code say it.
+    reportFailure(internalError(e, this.id), this.jsonEnabled() && !this.printedJson);
+    process.exit();
   }
 
   private printedJson = false;
@@ -76,10 +77,6 @@ export function internalError(err: Error, commandId: string | undefined): Ringkv
     'SERVER_ERROR',
     `internal error in ${command}: ${message} (a bug: RINGKV_DEBUG=1 shows where; please report it)`,
   );
-}
-
-function asError(e: unknown): Error {
-  return e instanceof Error ? e : new Error(String(e));
 }
 
 const USAGE_ERRORS = new Set([

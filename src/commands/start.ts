@@ -30,8 +30,6 @@ const DETACH_READY_TIMEOUT_MS = 120_000;
 const INTERNAL_ERROR_STOP_MS = 5_000;
 
 export default class Start extends BaseCommand {
-  /** A node stops cleanly on an internal error: it answers what is under way and closes LevelDB. */
-  static override handlesOwnCrash = true;
   static override summary = 'Run a node: listen on one WebSocket port, store in LevelDB, join through seeds';
   static override description =
     'Runs in the foreground (logs to stdout; SIGINT, SIGTERM and SIGHUP stop it cleanly) unless --detach, which returns once the node has joined and every live node sees it UP and NORMAL (with --no-join: once it accepts requests).';
@@ -220,12 +218,19 @@ export default class Start extends BaseCommand {
         }, INTERNAL_ERROR_STOP_MS).unref();
         stop('internal error');
       };
-      process.on('uncaughtException', internalError);
-      process.on('unhandledRejection', internalError);
+      this.stopOnBug = internalError;
     });
     // Printed as the last line of the log, where a detaching start and the operator look.
     if (fatal) throw fatal;
     return started;
+  }
+
+  /** While the node runs, a bug stops it cleanly: it answers what is under way and closes LevelDB. */
+  private stopOnBug: ((e: Error) => void) | undefined;
+
+  protected override onBug(e: Error): void {
+    if (this.stopOnBug) this.stopOnBug(e);
+    else super.onBug(e);
   }
 
   /** Re-runs this command without --detach in a new session; returns once the cluster takes it for a member. */
