@@ -5,13 +5,15 @@
  * UTF-8 text; reads give the value's bytes back. Every failure is a RingkvError with the code of
  * CLI.md (UNAVAILABLE, WRITE_TIMEOUT, NO_HOST_AVAILABLE, ...).
  */
-import type {
-  Coordination,
-  PutResult,
-  ReadResult,
-  RequestOptions,
-  RoutePolicyName,
-  WriteOptions as ClientWriteOptions,
+import {
+  COORDINATIONS,
+  ROUTE_POLICIES,
+  type Coordination,
+  type PutResult,
+  type ReadResult,
+  type RequestOptions,
+  type RoutePolicyName,
+  type WriteOptions as ClientWriteOptions,
 } from './client/api.js';
 import { RingkvClient } from './client/client.js';
 import { parseContactPoints, parseSpeculativeRetry } from './client/options.js';
@@ -23,9 +25,6 @@ export { RingkvClient } from './client/client.js';
 export { CONSISTENCY_LEVELS, type ConsistencyLevel, type Replication } from './protocol/consistency.js';
 export { ERROR_CODES, RingkvError, isRingkvError, type ErrorCode } from './protocol/errors.js';
 export type { PutResult, ReadResult, TraceEvent } from './client/api.js';
-
-const ROUTES: readonly RoutePolicyName[] = ['token', 'rr', 'latency', 'dc', 'default'];
-const COORDINATIONS: readonly Coordination[] = ['node', 'client'];
 
 export interface ConnectOptions {
   /** ws://HOST:PORT of one or more nodes (a list, or comma-separated), tried in order until one answers. */
@@ -82,7 +81,7 @@ export class Ringkv {
     if (!Number.isInteger(timeoutMs) || timeoutMs < 1) {
       throw new RingkvError('USAGE', `timeoutMs ${timeoutMs} is not a whole number of ms, 1 or more`);
     }
-    const route = oneOf(options.route ?? 'token', ROUTES, 'route');
+    const route = oneOf(options.route ?? 'token', ROUTE_POLICIES, 'route');
     const coordination = oneOf(options.coordination ?? 'node', COORDINATIONS, 'coordination');
     const client = await RingkvClient.connect({
       contactPoints: parseContactPoints(options.contactPoints, 'contactPoints'),

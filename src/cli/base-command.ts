@@ -1,4 +1,5 @@
 import { Command, Flags, Errors } from '@oclif/core';
+import { COORDINATIONS, ROUTE_POLICIES } from '../client/api.js';
 import { RingkvError, exitCodeFor, isRingkvError } from '../protocol/errors.js';
 import { errorJson, errorLine } from '../repl/format.js';
 
@@ -149,7 +150,7 @@ export const clusterFlags = {
   }),
   route: Flags.string({
     description: 'how the client picks the coordinator',
-    options: ['rr', 'token', 'latency', 'dc', 'default'],
+    options: [...ROUTE_POLICIES],
     // A replica of the key saves a hop.
     default: 'token',
     helpGroup: 'CLUSTER',
@@ -161,7 +162,7 @@ export const clusterFlags = {
   }),
   coordination: Flags.string({
     description: 'a node coordinates, or the client sends to every replica itself',
-    options: ['node', 'client'],
+    options: [...COORDINATIONS],
     default: 'node',
     helpGroup: 'CLUSTER',
   }),

@@ -8,8 +8,10 @@ import type { OpRequest, OpResult } from '../protocol/ops/index.js';
  * as they are with --json, and the REPL renders them.
  */
 
-export type RoutePolicyName = 'rr' | 'token' | 'latency' | 'dc' | 'default';
-export type Coordination = 'node' | 'client';
+export const ROUTE_POLICIES = ['rr', 'token', 'latency', 'dc', 'default'] as const;
+export type RoutePolicyName = (typeof ROUTE_POLICIES)[number];
+export const COORDINATIONS = ['node', 'client'] as const;
+export type Coordination = (typeof COORDINATIONS)[number];
 /** Reads ask another replica after this long: a percentile of its recent latency, a fixed delay, or never. */
 export type SpeculativeRetry =
   { kind: 'percentile'; p: number } | { kind: 'fixed'; ms: number } | { kind: 'never' };
