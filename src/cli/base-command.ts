@@ -1,6 +1,7 @@
 import { Command, Flags, Errors } from '@oclif/core';
 import { COORDINATIONS, ROUTE_POLICIES } from '../client/api.js';
 import { RingkvError, exitCodeFor, isRingkvError } from '../protocol/errors.js';
+import { closest } from '../protocol/closest.js';
 import { errorJson, errorLine } from '../repl/format.js';
 
 /**
@@ -50,7 +51,10 @@ export abstract class BaseCommand extends Command {
     err: Error & { exitCode?: number; oclif?: { exit?: number } },
   ): Promise<unknown> {
     if (err instanceof Errors.ExitError) throw err;
-    const failure = toRingkvError(err) ?? internalError(err, this.id);
+    const failure =
+      err.constructor.name === 'NonExistentFlagsError' && 'flags' in err && Array.isArray(err.flags)
+        ? unknownFlags(err.flags as string[], Object.entries(this.ctor.flags), this.id)
+        : (toRingkvError(err) ?? internalError(err, this.id));
     // Arguments that failed to parse were parsed: without this, oclif adds "did not parse its
     // arguments. Did you forget to call 'this.parse'?" under NODE_ENV=development or test.
     if (failure.code === 'USAGE') this.parsed = true;
@@ -77,6 +81,40 @@ export function internalError(err: Error, commandId: string | undefined): Ringkv
   return new RingkvError(
     'SERVER_ERROR',
     `internal error in ${command}: ${message} (a bug: RINGKV_DEBUG=1 shows where; please report it)`,
+  );
+}
+
+/**
+ * Flags the command does not have, each with the flag it most likely meant (`--keyspce`:
+ * `--keyspace`; `-k`: the one flag starting with k), as unknown commands get theirs.
+ */
+export function unknownFlags(
+  typed: readonly string[],
+  known: readonly (readonly [string, { char?: string; allowNo?: boolean }])[],
+  commandId: string | undefined,
+): RingkvError {
+  const names = known.flatMap(([name, flag]) => (flag.allowNo ? [name, `no-${name}`] : [name]));
+  const meant = (word: string): string | undefined => {
+    const bare = word.replace(/=.*$/s, '');
+    const char = /^-([^-])$/.exec(bare)?.[1];
+    if (char !== undefined) {
+      const byChar = known.find(([, flag]) => flag.char === char);
+      if (byChar) return byChar[0];
+      const starting = names.filter((n) => n.startsWith(char));
+      return starting.length === 1 ? starting[0] : undefined;
+    }
+    return closest(
+      bare.replace(/^-+/, ''),
+      names.map((n) => [n, [n]] as const),
+    );
+  };
+  const described = typed.map((word) => {
+    const suggestion = meant(word);
+    return suggestion === undefined ? word : `${word} (did you mean --${suggestion}?)`;
+  });
+  const command = commandId ? `ringkv ${commandId.replaceAll(':', ' ')}` : 'ringkv';
+  return usage(
+    `unknown flag${typed.length === 1 ? '' : 's'} ${described.join(', ')}: ${command} --help lists its flags`,
   );
 }
 

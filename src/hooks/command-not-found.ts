@@ -1,7 +1,7 @@
 import type { Hook } from '@oclif/core';
 import { reportFailure, usage } from '../cli/base-command.js';
 import type { RingkvError } from '../protocol/errors.js';
-import { closest } from '../repl/closest.js';
+import { closest } from '../protocol/closest.js';
 
 /**
  * A command oclif does not know gets the CLI's one-line usage error and exit 2, like any other,

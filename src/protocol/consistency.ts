@@ -1,3 +1,4 @@
+import { closest } from './closest.js';
 import { RingkvError } from './errors.js';
 import { MAX_REPLICATION_FACTOR } from './limits.js';
 
@@ -22,10 +23,19 @@ export function isConsistencyLevel(s: string): s is ConsistencyLevel {
   return (CONSISTENCY_LEVELS as readonly string[]).includes(s);
 }
 
-/** CL names are case-insensitive. */
+/** CL names are case-insensitive; a typo gets its correction (quorom: QUORUM) instead of the list. */
 export function parseConsistency(input: string): ConsistencyLevel {
   const upper = input.trim().toUpperCase();
   if (isConsistencyLevel(upper)) return upper;
+  const suggestion = closest(
+    input.trim(),
+    CONSISTENCY_LEVELS.map((cl) => [cl, [cl]] as const),
+  );
+  if (suggestion !== undefined) {
+    throw new RingkvError('USAGE', `unknown consistency level "${input}": did you mean ${suggestion}?`, {
+      suggestion,
+    });
+  }
   throw new RingkvError(
     'USAGE',
     `unknown consistency level "${input}": use one of ${CONSISTENCY_LEVELS.join(', ').toLowerCase()}`,

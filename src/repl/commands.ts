@@ -14,7 +14,6 @@ import type {
   StatusResult,
 } from '../client/api.js';
 import {
-  CONSISTENCY_LEVELS,
   parseConsistency,
   parseReplicationWord,
   type ConsistencyLevel,
@@ -22,7 +21,7 @@ import {
 } from '../protocol/consistency.js';
 import { RingkvError, asRingkvError } from '../protocol/errors.js';
 import { keyspaceNameProblem } from '../protocol/limits.js';
-import { closest } from './closest.js';
+import { closest } from '../protocol/closest.js';
 import { alterationCleanupNote, alterationRepairNote, emptyDataCentersNote } from './format.js';
 
 /**
@@ -238,7 +237,7 @@ export const COMMANDS: { readonly [N in CommandName]: CommandDef<N> } = {
     syntax: { slots: [{ name: 'CL', kind: 'cl', optional: true }], cl: false, flags: [] },
     build: (a) => {
       const word = a.positionals[0];
-      return { name: 'consistency', cl: word === undefined ? undefined : parseCl(word) };
+      return { name: 'consistency', cl: word === undefined ? undefined : parseConsistency(word) };
     },
     execute: (cmd, ctx) =>
       Promise.resolve({
@@ -481,22 +480,6 @@ export function suggestCommand(word: string): CommandName | undefined {
     word,
     COMMAND_NAMES.map((name) => [name, [name, ...COMMANDS[name].aliases]] as const),
   );
-}
-
-/** parseConsistency, with a correction for a typo (quorom → QUORUM) instead of the whole list. */
-export function parseCl(word: string): ConsistencyLevel {
-  try {
-    return parseConsistency(word);
-  } catch (e) {
-    const suggestion = closest(
-      word,
-      CONSISTENCY_LEVELS.map((cl) => [cl, [cl]] as const),
-    );
-    if (!suggestion) throw e;
-    throw new RingkvError('USAGE', `unknown consistency level "${word}": did you mean ${suggestion}?`, {
-      suggestion,
-    });
-  }
 }
 
 export function unknownCommand(word: string): RingkvError {

@@ -1,8 +1,7 @@
-import type { ConsistencyLevel } from '../protocol/consistency.js';
+import { parseConsistency, type ConsistencyLevel } from '../protocol/consistency.js';
 import { RingkvError, isRingkvError } from '../protocol/errors.js';
 import {
   COMMANDS,
-  parseCl,
   resolveCommandName,
   unknownCommand,
   usageOf,
@@ -137,7 +136,7 @@ function parseArgs(name: CommandName, syntax: Syntax, words: Token[]): ParsedArg
       const value = inline ?? words[++i]?.text;
       if (value === undefined) throw usageError(name, '--cl needs a consistency level');
       if (flagCl !== undefined) throw usageError(name, 'give the consistency level once');
-      flagCl = parseCl(value);
+      flagCl = parseConsistency(value);
     } else if (syntax.flags.some((f) => f.name === flag) && inline === undefined) {
       flags.add(flag);
     } else {
@@ -150,7 +149,7 @@ function parseArgs(name: CommandName, syntax: Syntax, words: Token[]): ParsedArg
   if (syntax.cl && positionals.length === syntax.slots.length + 1 && last && !last.quoted) {
     if (flagCl !== undefined)
       throw usageError(name, 'give the consistency level once, as a word or with --cl');
-    cl = parseCl(last.text);
+    cl = parseConsistency(last.text);
     positionals.pop();
   }
   const required = syntax.slots.filter((s) => !s.optional).length;

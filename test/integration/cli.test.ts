@@ -322,6 +322,23 @@ describe('the CLI against a secured two-node cluster', { timeout: CLI_TEST_TIMEO
       expect(line).toContain(cl);
     }
     expect(json(r.stdout)).toMatchObject({ error: { code: 'USAGE' } });
+    const typo = await cli('get', 'k', '--cl', 'quorom');
+    expect(typo.code).toBe(2);
+    expect(oneLine(typo.stderr)).toBe(
+      'error USAGE: unknown consistency level "quorom": did you mean QUORUM?',
+    );
+  });
+
+  it('an unknown flag exits 2 and names the flag it most likely meant', async () => {
+    const r = await cli('put', 'k', 'v', '--keyspce', 'ks', '--json');
+    expect(r.code).toBe(2);
+    expect(oneLine(r.stderr)).toBe(
+      'error USAGE: unknown flag --keyspce (did you mean --keyspace?): ringkv put --help lists its flags',
+    );
+    expect(json(r.stdout)).toMatchObject({ error: { code: 'USAGE' } });
+    const none = await cli('get', 'k', '--zzzz');
+    expect(none.code).toBe(2);
+    expect(oneLine(none.stderr)).toBe('error USAGE: unknown flag --zzzz: ringkv get --help lists its flags');
   });
 
   it('a keyspace name no keyspace can have exits 2 before anything is sent', async () => {
