@@ -307,6 +307,7 @@ export class RingkvClient implements ClusterApi {
       latency: this.scoreAtRouting,
       // Most of the time no node is suspect, and there is nothing to ask about each one.
       suspect: this.suspects.size > 0 ? this.suspected : undefined,
+      localCoordinatorOnly: body.cl === 'LOCAL_ONE' || body.cl === 'LOCAL_QUORUM',
     });
     const first = choice.plan[0];
     const conn = first && !trace ? this.ready.get(first.address) : undefined;
@@ -370,7 +371,15 @@ export class RingkvClient implements ClusterApi {
         if (!this.mayTryNext(op, keyspace, node, e, started, trace, failures)) throw e;
       }
     }
-    throw new RingkvError('NO_HOST_AVAILABLE', `no node could take the request (${failures.join('; ')})`);
+    const tried = failures.length > 0 ? ` (${failures.join('; ')})` : '';
+    if (choice.onlyDc !== undefined) {
+      throw new RingkvError(
+        'NO_HOST_AVAILABLE',
+        `no node of ${choice.onlyDc} could take the request${tried}; ${body.cl} counts the replicas of the coordinator's data center, so only a node of ${choice.onlyDc} (--local-dc) may coordinate it: name another data center with --local-dc, or use a CL that is not LOCAL_*`,
+        { dc: choice.onlyDc },
+      );
+    }
+    throw new RingkvError('NO_HOST_AVAILABLE', `no node could take the request${tried}`);
   }
 
   /**

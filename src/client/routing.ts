@@ -19,6 +19,11 @@ export interface RouteInput {
   latency(hostId: string): LatencyScore | undefined;
   /** Nodes this client failed to reach a moment ago: treated as DOWN until they answer again. */
   suspect?: ((hostId: string) => boolean) | undefined;
+  /**
+   * Only nodes of localDc may coordinate: the request's CL (LOCAL_ONE, LOCAL_QUORUM) is counted
+   * in the coordinator's data center, which must be the client's, whatever the policy prefers.
+   */
+  localCoordinatorOnly?: boolean;
 }
 
 export interface RouteChoice {
@@ -26,6 +31,8 @@ export interface RouteChoice {
   readonly plan: NodeDoc[];
   /** Why the first one was chosen, for traces. */
   readonly reason: string;
+  /** Set when only this data center's nodes were candidates (see localCoordinatorOnly). */
+  readonly onlyDc?: string;
 }
 
 export interface RouterOptions {
@@ -70,6 +77,23 @@ export class Router {
   }
 
   route(input: RouteInput): RouteChoice {
+    if (input.localCoordinatorOnly) {
+      const { localDc } = input;
+      const inDc = (n: NodeDoc) => n.dc === localDc;
+      const choice = this.route({
+        ...input,
+        nodes: input.nodes.filter(inDc),
+        replicas: input.replicas.filter(inDc),
+        localCoordinatorOnly: false,
+      });
+      return {
+        plan: choice.plan,
+        get reason() {
+          return `${choice.reason}, among the nodes of ${localDc} (a LOCAL_* CL counts the coordinator's DC)`;
+        },
+        onlyDc: localDc,
+      };
+    }
     const turn = this.rrCounter++;
     const up: NodeDoc[] = [];
     const down: NodeDoc[] = [];

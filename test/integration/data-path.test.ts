@@ -263,6 +263,22 @@ describe('two data centers', () => {
     });
     const eachRead = await rejectionOf(local.get('before', { keyspace: 'geo', cl: 'EACH_QUORUM' }));
     expect(eachRead.code).toBe('UNAVAILABLE');
+    // LOCAL_QUORUM counts the coordinator's DC: for a client of dc2, only dc2's nodes may
+    // coordinate it, whatever the route prefers (token-aware here would pick a dc1 replica and
+    // have dc1's replicas acknowledge a write that no dc2 replica has).
+    const remote = await c.client({ contactPoints: [first.address], localDc: 'dc2', route: 'token' });
+    for (const attempt of [
+      remote.put('lq-dc2', 'v', { keyspace: 'geo', cl: 'LOCAL_QUORUM' }),
+      remote.get('before', { keyspace: 'geo', cl: 'LOCAL_ONE' }),
+    ]) {
+      const refused = await rejectionOf(attempt);
+      expect(refused.code).toBe('NO_HOST_AVAILABLE');
+      expect(refused.message).toMatch(
+        /^no node of dc2 could take the request \(.*\); LOCAL_(QUORUM|ONE) counts the replicas of the coordinator's data center, so only a node of dc2 \(--local-dc\) may coordinate it/,
+      );
+    }
+    // A CL not counted by DC goes through any node.
+    await remote.put('q-dc2', 'v', { keyspace: 'geo', cl: 'QUORUM' });
     // Keys still place on dc1's racks as before.
     expect(replicasOf(local, 'geo', 'lq-0')).toHaveLength(5);
   });

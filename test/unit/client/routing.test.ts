@@ -170,6 +170,31 @@ describe('Router', () => {
     expect(ids(choice.plan)).toEqual(['c', 'a', 'b']);
     expect(choice.reason).toContain('a local node');
   });
+
+  it('a LOCAL_* request is coordinated only by local nodes, under every policy', () => {
+    const nodes = [
+      node('a', { dc: 'east' }),
+      node('b', { dc: 'east' }),
+      node('c', { dc: 'west' }),
+      node('d', { dc: 'west', state: 'DOWN' }),
+    ];
+    const local = {
+      ...input(nodes, { localDc: 'west', replicas: ['a', 'c', 'd'] }),
+      localCoordinatorOnly: true,
+    };
+    for (const policy of ['rr', 'token', 'latency', 'dc', 'default'] as const) {
+      const router = new Router(policy);
+      for (let i = 0; i < 4; i++) {
+        const choice = router.route(local);
+        // The live one first; the DOWN one last, still worth a try; never a node of east.
+        expect(ids(choice.plan), policy).toEqual(['c', 'd']);
+        expect(choice.onlyDc).toBe('west');
+        expect(choice.reason).toContain("among the nodes of west (a LOCAL_* CL counts the coordinator's DC)");
+      }
+      // Without it, east's nodes are candidates again.
+      expect(router.route({ ...local, localCoordinatorOnly: false }).plan).toHaveLength(4);
+    }
+  });
 });
 
 describe('LatencyScores', () => {
