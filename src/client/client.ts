@@ -171,6 +171,9 @@ export class RingkvClient implements ClusterApi {
         key: keyBytes,
         value: value === null ? null : toBytes(value),
         cl: opts.cl,
+        // The coordinator answers within it, naming the replicas that did not ack, rather than
+        // leave this client to give up on it with no word.
+        timeoutMs: this.options.timeoutMs,
       };
       if (opts.timestamp !== undefined) body.timestamp = opts.timestamp;
       if (opts.ttl !== undefined) body.ttl = opts.ttl;
@@ -205,7 +208,12 @@ export class RingkvClient implements ClusterApi {
     let trace: Trace | undefined;
     const answer = attempt(() => {
       const keyBytes = toBytes(key);
-      const body: OpRequest<'read'> = { keyspace: opts.keyspace, key: keyBytes, cl: opts.cl };
+      const body: OpRequest<'read'> = {
+        keyspace: opts.keyspace,
+        key: keyBytes,
+        cl: opts.cl,
+        timeoutMs: this.options.timeoutMs,
+      };
       if (opts.trace) body.trace = true;
       const retry = this.readRetry;
       if (retry.speculativeRetryMs !== undefined) body.speculativeRetryMs = retry.speculativeRetryMs;

@@ -66,9 +66,14 @@ export class Coordinator {
       hints: deps.hints,
       latency: deps.latency,
       hintNotStored: throttledWarning(deps.clock, deps.logger, 'could not store a hint'),
-      requestTimeoutMs: deps.options.requestTimeoutMs,
       writes: new InFlight(),
     };
+  }
+
+  /** The node's request timeout, or the client's when it waits less (it would hear nothing). */
+  private timeoutFor(req: { timeoutMs?: number | undefined }): number {
+    const own = this.deps.options.requestTimeoutMs;
+    return req.timeoutMs !== undefined && req.timeoutMs < own ? req.timeoutMs : own;
   }
 
   /** Resolves once every replica of every write begun so far has acked or been hinted. */
@@ -168,6 +173,7 @@ export class Coordinator {
 
     // One request body for every replica: nothing on the way changes it.
     const body = { keyspace: req.keyspace, key: req.key, cell };
+    const timeoutMs = this.timeoutFor(req);
     const response = new WriteResponse(
       this.responseDeps,
       body,
@@ -175,11 +181,12 @@ export class Coordinator {
       requirement,
       pending.length,
       targets.length + down.length,
+      timeoutMs,
       trace,
     );
     for (const target of targets) {
       trace?.add(`sending mutation to ${target.hostId}`);
-      rpc.request(target.hostId, 'replica_write', body, options.requestTimeoutMs).then(
+      rpc.request(target.hostId, 'replica_write', body, timeoutMs).then(
         () => response.acked(target),
         (e: unknown) => response.failed(target, e),
       );
@@ -209,7 +216,8 @@ export class Coordinator {
 
     const started = clock.monotonicMs();
     // One deadline for the whole read: a replica asked late (a spare) gets only what is left.
-    const deadline = started + options.requestTimeoutMs;
+    const timeoutMs = this.timeoutFor(req);
+    const deadline = started + timeoutMs;
     const responses = new Map<HostId, { node: RingNode; cell: Cell | undefined }>();
     const responded: RingNode[] = [];
     const contacted: RingNode[] = [];
@@ -237,7 +245,7 @@ export class Coordinator {
           reject(
             new RingkvError(
               'READ_TIMEOUT',
-              `${req.cl} needed ${required} replica response${required === 1 ? '' : 's'}, got ${received}${missed.why(options.requestTimeoutMs)}`,
+              `${req.cl} needed ${required} replica response${required === 1 ? '' : 's'}, got ${received}${missed.why(timeoutMs)}`,
               {
                 cl: req.cl,
                 received,
@@ -324,7 +332,7 @@ export class Coordinator {
               node.hostId,
               'replica_write',
               { keyspace: req.keyspace, key: req.key, cell },
-              options.requestTimeoutMs,
+              timeoutMs,
             );
             repaired.push(node.hostId);
             trace?.add(

@@ -39,7 +39,6 @@ export interface WriteResponseDeps {
   latency: LatencyTracker;
   /** Warns that a hint could not be stored (throttled: a full disk fails them all). */
   hintNotStored: (fields: Record<string, unknown>) => void;
-  requestTimeoutMs: number;
   /**
    * Mutations some replica of which has neither acked nor been hinted yet: a stopping node waits
    * for them, so that a straggler's ack arrives, or its hint is stored before the storage closes.
@@ -74,6 +73,8 @@ export class WriteResponse {
     private readonly pending: number,
     /** Replicas sent the mutation plus replicas hinted at once. */
     private readonly total: number,
+    /** How long replicas were given to ack, for the timeout's message. */
+    private readonly timeoutMs: number,
     private readonly trace: Trace | undefined,
   ) {
     this.started = deps.clock.monotonicMs();
@@ -171,7 +172,7 @@ export class WriteResponse {
           ? new RingkvError('WRITE_FAILURE', `${needed}; ${failureList(failures)}; ${applied}`, details)
           : new RingkvError(
               'WRITE_TIMEOUT',
-              `${needed}${this.missed.why(this.deps.requestTimeoutMs)}; ${applied}`,
+              `${needed}${this.missed.why(this.timeoutMs)}; ${applied}`,
               details,
             ),
       );

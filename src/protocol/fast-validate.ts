@@ -83,6 +83,7 @@ const bytesOrNull: Parse<Uint8Array | null> = (v) => (v === null ? null : bytes(
 
 /** z.number().int().nonnegative(), for timestamps, message ids and counts alike; -0 stays -0, as in zod. */
 const nonNegativeInt: Parse<number> = (v) => (safeInt(v) && v >= 0 ? v : undefined);
+const positiveInt: Parse<number> = (v) => (safeInt(v) && v >= 1 ? v : undefined);
 const ttlSeconds: Parse<number> = (v) => (safeInt(v) && v >= 1 && v <= MAX_TTL_SECONDS ? v : undefined);
 const speculativeRetryMs: Parse<number> = (v) => {
   const ms = finite(v);
@@ -182,7 +183,8 @@ export const fastMutateRequest: Parse<OpRequest<'mutate'>> = (input) => {
   const body: OpRequest<'mutate'> = { keyspace, key, value, cl };
   return optional(o, body, 'timestamp', o.timestamp, nonNegativeInt) &&
     optional(o, body, 'ttl', o.ttl, ttlSeconds) &&
-    optional(o, body, 'trace', o.trace, boolean)
+    optional(o, body, 'trace', o.trace, boolean) &&
+    optional(o, body, 'timeoutMs', o.timeoutMs, positiveInt)
     ? body
     : undefined;
 };
@@ -196,6 +198,7 @@ export const fastReadRequest: Parse<OpRequest<'read'>> = (input) => {
   if (keyspace === undefined || key === undefined || cl === undefined) return undefined;
   const body: OpRequest<'read'> = { keyspace, key, cl };
   return optional(o, body, 'trace', o.trace, boolean) &&
+    optional(o, body, 'timeoutMs', o.timeoutMs, positiveInt) &&
     optional(o, body, 'speculativeRetryMs', o.speculativeRetryMs, speculativeRetryMs) &&
     optional(o, body, 'speculativeRetryPercentile', o.speculativeRetryPercentile, speculativeRetryPercentile)
     ? body

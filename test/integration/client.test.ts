@@ -4,6 +4,7 @@ import type { RingkvClient } from '../../src/client/client.js';
 import { CONSISTENCY_LEVELS, type ConsistencyLevel } from '../../src/protocol/consistency.js';
 import { RingkvError } from '../../src/protocol/errors.js';
 import { runCli, TestCluster, until } from '../support/cluster.js';
+import { rejectionOf } from '../support/errors.js';
 import { replicasOf } from './support/replicas.js';
 
 /** Five nodes, and a keyspace with RF 2, so that most nodes are not replicas of a given key. */
@@ -348,6 +349,34 @@ describe('the client against five nodes', () => {
       expect(put.code, put.stderr).toBe(0);
       const hints = await admin.hints();
       expect(hints.some((h) => h.target === stalledId && h.holder !== stalledId && h.count >= 1)).toBe(true);
+    } finally {
+      stalled.child.kill('SIGCONT');
+    }
+  });
+
+  it("the client's timeout reaches the coordinator: a stalled replica fails ALL in it, saying who answered", async () => {
+    const up = c.nodes.filter((n) => n.child?.exitCode === null && n.child.signalCode === null);
+    const ids = new Set(up.map((n) => n.hostId));
+    let key = '';
+    for (let i = 0; !key; i++) {
+      if (replicasOf(client, KS2, `short-${i}`).every((r) => ids.has(r))) key = `short-${i}`;
+    }
+    const [firstId, stalledId] = replicasOf(client, KS2, key) as [string, string];
+    const stalled = up.find((n) => n.hostId === stalledId);
+    if (!stalled?.child) throw new Error('no stalled node');
+    // A new client's first token-aware request goes to the key's first replica, a running one.
+    const quick = () => c.client({ timeoutMs: 400 });
+    stalled.child.kill('SIGSTOP');
+    try {
+      // The nodes wait 2000 ms for replicas; the client, 400 ms. The coordinator answers within
+      // the client's time, with who acked, instead of the client giving up with no word.
+      const write = await rejectionOf((await quick()).put(key, 'v', { keyspace: KS2, cl: 'ALL' }));
+      expect(write.code, write.message).toBe('WRITE_TIMEOUT');
+      expect(write.message).toMatch(/^ALL needed 2 acks, got 1 within 400 ms; /);
+      expect(write.details['acks']).toEqual([firstId]);
+      const read = await rejectionOf((await quick()).get(key, { keyspace: KS2, cl: 'ALL' }));
+      expect(read.code, read.message).toBe('READ_TIMEOUT');
+      expect(read.message).toMatch(/^ALL needed 2 replica responses, got 1 within 400 ms/);
     } finally {
       stalled.child.kill('SIGCONT');
     }

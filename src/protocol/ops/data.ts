@@ -2,6 +2,12 @@ import { z } from 'zod';
 import { bytes, cell, consistency, hostId, keyspaceName, micros, traceEvent } from '../schema.js';
 import { MAX_TTL_SECONDS } from '../limits.js';
 
+/**
+ * How long the client waits: the coordinator gives up on replicas by then if its own request
+ * timeout is longer, so that the client hears which replicas did not answer rather than nothing.
+ */
+const requestTimeoutMs = z.number().int().min(1).optional();
+
 /** Requests a client sends to any node, which coordinates them. Sizes are checked by the node. */
 export const dataOps = {
   /** A put (value) or a delete (value null), coordinated by the receiving node. */
@@ -14,6 +20,7 @@ export const dataOps = {
       timestamp: micros.optional(),
       ttl: z.number().int().min(1).max(MAX_TTL_SECONDS).optional(),
       trace: z.boolean().optional(),
+      timeoutMs: requestTimeoutMs,
     }),
     result: z.object({
       timestamp: micros,
@@ -29,6 +36,7 @@ export const dataOps = {
       key: bytes,
       cl: consistency,
       trace: z.boolean().optional(),
+      timeoutMs: requestTimeoutMs,
       /** ms after which a read asks one more replica; absent: the node's own 99p rule; 0: never. */
       speculativeRetryMs: z.number().min(0).max(60_000).optional(),
       /** Otherwise ask one more replica after this percentile of its latency; absent: the node's own (99). */

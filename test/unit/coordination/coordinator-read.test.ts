@@ -29,7 +29,8 @@ function recordingClock() {
   return { clock, live };
 }
 
-function coordinatorOf(clock: Clock, latency: LatencyTracker) {
+/** timeouts: what each replica request was given, in the order sent. */
+function coordinatorOf(clock: Clock, latency: LatencyTracker, timeouts: number[] = []) {
   const view: ClusterView = {
     selfId: 'a',
     localDc: 'dc1',
@@ -39,7 +40,10 @@ function coordinatorOf(clock: Clock, latency: LatencyTracker) {
     pendingReplicas: () => [],
   };
   const rpc: ReplicaChannel = {
-    request: () => Promise.resolve({ cell: { value: new Uint8Array([1]), timestamp: 5 } }) as never,
+    request: (_to, _op, _body, timeoutMs) => {
+      timeouts.push(timeoutMs);
+      return Promise.resolve({ cell: { value: new Uint8Array([1]), timestamp: 5 } }) as never;
+    },
   };
   return new Coordinator({
     view,
@@ -66,5 +70,25 @@ describe('Coordinator.read', () => {
     expect(result.found).toBe(true);
     expect(result.replicas).toHaveLength(2);
     expect(live.size).toBe(0);
+  });
+});
+
+describe('Coordinator timeouts', () => {
+  it("gives replicas the client's timeout when it is shorter than the node's, never longer", async () => {
+    const { clock } = recordingClock();
+    const key = new Uint8Array([7]);
+    for (const [asked, given] of [
+      [undefined, 2000],
+      [300, 300],
+      [5000, 2000],
+    ] as const) {
+      const timeouts: number[] = [];
+      const coordinator = coordinatorOf(clock, new LatencyTracker(), timeouts);
+      const timeoutMs = asked === undefined ? {} : { timeoutMs: asked };
+      await coordinator.mutate({ keyspace: 'default', key, value: key, cl: 'ALL', ...timeoutMs });
+      await coordinator.read({ keyspace: 'default', key, cl: 'ALL', ...timeoutMs });
+      // Three replica writes, then three replica reads, each given the same time.
+      expect(timeouts, `asked ${asked}`).toEqual(Array(6).fill(given));
+    }
   });
 });

@@ -31,7 +31,6 @@ function quorumWrite() {
     hints: { store: () => Promise.resolve({ stored: false, reason: 'hinted handoff is off on this node' }) },
     latency: new LatencyTracker(),
     hintNotStored: (fields) => warnings.push(fields),
-    requestTimeoutMs: 2000,
     writes: new InFlight(),
   };
   const requirement = requirementFor('QUORUM', { strategy: 'simple', rf: 3 }, 'dc1');
@@ -43,6 +42,7 @@ function quorumWrite() {
     requirement,
     0,
     3,
+    2000,
     undefined,
   );
   return { response, warnings, writes: deps.writes };

@@ -97,6 +97,7 @@ const retryMs = leaf(fc.double({ min: 0, max: 60_000, noNaN: true }), numberEdge
   60_001,
   -Number.MIN_VALUE,
 ]);
+const timeoutMs = leaf(fc.integer({ min: 1, max: MAX_SAFE }), numberEdges, [1, 0, 1.5, ...safeEdges]);
 const retryPercentile = leaf(fc.double({ min: Number.MIN_VALUE, max: 100, noNaN: true }), numberEdges, [
   0,
   -0,
@@ -301,7 +302,7 @@ const shapes = {
     schema: OPS.mutate.request,
     gen: objectOf(
       { keyspace, key: bytes, value: bytesOrNull, cl: consistency },
-      { timestamp: micros, ttl, trace: boolean },
+      { timestamp: micros, ttl, trace: boolean, timeoutMs },
     ),
   },
   'read request': {
@@ -309,7 +310,12 @@ const shapes = {
     schema: OPS.read.request,
     gen: objectOf(
       { keyspace, key: bytes, cl: consistency },
-      { trace: boolean, speculativeRetryMs: retryMs, speculativeRetryPercentile: retryPercentile },
+      {
+        trace: boolean,
+        timeoutMs,
+        speculativeRetryMs: retryMs,
+        speculativeRetryPercentile: retryPercentile,
+      },
     ),
   },
   'replica_write request': {
