@@ -633,6 +633,7 @@ export function ringLegendRow(n: RingNode): string[] {
     n.letter,
     hostPort(n.address),
     n.state ?? '?',
+    n.location ?? '',
     `${n.vnodes} vnodes`,
     `primary ${formatPercent(n.primary)}`,
     n.owns === undefined ? '' : `owns ${formatPercent(n.owns)}`,

@@ -32,6 +32,8 @@ export interface RingNode {
   letter: string;
   colour: (typeof NODE_COLOURS)[number];
   state: 'UP' | 'DOWN' | undefined;
+  /** dc/rack from status, which placed its replicas; undefined when status does not know the node. */
+  location: string | undefined;
   /** Effective ownership from status, 0..1; undefined when status does not know the node. */
   owns: number | undefined;
   /** Share of the token range this node is the first replica of (its vnodes' ranges), 0..1. */
@@ -85,6 +87,7 @@ export function layoutRing(
       letter: LETTERS[i % LETTERS.length] ?? '?',
       colour: NODE_COLOURS[i % NODE_COLOURS.length] ?? 'cyan',
       state: s?.state,
+      location: s ? `${s.dc}/${s.rack}` : undefined,
       owns: s?.owns,
       primary: 0,
       vnodes: ring.filter((e) => e.hostId === hostId).length,

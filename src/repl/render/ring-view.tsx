@@ -66,33 +66,37 @@ export function RingView({
         <Text dimColor>|</Text>
       </Text>
       {mark && <KeyMarker column={mark.column + 1} label={`${mark.key} token ${mark.token}`} width={width} />}
-      {padColumns(layout.nodes.map(ringLegendRow)).map(([, address, state, vnodes, primary, owns], i) => {
-        const n = layout.nodes[i];
-        if (!n) return null;
-        const rank = replicaRank.get(n.hostId);
-        return (
-          <Text key={n.hostId}>
-            <Text backgroundColor={n.colour} color="black">
-              {` ${n.letter} `}
-            </Text>{' '}
-            {address}
-            {'  '}
-            <Text color={n.state === 'DOWN' ? 'red' : 'green'}>{state}</Text>
-            {'  '}
-            {vnodes}
-            {'  '}
-            {primary}
-            {'  '}
-            {owns}
-            {rank !== undefined && (
-              // The state column already says DOWN; the colour repeats it where the eye lands.
-              <Text color={n.state === 'DOWN' ? 'red' : 'yellow'} bold>
-                {`  replica ${rank}`}
-              </Text>
-            )}
-          </Text>
-        );
-      })}
+      {padColumns(layout.nodes.map(ringLegendRow)).map(
+        ([, address, state, location, vnodes, primary, owns], i) => {
+          const n = layout.nodes[i];
+          if (!n) return null;
+          const rank = replicaRank.get(n.hostId);
+          return (
+            <Text key={n.hostId}>
+              <Text backgroundColor={n.colour} color="black">
+                {` ${n.letter} `}
+              </Text>{' '}
+              {address}
+              {'  '}
+              <Text color={n.state === 'DOWN' ? 'red' : 'green'}>{state}</Text>
+              {'  '}
+              <Text dimColor>{location}</Text>
+              {'  '}
+              {vnodes}
+              {'  '}
+              {primary}
+              {'  '}
+              {owns}
+              {rank !== undefined && (
+                // The state column already says DOWN; the colour repeats it where the eye lands.
+                <Text color={n.state === 'DOWN' ? 'red' : 'yellow'} bold>
+                  {`  replica ${rank}`}
+                </Text>
+              )}
+            </Text>
+          );
+        },
+      )}
     </Box>
   );
 }

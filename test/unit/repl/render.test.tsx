@@ -30,9 +30,15 @@ describe('RingView', () => {
     // that ends at it, so the band starts with the owner of the range after A's first token.
     expect(band).toBe(`|${'BBBBBCCCCCAAAAA'.repeat(4)}|`);
     expect(legend).toEqual([
-      expect.stringMatching(/^ A {2}127\.0\.0\.1:7401 +UP +4 vnodes +primary 33\.3% +owns 100\.0%$/),
-      expect.stringMatching(/^ B {2}127\.0\.0\.1:7402 +UP +4 vnodes +primary 33\.3% +owns 100\.0%$/),
-      expect.stringMatching(/^ C {2}127\.0\.0\.1:7403 +UP +4 vnodes +primary 33\.3% +owns 100\.0%$/),
+      expect.stringMatching(
+        /^ A {2}127\.0\.0\.1:7401 +UP +dc1\/rack1 +4 vnodes +primary 33\.3% +owns 100\.0%$/,
+      ),
+      expect.stringMatching(
+        /^ B {2}127\.0\.0\.1:7402 +UP +dc1\/rack1 +4 vnodes +primary 33\.3% +owns 100\.0%$/,
+      ),
+      expect.stringMatching(
+        /^ C {2}127\.0\.0\.1:7403 +UP +dc1\/rack1 +4 vnodes +primary 33\.3% +owns 100\.0%$/,
+      ),
     ]);
   });
 

@@ -313,7 +313,9 @@ describe('scripted ring', () => {
     // Four vnodes per node, interleaved: four runs of each letter.
     for (const letter of 'ABC') expect(r.out[0]?.match(new RegExp(`${letter}+`, 'g'))).toHaveLength(4);
     expect(r.out[1]).toMatch(/^ +\^ k1$/);
-    expect(r.out[2]).toMatch(/^A +127\.0\.0\.1:7401 +UP +4 vnodes +primary 33\.3% +owns 100\.0%$/);
+    expect(r.out[2]).toMatch(
+      /^A +127\.0\.0\.1:7401 +UP +dc1\/rack1 +4 vnodes +primary 33\.3% +owns 100\.0%$/,
+    );
     expect(r.out[4]).toMatch(/^C +127\.0\.0\.1:7403 +DOWN/);
     expect(r.out[5]).toMatch(/^k1: token -?\d+, replicas .*127\.0\.0\.1:7403 \(DOWN\)/);
   });
