@@ -19,7 +19,7 @@ import { RingkvClient } from './client/client.js';
 import { parseContactPoints, parseSpeculativeRetry } from './client/options.js';
 import { parseConsistency, type ConsistencyLevel } from './protocol/consistency.js';
 import { RingkvError } from './protocol/errors.js';
-import { keyspaceNameProblem } from './protocol/limits.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS, keyspaceNameProblem } from './protocol/limits.js';
 
 export { RingkvClient } from './client/client.js';
 export { CONSISTENCY_LEVELS, type ConsistencyLevel, type Replication } from './protocol/consistency.js';
@@ -77,7 +77,7 @@ export class Ringkv {
   static async connect(options: ConnectOptions): Promise<Ringkv> {
     const keyspace = keyspaceOf(options.keyspace ?? 'default');
     const cl = parseConsistency(options.cl ?? 'ONE');
-    const timeoutMs = options.timeoutMs ?? 2000;
+    const timeoutMs = options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     if (!Number.isInteger(timeoutMs) || timeoutMs < 1) {
       throw new RingkvError('USAGE', `timeoutMs ${timeoutMs} is not a whole number of ms, 1 or more`);
     }

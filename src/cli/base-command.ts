@@ -2,6 +2,7 @@ import { Command, Flags, Errors } from '@oclif/core';
 import { COORDINATIONS, ROUTE_POLICIES } from '../client/api.js';
 import { RingkvError, exitCodeFor, isRingkvError } from '../protocol/errors.js';
 import { closest } from '../protocol/closest.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS } from '../protocol/limits.js';
 import { errorJson, errorLine } from '../repl/format.js';
 
 /**
@@ -176,7 +177,7 @@ export const clusterFlags = {
   timeout: Flags.integer({
     description: 'request timeout in ms',
     // Cassandra's write timeout is 2 s too: long enough for a synced write under load.
-    default: 2000,
+    default: DEFAULT_REQUEST_TIMEOUT_MS,
     min: 1,
     helpGroup: 'CLUSTER',
   }),

@@ -1,5 +1,6 @@
 import { sameReplication, type Replication } from '../protocol/consistency.js';
 import { asRingkvError, isNodeStopping, RingkvError, unknownKeyspace } from '../protocol/errors.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS } from '../protocol/limits.js';
 import { settlesWithin } from '../protocol/settles-within.js';
 import type { OpName, OpRequest, OpResult } from '../protocol/ops/index.js';
 import { formatToken, tokenOf } from '../ring/partitioner.js';
@@ -70,6 +71,11 @@ export class RingkvClient implements ClusterApi {
   private closed = false;
   private closing: Promise<void> | undefined;
   readonly localDc: string;
+  /**
+   * Requests name this client's timeout when it is not the default, which coordinators assume:
+   * they answer within it (naming the replicas that did not ack) rather than after the client gave up.
+   */
+  private readonly sendsTimeout: boolean;
   /** What every read asks of speculative retry: fixed by the options, so worked out once. */
   private readonly readRetry: Pick<OpRequest<'read'>, 'speculativeRetryMs' | 'speculativeRetryPercentile'>;
   /** When the request being routed started: route() reads latency scores as of then. */
@@ -92,6 +98,7 @@ export class RingkvClient implements ClusterApi {
     this.router = new Router(options.route, routerOptions);
     this.latency = new LatencyScores(0.2, routerOptions.retryPeriodMs);
     this.localDc = options.localDc ?? topology.dcOf(topology.doc.hostId) ?? 'dc1';
+    this.sendsTimeout = options.timeoutMs !== DEFAULT_REQUEST_TIMEOUT_MS;
     const spec = options.speculativeRetry;
     // A percentile is of the latencies the coordinator measured for its replicas.
     this.readRetry =
@@ -171,10 +178,8 @@ export class RingkvClient implements ClusterApi {
         key: keyBytes,
         value: value === null ? null : toBytes(value),
         cl: opts.cl,
-        // The coordinator answers within it, naming the replicas that did not ack, rather than
-        // leave this client to give up on it with no word.
-        timeoutMs: this.options.timeoutMs,
       };
+      if (this.sendsTimeout) body.timeoutMs = this.options.timeoutMs;
       if (opts.timestamp !== undefined) body.timestamp = opts.timestamp;
       if (opts.ttl !== undefined) body.ttl = opts.ttl;
       if (opts.trace) body.trace = true;
@@ -208,12 +213,8 @@ export class RingkvClient implements ClusterApi {
     let trace: Trace | undefined;
     const answer = attempt(() => {
       const keyBytes = toBytes(key);
-      const body: OpRequest<'read'> = {
-        keyspace: opts.keyspace,
-        key: keyBytes,
-        cl: opts.cl,
-        timeoutMs: this.options.timeoutMs,
-      };
+      const body: OpRequest<'read'> = { keyspace: opts.keyspace, key: keyBytes, cl: opts.cl };
+      if (this.sendsTimeout) body.timeoutMs = this.options.timeoutMs;
       if (opts.trace) body.trace = true;
       const retry = this.readRetry;
       if (retry.speculativeRetryMs !== undefined) body.speculativeRetryMs = retry.speculativeRetryMs;

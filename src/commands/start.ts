@@ -104,7 +104,7 @@ export default class Start extends BaseCommand {
       min: 1,
     }),
     'request-timeout': Flags.integer({
-      description: 'how long a coordinator waits for replicas, in ms',
+      description: "the longest a coordinator waits for replicas, in ms; a client's shorter --timeout wins",
       default: DEFAULT_REQUEST_TIMEOUT_MS,
       min: 10,
     }),

@@ -12,7 +12,7 @@ import {
   unavailableMessage,
 } from '../protocol/consistency.js';
 import { RingkvError, unknownKeyspace } from '../protocol/errors.js';
-import { MAX_KEY_BYTES } from '../protocol/limits.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS, MAX_KEY_BYTES } from '../protocol/limits.js';
 import type { OpRequest, OpResult } from '../protocol/ops/index.js';
 import { tokenOf } from '../ring/partitioner.js';
 import { NO_NODES, type RingNode } from '../ring/ring.js';
@@ -70,10 +70,14 @@ export class Coordinator {
     };
   }
 
-  /** The node's request timeout, or the client's when it waits less (it would hear nothing). */
+  /**
+   * The node's request timeout, or the client's when it waits less: an answer after that would
+   * reach no one. A request that names none comes from a client waiting the default.
+   */
   private timeoutFor(req: { timeoutMs?: number | undefined }): number {
     const own = this.deps.options.requestTimeoutMs;
-    return req.timeoutMs !== undefined && req.timeoutMs < own ? req.timeoutMs : own;
+    const asked = req.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    return asked < own ? asked : own;
   }
 
   /** Resolves once every replica of every write begun so far has acked or been hinted. */

@@ -3,8 +3,9 @@ import { bytes, cell, consistency, hostId, keyspaceName, micros, traceEvent } fr
 import { MAX_TTL_SECONDS } from '../limits.js';
 
 /**
- * How long the client waits: the coordinator gives up on replicas by then if its own request
- * timeout is longer, so that the client hears which replicas did not answer rather than nothing.
+ * How long the client waits (absent: the default, DEFAULT_REQUEST_TIMEOUT_MS): the coordinator
+ * gives up on replicas by then if its own request timeout is longer, so that the client hears
+ * which replicas did not answer rather than nothing.
  */
 const requestTimeoutMs = z.number().int().min(1).optional();
 

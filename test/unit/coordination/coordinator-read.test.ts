@@ -30,7 +30,12 @@ function recordingClock() {
 }
 
 /** timeouts: what each replica request was given, in the order sent. */
-function coordinatorOf(clock: Clock, latency: LatencyTracker, timeouts: number[] = []) {
+function coordinatorOf(
+  clock: Clock,
+  latency: LatencyTracker,
+  timeouts: number[] = [],
+  requestTimeoutMs = 2000,
+) {
   const view: ClusterView = {
     selfId: 'a',
     localDc: 'dc1',
@@ -53,7 +58,7 @@ function coordinatorOf(clock: Clock, latency: LatencyTracker, timeouts: number[]
     hints: { store: () => Promise.resolve({ stored: true }) },
     latency,
     logger: silentLogger,
-    options: { requestTimeoutMs: 2000, maxValueBytes: 1024, speculativeRetryPercentile: 99 },
+    options: { requestTimeoutMs, maxValueBytes: 1024, speculativeRetryPercentile: 99 },
   });
 }
 
@@ -77,18 +82,22 @@ describe('Coordinator timeouts', () => {
   it("gives replicas the client's timeout when it is shorter than the node's, never longer", async () => {
     const { clock } = recordingClock();
     const key = new Uint8Array([7]);
-    for (const [asked, given] of [
-      [undefined, 2000],
-      [300, 300],
-      [5000, 2000],
+    // [the node's timeout, the request's, what replicas get]; none named is the default client's, 2000.
+    for (const [own, asked, given] of [
+      [2000, undefined, 2000],
+      [2000, 300, 300],
+      [2000, 5000, 2000],
+      [5000, undefined, 2000],
+      [5000, 3000, 3000],
+      [5000, 9000, 5000],
     ] as const) {
       const timeouts: number[] = [];
-      const coordinator = coordinatorOf(clock, new LatencyTracker(), timeouts);
+      const coordinator = coordinatorOf(clock, new LatencyTracker(), timeouts, own);
       const timeoutMs = asked === undefined ? {} : { timeoutMs: asked };
       await coordinator.mutate({ keyspace: 'default', key, value: key, cl: 'ALL', ...timeoutMs });
       await coordinator.read({ keyspace: 'default', key, cl: 'ALL', ...timeoutMs });
       // Three replica writes, then three replica reads, each given the same time.
-      expect(timeouts, `asked ${asked}`).toEqual(Array(6).fill(given));
+      expect(timeouts, `node ${own}, asked ${asked}`).toEqual(Array(6).fill(given));
     }
   });
 });
