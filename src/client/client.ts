@@ -384,7 +384,7 @@ export class RingkvClient implements ClusterApi {
     if (choice.onlyDc !== undefined) {
       throw new RingkvError(
         'NO_HOST_AVAILABLE',
-        `no node of ${choice.onlyDc} could take the request${tried}; ${body.cl} counts the replicas of the coordinator's data center, so only a node of ${choice.onlyDc} (--local-dc) may coordinate it: name another data center with --local-dc, or use a CL that is not LOCAL_*`,
+        `no node of ${choice.onlyDc} could take the request${tried}; ${body.cl} counts the replicas of the coordinator's data center, so only a node of ${choice.onlyDc} (--local-dc) may coordinate it`,
         { dc: choice.onlyDc },
       );
     }

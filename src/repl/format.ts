@@ -305,7 +305,11 @@ export function describeError(err: RingkvError): ErrorView {
       return {
         code: err.code,
         message: err.message,
-        hint: 'start a node with "ringkv start", or pass --node ws://HOST:PORT of a running one',
+        // A LOCAL_* request whose DC has no node to coordinate it: the cluster may be fine elsewhere.
+        hint:
+          typeof d.dc === 'string'
+            ? `bring a node of ${d.dc} back, name another data center with --local-dc, or use a CL that is not LOCAL_*`
+            : 'start a node with "ringkv start", or pass --node ws://HOST:PORT of a running one',
       };
     case 'UNAUTHORIZED':
       return {

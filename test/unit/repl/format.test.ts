@@ -41,6 +41,21 @@ describe('errorLine for UNAUTHORIZED', () => {
   });
 });
 
+describe('errorLine for NO_HOST_AVAILABLE', () => {
+  it('says to start a node, or for a LOCAL_* request how to go through another data center', () => {
+    expect(errorLine(new RingkvError('NO_HOST_AVAILABLE', 'no contact point could be reached'))).toBe(
+      'error NO_HOST_AVAILABLE: no contact point could be reached: start a node with "ringkv start", or pass --node ws://HOST:PORT of a running one',
+    );
+    expect(
+      errorLine(
+        new RingkvError('NO_HOST_AVAILABLE', 'no node of west could take the request', { dc: 'west' }),
+      ),
+    ).toBe(
+      'error NO_HOST_AVAILABLE: no node of west could take the request: bring a node of west back, name another data center with --local-dc, or use a CL that is not LOCAL_*',
+    );
+  });
+});
+
 describe('errorLine for UNAVAILABLE', () => {
   it('says to bring a node back when one is down, and to add nodes when the cluster is too small', () => {
     const down = { cl: 'ALL', required: 3, alive: 2, replicas: 3 };
