@@ -44,6 +44,8 @@ const SUSPECT_MS = 5000;
 const STOP_WAIT_MS = 30_000;
 /** The coordinator gets this much beyond the request timeout to report its own timeout verdict. */
 const COORDINATOR_GRACE_MS = 500;
+/** Another coordinator is tried only while at least this share of the request's timeout is left. */
+const MIN_TIME_FOR_NEXT = 0.1;
 /** After creating a keyspace, wait at most this long for every live node to know it (schema agreement). */
 const SCHEMA_AGREEMENT_WAIT_MS = 10_000;
 const SCHEMA_AGREEMENT_POLL_MS = 100;
@@ -321,7 +323,7 @@ export class RingkvClient implements ClusterApi {
     const first = choice.plan[0];
     const conn = first && !trace ? this.ready.get(first.address) : undefined;
     if (first === undefined || conn === undefined)
-      return this.failOver(op, body, keyspace, trace, choice, 0, []);
+      return this.failOver(op, body, keyspace, trace, choice, 0, [], now);
     // Nearly every request: the first choice, connected, untraced. No async frame for it to keep.
     return conn.request(op, body, this.options.timeoutMs + COORDINATOR_GRACE_MS).then(
       (result) => {
@@ -332,12 +334,16 @@ export class RingkvClient implements ClusterApi {
       (e: unknown) => {
         const failures: string[] = [];
         if (!this.mayTryNext(op, keyspace, first, e, now, undefined, failures)) throw e;
-        return this.failOver(op, body, keyspace, undefined, choice, 1, failures);
+        return this.failOver(op, body, keyspace, undefined, choice, 1, failures, now);
       },
     );
   }
 
-  /** The nodes of the plan from `from` on, one after another, until one answers. */
+  /**
+   * The nodes of the plan from `from` on, one after another, until one answers, while the request
+   * has time left: each attempt may wait out the timeout (a stopped node accepts the connection and
+   * never answers), and trying the next ones after it would make the request last a multiple of it.
+   */
   private async failOver<K extends 'mutate' | 'read'>(
     op: K,
     body: OpRequest<K>,
@@ -346,8 +352,19 @@ export class RingkvClient implements ClusterApi {
     choice: RouteChoice,
     from: number,
     failures: string[],
+    startedMs: number,
   ): Promise<OpResult<K>> {
-    for (const node of choice.plan.slice(from)) {
+    const { timeoutMs } = this.options;
+    const rest = choice.plan.slice(from);
+    for (const [i, node] of rest.entries()) {
+      if (
+        failures.length > 0 &&
+        systemClock.monotonicMs() - startedMs > timeoutMs * (1 - MIN_TIME_FOR_NEXT)
+      ) {
+        failures.push(`${rest.length - i} more not tried: the ${timeoutMs} ms timeout ran out`);
+        trace?.add(`not trying ${rest.length - i} more node(s): the request's timeout ran out`);
+        break;
+      }
       let conn = this.ready.get(node.address);
       if (conn === undefined) {
         try {

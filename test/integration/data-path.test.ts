@@ -239,6 +239,16 @@ describe('two data centers', () => {
     );
     const local = await c.client({ contactPoints: [first.address], localDc: 'dc1', route: 'dc' });
     await local.put('before', 'x', { keyspace: 'geo', cl: 'EACH_QUORUM' });
+    // dc2 stalled: a dc2 client's LOCAL_ONE read may only go to dc2's nodes, and each attempt
+    // waits out the timeout; once it has, the others are not tried, so the request fails in about
+    // its timeout rather than in three times it.
+    await Promise.all(dc2.map((n) => c.kill(n, 'SIGSTOP')));
+    const stalled = await c.client({ contactPoints: [first.address], localDc: 'dc2', timeoutMs: 500 });
+    const outOfTime = await rejectionOf(stalled.get('before', { keyspace: 'geo', cl: 'LOCAL_ONE' }));
+    expect(outOfTime.code).toBe('NO_HOST_AVAILABLE');
+    expect(outOfTime.message).toMatch(
+      /no handshake within 500 ms; 2 more not tried: the 500 ms timeout ran out\)/,
+    );
     await Promise.all(dc2.map((n) => c.kill(n)));
     // Seen DOWN by every dc1 node, not only the contact: the DC-aware route coordinates through
     // any of them, and each convicts the dead on its own failure detector's time.
