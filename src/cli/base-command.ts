@@ -52,10 +52,7 @@ export abstract class BaseCommand extends Command {
     err: Error & { exitCode?: number; oclif?: { exit?: number } },
   ): Promise<unknown> {
     if (err instanceof Errors.ExitError) throw err;
-    const failure =
-      err.constructor.name === 'NonExistentFlagsError' && 'flags' in err && Array.isArray(err.flags)
-        ? unknownFlags(err.flags as string[], Object.entries(this.ctor.flags), this.id)
-        : (toRingkvError(err) ?? internalError(err, this.id));
+    const failure = toRingkvError(err, this.ctor.flags, this.id) ?? internalError(err, this.id);
     // Arguments that failed to parse were parsed: without this, oclif adds "did not parse its
     // arguments. Did you forget to call 'this.parse'?" under NODE_ENV=development or test.
     if (failure.code === 'USAGE') this.parsed = true;
@@ -129,7 +126,15 @@ const USAGE_ERRORS = new Set([
   'CLIParseError',
 ]);
 
-function toRingkvError(err: Error & { oclif?: { exit?: number } }): RingkvError | undefined {
+/** oclif's parse errors as usage errors; a flag the command does not have names the one it likely meant. */
+function toRingkvError(
+  err: Error & { oclif?: { exit?: number }; flags?: unknown },
+  flags: Record<string, { char?: string; allowNo?: boolean }>,
+  commandId: string | undefined,
+): RingkvError | undefined {
+  if (err.constructor.name === 'NonExistentFlagsError' && Array.isArray(err.flags)) {
+    return unknownFlags(err.flags as string[], Object.entries(flags), commandId);
+  }
   // A flag's own parser throws a usage error, and oclif writes "Parsing --flag" lines around it.
   if (isRingkvError(err) && err.code === 'USAGE' && err.message.includes('\n')) {
     return new RingkvError('USAGE', `${usageLine(err.message)} (see --help)`, err.details);
