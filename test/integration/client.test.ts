@@ -317,18 +317,27 @@ describe('the client against five nodes', () => {
     expect((await cc.get(key, { keyspace: KS2, cl: 'ONE' })).value).toBe('v');
   });
 
-  it('a CLI write the client coordinated leaves a hint for a stalled replica before the CLI exits', async () => {
+  /**
+   * A key of KS2 both of whose replicas run, in ring order: the first to stay up, the second to
+   * stall (tests SIGSTOP it, so that it is not yet DOWN to anyone).
+   */
+  function keyToStall(prefix: string) {
     const up = c.nodes.filter((n) => n.child?.exitCode === null && n.child.signalCode === null);
     const ids = new Set(up.map((n) => n.hostId));
-    // A key both of whose replicas are running; one of them is stalled (not yet DOWN to anyone).
     let key = '';
     for (let i = 0; !key; i++) {
-      if (replicasOf(client, KS2, `stall-${i}`).every((r) => ids.has(r))) key = `stall-${i}`;
+      if (replicasOf(client, KS2, `${prefix}-${i}`).every((r) => ids.has(r))) key = `${prefix}-${i}`;
     }
     const [liveId, stalledId] = replicasOf(client, KS2, key) as [string, string];
-    const stalled = up.find((n) => n.hostId === stalledId);
     const live = up.find((n) => n.hostId === liveId);
+    const stalled = up.find((n) => n.hostId === stalledId);
     if (!stalled?.child || !live) throw new Error('no stalled node');
+    return { key, up, live, stalled: { ...stalled, child: stalled.child } };
+  }
+
+  it('a CLI write the client coordinated leaves a hint for a stalled replica before the CLI exits', async () => {
+    const { key, up, live, stalled } = keyToStall('stall');
+    const stalledId = stalled.hostId;
     const admin = await c.client({ contactPoints: [live.address] });
     const flags = ['--node', up.map((n) => n.address).join(','), '--coordination', 'client'];
     stalled.child.kill('SIGSTOP');
@@ -355,15 +364,7 @@ describe('the client against five nodes', () => {
   });
 
   it("the client's timeout reaches the coordinator: a stalled replica fails ALL in it, saying who answered", async () => {
-    const up = c.nodes.filter((n) => n.child?.exitCode === null && n.child.signalCode === null);
-    const ids = new Set(up.map((n) => n.hostId));
-    let key = '';
-    for (let i = 0; !key; i++) {
-      if (replicasOf(client, KS2, `short-${i}`).every((r) => ids.has(r))) key = `short-${i}`;
-    }
-    const [firstId, stalledId] = replicasOf(client, KS2, key) as [string, string];
-    const stalled = up.find((n) => n.hostId === stalledId);
-    if (!stalled?.child) throw new Error('no stalled node');
+    const { key, live, stalled } = keyToStall('short');
     // A new client's first token-aware request goes to the key's first replica, a running one.
     const quick = () => c.client({ timeoutMs: 400 });
     stalled.child.kill('SIGSTOP');
@@ -373,7 +374,7 @@ describe('the client against five nodes', () => {
       const write = await rejectionOf((await quick()).put(key, 'v', { keyspace: KS2, cl: 'ALL' }));
       expect(write.code, write.message).toBe('WRITE_TIMEOUT');
       expect(write.message).toMatch(/^ALL needed 2 acks, got 1 within 400 ms; /);
-      expect(write.details['acks']).toEqual([firstId]);
+      expect(write.details['acks']).toEqual([live.hostId]);
       const read = await rejectionOf((await quick()).get(key, { keyspace: KS2, cl: 'ALL' }));
       expect(read.code, read.message).toBe('READ_TIMEOUT');
       expect(read.message).toMatch(/^ALL needed 2 replica responses, got 1 within 400 ms/);
