@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TraceEvent } from '../../src/client/api.js';
 import type { RingkvClient } from '../../src/client/client.js';
+import { viewFrom } from '../../src/cli/convergence.js';
 import { CONSISTENCY_LEVELS, type ConsistencyLevel } from '../../src/protocol/consistency.js';
 import { RingkvError } from '../../src/protocol/errors.js';
 import { runCli, TestCluster, until } from '../support/cluster.js';
@@ -319,9 +320,12 @@ describe('the client against five nodes', () => {
 
   /**
    * A key of KS2 both of whose replicas run, in ring order: the first to stay up, the second to
-   * stall (tests SIGSTOP it, so that it is not yet DOWN to anyone).
+   * stall (tests SIGSTOP it, so that it is not yet DOWN to anyone). Returns once every running
+   * node sees the others UP: a node an earlier test stalled may still be DOWN to some for a few
+   * gossip rounds after SIGCONT, and a coordinator that counts it out refuses at once
+   * (UNAVAILABLE) instead of meeting the stall.
    */
-  function keyToStall(prefix: string) {
+  async function keyToStall(prefix: string) {
     const up = c.nodes.filter((n) => n.child?.exitCode === null && n.child.signalCode === null);
     const ids = new Set(up.map((n) => n.hostId));
     let key = '';
@@ -332,11 +336,18 @@ describe('the client against five nodes', () => {
     const live = up.find((n) => n.hostId === liveId);
     const stalled = up.find((n) => n.hostId === stalledId);
     if (!stalled?.child || !live) throw new Error('no stalled node');
+    await until('every running node sees the others UP', async () => {
+      for (const n of up) {
+        const view = await viewFrom(n.address, { clusterName: 'ringkv' });
+        if (!up.every((o) => view.some((v) => v.hostId === o.hostId && v.state === 'UP'))) return false;
+      }
+      return true;
+    });
     return { key, up, live, stalled: { ...stalled, child: stalled.child } };
   }
 
   it('a CLI write the client coordinated leaves a hint for a stalled replica before the CLI exits', async () => {
-    const { key, up, live, stalled } = keyToStall('stall');
+    const { key, up, live, stalled } = await keyToStall('stall');
     const stalledId = stalled.hostId;
     const admin = await c.client({ contactPoints: [live.address] });
     const flags = ['--node', up.map((n) => n.address).join(','), '--coordination', 'client'];
@@ -364,7 +375,7 @@ describe('the client against five nodes', () => {
   });
 
   it("the client's timeout reaches the coordinator: a stalled replica fails ALL in it, saying who answered", async () => {
-    const { key, live, stalled } = keyToStall('short');
+    const { key, live, stalled } = await keyToStall('short');
     // A new client's first token-aware request goes to the key's first replica, a running one.
     const quick = () => c.client({ timeoutMs: 400 });
     stalled.child.kill('SIGSTOP');
