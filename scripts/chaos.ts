@@ -181,6 +181,8 @@ async function main(): Promise<number> {
     const faulty = new Set<LocalNode>();
     const stopped = new Set<LocalNode>();
     const started = performance.now();
+    /** The wall clock at `started`, µs: cell timestamps in the report are shown on the run's time line. */
+    const startedWallMicros = Date.now() * 1000;
     const now = () => performance.now() - started;
     const end = durationMs;
     let nextId = 1;
@@ -422,7 +424,18 @@ async function main(): Promise<number> {
       );
       // What it takes to tell a bug from a fault: who coordinated, who acked or answered, and when,
       // beside the fault timeline above (times in s since the workload began).
-      for (const id of new Set([...v.message.matchAll(/#(\d+)/g)].map((m) => Number(m[1])))) {
+      // A divergence names values, not ops: the puts that wrote them, and the final read at ALL.
+      const shown =
+        v.property === 'c'
+          ? ops
+              .filter(
+                (o) =>
+                  o.key === v.key &&
+                  ((o.value !== undefined && v.message.includes(`"${o.value}"`)) || o.client === 0),
+              )
+              .map((o) => o.id)
+          : [...v.message.matchAll(/#(\d+)/g)].map((m) => Number(m[1]));
+      for (const id of new Set(shown)) {
         const o = ops.find((x) => x.id === id);
         if (!o) continue;
         const who =
@@ -430,13 +443,17 @@ async function main(): Promise<number> {
             ? `answered by ${named(o.answeredBy)}`
             : `acks ${named(o.acks)} hinted ${named(o.hinted)}`;
         console.log(
-          `      #${o.id} client ${o.client} ${o.kind} at ${o.cl} via ${named([o.node])}, ${who}, ${(o.start / 1000).toFixed(3)}-${((o.end ?? NaN) / 1000).toFixed(3)} s, ${o.outcome}`,
+          `      #${o.id} client ${o.client} ${o.kind}${o.value !== undefined ? ` "${o.value}"` : ''} at ${o.cl} via ${named([o.node])}, ${who}, ${(o.start / 1000).toFixed(3)}-${((o.end ?? NaN) / 1000).toFixed(3)} s, ${o.outcome}${o.code ? ` ${o.code}: ${o.message ?? ''}` : ''}`,
         );
       }
       if (v.key) {
         const replicas = await admin.endpoints(v.key, KEYSPACE).catch(() => undefined);
         if (replicas)
           console.log(`      replicas of ${v.key}: ${named(replicas.replicas.map((r) => r.hostId))}`);
+        for (const { hostId, cell } of v.property === 'c' ? (finals.get(v.key) ?? []) : []) {
+          const at = cell ? `${((cell.timestamp - startedWallMicros) / 1e6).toFixed(3)} s` : '-';
+          console.log(`      ${named([hostId])} holds a cell timestamped at ${at}`);
+        }
       }
     }
     const broken =
