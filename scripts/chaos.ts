@@ -3,9 +3,10 @@
  *
  * Fault injection against real processes: a local cluster of `ringkv start` processes takes a
  * workload from several clients while nodes are SIGKILLed and restarted, and SIGSTOPped and
- * resumed. Then everything heals, hints drain, every node repairs, and the history is checked with
- * the simulation's checker (test/sim/checker.ts). Exits non-zero when an acknowledged write was
- * lost, replicas still diverge, or any other promise was broken.
+ * resumed. Then everything heals, requests still in flight land (QUIET_MS), hints drain, every node
+ * repairs, and the history is checked with the simulation's checker (test/sim/checker.ts). Exits
+ * non-zero when an acknowledged write was lost, replicas still diverge, or any other promise was
+ * broken.
  *
  * Where the machine allows it (root and `ip netns`), each node lives in its own network namespace
  * behind a veth on a bridge (scripts/netns.ts) and the faults also include network partitions: a
@@ -34,6 +35,14 @@ const READ_CLS: readonly ConsistencyLevel[] = ['ONE', 'TWO', 'QUORUM', 'ALL'];
 const CLUSTER_ARGS = ['--gossip-interval', '200', '--ring-delay', '600'];
 /** A client waits this long for a coordinator (which itself times out replicas sooner). */
 const CLIENT_TIMEOUT_MS = 3000;
+/**
+ * After healing, how long before hints are drained, repair runs and replicas are read. A request
+ * sent across a link that was down sits in TCP's retransmission queue, retried at doubling
+ * intervals, and arrives up to about as long after the link returns as the link was down (faults
+ * last at most 6 s): a node then coordinates or applies it, which is legitimate for a request
+ * whose client gave up, but a write that lands after repair would read as replicas diverging.
+ */
+const QUIET_MS = 8000;
 /** How long healing may take before the run counts as not converged. */
 const HEAL_LIMIT_MS = 90_000;
 /** At most this many nodes are killed or stopped at once, so that quorums stay possible now and then. */
@@ -314,9 +323,11 @@ async function main(): Promise<number> {
 
     // ---- heal ----
     console.log(`${(now() / 1000).toFixed(1)} s: healing`);
+    const healWallMicros = Date.now() * 1000;
     lab?.healAll();
     for (const n of stopped) await cluster.kill(n, 'SIGCONT');
     for (const n of cluster.nodes) if (!n.child) await cluster.restart(n);
+    await sleep(QUIET_MS);
     const healStarted = performance.now();
     const converged = await settled(HEAL_LIMIT_MS);
     if (!converged) {
@@ -350,7 +361,9 @@ async function main(): Promise<number> {
       });
       for (const f of r.failedRanges) repairFailures.push(`n${n.index}: ${f.reason}`);
     }
-    console.log(`healed, drained and repaired in ${((performance.now() - healStarted) / 1000).toFixed(1)} s`);
+    console.log(
+      `healed, quiet for ${QUIET_MS / 1000} s, then drained and repaired in ${((performance.now() - healStarted) / 1000).toFixed(1)} s`,
+    );
 
     // ---- what the replicas hold ----
     const finals = new Map<string, ReplicaCell[]>();
@@ -414,6 +427,11 @@ async function main(): Promise<number> {
     );
     console.log(`  lost acknowledged writes    ${lost.length}`);
     console.log(`  keys divergent after repair ${divergent.size}`);
+    // Cells timestamped after healing began: requests that reached a coordinator only then.
+    const late = [...finals.values()].filter((cells) =>
+      cells.some((c) => c.cell !== undefined && c.cell.timestamp > healWallMicros),
+    ).length;
+    console.log(`  keys written after healing  ${late}`);
     console.log(`  other violations            ${others.length}`);
     const nodeName = new Map(cluster.nodes.map((n) => [n.hostId, `n${n.index}`]));
     const named = (ids: readonly string[] | undefined) =>
