@@ -326,7 +326,7 @@ describe('the client against five nodes', () => {
    * (UNAVAILABLE) instead of meeting the stall.
    */
   async function keyToStall(prefix: string) {
-    const up = c.nodes.filter((n) => n.child?.exitCode === null && n.child.signalCode === null);
+    const up = c.running();
     const ids = new Set(up.map((n) => n.hostId));
     let key = '';
     for (let i = 0; !key; i++) {
