@@ -1,7 +1,7 @@
 import { compareCells, type Cell } from '../../protocol/cell.js';
 import type { Storage, StoreRange } from '../world.js';
 import { decodeCell, encodeCell } from './cell-codec.js';
-import { ABSENT, RowCache } from './row-cache.js';
+import { ABSENT, CachedCell, RowCache } from './row-cache.js';
 import {
   cellKey,
   cellRangeBounds,
@@ -15,8 +15,22 @@ import {
 export interface MergeResult {
   /** The cell won against what the replica held and is now stored. */
   applied: boolean;
-  /** What the replica held before, when it held anything. */
-  previous?: Cell;
+}
+
+const APPLIED: MergeResult = Object.freeze({ applied: true });
+const SUPERSEDED: MergeResult = Object.freeze({ applied: false });
+
+/** A key's latest cell: decided by a merge, read from storage, or as the row cache holds it. */
+type Latest = Cell | CachedCell;
+
+function cellOf(latest: Latest): Cell {
+  return latest instanceof CachedCell ? latest.toCell() : latest;
+}
+
+/** Whether `cell` wins over the latest; a cached latest's bytes are copied only when timestamps tie. */
+function supersedes(cell: Cell, latest: Latest): boolean {
+  if (cell.timestamp !== latest.timestamp) return cell.timestamp > latest.timestamp;
+  return compareCells(cell, cellOf(latest)) > 0;
 }
 
 export interface ScannedCell {
@@ -39,7 +53,7 @@ export interface ScanResume {
 interface KeyState {
   /** Whether `latest` has been read from storage or set by a decision; false means ask storage. */
   known: boolean;
-  latest: Cell | undefined;
+  latest: Latest | undefined;
   /** Settles once `latest` is durable; rejects when its write failed. */
   latestDurable: Promise<void>;
   /** Decisions on one key run one at a time; decisions on different keys run side by side. */
@@ -51,7 +65,6 @@ interface KeyState {
 
 interface MergeDecision {
   applied: boolean;
-  previous: Cell | undefined;
   durable: Promise<void>;
 }
 
@@ -127,27 +140,26 @@ export class CellStore {
     state: KeyState,
     storeKey: Uint8Array,
     cell: Cell,
-    previous: Cell | undefined,
+    latest: Latest | undefined,
   ): MergeDecision {
-    if (previous !== undefined && compareCells(cell, previous) <= 0) {
+    if (latest !== undefined && !supersedes(cell, latest)) {
       // The stored winner may itself still be syncing: answer only once it is durable, or a
       // crash could lose both it and the write we acknowledged as superseded.
-      return { applied: false, previous, durable: state.latestDurable };
+      return { applied: false, durable: state.latestDurable };
     }
     const durable = this.storage.write([{ key: storeKey, value: encodeCell(cell) }]);
     this.setLatest(state, cell, durable);
-    return { applied: true, previous, durable };
+    return { applied: true, durable };
   }
 
   /** Answers a merge once its decision is durable, then lets go of the key. */
   private answer(id: string, state: KeyState, cell: Cell, decision: MergeDecision): Promise<MergeResult> {
-    const { applied, previous, durable } = decision;
-    const result: MergeResult = previous === undefined ? { applied } : { applied, previous };
+    const { applied, durable } = decision;
     return durable.then(
       () => {
         if (applied) this.rows.offer(id, cell);
         this.leave(id, state);
-        return result;
+        return applied ? APPLIED : SUPERSEDED;
       },
       (e: unknown) => {
         if (applied) this.writeFailed(id, state, durable);
@@ -245,7 +257,7 @@ export class CellStore {
       // The write travels inside an object: returned bare, it would hold the key's lock until synced.
       const decision = await this.decide(state, async () => {
         const latest = await this.load(state, storeKey);
-        if (latest === undefined || !drop(token, latest)) return undefined;
+        if (latest === undefined || !drop(token, cellOf(latest))) return undefined;
         const durable = this.storage.write([{ key: storeKey, value: null }]);
         this.setLatest(state, undefined, durable);
         return { durable };
@@ -301,9 +313,9 @@ export class CellStore {
    * The key's latest cell when known without reading storage: decided by an earlier merge, or
    * cached. Called only where nothing else decides the key, so the cache is the winner.
    */
-  private knownLatest(state: KeyState, id: string): Cell | undefined | typeof UNKNOWN {
+  private knownLatest(state: KeyState, id: string): Latest | undefined | typeof UNKNOWN {
     if (state.known) return state.latest;
-    const cached = this.rows.get(id);
+    const cached = this.rows.peek(id);
     if (cached === undefined) return UNKNOWN;
     state.latest = cached ?? undefined;
     state.latestDurable = settled;
@@ -311,7 +323,7 @@ export class CellStore {
     return state.latest;
   }
 
-  private async load(state: KeyState, storeKey: Uint8Array): Promise<Cell | undefined> {
+  private async load(state: KeyState, storeKey: Uint8Array): Promise<Latest | undefined> {
     const id = keyId(storeKey);
     if (this.knownLatest(state, id) === UNKNOWN) {
       // Under the key's decision chain nothing else writes the key, so storage is the winner,

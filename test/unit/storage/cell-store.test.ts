@@ -20,14 +20,8 @@ describe('CellStore merge', () => {
   it('stores a first write and keeps the later of two', async () => {
     const store = new CellStore(new MemoryStorage());
     expect(await store.merge('ks', 1n, text('k'), live('a', 10))).toEqual({ applied: true });
-    expect(await store.merge('ks', 1n, text('k'), live('b', 20))).toEqual({
-      applied: true,
-      previous: live('a', 10),
-    });
-    expect(await store.merge('ks', 1n, text('k'), live('c', 15))).toEqual({
-      applied: false,
-      previous: live('b', 20),
-    });
+    expect(await store.merge('ks', 1n, text('k'), live('b', 20))).toEqual({ applied: true });
+    expect(await store.merge('ks', 1n, text('k'), live('c', 15))).toEqual({ applied: false });
     expect(await store.get('ks', 1n, text('k'))).toEqual(live('b', 20));
   });
 
@@ -53,9 +47,9 @@ describe('CellStore merge', () => {
     const older = store.merge('ks', 1n, text('k'), live('older', 25));
     await syncs.completeSyncs();
     expect(await middle).toEqual({ applied: true });
-    expect(await oldest).toEqual({ applied: false, previous: live('middle', 20) });
-    expect(await newest).toEqual({ applied: true, previous: live('middle', 20) });
-    expect(await older).toEqual({ applied: false, previous: live('newest', 30) });
+    expect(await oldest).toEqual({ applied: false });
+    expect(await newest).toEqual({ applied: true });
+    expect(await older).toEqual({ applied: false });
     expect(await store.get('ks', 1n, text('k'))).toEqual(live('newest', 30));
   });
 
@@ -125,7 +119,7 @@ describe('CellStore merge', () => {
     await supersededResult;
     const retried = store.merge('ks', 1n, text('k'), live('between', 20));
     await syncs.completeSyncs();
-    expect(await retried).toEqual({ applied: true, previous: live('stored', 10) });
+    expect(await retried).toEqual({ applied: true });
   });
 });
 
@@ -218,7 +212,7 @@ describe('CellStore purgeTombstones', () => {
     const revived = store.merge('ks', 1n, text('k'), live('back', 20));
     const purge = store.purgeTombstones('ks', 100);
     await syncs.completeSyncs();
-    expect(await revived).toEqual({ applied: true, previous: tombstone(10) });
+    expect(await revived).toEqual({ applied: true });
     expect(await purge).toBe(0);
     expect(await store.get('ks', 1n, text('k'))).toEqual(live('back', 20));
   });
