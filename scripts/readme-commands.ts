@@ -4,12 +4,13 @@
  * Run with: npx tsx scripts/readme-commands.ts (after npm run build).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Config } from '@oclif/core';
 
 const START = '<!-- commands -->';
 const END = '<!-- commandsstop -->';
 
-const config = await Config.load({ root: new URL('..', import.meta.url).pathname });
+const config = await Config.load({ root: fileURLToPath(new URL('..', import.meta.url)) });
 const commands = [...config.commands].filter((c) => !c.hidden).sort((a, b) => a.id.localeCompare(b.id));
 const sections = commands.map((c) => {
   const id = c.id.replaceAll(':', ' ');
