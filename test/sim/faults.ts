@@ -122,6 +122,9 @@ export async function runStalls(ctx: FaultContext, until: number): Promise<Recor
   const count = (kind: string) => (counts[kind] = (counts[kind] ?? 0) + 1);
   while (time.nowMs < until - 500) {
     await time.sleep(rng.range(300, 2000));
+    // The sleep can end past `until`: a stall begun then could outlast the run's wait for the fault
+    // phase (which allows a stall of eight request timeouts past its end, not one begun late).
+    if (time.nowMs >= until) break;
     const running = cluster.running().filter((n) => !n.starting && !n.paused);
     if (running.length < 2 || ctx.healed()) continue;
     const focus = ctx.focus?.();

@@ -41,11 +41,19 @@ async function main(): Promise<number> {
   const started = performance.now();
   for (const seed of seeds) {
     const t0 = performance.now();
-    const result = await runSeed(seed, options);
-    console.log(summaryLine(result, performance.now() - t0));
-    if (result.violations.length > 0) {
+    let failed: boolean;
+    try {
+      const result = await runSeed(seed, options);
+      console.log(summaryLine(result, performance.now() - t0));
+      failed = result.violations.length > 0;
+      if (failed) console.log(failureTrace(result));
+    } catch (e) {
+      // runSeed's error is the stopped run's trace, seed and replay line included.
+      console.log(e instanceof Error ? e.message : String(e));
+      failed = true;
+    }
+    if (failed) {
       failures++;
-      console.log(failureTrace(result));
       if (seeds.length > 1 && !process.argv.includes('--keep-going')) break;
     }
   }

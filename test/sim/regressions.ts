@@ -95,4 +95,9 @@ export const REGRESSION_SEEDS: readonly {
     scenario: 'membership',
     bug: 'checker: a removenode counted done while every member was down or paused, though its remover died before the removal spread',
   },
+  {
+    seed: 103428,
+    scenario: 'faults',
+    bug: 'simulation: a pause begun after the fault phase ended outlasted the wait for it, and the run threw without its seed',
+  },
 ];

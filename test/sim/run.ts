@@ -9,6 +9,7 @@ import { FAULT_KINDS, runFaults, runStalls, type FaultContext, type FaultKind } 
 import type { JournalEntry, KeyMove, Op, ReplicaCell, Violation } from './history.js';
 import { MembershipDriver } from './moves.js';
 import { SimNetwork, type NetworkStats } from './network.js';
+import { stoppedTrace } from './trace.js';
 import { Prng } from './prng.js';
 import { VirtualTime } from './virtual-time.js';
 import {
@@ -370,6 +371,8 @@ export async function runSeed(seed: number, options: SimOptions = {}): Promise<S
         events: time.events,
       },
     };
+  } catch (e) {
+    throw new Error(stoppedTrace(seed, scenario, stalls, journal, e), { cause: e });
   } finally {
     process.off('unhandledRejection', onRejection);
   }

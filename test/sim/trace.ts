@@ -1,5 +1,5 @@
-import { PROPERTY_NAMES, type Op } from './history.js';
-import type { SimResult } from './run.js';
+import { PROPERTY_NAMES, type JournalEntry, type Op } from './history.js';
+import type { Scenario, SimResult } from './run.js';
 
 const ms = (t: number | undefined) => (t === undefined ? '?' : t.toFixed(1));
 
@@ -71,14 +71,34 @@ export function failureTrace(r: SimResult): string {
     }
   }
   if (r.logs.length > 0) lines.push('', 'node logs:', ...r.logs.map((l) => `  ${l}`));
-  const flags = [
-    r.stats.scenario === 'membership' ? '--membership' : '',
-    r.stats.stalls ? '' : '--no-stalls',
-  ];
-  const given = flags.filter(Boolean);
-  lines.push(
-    '',
-    `replay: SEED=${r.seed} npm run sim${given.length > 0 ? ` -- ${given.join(' ')}` : ''}${r.logs.length > 0 ? '' : `  (add ${given.length > 0 ? '' : '-- '}--verbose for node logs)`}`,
-  );
+  lines.push('', replayLine(r.seed, r.stats.scenario, r.stats.stalls, r.logs.length > 0));
   return lines.join('\n');
+}
+
+/**
+ * A run that stopped before its checks, because a phase never finished (the cluster stuck, or the
+ * simulation itself): the seed, what stopped it, what happened until then, and how to replay it.
+ */
+export function stoppedTrace(
+  seed: number,
+  scenario: Scenario,
+  stalls: boolean,
+  journal: readonly JournalEntry[],
+  error: unknown,
+): string {
+  return [
+    `seed ${seed} stopped: ${error instanceof Error ? error.message : String(error)}`,
+    '',
+    'what happened to the cluster (virtual ms):',
+    ...journal.map((j) => `  ${ms(j.at).padStart(8)}  ${j.text}`),
+    '',
+    replayLine(seed, scenario, stalls, false),
+  ].join('\n');
+}
+
+function replayLine(seed: number, scenario: Scenario, stalls: boolean, withLogs: boolean): string {
+  const given = [scenario === 'membership' ? '--membership' : '', stalls ? '' : '--no-stalls'].filter(
+    Boolean,
+  );
+  return `replay: SEED=${seed} npm run sim${given.length > 0 ? ` -- ${given.join(' ')}` : ''}${withLogs ? '' : `  (add ${given.length > 0 ? '' : '-- '}--verbose for node logs)`}`;
 }
