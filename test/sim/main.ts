@@ -1,6 +1,6 @@
 /**
  * npm run sim                       runs 20 seeds from a random start
- * npm run sim -- --seeds 1000       runs more
+ * npm run sim -- --seeds 1000       runs more (add --keep-going to run on past a failing seed)
  * npm run sim -- --from 42          starts at seed 42
  * SEED=1234 npm run sim             replays one seed and prints the failing key's trace
  * npm run sim -- --membership     nodes join, decommission and get removed during the workload
