@@ -1,7 +1,7 @@
-import { compareCells, type Cell } from '../../protocol/cell.js';
+import type { Cell } from '../../protocol/cell.js';
 import type { Storage, StoreRange } from '../world.js';
 import { decodeCell, encodeCell } from './cell-codec.js';
-import { ABSENT, CachedCell, RowCache } from './row-cache.js';
+import { ABSENT, cellOf, RowCache, supersedes, type LatestCell } from './row-cache.js';
 import {
   cellKey,
   cellRangeBounds,
@@ -19,19 +19,6 @@ export interface MergeResult {
 
 const APPLIED: MergeResult = Object.freeze({ applied: true });
 const SUPERSEDED: MergeResult = Object.freeze({ applied: false });
-
-/** A key's latest cell: decided by a merge, read from storage, or as the row cache holds it. */
-type Latest = Cell | CachedCell;
-
-function cellOf(latest: Latest): Cell {
-  return latest instanceof CachedCell ? latest.toCell() : latest;
-}
-
-/** Whether `cell` wins over the latest; a cached latest's bytes are copied only when timestamps tie. */
-function supersedes(cell: Cell, latest: Latest): boolean {
-  if (cell.timestamp !== latest.timestamp) return cell.timestamp > latest.timestamp;
-  return compareCells(cell, cellOf(latest)) > 0;
-}
 
 export interface ScannedCell {
   token: bigint;
@@ -53,7 +40,8 @@ export interface ScanResume {
 interface KeyState {
   /** Whether `latest` has been read from storage or set by a decision; false means ask storage. */
   known: boolean;
-  latest: Latest | undefined;
+  /** Decided by a merge, read from storage, or as the row cache holds it (bytes not copied). */
+  latest: LatestCell | undefined;
   /** Settles once `latest` is durable; rejects when its write failed. */
   latestDurable: Promise<void>;
   /** Decisions on one key run one at a time; decisions on different keys run side by side. */
@@ -140,7 +128,7 @@ export class CellStore {
     state: KeyState,
     storeKey: Uint8Array,
     cell: Cell,
-    latest: Latest | undefined,
+    latest: LatestCell | undefined,
   ): MergeDecision {
     if (latest !== undefined && !supersedes(cell, latest)) {
       // The stored winner may itself still be syncing: answer only once it is durable, or a
@@ -313,7 +301,7 @@ export class CellStore {
    * The key's latest cell when known without reading storage: decided by an earlier merge, or
    * cached. Called only where nothing else decides the key, so the cache is the winner.
    */
-  private knownLatest(state: KeyState, id: string): Latest | undefined | typeof UNKNOWN {
+  private knownLatest(state: KeyState, id: string): LatestCell | undefined | typeof UNKNOWN {
     if (state.known) return state.latest;
     const cached = this.rows.peek(id);
     if (cached === undefined) return UNKNOWN;
@@ -323,7 +311,7 @@ export class CellStore {
     return state.latest;
   }
 
-  private async load(state: KeyState, storeKey: Uint8Array): Promise<Latest | undefined> {
+  private async load(state: KeyState, storeKey: Uint8Array): Promise<LatestCell | undefined> {
     const id = keyId(storeKey);
     if (this.knownLatest(state, id) === UNKNOWN) {
       // Under the key's decision chain nothing else writes the key, so storage is the winner,

@@ -37,7 +37,20 @@ export class CachedCell {
     return cell;
   }
 }
-export type CachedRow = CachedCell | typeof ABSENT;
+type CachedRow = CachedCell | typeof ABSENT;
+
+/** A cell as decided or read, or as the cache holds it. */
+export type LatestCell = Cell | CachedCell;
+
+export function cellOf(latest: LatestCell): Cell {
+  return latest instanceof CachedCell ? latest.toCell() : latest;
+}
+
+/** Whether `cell` wins over `latest` (last write wins); cached bytes are copied only when timestamps tie. */
+export function supersedes(cell: Cell, latest: LatestCell): boolean {
+  if (cell.timestamp !== latest.timestamp) return cell.timestamp > latest.timestamp;
+  return compareCells(cell, cellOf(latest)) > 0;
+}
 
 /** The latest durable cell of recently used keys, bounded by bytes, oldest inserted evicted first. */
 export class RowCache {
@@ -70,11 +83,7 @@ export class RowCache {
   /** A cell just made durable: it is the row now, unless a newer one already is. */
   offer(id: string, cell: Cell): void {
     const old = this.rows.get(id);
-    if (old !== undefined && old !== ABSENT) {
-      // The timestamp decides nearly always; only a tie needs the cached bytes back.
-      if (cell.timestamp < old.timestamp) return;
-      if (cell.timestamp === old.timestamp && compareCells(cell, old.toCell()) <= 0) return;
-    }
+    if (old !== undefined && old !== ABSENT && !supersedes(cell, old)) return;
     this.replace(id, old, cell);
   }
 
