@@ -372,7 +372,7 @@ export async function runSeed(seed: number, options: SimOptions = {}): Promise<S
       },
     };
   } catch (e) {
-    throw new Error(stoppedTrace(seed, scenario, stalls, journal, e), { cause: e });
+    throw new Error(stoppedTrace({ seed, scenario, stalls, journal, logs }, e), { cause: e });
   } finally {
     process.off('unhandledRejection', onRejection);
   }

@@ -44,8 +44,7 @@ export function failureTrace(r: SimResult): string {
       `  (${v.property}) ${PROPERTY_NAMES[v.property]}${v.key ? ` [key ${v.key}]` : ''}: ${v.message}`,
     );
   const key = r.violations.find((v) => v.key !== undefined)?.key;
-  lines.push('', 'what happened to the cluster (virtual ms):');
-  for (const j of r.journal) lines.push(`  ${ms(j.at).padStart(8)}  ${j.text}`);
+  lines.push('', ...journalLines(r.journal));
   if (key !== undefined) {
     lines.push('', `history of key ${key} (start-end, virtual ms):`);
     for (const op of r.ops.filter((o) => o.key === key)) {
@@ -70,8 +69,9 @@ export function failureTrace(r: SimResult): string {
       lines.push(`  ${c.hostId}: ${shown}`);
     }
   }
-  if (r.logs.length > 0) lines.push('', 'node logs:', ...r.logs.map((l) => `  ${l}`));
-  lines.push('', replayLine(r.seed, r.stats.scenario, r.stats.stalls, r.logs.length > 0));
+  lines.push(
+    ...closingLines({ seed: r.seed, scenario: r.stats.scenario, stalls: r.stats.stalls, logs: r.logs }),
+  );
   return lines.join('\n');
 }
 
@@ -79,26 +79,40 @@ export function failureTrace(r: SimResult): string {
  * A run that stopped before its checks, because a phase never finished (the cluster stuck, or the
  * simulation itself): the seed, what stopped it, what happened until then, and how to replay it.
  */
-export function stoppedTrace(
-  seed: number,
-  scenario: Scenario,
-  stalls: boolean,
-  journal: readonly JournalEntry[],
-  error: unknown,
-): string {
+export function stoppedTrace(run: RunSoFar, error: unknown): string {
   return [
-    `seed ${seed} stopped: ${error instanceof Error ? error.message : String(error)}`,
+    `seed ${run.seed} stopped: ${error instanceof Error ? error.message : String(error)}`,
     '',
-    'what happened to the cluster (virtual ms):',
-    ...journal.map((j) => `  ${ms(j.at).padStart(8)}  ${j.text}`),
-    '',
-    replayLine(seed, scenario, stalls, false),
+    ...journalLines(run.journal),
+    ...closingLines(run),
   ].join('\n');
 }
 
-function replayLine(seed: number, scenario: Scenario, stalls: boolean, withLogs: boolean): string {
+/** What every run has from its start, finished or not. */
+export interface RunSoFar {
+  seed: number;
+  scenario: Scenario;
+  stalls: boolean;
+  journal: readonly JournalEntry[];
+  /** Node logs, collected under --verbose. */
+  logs: readonly string[];
+}
+
+function journalLines(journal: readonly JournalEntry[]): string[] {
+  return [
+    'what happened to the cluster (virtual ms):',
+    ...journal.map((j) => `  ${ms(j.at).padStart(8)}  ${j.text}`),
+  ];
+}
+
+/** The node logs when collected, then how to replay the seed. */
+function closingLines({ seed, scenario, stalls, logs }: Omit<RunSoFar, 'journal'>): string[] {
   const given = [scenario === 'membership' ? '--membership' : '', stalls ? '' : '--no-stalls'].filter(
     Boolean,
   );
-  return `replay: SEED=${seed} npm run sim${given.length > 0 ? ` -- ${given.join(' ')}` : ''}${withLogs ? '' : `  (add ${given.length > 0 ? '' : '-- '}--verbose for node logs)`}`;
+  return [
+    ...(logs.length > 0 ? ['', 'node logs:', ...logs.map((l) => `  ${l}`)] : []),
+    '',
+    `replay: SEED=${seed} npm run sim${given.length > 0 ? ` -- ${given.join(' ')}` : ''}${logs.length > 0 ? '' : `  (add ${given.length > 0 ? '' : '-- '}--verbose for node logs)`}`,
+  ];
 }
