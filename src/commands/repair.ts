@@ -28,7 +28,7 @@ export default class Repair extends BaseCommand {
 
   async run(): Promise<RepairSummary> {
     const { flags } = await this.parse(Repair);
-    const progress = repairProgress(process.stderr);
+    const progress = repairProgress(process.stderr, flags.preview);
     let summary: RepairSummary;
     try {
       summary = await withClient(flags, (c) =>
@@ -55,7 +55,10 @@ const LOG_PROGRESS_INTERVAL_MS = 2000;
  * Repair progress on stderr: a terminal gets one line redrawn in place; a log (CI, a pipe) gets
  * the first update and then one line every couple of seconds, since redraws would run together.
  */
-function repairProgress(out: NodeJS.WriteStream): {
+function repairProgress(
+  out: NodeJS.WriteStream,
+  preview: boolean,
+): {
   update: (p: RepairProgress) => void;
   done: () => void;
 } {
@@ -64,7 +67,7 @@ function repairProgress(out: NodeJS.WriteStream): {
   let lastLineMs = -Infinity;
   return {
     update: (p) => {
-      const text = `repair: ${repairProgressText(p)}`;
+      const text = `repair: ${repairProgressText(p, preview)}`;
       if (tty) {
         out.write(`\r${text}`);
         drawn = true;

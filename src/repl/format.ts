@@ -222,10 +222,10 @@ function dcRemedy(dcs: Record<string, DcShortfall>, required: number, pending: n
     : `${remedies.slice(0, -1).join(', ')}, or ${remedies.at(-1) as string}`;
 }
 
-/** A repair under way: ranges done (and failed), keys streamed. */
-export function repairProgressText(p: RepairProgress): string {
+/** A repair under way: ranges done (and failed), keys streamed (a preview streams none: to stream). */
+export function repairProgressText(p: RepairProgress, preview = false): string {
   const failed = p.rangesFailed ? ` (${p.rangesFailed} failed)` : '';
-  return `${p.rangesDone}/${p.ranges} ranges${failed}, ${p.keysStreamed} keys streamed`;
+  return `${p.rangesDone}/${p.ranges} ranges${failed}, ${p.keysStreamed} keys ${preview ? 'to stream' : 'streamed'}`;
 }
 
 /** An error in the user's terms: what happened, from the details the coordinator sent, and what to try. */

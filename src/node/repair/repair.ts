@@ -14,6 +14,12 @@ import { MerkleTree, depthFor } from './merkle.js';
 
 export type RepairSummary = OpResult<'repair'>;
 
+/**
+ * Differing leaves fewer than this many keys apart (as the range's leaves hold on average) are
+ * read in one scan: a page of agreeing cells is cheaper than a round trip to every replica.
+ */
+const MAX_GAP_KEYS = 64;
+
 export type RepairRequest = OpRequest<'repair'>;
 
 export interface RepairDeps {
@@ -124,7 +130,12 @@ async function repairRange(
 
   let keysStreamed = 0;
   let bytesStreamed = 0;
-  for (const leaf of mergeAdjacent([...differing].sort((a, b) => a - b))) {
+  const keysPerLeaf = Math.max(localCount, 1) / reference.leafCount;
+  const maxGap = Math.floor(MAX_GAP_KEYS / keysPerLeaf);
+  for (const leaf of leafRuns(
+    [...differing].sort((a, b) => a - b),
+    maxGap,
+  )) {
     const sub = { start: reference.leafRange(leaf.first).start, end: reference.leafRange(leaf.last).end };
     // Every replica's cells under the differing leaves, reconciled per key.
     const perReplica = await Promise.all(replicas.map((id) => collect(deps.streamer, id, req.keyspace, sub)));
@@ -135,6 +146,7 @@ async function repairRange(
         winners.set(k, { key: c.key, cell: reconcile(w?.cell, c.cell) as Cell });
       }
     }
+    const writes: Promise<void>[] = [];
     for (const [i, id] of replicas.entries()) {
       const mine = perReplica[i] as Map<string, { key: Uint8Array; cell: Cell }>;
       const missing = [...winners.entries()]
@@ -143,19 +155,25 @@ async function repairRange(
       if (missing.length === 0) continue;
       keysStreamed += missing.length;
       bytesStreamed += missing.reduce((n, w) => n + w.key.length + (w.cell.value?.length ?? 0) + 17, 0);
-      if (req.preview) continue;
-      for (let off = 0; off < missing.length; off += 500) {
-        const cells = missing.slice(off, off + 500);
-        await deps.channel.request(
-          id,
-          'replica_write_batch',
-          { keyspace: req.keyspace, cells },
-          deps.timeoutMs * 5,
-        );
-      }
+      if (!req.preview) writes.push(streamTo(deps, id, req.keyspace, missing));
     }
+    // Each replica gets its own cells; none waits for another's.
+    await Promise.all(writes);
   }
   return { mismatchedLeaves: differing.size, keysStreamed, bytesStreamed };
+}
+
+/** The cells a replica lacked, in batches of at most 500, one batch in flight at a time. */
+async function streamTo(
+  deps: RepairDeps,
+  to: HostId,
+  keyspace: string,
+  missing: { key: Uint8Array; cell: Cell }[],
+): Promise<void> {
+  for (let off = 0; off < missing.length; off += 500) {
+    const cells = missing.slice(off, off + 500);
+    await deps.channel.request(to, 'replica_write_batch', { keyspace, cells }, deps.timeoutMs * 5);
+  }
 }
 
 async function collect(
@@ -171,12 +189,18 @@ async function collect(
   return out;
 }
 
-/** Runs of consecutive leaf indexes, so adjacent differing leaves are read in one scan. */
-function mergeAdjacent(sorted: number[]): { first: number; last: number }[] {
+/**
+ * Runs of differing leaf indexes to read in one scan each: adjacent leaves, and leaves at most
+ * `maxGap` agreeing leaves apart, whose few keys cost less to read again than another round trip
+ * to every replica. A missed write touches one leaf, so after a node was down for a while the
+ * differing leaves lie scattered a few apart, and a scan per leaf made round trips most of the
+ * repair's time.
+ */
+export function leafRuns(sorted: readonly number[], maxGap = 0): { first: number; last: number }[] {
   const runs: { first: number; last: number }[] = [];
   for (const i of sorted) {
     const last = runs[runs.length - 1];
-    if (last && last.last === i - 1) last.last = i;
+    if (last && i - last.last - 1 <= maxGap) last.last = i;
     else runs.push({ first: i, last: i });
   }
   return runs;

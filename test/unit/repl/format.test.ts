@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RingkvError } from '../../../src/protocol/errors.js';
-import { errorLine, failedRangeLines } from '../../../src/repl/format.js';
+import { errorLine, failedRangeLines, repairProgressText } from '../../../src/repl/format.js';
 
 const range = (start: number, reason: string) => ({
   start: String(start),
@@ -27,6 +27,14 @@ describe('failedRangeLines', () => {
 
   it('says nothing when every range was repaired', () => {
     expect(failedRangeLines([])).toEqual([]);
+  });
+});
+
+describe('repairProgressText', () => {
+  it('counts keys streamed, or for a preview, which streams nothing, keys to stream', () => {
+    const p = { rangesDone: 3, ranges: 12, keysStreamed: 40, rangesFailed: 1 };
+    expect(repairProgressText(p)).toBe('3/12 ranges (1 failed), 40 keys streamed');
+    expect(repairProgressText(p, true)).toBe('3/12 ranges (1 failed), 40 keys to stream');
   });
 });
 
