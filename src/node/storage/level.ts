@@ -10,6 +10,12 @@ import { GroupCommit, type StorageStats } from './group-commit.js';
 
 type Db = ClassicLevel<Uint8Array, Uint8Array>;
 
+interface PendingReads {
+  keys: Uint8Array[];
+  /** The values of `keys`, in their order. */
+  values: Promise<(Uint8Array | undefined)[]>;
+}
+
 const WRITE_BUFFER_BYTES = 32 * 1024 * 1024;
 
 /**
@@ -46,6 +52,8 @@ export class LevelStorage implements Storage {
   private closing: Promise<void> | undefined;
   /** Set by the first failed write; every later write fails with it (see `fence`). */
   private fenced: RingkvError | undefined;
+  /** The reads of this turn, not yet sent (see `get`). */
+  private reads: PendingReads | undefined;
 
   private constructor(
     private readonly db: Db,
@@ -131,9 +139,31 @@ export class LevelStorage implements Storage {
     return this.commit.stats;
   }
 
-  async get(key: Uint8Array): Promise<Uint8Array | undefined> {
-    const value = await this.db.get(key);
-    return value === undefined ? undefined : plain(value);
+  /**
+   * Reads asked for in one turn go to LevelDB together at its end, in one `getMany`: one trip to
+   * the thread pool for all of them rather than one each. A replica writing a batch of keys it has
+   * not cached (a bootstrap's stream, a repair, a cold write load) reads each before writing it.
+   * The key's bytes are read at the end of the turn: do not change them before.
+   */
+  get(key: Uint8Array): Promise<Uint8Array | undefined> {
+    const reads = (this.reads ??= this.startReads());
+    reads.keys.push(key);
+    const index = reads.keys.length - 1;
+    return reads.values.then((values) => {
+      const value = values[index];
+      return value === undefined ? undefined : plain(value);
+    });
+  }
+
+  private startReads(): PendingReads {
+    const keys: Uint8Array[] = [];
+    const values = new Promise<(Uint8Array | undefined)[]>((resolve, reject) => {
+      atEndOfTurn(() => {
+        this.reads = undefined;
+        this.db.getMany(keys).then(resolve, reject);
+      });
+    });
+    return { keys, values };
   }
 
   /** The storage reads the bytes of the batch until the returned promise settles: do not reuse them before. */
@@ -178,9 +208,10 @@ export class LevelStorage implements Storage {
     return this.db.compactRange(range.gte, range.lt);
   }
 
-  /** Waits for every write already accepted to be synced, then closes the database. */
+  /** Waits for every write already accepted to be synced and every read asked for, then closes the database. */
   close(): Promise<void> {
-    this.closing ??= this.commit.drained().then(() => this.db.close());
+    const reads = this.reads?.values.catch(() => undefined);
+    this.closing ??= Promise.all([this.commit.drained(), reads]).then(() => this.db.close());
     return this.closing;
   }
 }

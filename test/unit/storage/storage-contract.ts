@@ -75,6 +75,21 @@ export function describeStorage(name: string, makeFixture: () => Promise<Storage
       expect(await collect(storage, {})).toEqual([]);
     });
 
+    it('answers many reads asked at once, each with its own key, present or not', async () => {
+      await storage.write(tricky.filter((_, i) => i % 2 === 0).map((k) => ({ key: k, value: k })));
+      const values = await Promise.all(tricky.map((k) => storage.get(k)));
+      expect(values).toEqual(tricky.map((k, i) => (i % 2 === 0 ? k : undefined)));
+    });
+
+    it('answers a read asked just before closing', async () => {
+      await storage.write([{ key: text('a'), value: text('1') }]);
+      const read = storage.get(text('a'));
+      const closed = storage.close();
+      expect(await read).toEqual(text('1'));
+      await closed;
+      storage = await fixture.open();
+    });
+
     it('iterates in byte order, whatever the write order', async () => {
       for (const k of [...tricky].reverse()) await storage.write([{ key: k, value: k }]);
       expect(await collect(storage, {})).toEqual(sortedHex);
