@@ -43,32 +43,44 @@ export class RangeStreamer {
   }
 
   /** Copies a range from a replica into our own store. Returns the cells fetched. */
-  async pull(from: HostId, keyspace: string, range: TokenRange): Promise<number> {
-    let n = 0;
-    for await (const page of this.pages(from, keyspace, range)) {
-      await this.channel.request(
-        this.self,
-        'replica_write_batch',
-        { keyspace, cells: page.map((c) => ({ key: c.key, cell: c.cell })) },
-        this.timeoutMs,
-      );
-      n += page.length;
-    }
-    return n;
+  pull(from: HostId, keyspace: string, range: TokenRange): Promise<number> {
+    return this.copy(from, this.self, keyspace, range);
   }
 
   /** Copies a range of our own store to another node. Returns the cells sent. */
-  async push(to: HostId, keyspace: string, range: TokenRange): Promise<number> {
+  push(to: HostId, keyspace: string, range: TokenRange): Promise<number> {
+    return this.copy(this.self, to, keyspace, range);
+  }
+
+  /**
+   * Writes each page to `to` while the next is read from `from`: one page in each direction at a
+   * time, so the reading replica and the writing one work side by side rather than in turns.
+   */
+  private async copy(from: HostId, to: HostId, keyspace: string, range: TokenRange): Promise<number> {
     let n = 0;
-    for await (const page of this.pages(this.self, keyspace, range)) {
-      await this.channel.request(
-        to,
-        'replica_write_batch',
-        { keyspace, cells: page.map((c) => ({ key: c.key, cell: c.cell })) },
-        this.timeoutMs,
-      );
+    let writing: Promise<void> = Promise.resolve();
+    let failed: { error: unknown } | undefined;
+    for await (const page of this.pages(from, keyspace, range)) {
+      await writing;
+      if (failed) throw failed.error;
+      writing = this.channel
+        .request(
+          to,
+          'replica_write_batch',
+          { keyspace, cells: page.map((c) => ({ key: c.key, cell: c.cell })) },
+          this.timeoutMs,
+        )
+        .then(
+          () => undefined,
+          // Held rather than thrown at once: nothing awaits it until the next page is in.
+          (e: unknown) => {
+            failed = { error: e };
+          },
+        );
       n += page.length;
     }
+    await writing;
+    if (failed) throw failed.error;
     return n;
   }
 }
