@@ -14,13 +14,13 @@ import { MerkleTree, depthFor } from './merkle.js';
 
 export type RepairSummary = OpResult<'repair'>;
 
+export type RepairRequest = OpRequest<'repair'>;
+
 /**
  * Differing leaves fewer than this many keys apart (as the range's leaves hold on average) are
  * read in one scan: a page of agreeing cells is cheaper than a round trip to every replica.
  */
 const MAX_GAP_KEYS = 64;
-
-export type RepairRequest = OpRequest<'repair'>;
 
 export interface RepairDeps {
   self: HostId;
