@@ -40,7 +40,7 @@ export default class Start extends BaseCommand {
   static override flags = {
     host: Flags.string({ description: 'interface to listen on', default: '127.0.0.1' }),
     port: Flags.integer({
-      description: 'WebSocket port (0 picks a free one)',
+      description: 'WebSocket port (0 picks a free one, the one this data folder had last when free)',
       default: 7400,
       min: 0,
       max: 65535,

@@ -7,7 +7,7 @@ import { systemClock, systemRandom } from '../coordination/system-clock.js';
 import { asRingkvError, nodeStopping, RingkvError } from '../protocol/errors.js';
 import { settlesWithin } from '../protocol/settles-within.js';
 import { makeDataFolder } from './data-folder.js';
-import { loadOrCreateMeta, nextGeneration } from './meta.js';
+import { loadOrCreateMeta, nextGeneration, type NodeMeta } from './meta.js';
 import { WsServer } from './net/server.js';
 import { WsTransport } from './net/ws-transport.js';
 import { RingkvNode, type NodeConfig } from './ringkv-node.js';
@@ -49,6 +49,32 @@ function isLoopback(host: string): boolean {
 }
 
 /** Starts a node on ws and LevelDB. Start-up failures are RingkvErrors with one clear line. */
+/**
+ * With --port 0 a node listens on a free port: the one it had last time when that is free, so
+ * that a node restarted the same way keeps its address, which its peers and their seeds name.
+ */
+async function listen(o: DaemonOptions, meta: NodeMeta): Promise<WsServer> {
+  const options = {
+    host: o.host,
+    clusterName: o.clusterName,
+    hostId: meta.hostId,
+    secret: o.secret,
+    maxValueBytes: o.maxValueBytes,
+    logger: o.logger,
+  };
+  if (o.port === 0 && meta.port !== undefined) {
+    try {
+      return await WsServer.listen({ ...options, port: meta.port });
+    } catch (e) {
+      o.logger.info('the port of the last start is not free: listening on another', {
+        port: meta.port,
+        error: asRingkvError(e).message,
+      });
+    }
+  }
+  return WsServer.listen({ ...options, port: o.port });
+}
+
 export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
   if (!o.secret && !isLoopback(o.host) && !o.insecure) {
     throw new RingkvError(
@@ -69,20 +95,19 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
   let server: WsServer | undefined;
   let started: { node: RingkvNode; transport: WsTransport } | undefined;
   try {
+    const stored = await loadOrCreateMeta(
+      storage,
+      o.clusterName,
+      { dc: o.dc, rack: o.rack },
+      randomUUID,
+      o.dataDir,
+    );
+    server = await listen(o, stored);
     const meta = await nextGeneration(
       storage,
-      await loadOrCreateMeta(storage, o.clusterName, { dc: o.dc, rack: o.rack }, randomUUID, o.dataDir),
+      { ...stored, port: server.address().port },
       systemClock.nowMicros(),
     );
-    server = await WsServer.listen({
-      host: o.host,
-      port: o.port,
-      clusterName: o.clusterName,
-      hostId: meta.hostId,
-      secret: o.secret,
-      maxValueBytes: o.maxValueBytes,
-      logger: o.logger,
-    });
     const host = o.broadcastHost ?? o.host;
     const address = `ws://${host.includes(':') ? `[${host}]` : host}:${server.address().port}`;
     // The node knows peers' addresses through gossip; it exists only after the transport does.

@@ -37,6 +37,8 @@ export interface NodeMeta {
    */
   dc?: string;
   rack?: string;
+  /** The port the node last listened on: `--port 0` takes it again when it is free. */
+  port?: number;
 }
 
 const META_NAME = 'node';

@@ -504,7 +504,7 @@ describe('ringkv start and stop', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
     }
   });
 
-  it('--detach prints address, pid and host id; stop stops that node', async () => {
+  it('--detach prints address, pid and host id; stop stops that node; --port 0 again takes the same port', async () => {
     const data = join(root, 'detached');
     const started = await runCli(['start', '--detach', '--port', '0', '--data', data, '--json']);
     expect(started.code).toBe(0);
@@ -518,6 +518,14 @@ describe('ringkv start and stop', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
     const stop = await runCli(['stop', '--node', doc.address, '--json']);
     expect(stop.code).toBe(0);
     expect(json(stop.stdout)).toEqual({ hostId: doc.hostId });
+
+    // Started the same way again, it takes its last port: peers and their seeds name that address.
+    const again = await runCli(['start', '--detach', '--port', '0', '--data', data, '--json']);
+    expect(again.code).toBe(0);
+    const doc2 = json(again.stdout) as { address: string; pid: number; hostId: string };
+    pids.push(doc2.pid);
+    expect(doc2).toMatchObject({ address: doc.address, hostId: doc.hostId });
+    expect((await runCli(['stop', '--node', doc2.address])).code).toBe(0);
 
     // stop returns once the node has closed its storage: the folder is free at once. It belongs to
     // cluster "ringkv", so a node of another cluster refuses to start on it (not "in use").
