@@ -1,11 +1,13 @@
 import type { Cell } from '../protocol/cell.js';
+import { cellMessageBytes, MAX_CELLS_MESSAGE_BYTES } from '../protocol/limits.js';
 import type { OpName, OpRequest, OpResult } from '../protocol/ops/index.js';
 import { withResolvers, type WithResolvers } from '../protocol/with-resolvers.js';
 import type { Clock, HostId, ReplicaChannel } from './world.js';
 
-/** A batch is sent before it would carry more key and value bytes than this (frames stay small). */
-const MAX_BATCH_BYTES = 64 * 1024;
-/** ...or more writes than this (the batch schema allows 10,000). */
+/**
+ * A batch is sent before it would carry more writes than this (the batch schema allows 10,000), or
+ * more bytes than one message may (MAX_CELLS_MESSAGE_BYTES).
+ */
 const MAX_BATCH_WRITES = 1024;
 
 /** The writes to one peer and keyspace waiting for the end of the turn; all get its one answer. */
@@ -43,11 +45,11 @@ export class ReplicaWriteBatcher implements ReplicaChannel {
     if (op !== 'replica_write' || to === this.self) return this.inner.request(to, op, body, timeoutMs);
     const { keyspace, key, cell } = body as OpRequest<'replica_write'>;
     const id = `${to}\u0000${keyspace}`;
-    const size = key.length + (cell.value?.length ?? 0);
+    const size = cellMessageBytes(key, cell.value);
     let batch = this.pending.get(id);
     if (
       batch !== undefined &&
-      (batch.bytes + size > MAX_BATCH_BYTES || batch.cells.length >= MAX_BATCH_WRITES)
+      (batch.bytes + size > MAX_CELLS_MESSAGE_BYTES || batch.cells.length >= MAX_BATCH_WRITES)
     ) {
       this.pending.delete(id);
       this.send(batch);

@@ -1,3 +1,4 @@
+import { cellBatches } from '../protocol/limits.js';
 import type { ReplicaChannel } from '../coordination/world.js';
 import type { HintStore, StoredHint } from './hints.js';
 import type { Clock, HostId, Logger } from './world.js';
@@ -70,8 +71,8 @@ export class HintDelivery {
 }
 
 /**
- * Writes hints to their target, one replica_write_batch per keyspace, and deletes each batch once
- * the target acknowledged it durably.
+ * Writes hints to their target, in replica_write_batch requests of one keyspace each and no
+ * larger than a message may be, and deletes each batch once the target acknowledged it durably.
  */
 export async function replayHints(
   channel: ReplicaChannel,
@@ -86,13 +87,15 @@ export async function replayHints(
     if (batch === undefined) byKeyspace.set(h.keyspace, [h]);
     else batch.push(h);
   }
-  for (const [keyspace, batch] of byKeyspace) {
-    await channel.request(
-      target,
-      'replica_write_batch',
-      { keyspace, cells: batch.map((h) => ({ key: h.key, cell: h.cell })) },
-      timeoutMs,
-    );
-    await store.remove(batch);
+  for (const [keyspace, hintsOfKeyspace] of byKeyspace) {
+    for (const batch of cellBatches(hintsOfKeyspace, hintsOfKeyspace.length)) {
+      await channel.request(
+        target,
+        'replica_write_batch',
+        { keyspace, cells: batch.map((h) => ({ key: h.key, cell: h.cell })) },
+        timeoutMs,
+      );
+      await store.remove(batch);
+    }
   }
 }

@@ -1,4 +1,5 @@
 import type { OpRequest, OpResult } from '../protocol/ops/index.js';
+import { cellMessageBytes, MAX_CELLS_MESSAGE_BYTES } from '../protocol/limits.js';
 import { formatToken, parseToken } from '../ring/partitioner.js';
 import { MerkleTreeBuilder } from './repair/merkle.js';
 import type { CellStore } from './storage/cell-store.js';
@@ -31,6 +32,8 @@ export class RangeService {
     const end = parseToken(req.end);
     const afterKey = req.after?.key;
     const cells: OpResult<'range_scan'>['cells'] = [];
+    // A page ends at `limit` cells or at what one message may carry, whichever comes first.
+    let bytes = 0;
     let more = false;
     for await (const { token, key, cell } of this.cells.scanRange(
       req.keyspace,
@@ -38,11 +41,13 @@ export class RangeService {
       end,
       afterKey ? { afterKey, atToken: start } : undefined,
     )) {
-      if (cells.length === req.limit) {
+      const size = cellMessageBytes(key, cell.value);
+      if (cells.length === req.limit || (cells.length > 0 && bytes + size > MAX_CELLS_MESSAGE_BYTES)) {
         more = true;
         break;
       }
       cells.push({ token: formatToken(token), key, cell });
+      bytes += size;
     }
     return { cells, more };
   }

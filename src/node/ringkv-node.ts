@@ -25,6 +25,8 @@ import { Dispatcher, dataPathHandlers, type Origin } from './node.js';
 import { NodeStats } from './stats.js';
 import { RangeService } from './ranges.js';
 import { Replica } from './replica.js';
+import { maxFrameBytesFor } from '../protocol/limits.js';
+import { DEFAULT_MAX_MERKLE_DEPTH, maxDepthForFrame } from './repair/merkle.js';
 import { runRepair } from './repair/repair.js';
 import { PeerRpc } from './rpc.js';
 import { CellStore } from './storage/cell-store.js';
@@ -847,6 +849,10 @@ export class RingkvNode {
         clock: this.world.clock,
         logger: this.world.logger,
         timeoutMs: this.config.requestTimeoutMs,
+        maxTreeDepth: Math.min(
+          DEFAULT_MAX_MERKLE_DEPTH,
+          maxDepthForFrame(maxFrameBytesFor(this.config.maxValueBytes)),
+        ),
       },
       body,
       (p) => {

@@ -7,6 +7,44 @@ export const DEFAULT_MAX_VALUE_BYTES = 1024 * 1024;
 export function maxFrameBytesFor(maxValueBytes: number): number {
   return maxValueBytes + MAX_KEY_BYTES + 64 * 1024;
 }
+/**
+ * What the cells of one message of many (a page of a range, a batch of replica writes or hints)
+ * may add up to, as cellMessageBytes counts them, unless its first cell alone is larger. Any node's
+ * frames hold this with room to spare (maxFrameBytesFor is at least 128 KiB), so a batch fits
+ * whatever the values: a fixed count of cells did not once values were a few KiB.
+ */
+export const MAX_CELLS_MESSAGE_BYTES = 96 * 1024;
+
+/** A cell's bytes in a message: its key and value, and a bound on what encoding them adds. */
+export function cellMessageBytes(key: Uint8Array, value: Uint8Array | null): number {
+  return key.length + (value?.length ?? 0) + 96;
+}
+
+/**
+ * Splits cells into batches of at most maxCells whose cellMessageBytes add up to at most
+ * MAX_CELLS_MESSAGE_BYTES, but for a batch of one larger cell. Order is kept.
+ */
+export function cellBatches<T extends { key: Uint8Array; cell: { value: Uint8Array | null } }>(
+  cells: readonly T[],
+  maxCells: number,
+): T[][] {
+  const batches: T[][] = [];
+  let batch: T[] = [];
+  let bytes = 0;
+  for (const c of cells) {
+    const size = cellMessageBytes(c.key, c.cell.value);
+    if (batch.length > 0 && (batch.length >= maxCells || bytes + size > MAX_CELLS_MESSAGE_BYTES)) {
+      batches.push(batch);
+      batch = [];
+      bytes = 0;
+    }
+    batch.push(c);
+    bytes += size;
+  }
+  if (batch.length > 0) batches.push(batch);
+  return batches;
+}
+
 export const DEFAULT_REQUEST_TIMEOUT_MS = 2000;
 export const HANDSHAKE_TIMEOUT_MS = 5000;
 export const MAX_KEYSPACE_NAME_LENGTH = 48;

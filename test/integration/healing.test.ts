@@ -142,6 +142,47 @@ describe('hinted handoff', () => {
   );
 });
 
+describe('values of tens of KiB', () => {
+  it(
+    'reach a node that missed them by hints and by repair, and a joining node by streaming, in messages a frame holds',
+    { timeout: 180_000 },
+    async () => {
+      // Frames of 192 KiB (64 KiB values) and 2 tokens a node: a range holds far more than a frame.
+      const c = new TestCluster(['--max-value-bytes', '65536', '--num-tokens', '2']);
+      cluster = c;
+      await c.start(3);
+      const client = await c.client({ contactPoints: [nth(c, 0).address], timeoutMs: 5000 });
+      const big = { keyspace: ks, cl: 'QUORUM', count: 100, concurrency: 8, valueBytes: 40_000 } as const;
+      const down = nth(c, 2);
+
+      await c.kill(down);
+      await until('the killed node DOWN', () => isDown(client, down.hostId));
+      const hinted = await writeKeys(client, { ...big, prefix: 'hinted-' });
+      await c.restart(down);
+      await until('hints replayed', async () => (await client.hints()).length === 0, 60_000);
+      expect(await notOn(client, down.hostId, hinted)).toEqual([]);
+
+      await c.kill(down);
+      await until('the killed node DOWN again', () => isDown(client, down.hostId));
+      const repaired = await writeKeys(client, { ...big, prefix: 'repaired-' });
+      // Without its hints, only repair brings the node these writes.
+      await client.truncateHints();
+      await c.restart(down);
+      const repair = await runCli(['repair', '--node', nth(c, 0).address, '--json']);
+      expect(repair.code).toBe(0);
+      expect((JSON.parse(repair.stdout) as RepairJson).keysStreamed).toBe(repaired.size);
+      expect(await notOn(client, down.hostId, repaired)).toEqual([]);
+
+      await c.add();
+      await until('four nodes UP', async () => {
+        const s = await client.status(ks);
+        return s.nodes.length === 4 && s.nodes.every((n) => n.state === 'UP' && n.status === 'NORMAL');
+      });
+      expect(await missingOnReplicas(client, ks, new Map([...hinted, ...repaired]))).toEqual([]);
+    },
+  );
+});
+
 describe('anti-entropy repair', () => {
   it(
     'streams only what a replica missed, brings tombstones, then streams nothing; a replica down fails its ranges',

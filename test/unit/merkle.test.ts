@@ -6,11 +6,14 @@ import { MAX_TOKEN, MIN_TOKEN, tokenOf } from '../../src/ring/partitioner.js';
 import { rangeContains, type TokenRange } from '../../src/ring/ring.js';
 import {
   DEFAULT_MAX_MERKLE_DEPTH,
+  MAX_MERKLE_DEPTH,
   MERKLE_HASH_BYTES,
   MerkleTree,
   MerkleTreeBuilder,
   depthFor,
+  maxDepthForFrame,
 } from '../../src/node/repair/merkle.js';
+import { DEFAULT_MAX_VALUE_BYTES, maxFrameBytesFor } from '../../src/protocol/limits.js';
 
 const text = new TextEncoder();
 
@@ -49,6 +52,25 @@ function shuffled<T>(items: readonly T[], seed: number): T[] {
   }
   return out;
 }
+
+/** The whole ring: wide enough for any depth. */
+const whole: TokenRange = { start: MIN_TOKEN, end: MIN_TOKEN };
+
+describe('maxDepthForFrame', () => {
+  it('gives the deepest tree whose serialized form fits the frame with room to spare', () => {
+    for (const valueBytes of [1, 64 * 1024, 1024 * 1024, 16 * 1024 * 1024]) {
+      const frame = maxFrameBytesFor(valueBytes);
+      const depth = maxDepthForFrame(frame);
+      const serialized = (d: number) => new MerkleTreeBuilder(whole, d).build().serialize().length;
+      expect(serialized(depth)).toBeLessThan(frame - 1024);
+      if (depth < MAX_MERKLE_DEPTH) expect(serialized(depth + 1)).toBeGreaterThan(frame - 4096);
+    }
+    // The default value limit keeps the default cap.
+    expect(maxDepthForFrame(maxFrameBytesFor(DEFAULT_MAX_VALUE_BYTES))).toBeGreaterThanOrEqual(
+      DEFAULT_MAX_MERKLE_DEPTH,
+    );
+  });
+});
 
 describe('Merkle tree over a token range', () => {
   it('equal data gives equal roots, whatever the insertion order', () => {

@@ -1,6 +1,7 @@
 import { reconcile, cellsEqual, type Cell } from '../../protocol/cell.js';
 import type { Replication } from '../../protocol/consistency.js';
 import { RingkvError } from '../../protocol/errors.js';
+import { cellBatches } from '../../protocol/limits.js';
 import type { RepairProgress } from '../../protocol/ops/healing.js';
 import type { OpRequest, OpResult } from '../../protocol/ops/index.js';
 import { formatToken } from '../../ring/partitioner.js';
@@ -8,7 +9,7 @@ import type { TokenRange, TokenRing } from '../../ring/ring.js';
 import { rangeReplicas } from '../../ring/strategy.js';
 import type { ReplicaChannel } from '../../coordination/world.js';
 import type { RangeService } from '../ranges.js';
-import type { RangeStreamer } from '../streaming.js';
+import { STREAM_PAGE_CELLS, type RangeStreamer } from '../streaming.js';
 import type { Clock, HostId, Logger } from '../world.js';
 import { MerkleTree, depthFor } from './merkle.js';
 
@@ -33,6 +34,8 @@ export interface RepairDeps {
   clock: Clock;
   logger: Logger;
   timeoutMs: number;
+  /** The deepest Merkle tree a replica's answer may carry to this node (its frames are bounded). */
+  maxTreeDepth: number;
 }
 
 /**
@@ -110,7 +113,7 @@ async function repairRange(
   const localCount = replicas.includes(deps.self)
     ? await deps.local.countRange(req.keyspace, range.start, range.end)
     : 0;
-  const depth = depthFor(localCount);
+  const depth = depthFor(localCount, { maxDepth: deps.maxTreeDepth });
   const body = {
     keyspace: req.keyspace,
     start: formatToken(range.start),
@@ -163,15 +166,14 @@ async function repairRange(
   return { mismatchedLeaves: differing.size, keysStreamed, bytesStreamed };
 }
 
-/** The cells a replica lacked, in batches of at most 500, one batch in flight at a time. */
+/** The cells a replica lacked, in batches one message carries, one batch in flight at a time. */
 async function streamTo(
   deps: RepairDeps,
   to: HostId,
   keyspace: string,
   missing: { key: Uint8Array; cell: Cell }[],
 ): Promise<void> {
-  for (let off = 0; off < missing.length; off += 500) {
-    const cells = missing.slice(off, off + 500);
+  for (const cells of cellBatches(missing, STREAM_PAGE_CELLS)) {
     await deps.channel.request(to, 'replica_write_batch', { keyspace, cells }, deps.timeoutMs * 5);
   }
 }

@@ -73,13 +73,21 @@ export async function inParallel<T>(
 /** Writes `count` keys `${prefix}${i}` with value `v${i}` and returns what was acknowledged. */
 export async function writeKeys(
   client: RingkvClient,
-  opts: { keyspace: string; cl: ConsistencyLevel; prefix: string; count: number; concurrency: number },
+  opts: {
+    keyspace: string;
+    cl: ConsistencyLevel;
+    prefix: string;
+    count: number;
+    concurrency: number;
+    /** Pad each value to this many bytes (absent: `v<i>`). */
+    valueBytes?: number;
+  },
 ): Promise<Map<string, string>> {
   const acked = new Map<string, string>();
   const indexes = Array.from({ length: opts.count }, (_, i) => i);
   await inParallel(indexes, opts.concurrency, async (i) => {
     const key = `${opts.prefix}${i}`;
-    const value = `v${i}`;
+    const value = `v${i}`.padEnd(opts.valueBytes ?? 0, '.');
     await client.put(key, value, { keyspace: opts.keyspace, cl: opts.cl });
     acked.set(key, value);
   });

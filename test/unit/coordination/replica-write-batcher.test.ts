@@ -93,10 +93,11 @@ describe('ReplicaWriteBatcher', () => {
     ]);
   });
 
-  it('sends a batch before it grows past 64 KiB, without waiting for the end of the turn', () => {
+  it('sends a batch before it grows past what one message may carry, without waiting for the end of the turn', () => {
     const { sent, batcher, endTurn } = setup();
-    for (let k = 0; k < 5; k++) void batcher.request('n2', 'replica_write', write(k, 1, 'ks', 20_000), 100);
-    expect(sent.map((s) => (s.body as { cells: unknown[] }).cells.length)).toEqual([3]);
+    // Four 20 KB cells fit MAX_CELLS_MESSAGE_BYTES (96 KiB), a fifth would not.
+    for (let k = 0; k < 6; k++) void batcher.request('n2', 'replica_write', write(k, 1, 'ks', 20_000), 100);
+    expect(sent.map((s) => (s.body as { cells: unknown[] }).cells.length)).toEqual([4]);
     endTurn();
     expect(sent.map((s) => s.op)).toEqual(['replica_write_batch', 'replica_write_batch']);
   });
