@@ -9,6 +9,8 @@ import { repairProgressText, unrepairedError } from '../repl/format.js';
 export default class Repair extends BaseCommand {
   static override summary =
     'Anti-entropy repair: compare Merkle trees of replicas and stream only what differs';
+  static override description =
+    'Repairs the token ranges the contact node replicates, as nodetool repair does: every range when the cluster has no more nodes than the replication factor; otherwise run it against every node (--node), or with --pr against every node to repair each range once.';
   static override flags = {
     ...clusterFlags,
     keyspace: keyspaceFlagFor('keyspace to repair'),
