@@ -48,7 +48,6 @@ function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
 }
 
-/** Starts a node on ws and LevelDB. Start-up failures are RingkvErrors with one clear line. */
 /**
  * With --port 0 a node listens on a free port: the one it had last time when that is free, so
  * that a node restarted the same way keeps its address, which its peers and their seeds name.
@@ -75,6 +74,7 @@ async function listen(o: DaemonOptions, meta: NodeMeta): Promise<WsServer> {
   return WsServer.listen({ ...options, port: o.port });
 }
 
+/** Starts a node on ws and LevelDB. Start-up failures are RingkvErrors with one clear line. */
 export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
   if (!o.secret && !isLoopback(o.host) && !o.insecure) {
     throw new RingkvError(

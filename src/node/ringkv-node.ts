@@ -8,6 +8,7 @@ import {
   type Replication,
 } from '../protocol/consistency.js';
 import { asRingkvError, RingkvError, unknownKeyspace } from '../protocol/errors.js';
+import { maxFrameBytesFor } from '../protocol/limits.js';
 import type { OpName, OpResult } from '../protocol/ops/index.js';
 import { allocateTokens } from '../ring/allocation.js';
 import { formatToken, parseToken } from '../ring/partitioner.js';
@@ -25,7 +26,6 @@ import { Dispatcher, dataPathHandlers, type Origin } from './node.js';
 import { NodeStats } from './stats.js';
 import { RangeService } from './ranges.js';
 import { Replica } from './replica.js';
-import { maxFrameBytesFor } from '../protocol/limits.js';
 import { DEFAULT_MAX_MERKLE_DEPTH, maxDepthForFrame } from './repair/merkle.js';
 import { runRepair } from './repair/repair.js';
 import { PeerRpc } from './rpc.js';

@@ -30,6 +30,7 @@ export const DEFAULT_MAX_MERKLE_DEPTH = 16;
 
 const FORMAT_VERSION = 1;
 const HEADER_BYTES = 3 + 8 + 8;
+const RING_SIZE = 1n << 64n;
 
 /**
  * The deepest tree whose serialized form fits a frame of `frameBytes` with room for its envelope:
@@ -40,7 +41,6 @@ export function maxDepthForFrame(frameBytes: number): number {
   while (depth > 0 && HEADER_BYTES + 2 ** depth * MERKLE_HASH_BYTES + 4096 > frameBytes) depth--;
   return depth;
 }
-const RING_SIZE = 1n << 64n;
 
 /** The number of tokens in (start, end]; start >= end wraps, start === end is the whole ring. */
 export function rangeWidth(range: TokenRange): bigint {
