@@ -160,6 +160,8 @@ export function usageLine(message: string): string {
   const [head, ...rest] = end >= 0 ? lines.slice(0, end) : lines;
   if (head === undefined) return message.trim();
   if (rest.length === 0) return head;
+  // Flag validation ("--pr=true cannot also be provided when using --all-ranges") under a heading.
+  if (/^The following errors? occurred:$/.test(head)) return rest.join('; ');
   // "Missing 2 required args:" then "key  the key", "value  the value": the names say enough.
   if (head.endsWith(':')) return `${head} ${rest.map((l) => l.split(/\s+/)[0]).join(', ')}`;
   return `${head}: ${rest.join('; ')}`;

@@ -10,10 +10,19 @@ export default class Repair extends BaseCommand {
   static override summary =
     'Anti-entropy repair: compare Merkle trees of replicas and stream only what differs';
   static override description =
-    'Repairs the token ranges the contact node replicates, as nodetool repair does: every range when the cluster has no more nodes than the replication factor; otherwise run it against every node (--node), or with --pr against every node to repair each range once.';
+    'Repairs the token ranges the contact node replicates, as nodetool repair does: every range when the cluster has no more nodes than the replication factor. With --all-ranges the contact node repairs every range of the keyspace, whichever nodes replicate it: one run after raising a replication factor. With --pr, run against every node in turn, each range is repaired once.';
+  static override examples = [
+    '<%= config.bin %> repair --keyspace users --all-ranges',
+    '<%= config.bin %> repair --pr --node ws://10.0.0.2:7400',
+  ];
   static override flags = {
     ...clusterFlags,
     keyspace: keyspaceFlagFor('keyspace to repair'),
+    'all-ranges': Flags.boolean({
+      description: 'every range of the keyspace, not only those the contact node replicates',
+      default: false,
+      exclusive: ['pr'],
+    }),
     pr: Flags.boolean({
       description: "only the contact node's primary ranges (run on every node in turn)",
       default: false,
@@ -35,7 +44,13 @@ export default class Repair extends BaseCommand {
     try {
       summary = await withClient(flags, (c) =>
         c.repair(
-          { keyspace: flags.keyspace, primaryRangeOnly: flags.pr, full: flags.full, preview: flags.preview },
+          {
+            keyspace: flags.keyspace,
+            primaryRangeOnly: flags.pr,
+            allRanges: flags['all-ranges'],
+            full: flags.full,
+            preview: flags.preview,
+          },
           progress.update,
         ),
       );

@@ -21,10 +21,11 @@ export class RangeService {
     return { tree: builder.build().serialize(), cells: count };
   }
 
-  async countRange(keyspace: string, start: bigint, end: bigint): Promise<number> {
-    let n = 0;
-    for await (const _ of this.cells.scanRange(keyspace, start, end)) n++;
-    return n;
+  async count(req: OpRequest<'range_count'>): Promise<OpResult<'range_count'>> {
+    let cells = 0;
+    for await (const _ of this.cells.scanRange(req.keyspace, parseToken(req.start), parseToken(req.end)))
+      cells++;
+    return { cells };
   }
 
   async scan(req: OpRequest<'range_scan'>): Promise<OpResult<'range_scan'>> {

@@ -9,7 +9,7 @@ import {
 } from '../protocol/consistency.js';
 import { asRingkvError, RingkvError, unknownKeyspace } from '../protocol/errors.js';
 import { maxFrameBytesFor } from '../protocol/limits.js';
-import type { OpName, OpResult } from '../protocol/ops/index.js';
+import type { OpName, OpRequest, OpResult } from '../protocol/ops/index.js';
 import { allocateTokens } from '../ring/allocation.js';
 import { formatToken, parseToken } from '../ring/partitioner.js';
 import type { TokenRange, TokenRing } from '../ring/ring.js';
@@ -706,6 +706,7 @@ export class RingkvNode {
       truncated: await this.truncateHints(body.target, body.local ?? false),
     }));
     d.register('merkle_tree', (body) => this.ranges.merkleTree(body));
+    d.register('range_count', (body) => this.ranges.count(body));
     d.register('range_scan', (body) => this.ranges.scan(body));
     d.register('range_pull', async (body) => ({
       cells: await this.streamer.pull(body.from, body.keyspace, {
@@ -831,10 +832,7 @@ export class RingkvNode {
     return counts.reduce((a, b) => a + b, mine);
   }
 
-  private async repair(
-    body: { keyspace: string; primaryRangeOnly: boolean; full: boolean; preview: boolean },
-    origin: Origin,
-  ) {
+  private async repair(body: OpRequest<'repair'>, origin: Origin) {
     const replication = this.membership.replication(body.keyspace);
     if (!replication) throw unknownKeyspace(body.keyspace);
     return runRepair(
@@ -844,7 +842,6 @@ export class RingkvNode {
         replication,
         isAlive: (h) => this.membership.isAlive(h),
         channel: this.rpc,
-        local: this.ranges,
         streamer: this.streamer,
         clock: this.world.clock,
         logger: this.world.logger,

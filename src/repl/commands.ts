@@ -391,7 +391,7 @@ export const COMMANDS: { readonly [N in CommandName]: CommandDef<N> } = {
     name: 'repair',
     aliases: [],
     summary: 'anti-entropy repair of a keyspace',
-    help: 'Compares Merkle trees of the token ranges the contact node replicates across their replicas and streams only what differs: every range when the cluster has no more nodes than the replication factor; otherwise, as nodetool repair, run it from a REPL on each node. --pr repairs only the ranges the contact node is primary for; --full compares every key. Ctrl-C cancels.',
+    help: 'Compares Merkle trees of every token range of KEYSPACE (the session keyspace without one) across its replicas and streams only what differs, the contact node coordinating each range in turn. --pr repairs only the ranges the contact node is primary for, as nodetool repair -pr; --full compares every key. Ctrl-C cancels.',
     syntax: {
       slots: [{ name: 'KEYSPACE', kind: 'keyspace', optional: true }],
       cl: false,
@@ -412,6 +412,7 @@ export const COMMANDS: { readonly [N in CommandName]: CommandDef<N> } = {
         {
           keyspace: cmd.keyspace ?? ctx.session.keyspace,
           primaryRangeOnly: cmd.primaryRangeOnly,
+          allRanges: !cmd.primaryRangeOnly,
           full: cmd.full,
           preview: false,
         },

@@ -219,7 +219,7 @@ describe('the CLI against a secured two-node cluster', { timeout: CLI_TEST_TIMEO
       previous: { strategy: 'simple', rf: 1 },
     });
     expect(oneLine(alter.stderr)).toBe(
-      'note: run `ringkv repair --keyspace grow --node <each node>` to stream what is already written to the new replicas',
+      'note: run `ringkv repair --keyspace grow --all-ranges` to stream what is already written to the new replicas',
     );
     // Schema agreement: the other node has the change by the time the command returns.
     const other = c.nodes[1]?.address ?? '';

@@ -277,4 +277,45 @@ describe('anti-entropy repair', () => {
       expect(failing.stderr.trim().split('\n').pop()).toMatch(/^error [A-Z_]+: .*range/);
     },
   );
+
+  it('repairs the ranges its node replicates, or with --all-ranges every range of the keyspace', async () => {
+    const { c, client } = await threeNodes();
+    // RF 1 to 2 on three nodes: each key lacks its new replica's copy, and a node replicates two
+    // thirds of the ranges.
+    await client.createKeyspace('pair', { strategy: 'simple', rf: 1 });
+    const written = await writeKeys(client, {
+      keyspace: 'pair',
+      cl: 'ONE',
+      prefix: 'p-',
+      count: 300,
+      concurrency: 32,
+    });
+    await client.alterKeyspace('pair', { strategy: 'simple', rf: 2 });
+    const contact = nth(c, 0).address;
+    const repair = async (...flags: string[]) => {
+      const r = await runCli(['repair', '--keyspace', 'pair', '--node', contact, '--json', ...flags]);
+      expect(r.code, r.stderr).toBe(0);
+      return JSON.parse(r.stdout) as RepairJson;
+    };
+    const ranges = (await client.ring()).length;
+
+    const own = await repair();
+    expect(own.ranges).toBeLessThan(ranges);
+    expect(own.keysStreamed).toBeGreaterThan(0);
+    expect(own.keysStreamed).toBeLessThan(written.size);
+    expect((await missingOnReplicas(client, 'pair', written)).length).toBe(written.size - own.keysStreamed);
+
+    const all = await repair('--all-ranges');
+    expect(all.ranges).toBe(ranges);
+    expect(all.failedRanges).toEqual([]);
+    expect(all.keysStreamed).toBe(written.size - own.keysStreamed);
+    expect(await missingOnReplicas(client, 'pair', written)).toEqual([]);
+    expect((await repair('--all-ranges')).keysStreamed).toBe(0);
+
+    const both = await runCli(['repair', '--pr', '--all-ranges', '--node', contact]);
+    expect(both.code).toBe(2);
+    expect(both.stderr.trim()).toBe(
+      'error USAGE: --pr=true cannot also be provided when using --all-ranges (see --help)',
+    );
+  });
 });

@@ -109,6 +109,9 @@ export async function runSeed(seed: number, options: SimOptions = {}): Promise<S
   // On every fifth seed a crash fault fills the node's disk instead, chosen the same way: the node
   // runs on until a write fails, answers it, and stops.
   const diskFull = seed % 5 === 4;
+  // On odd seeds one node repairs every range (whether it replicates it or not), on even seeds
+  // every node repairs its primary ranges: both cover the keyspace.
+  const repairAllFromOne = seed % 2 === 1;
   const workloadRng = rng.fork();
   const ttlRate = workloadRng.pick([0, 0.1, 0.3]);
   const clientTimestampRate = workloadRng.pick([0, 0.1, 0.3]);
@@ -164,7 +167,7 @@ export async function runSeed(seed: number, options: SimOptions = {}): Promise<S
   process.on('unhandledRejection', onRejection);
   try {
     note(
-      `seed ${seed} (${scenario}): ${nodeCount} nodes, ${clients} clients, ${keyCount} keys, skew <= ${skewMs} ms, fsync <= ${maxSyncMs} ms, request timeout ${requestTimeoutMs} ms, TTL puts ${ttlRate}, client timestamps ${clientTimestampRate}, row cache ${rowCacheBytes === undefined ? 'default' : `${rowCacheBytes} B`}${diskFull ? ', crashes fill disks' : ''}, faults: ${faultKinds.join(', ') || 'none'}${stalls ? ', stalls' : ''}`,
+      `seed ${seed} (${scenario}): ${nodeCount} nodes, ${clients} clients, ${keyCount} keys, skew <= ${skewMs} ms, fsync <= ${maxSyncMs} ms, request timeout ${requestTimeoutMs} ms, TTL puts ${ttlRate}, client timestamps ${clientTimestampRate}, row cache ${rowCacheBytes === undefined ? 'default' : `${rowCacheBytes} B`}${diskFull ? ', crashes fill disks' : ''}${repairAllFromOne ? ', one node repairs every range' : ''}, faults: ${faultKinds.join(', ') || 'none'}${stalls ? ', stalls' : ''}`,
     );
     await cluster.boot();
     if (!(await time.runUntil(() => cluster.converged(), 20_000)))
@@ -305,12 +308,22 @@ export async function runSeed(seed: number, options: SimOptions = {}): Promise<S
     };
     if (!(await time.runUntil(async () => (await hintsLeft()).length === 0, 60_000, 200)))
       violations.push({ property: 'e', message: `hints did not drain: ${(await hintsLeft()).join(', ')}` });
-    note('hints drained; repairing every node');
-    for (const n of cluster.running()) {
+    note(
+      repairAllFromOne
+        ? 'hints drained; one node repairs every range'
+        : 'hints drained; repairing every node',
+    );
+    for (const n of repairAllFromOne ? cluster.running().slice(0, 1) : cluster.running()) {
       const summary = (await time.settle(
         n.node?.handle(
           'repair',
-          { keyspace: KEYSPACE, primaryRangeOnly: true, full: true, preview: false },
+          {
+            keyspace: KEYSPACE,
+            primaryRangeOnly: !repairAllFromOne,
+            allRanges: repairAllFromOne,
+            full: true,
+            preview: false,
+          },
           { kind: 'client' },
         ) ?? Promise.resolve(undefined),
         120_000,

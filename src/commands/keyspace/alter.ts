@@ -12,7 +12,7 @@ import {
 export default class KeyspaceAlter extends BaseCommand {
   static override summary = 'Change the replication of a keyspace';
   static override description =
-    'As ALTER KEYSPACE in Cassandra: writes from now on go to the new replicas, and the data already written reaches the replicas a key gained only through repair. Run `ringkv repair --keyspace NAME` against every node after raising a replication factor (each repairs the ranges it replicates): until then a read that asks only new replicas of a key (at ONE, or at QUORUM after RF 1 to 3) misses it, and one that reaches an old replica finds it and repairs the others. Nodes that stop being replicas keep their copies, never read, until `ringkv cleanup`.';
+    'As ALTER KEYSPACE in Cassandra: writes from now on go to the new replicas, and the data already written reaches the replicas a key gained only through repair. Run `ringkv repair --keyspace NAME --all-ranges` after raising a replication factor: until then a read that asks only new replicas of a key (at ONE, or at QUORUM after RF 1 to 3) misses it, and one that reaches an old replica finds it and repairs the others. Nodes that stop being replicas keep their copies, never read, until `ringkv cleanup`.';
   static override examples = [
     '<%= config.bin %> keyspace alter users --rf 3',
     '<%= config.bin %> keyspace alter orders --dc dc1:3,dc2:3',
@@ -30,7 +30,7 @@ export default class KeyspaceAlter extends BaseCommand {
       return altered;
     });
     this.say(alterationLine(result));
-    const repair = alterationRepairNote(result, `ringkv repair --keyspace ${result.name} --node <each node>`);
+    const repair = alterationRepairNote(result, `ringkv repair --keyspace ${result.name} --all-ranges`);
     if (repair) this.note(repair);
     const cleanup = alterationCleanupNote(
       result,

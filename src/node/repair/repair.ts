@@ -8,7 +8,6 @@ import { formatToken } from '../../ring/partitioner.js';
 import type { TokenRange, TokenRing } from '../../ring/ring.js';
 import { rangeReplicas } from '../../ring/strategy.js';
 import type { ReplicaChannel } from '../../coordination/world.js';
-import type { RangeService } from '../ranges.js';
 import { STREAM_PAGE_CELLS, type RangeStreamer } from '../streaming.js';
 import type { Clock, HostId, Logger } from '../world.js';
 import { MerkleTree, depthFor } from './merkle.js';
@@ -29,7 +28,6 @@ export interface RepairDeps {
   replication: Replication;
   isAlive: (hostId: HostId) => boolean;
   channel: ReplicaChannel;
-  local: RangeService;
   streamer: RangeStreamer;
   clock: Clock;
   logger: Logger;
@@ -39,10 +37,11 @@ export interface RepairDeps {
 }
 
 /**
- * Anti-entropy repair, run by the node a user asked: for each token range it replicates, every
- * replica builds a Merkle tree of the range; the trees are compared and only the cells under
- * differing leaves are read from every replica, reconciled by last write wins, and written to
- * the replicas that lacked the winner.
+ * Anti-entropy repair, run by the node a user asked: for each token range it replicates (or every
+ * range, with `allRanges`), every replica builds a Merkle tree of the range; the trees are
+ * compared and only the cells under differing leaves are read from every replica, reconciled by
+ * last write wins, and written to the replicas that lacked the winner. The node that runs it need
+ * not be a replica of a range: every replica is asked alike.
  */
 export async function runRepair(
   deps: RepairDeps,
@@ -51,10 +50,18 @@ export async function runRepair(
 ): Promise<RepairSummary> {
   const started = deps.clock.monotonicMs();
   const all = rangeReplicas(deps.ring, deps.replication);
-  const ranges = all.filter((r) =>
-    req.primaryRangeOnly
-      ? r.replicas[0]?.hostId === deps.self
-      : r.replicas.some((n) => n.hostId === deps.self),
+  if (req.primaryRangeOnly && req.allRanges) {
+    throw new RingkvError(
+      'INVALID_REQUEST',
+      "a repair covers its node's primary ranges or every range, not both: choose one",
+    );
+  }
+  const ranges = all.filter(
+    (r) =>
+      req.allRanges === true ||
+      (req.primaryRangeOnly
+        ? r.replicas[0]?.hostId === deps.self
+        : r.replicas.some((n) => n.hostId === deps.self)),
   );
   const summary: RepairSummary = {
     keyspace: req.keyspace,
@@ -109,20 +116,15 @@ async function repairRange(
   range: TokenRange,
   replicas: HostId[],
 ): Promise<{ mismatchedLeaves: number; keysStreamed: number; bytesStreamed: number }> {
-  // Leaves fine enough that one missed write streams about one key, not a large part of the range.
-  const localCount = replicas.includes(deps.self)
-    ? await deps.local.countRange(req.keyspace, range.start, range.end)
-    : 0;
-  const depth = depthFor(localCount, { maxDepth: deps.maxTreeDepth });
-  const body = {
-    keyspace: req.keyspace,
-    start: formatToken(range.start),
-    end: formatToken(range.end),
-    depth,
-  };
+  const bounds = { keyspace: req.keyspace, start: formatToken(range.start), end: formatToken(range.end) };
+  // Leaves fine enough that one missed write streams about one key, not a large part of the range:
+  // sized by this node's copy when it has one, else by the first replica's.
+  const counter = replicas.includes(deps.self) ? deps.self : (replicas[0] as HostId);
+  const { cells: count } = await deps.channel.request(counter, 'range_count', bounds, deps.timeoutMs * 10);
+  const depth = depthFor(count, { maxDepth: deps.maxTreeDepth });
   const trees = await Promise.all(
     replicas.map(async (id) => {
-      const r = await deps.channel.request(id, 'merkle_tree', body, deps.timeoutMs * 10);
+      const r = await deps.channel.request(id, 'merkle_tree', { ...bounds, depth }, deps.timeoutMs * 10);
       return MerkleTree.deserialize(r.tree);
     }),
   );
@@ -133,7 +135,7 @@ async function repairRange(
 
   let keysStreamed = 0;
   let bytesStreamed = 0;
-  const keysPerLeaf = Math.max(localCount, 1) / reference.leafCount;
+  const keysPerLeaf = Math.max(count, 1) / reference.leafCount;
   const maxGap = Math.floor(MAX_GAP_KEYS / keysPerLeaf);
   for (const leaf of leafRuns(
     [...differing].sort((a, b) => a - b),

@@ -52,11 +52,16 @@ export const healingOps = {
     request: z.object({ target: hostId.optional(), local: z.boolean().optional() }),
     result: z.object({ truncated: z.number().int().nonnegative() }),
   },
-  /** Anti-entropy repair coordinated by the receiving node; progress comes as `repair_progress` events. */
+  /**
+   * Anti-entropy repair coordinated by the receiving node; progress comes as `repair_progress`
+   * events. It covers the ranges the node replicates, its primary ranges only (`primaryRangeOnly`),
+   * or every range of the keyspace (`allRanges`, absent from nodes before it was added).
+   */
   repair: {
     request: z.object({
       keyspace: keyspaceName,
       primaryRangeOnly: z.boolean(),
+      allRanges: z.boolean().optional(),
       full: z.boolean(),
       preview: z.boolean(),
     }),
@@ -71,6 +76,11 @@ export const healingOps = {
       depth: z.number().int().min(0).max(20),
     }),
     result: z.object({ tree: bytes, cells: z.number().int().nonnegative() }),
+  },
+  /** How many cells this replica holds in (start, end]: the size a repair sizes its trees by. */
+  range_count: {
+    request: z.object({ keyspace: keyspaceName, start: tokenString, end: tokenString }),
+    result: z.object({ cells: z.number().int().nonnegative() }),
   },
   /** A page of this replica's cells in (start, end], in token order, after a cursor. */
   range_scan: {

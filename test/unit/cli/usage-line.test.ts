@@ -19,6 +19,14 @@ describe('usageLine', () => {
     ).toBe('Missing 2 required args: key, value');
   });
 
+  it('keeps the reasons of a failed flag validation, not its heading', () => {
+    expect(
+      usageLine(
+        'The following error occurred:\n  --pr=true cannot also be provided when using --all-ranges\nSee more help with --help',
+      ),
+    ).toBe('--pr=true cannot also be provided when using --all-ranges');
+  });
+
   it('leaves a one-line message as it is', () => {
     expect(usageLine('Nonexistent flag: --nope\nSee more help with --help')).toBe('Nonexistent flag: --nope');
     expect(usageLine('Expected --cl=z to be one of: a, b')).toBe('Expected --cl=z to be one of: a, b');

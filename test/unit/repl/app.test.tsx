@@ -2,7 +2,7 @@ import { render } from 'ink-testing-library';
 import { stripVTControlCharacters } from 'node:util';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { cleanup } from 'ink-testing-library';
-import type { RepairSummary } from '../../../src/client/api.js';
+import type { RepairOptions, RepairSummary } from '../../../src/client/api.js';
 import { App } from '../../../src/repl/app.js';
 import type { HistoryStore } from '../../../src/repl/history-file.js';
 import { FakeCluster } from './fake-cluster.js';
@@ -168,10 +168,12 @@ describe('the REPL app', () => {
     api.release();
   });
 
-  it('shows repair progress live, then the summary', async () => {
+  it('repairs every range of the keyspace, showing progress live, then the summary', async () => {
     const api = new FakeCluster();
     let finish: (s: RepairSummary) => void = () => undefined;
-    api.repair = (_opts, onProgress) => {
+    const asked: RepairOptions[] = [];
+    api.repair = (opts, onProgress) => {
+      asked.push(opts);
       onProgress?.({ rangesDone: 6, ranges: 12, keysStreamed: 40 });
       return new Promise<RepairSummary>((resolve) => (finish = resolve));
     };
@@ -193,6 +195,9 @@ describe('the REPL app', () => {
     await r.until((f) =>
       expect(f).toContain('repair of default: 12 ranges, 3 mismatched, 80 keys (4.0 KiB) streamed in 900 ms'),
     );
+    expect(asked).toEqual([
+      { keyspace: 'default', primaryRangeOnly: false, allRanges: true, full: false, preview: false },
+    ]);
   });
 
   it('draws a trace waterfall when tracing is on', async () => {

@@ -370,7 +370,9 @@ export class FakeCluster implements ClusterApi {
     onProgress?: (p: RepairProgress) => void,
     signal?: AbortSignal,
   ): Promise<RepairSummary> {
-    await this.gate(`repair ${opts.keyspace}${opts.primaryRangeOnly ? ' --pr' : ''}`);
+    await this.gate(
+      `repair ${opts.keyspace}${opts.primaryRangeOnly ? ' --pr' : ''}${opts.allRanges ? ' --all-ranges' : ''}`,
+    );
     const ranges = this.ringEntries().length;
     for (let done = 1; done <= ranges; done++) {
       if (signal?.aborted) throw new RingkvError('REFUSED', 'repair cancelled');
