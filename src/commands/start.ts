@@ -51,13 +51,11 @@ export default class Start extends BaseCommand {
     data: Flags.string({ description: 'data folder (default: ./ringkv-data/<port>)' }),
     seeds: Flags.string({ description: 'seed nodes ws://HOST:PORT, comma-separated', multiple: true }),
     dc: Flags.string({
-      description: 'data center of this node',
-      default: 'dc1',
+      description: "data center of this node (default: the data folder's, else dc1)",
       parse: refusing((name) => locationNameProblem('data center', name)),
     }),
     rack: Flags.string({
-      description: 'rack of this node',
-      default: 'rack1',
+      description: "rack of this node (default: the data folder's, else rack1)",
       parse: refusing((name) => locationNameProblem('rack', name)),
     }),
     'num-tokens': Flags.integer({ description: 'vnodes per node', default: 16, min: 1, max: 256 }),

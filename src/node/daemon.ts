@@ -14,7 +14,10 @@ import { RingkvNode, type NodeConfig } from './ringkv-node.js';
 import { LevelStorage } from './storage/level.js';
 import type { Logger } from './world.js';
 
-export interface DaemonOptions extends Omit<NodeConfig, 'address'> {
+export interface DaemonOptions extends Omit<NodeConfig, 'address' | 'dc' | 'rack'> {
+  /** Absent: where the data folder's node stood (a new one: dc1, rack1). */
+  dc?: string | undefined;
+  rack?: string | undefined;
   host: string;
   port: number;
   /** The host others dial; defaults to --host. */
@@ -123,7 +126,7 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
       logger: o.logger,
     });
     const node = new RingkvNode(
-      { ...o, address },
+      { ...o, address, dc: stored.dc, rack: stored.rack },
       {
         clock: systemClock,
         random: systemRandom,
@@ -164,7 +167,12 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
     const stopRequested = new Promise<void>((resolve) => (requestStop = resolve));
     node.onStopRequested(() => requestStop());
     await node.start();
-    o.logger.info('node is accepting requests', { address, hostId: meta.hostId, dc: o.dc, rack: o.rack });
+    o.logger.info('node is accepting requests', {
+      address,
+      hostId: meta.hostId,
+      dc: stored.dc,
+      rack: stored.rack,
+    });
     const listening = server;
     let stopping: Promise<void> | undefined;
     return {

@@ -62,19 +62,29 @@ export async function nextGeneration(storage: Storage, meta: NodeMeta, nowMicros
   return next;
 }
 
+/** Where a node stands when neither its start nor its data folder says. */
+export const DEFAULT_DC = 'dc1';
+export const DEFAULT_RACK = 'rack1';
+
 /**
  * A data folder belongs to one cluster: starting it as part of another is refused. A node that
  * holds tokens stays in its data center and rack: its ranges' replicas were placed by them, and
  * moving it would make other nodes replicas of data they do not have (Cassandra refuses the same).
+ * A start that does not say where the node stands keeps the folder's place (else DEFAULT_DC and
+ * DEFAULT_RACK), as it keeps its host id and tokens.
  */
 export async function loadOrCreateMeta(
   storage: Storage,
   clusterName: string,
-  place: { dc: string; rack: string },
+  asked: { dc?: string | undefined; rack?: string | undefined },
   newHostId: () => string,
   dataDir: string,
-): Promise<NodeMeta> {
+): Promise<NodeMeta & { dc: string; rack: string }> {
   const existing = await loadMeta(storage);
+  const place = {
+    dc: asked.dc ?? existing?.dc ?? DEFAULT_DC,
+    rack: asked.rack ?? existing?.rack ?? DEFAULT_RACK,
+  };
   if (existing) {
     if (existing.clusterName !== clusterName) {
       throw new RingkvError(
@@ -89,15 +99,14 @@ export async function loadOrCreateMeta(
     if (moved) {
       throw new RingkvError(
         'REFUSED',
-        `data folder ${dataDir} holds a node of data center ${existing.dc}, rack ${existing.rack}: in ${place.dc}, rack ${place.rack}, other nodes would become replicas of data they do not have; pass --dc ${existing.dc} --rack ${existing.rack}, or decommission the node and start it again on an empty data folder`,
+        `data folder ${dataDir} holds a node of data center ${existing.dc}, rack ${existing.rack}: in ${place.dc}, rack ${place.rack}, other nodes would become replicas of data they do not have; start it without --dc and --rack (or with --dc ${existing.dc} --rack ${existing.rack}), or decommission the node and start it again on an empty data folder`,
       );
     }
-    if (existing.dc === place.dc && existing.rack === place.rack) return existing;
     const placed = { ...existing, ...place };
-    await saveMeta(storage, placed);
+    if (existing.dc !== place.dc || existing.rack !== place.rack) await saveMeta(storage, placed);
     return placed;
   }
-  const meta: NodeMeta = {
+  const meta: NodeMeta & { dc: string; rack: string } = {
     clusterName,
     hostId: newHostId(),
     tokens: [],

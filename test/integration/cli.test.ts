@@ -504,9 +504,21 @@ describe('ringkv start and stop', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
     }
   });
 
-  it('--detach prints address, pid and host id; stop stops that node; --port 0 again takes the same port', async () => {
+  it('--detach prints address, pid and host id; stop stops that node; started again, it keeps its port and place', async () => {
     const data = join(root, 'detached');
-    const started = await runCli(['start', '--detach', '--port', '0', '--data', data, '--json']);
+    const started = await runCli([
+      'start',
+      '--detach',
+      '--port',
+      '0',
+      '--data',
+      data,
+      '--dc',
+      'west',
+      '--rack',
+      'r2',
+      '--json',
+    ]);
     expect(started.code).toBe(0);
     const doc = json(started.stdout) as { address: string; pid: number; hostId: string };
     pids.push(doc.pid);
@@ -519,12 +531,15 @@ describe('ringkv start and stop', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
     expect(stop.code).toBe(0);
     expect(json(stop.stdout)).toEqual({ hostId: doc.hostId });
 
-    // Started the same way again, it takes its last port: peers and their seeds name that address.
+    // Started again with --port 0, it takes its last port: peers and their seeds name that
+    // address. Without --dc and --rack it stays where it stood, as it keeps its tokens.
     const again = await runCli(['start', '--detach', '--port', '0', '--data', data, '--json']);
     expect(again.code).toBe(0);
     const doc2 = json(again.stdout) as { address: string; pid: number; hostId: string };
     pids.push(doc2.pid);
     expect(doc2).toMatchObject({ address: doc.address, hostId: doc.hostId });
+    const status = await runCli(['status', '--node', doc2.address, '--json']);
+    expect(json(status.stdout).nodes).toMatchObject([{ hostId: doc.hostId, dc: 'west', rack: 'r2' }]);
     expect((await runCli(['stop', '--node', doc2.address])).code).toBe(0);
 
     // stop returns once the node has closed its storage: the folder is free at once. It belongs to

@@ -25,10 +25,32 @@ describe('loadOrCreateMeta', () => {
       { dc: 'dc1', rack: 'r2' },
     ]) {
       await expect(loadOrCreateMeta(storage, 'ringkv', place, newId, '/d')).rejects.toThrow(
-        `data folder /d holds a node of data center dc1, rack r1: in ${place.dc}, rack ${place.rack}, other nodes would become replicas of data they do not have; pass --dc dc1 --rack r1, or decommission the node and start it again on an empty data folder`,
+        `data folder /d holds a node of data center dc1, rack r1: in ${place.dc}, rack ${place.rack}, other nodes would become replicas of data they do not have; start it without --dc and --rack (or with --dc dc1 --rack r1), or decommission the node and start it again on an empty data folder`,
       );
     }
     expect((await loadOrCreateMeta(storage, 'ringkv', dc1, newId, '/d')).hostId).toBe(meta.hostId);
+  });
+
+  it('keeps the place of the folder when the start does not say, dc1 and rack1 for a new one', async () => {
+    const storage = new MemoryStorage();
+    expect(await loadOrCreateMeta(storage, 'ringkv', {}, newId, '/d')).toMatchObject({
+      dc: 'dc1',
+      rack: 'rack1',
+    });
+    const other = new MemoryStorage();
+    const meta = await loadOrCreateMeta(other, 'ringkv', { dc: 'west', rack: 'r2' }, newId, '/e');
+    await saveMeta(other, { ...meta, tokens: ['42'], bootstrapped: true });
+    expect(await loadOrCreateMeta(other, 'ringkv', {}, newId, '/e')).toMatchObject({
+      dc: 'west',
+      rack: 'r2',
+    });
+    expect(await loadOrCreateMeta(other, 'ringkv', { dc: 'west' }, newId, '/e')).toMatchObject({
+      dc: 'west',
+      rack: 'r2',
+    });
+    await expect(loadOrCreateMeta(other, 'ringkv', { rack: 'r3' }, newId, '/e')).rejects.toThrow(
+      'holds a node of data center west, rack r2: in west, rack r3',
+    );
   });
 
   it('lets a node without tokens move, and remembers where a folder from before stands', async () => {
