@@ -46,6 +46,13 @@ const STOP_WAIT_MS = 30_000;
 const COORDINATOR_GRACE_MS = 500;
 /** Another coordinator is tried only while at least this share of the request's timeout is left. */
 const MIN_TIME_FOR_NEXT = 0.1;
+/**
+ * A coordinator with others after it in the plan gets this share of the request's timeout to
+ * finish a handshake: a paused node accepts the TCP connection and never answers, and waiting
+ * out the whole timeout for it would leave nothing for the next node, which would have taken the
+ * request (it was never sent, so even a write may go on).
+ */
+const MAX_HANDSHAKE_SHARE = 0.25;
 /** After creating a keyspace, wait at most this long for every live node to know it (schema agreement). */
 const SCHEMA_AGREEMENT_WAIT_MS = 10_000;
 const SCHEMA_AGREEMENT_POLL_MS = 100;
@@ -368,7 +375,13 @@ export class RingkvClient implements ClusterApi {
       let conn = this.ready.get(node.address);
       if (conn === undefined) {
         try {
-          conn = await this.connectionTo(node);
+          const connecting = this.connectionTo(node);
+          const waitMs = timeoutMs * MAX_HANDSHAKE_SHARE;
+          if (i < rest.length - 1 && !(await settlesWithin(connecting, waitMs))) {
+            // Left to finish in the background: a node that was only slow is ready next time.
+            throw new RingkvError('NO_HOST_AVAILABLE', `no handshake within ${waitMs} ms`);
+          }
+          conn = await connecting;
         } catch (e) {
           this.unreachable(node.hostId);
           failures.push(`${node.hostId} (${node.address}) unreachable: ${messageOf(e)}`);

@@ -374,6 +374,26 @@ describe('the client against five nodes', () => {
     }
   });
 
+  it('a new client whose first choice of coordinator is stalled gives it a quarter of the timeout, then goes on', async () => {
+    const { key, live: first, stalled: second } = await keyToStall('first');
+    if (!first.child) throw new Error('no process for the first replica');
+    // The key's first replica, which a token-aware client dials first, accepts the TCP connection
+    // (the kernel does) and never finishes the handshake.
+    first.child.kill('SIGSTOP');
+    try {
+      const fresh = await c.client({ contactPoints: [second.address], timeoutMs: 2000 });
+      const put = await fresh.put(key, 'v', { keyspace: KS2, cl: 'ONE', trace: true });
+      expect(put.acks).toEqual([second.hostId]);
+      const events = (put.trace ?? []).map((e) => e.event);
+      expect(events).toContainEqual(
+        `cannot reach ${first.hostId} (${first.address}): no handshake within 500 ms`,
+      );
+      expect(events.some((e) => e.startsWith(`coordinator ${second.hostId}`))).toBe(true);
+    } finally {
+      first.child.kill('SIGCONT');
+    }
+  });
+
   it("the client's timeout reaches the coordinator: a stalled replica fails ALL in it, saying who answered", async () => {
     const { key, live, stalled } = await keyToStall('short');
     // A new client's first token-aware request goes to the key's first replica, a running one.
