@@ -25,6 +25,9 @@ function topologyOf(status: StatusResult): Topology {
   return { up, down: status.nodes.length - up };
 }
 
+/** Erase the screen and the scrollback, cursor to the top left (as clear(1) does). */
+const CLEAR_SCREEN = '\x1b[2J\x1b[3J\x1b[H';
+
 /** Below this the ring band and tables stop making sense; narrower terminals wrap. */
 const minWidth = 40;
 
@@ -37,7 +40,7 @@ export function App({ api, session, history, initialHistory, nowMs }: AppProps) 
     initialState(api.contactAddress(), session, [...initialHistory]),
   );
   const { exit } = useApp();
-  const { stdout } = useStdout();
+  const { stdout, write } = useStdout();
   const width = Math.max(minWidth, stdout.columns || 80);
   const controller = useRef<AbortController | undefined>(undefined);
   const keyspace = useRef(state.session.keyspace);
@@ -119,6 +122,11 @@ export function App({ api, session, history, initialHistory, nowMs }: AppProps) 
     controller.current?.abort();
     exit();
   }, [state.exiting, exit]);
+
+  // Through Ink's write, which redraws the prompt and status line after what it writes.
+  useEffect(() => {
+    if (state.clears > 0) write(CLEAR_SCREEN);
+  }, [state.clears, write]);
 
   useInput((input, key) => {
     for (const action of actionsForKey(input, key)) dispatch(action);

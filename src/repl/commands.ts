@@ -55,6 +55,7 @@ export type Command =
   | { name: 'cleanup'; keyspace: string | undefined }
   | { name: 'repair'; keyspace: string | undefined; primaryRangeOnly: boolean; full: boolean }
   | { name: 'help'; command: CommandName | undefined }
+  | { name: 'clear' }
   | { name: 'exit' };
 
 export type CommandName = Command['name'];
@@ -132,6 +133,7 @@ export type ReplResult =
   | { kind: 'cleanup'; keyspace: string; nodes: NodeCleanupEntry[] }
   | { kind: 'repair'; summary: RepairSummary }
   | { kind: 'help'; topics: HelpTopic[]; detailed: boolean }
+  | { kind: 'clear' }
   | { kind: 'exit' };
 
 export type Outcome =
@@ -437,6 +439,15 @@ export const COMMANDS: { readonly [N in CommandName]: CommandDef<N> } = {
         topics: (cmd.command === undefined ? COMMAND_NAMES : [cmd.command]).map(topicOf),
         detailed: cmd.command !== undefined,
       }),
+  },
+  clear: {
+    name: 'clear',
+    aliases: ['cls'],
+    summary: 'clear the screen (also Ctrl-L)',
+    help: 'Clears the terminal, scrollback included, and leaves the prompt at the top. In a script it does nothing.',
+    syntax: { slots: [], cl: false, flags: [] },
+    build: () => ({ name: 'clear' }),
+    execute: () => Promise.resolve({ kind: 'clear' }),
   },
   exit: {
     name: 'exit',

@@ -457,6 +457,7 @@ export function resultJson(r: ReplResult): unknown {
       return r.summary;
     case 'help':
       return { help: r.topics.map((t) => ({ command: t.name, usage: t.usage, summary: t.summary })) };
+    case 'clear':
     case 'exit':
       return undefined;
   }
@@ -626,6 +627,7 @@ export function resultLines(r: ReplResult): string[] {
     case 'help':
       if (!r.detailed) return table(r.topics.map((t) => [t.usage, t.summary]));
       return r.topics.flatMap((t) => [`usage: ${t.usage}`, t.help]);
+    case 'clear':
     case 'exit':
       return [];
   }

@@ -18,6 +18,7 @@ const CONTROL_ACTIONS: Readonly<Record<string, Action>> = {
   '\x15': { type: 'kill-line' },
   '\x03': { type: 'interrupt' },
   '\x04': { type: 'eof' },
+  '\x0c': { type: 'clear-screen' },
 };
 
 /** Splits typed text on editing keys; line ends stay in the text, where insert enters each line. */
@@ -53,6 +54,7 @@ export function actionsForKey(input: string, key: Key): Action[] {
   // Terminals send DEL (0x7f) for the Backspace key, which Ink names delete.
   if (key.backspace || key.delete) return [{ type: 'backspace' }];
   if (key.ctrl && input === 'u') return [{ type: 'kill-line' }];
+  if (key.ctrl && input === 'l') return [{ type: 'clear-screen' }];
   if (key.ctrl || key.meta || input === '') return [];
   return actionsForText(input);
 }

@@ -56,6 +56,7 @@ export async function runScript(
       continue;
     }
     if (parsed.command.name === 'exit') break;
+    if (parsed.command.name === 'clear') continue;
     const outcome = await runCommand(parsed.command, { api, session, signal, nowMs: opts.nowMs });
     if (outcome.kind === 'cancelled') return interruptedExitCode;
     if (outcome.kind === 'error') {

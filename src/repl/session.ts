@@ -68,6 +68,8 @@ export interface ReplState {
   /** Ctrl-C on an empty line arms exit; a second one exits. */
   exitArmed: boolean;
   exiting: boolean;
+  /** Times the screen was to be cleared (clear, Ctrl-L): the app clears the terminal at each. */
+  clears: number;
   nextId: number;
 }
 
@@ -88,6 +90,7 @@ export type Action =
   | { type: 'finished'; id: number; outcome: Outcome }
   | { type: 'interrupt' }
   | { type: 'eof' }
+  | { type: 'clear-screen' }
   /** The client may have failed over to another contact node since the last one. */
   | { type: 'topology'; topology: Topology; contact?: string }
   | { type: 'keyspaces'; names: string[] };
@@ -110,6 +113,7 @@ export function initialState(contact: string, session: Session, history: string[
     candidates: [],
     exitArmed: false,
     exiting: false,
+    clears: 0,
     nextId: 1,
   };
 }
@@ -158,6 +162,10 @@ function startNext(state: ReplState): ReplState {
       return { ...s, queue: [], nextId: id + 1, entries: [...s.entries, entry] };
     }
     if (parsed.command.name === 'exit') return { ...s, queue: [], exiting: true };
+    if (parsed.command.name === 'clear') {
+      s = { ...s, queue, clears: s.clears + 1 };
+      continue;
+    }
     const running = {
       id,
       input,
@@ -309,6 +317,8 @@ export function reduce(state: ReplState, action: Action): ReplState {
     case 'eof':
       if (state.line === '' && !state.running) return { ...state, exiting: true };
       return reduce(state, { type: 'delete-forward' });
+    case 'clear-screen':
+      return { ...state, clears: state.clears + 1 };
     case 'topology':
       return { ...state, topology: action.topology, contact: action.contact ?? state.contact };
     case 'keyspaces':

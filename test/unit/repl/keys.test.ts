@@ -18,6 +18,13 @@ describe('keys typed faster than the REPL reads them', () => {
     ]);
   });
 
+  it('clears the screen on Ctrl-L in a burst', () => {
+    expect(actionsForText('\x0cstatus')).toEqual([
+      { type: 'clear-screen' },
+      { type: 'insert', text: 'status' },
+    ]);
+  });
+
   it('keeps line ends in the text and drops other control characters', () => {
     expect(actionsForText('put a 1\rget\x07 a\n')).toEqual([{ type: 'insert', text: 'put a 1\rget a\n' }]);
   });

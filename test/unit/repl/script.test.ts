@@ -47,7 +47,7 @@ describe('scripted mode', () => {
 
   it('prints one line per command', async () => {
     const api = new FakeCluster();
-    const r = await script(api, 'put a 1; get a QUORUM; get b');
+    const r = await script(api, 'put a 1; clear; get a QUORUM; get b');
     expect(r.code).toBe(0);
     expect(r.out).toHaveLength(3);
     expect(r.out[0]).toMatch(

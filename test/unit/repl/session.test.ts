@@ -127,6 +127,15 @@ describe('reduce: submitting', () => {
     expect(run(start(), type('exit'), { type: 'submit' }).exiting).toBe(true);
   });
 
+  it('clears the screen on clear and Ctrl-L, without an entry, and goes on with the queue', () => {
+    const s = run(start(), type('clear; cls; get a'), { type: 'submit' });
+    expect(s.clears).toBe(2);
+    expect(s.entries).toEqual([]);
+    expect(s.running?.input).toBe('get a');
+    expect(s.history).toEqual(['clear; cls; get a']);
+    expect(reduce(start(), { type: 'clear-screen' }).clears).toBe(1);
+  });
+
   it('bounds the history', () => {
     const lines = Array.from({ length: maxHistoryEntries + 5 }, (_, i) => `get k${i}`);
     const s = run(start(lines), type('get new'), { type: 'submit' });
