@@ -2,6 +2,7 @@ import { Args } from '@oclif/core';
 import { fromArgvOnly } from '../cli/data-flags.js';
 import { BaseCommand, clusterFlags } from '../cli/base-command.js';
 import { withClient } from '../cli/client-options.js';
+import { replicationShortfallNote } from '../repl/format.js';
 
 export default class RemoveNode extends BaseCommand {
   static override summary =
@@ -13,8 +14,17 @@ export default class RemoveNode extends BaseCommand {
 
   async run(): Promise<{ hostId: string; keysStreamed: number }> {
     const { args, flags } = await this.parse(RemoveNode);
-    const result = await withClient(flags, (c) => c.removenode(args.hostId));
+    const { result, notes } = await withClient(flags, async (c) => {
+      const removed = await c.removenode(args.hostId);
+      const keyspaces = await c.keyspaces();
+      const nodes = c.currentTopology().nodes.filter((n) => n.status !== 'LEFT');
+      return {
+        result: removed,
+        notes: keyspaces.flatMap((k) => replicationShortfallNote(k.name, k.replication, nodes) ?? []),
+      };
+    });
     this.say(`removed ${result.hostId}; ${result.keysStreamed} keys re-replicated`);
+    for (const note of notes) this.note(note);
     return result;
   }
 }

@@ -4,6 +4,7 @@ import { ReplicaWriteBatcher } from '../coordination/replica-write-batcher.js';
 import {
   fittingReplication,
   replicationAsFlags,
+  replicationShortfall,
   sameReplication,
   type Replication,
 } from '../protocol/consistency.js';
@@ -429,17 +430,13 @@ export class RingkvNode {
     this.refuseWhileRangesMove('decommission', this.hostId);
     const remaining = ring.nodes().filter((n) => n.hostId !== this.hostId);
     for (const [name, r] of this.membership.keyspaces()) {
-      const nodes = (n: number) => `${n} node${n === 1 ? '' : 's'} would remain`;
-      const short =
-        r.strategy === 'simple'
-          ? remaining.length < r.rf
-            ? `${nodes(remaining.length)} for RF ${r.rf}`
-            : undefined
-          : Object.entries(r.dcs)
-              .map(([dc, n]) => [dc, n, remaining.filter((x) => x.dc === dc).length] as const)
-              .filter(([, n, have]) => have < n)
-              .map(([dc, n, have]) => `${nodes(have)} in ${dc} for ${n} replicas`)[0];
-      if (short) {
+      const shortfall = replicationShortfall(r, remaining);
+      if (shortfall) {
+        const left = `${shortfall.nodes} node${shortfall.nodes === 1 ? '' : 's'} would remain`;
+        const short =
+          shortfall.dc === undefined
+            ? `${left} for RF ${shortfall.replicas}`
+            : `${left} in ${shortfall.dc} for ${shortfall.replicas} replicas`;
         const fitting = fittingReplication(r, remaining);
         const lower = fitting
           ? `, or lower its replication: ringkv keyspace alter ${name} ${replicationAsFlags(fitting)}`

@@ -115,6 +115,24 @@ export function gainedReplicas(before: Replication, after: Replication): boolean
 }
 
 /**
+ * Where `nodes` are too few for the replicas `r` asks for: the data center (absent for simple
+ * replication, which counts every node), its nodes and the replicas wanted there. Undefined when
+ * every replica has a node of its own.
+ */
+export function replicationShortfall(
+  r: Replication,
+  nodes: readonly { dc: string }[],
+): { dc?: string; nodes: number; replicas: number } | undefined {
+  if (r.strategy === 'simple')
+    return nodes.length < r.rf ? { nodes: nodes.length, replicas: r.rf } : undefined;
+  for (const [dc, replicas] of Object.entries(r.dcs)) {
+    const have = nodes.filter((n) => n.dc === dc).length;
+    if (have < replicas) return { dc, nodes: have, replicas };
+  }
+  return undefined;
+}
+
+/**
  * The largest replication like `r` that `nodes` can hold (RF at most the node count, per data
  * center for network); undefined when they can hold no replica at all.
  */
