@@ -48,9 +48,9 @@ const COORDINATOR_GRACE_MS = 500;
 const MIN_TIME_FOR_NEXT = 0.1;
 /**
  * A coordinator with others after it in the plan gets this share of the request's timeout to
- * finish a handshake: a paused node accepts the TCP connection and never answers, and waiting
- * out the whole timeout for it would leave nothing for the next node, which would have taken the
- * request (it was never sent, so even a write may go on).
+ * finish a handshake (the last one, what is left of it): a paused node accepts the TCP connection
+ * and never answers, and waiting out the whole timeout for it would leave nothing for the next
+ * node, which would have taken the request (it was never sent, so even a write may go on).
  */
 const MAX_HANDSHAKE_SHARE = 0.25;
 /** After creating a keyspace, wait at most this long for every live node to know it (schema agreement). */
@@ -376,8 +376,11 @@ export class RingkvClient implements ClusterApi {
       if (conn === undefined) {
         try {
           const connecting = this.connectionTo(node);
-          const waitMs = timeoutMs * MAX_HANDSHAKE_SHARE;
-          if (i < rest.length - 1 && !(await settlesWithin(connecting, waitMs))) {
+          const leftMs = Math.max(0, timeoutMs - (systemClock.monotonicMs() - startedMs));
+          const waitMs = Math.round(
+            i < rest.length - 1 ? Math.min(leftMs, timeoutMs * MAX_HANDSHAKE_SHARE) : leftMs,
+          );
+          if (!(await settlesWithin(connecting, waitMs))) {
             // Left to finish in the background: a node that was only slow is ready next time.
             throw new RingkvError('NO_HOST_AVAILABLE', `no handshake within ${waitMs} ms`);
           }
