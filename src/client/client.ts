@@ -79,6 +79,8 @@ export class RingkvClient implements ClusterApi {
   private poller: NodeJS.Timeout | undefined;
   private closed = false;
   private closing: Promise<void> | undefined;
+  /** Abandons handshakes still under way when the client closes (a paused node never finishes one). */
+  private readonly dials = new AbortController();
   readonly localDc: string;
   /**
    * Requests name this client's timeout when it is not the default, which coordinators assume:
@@ -128,22 +130,89 @@ export class RingkvClient implements ClusterApi {
   }
 
   /** Connects to the first contact point that answers; NO_HOST_AVAILABLE (exit 3) when none does. */
-  static async connect(options: ClientOptions): Promise<RingkvClient> {
-    const reasons: string[] = [];
-    for (const address of options.contactPoints) {
+  /**
+   * Connects through the first contact point that answers. They are tried in order, the next as
+   * soon as one fails, or when one has not answered within a share of the timeout (a paused node
+   * accepts the connection and never answers); the first to answer wins and the others are
+   * abandoned. A refusal that another node would repeat (another cluster, a wrong secret, an
+   * unknown local DC) fails at once.
+   */
+  static connect(options: ClientOptions): Promise<RingkvClient> {
+    const points = options.contactPoints;
+    const losers = new AbortController();
+    const attempt = async (address: string): Promise<RingkvClient> => {
       let conn: Connection | undefined;
       try {
-        conn = await Connection.open(address, connectionOptions(options));
+        conn = await Connection.open(address, { ...connectionOptions(options), signal: losers.signal });
         const topology = new ClusterTopology(await conn.request('topology', {}, options.timeoutMs));
         checkLocalDc(options.localDc, topology);
         return new RingkvClient(options, conn, topology);
       } catch (e) {
         conn?.close();
-        if (e instanceof RingkvError && e.code !== 'NO_HOST_AVAILABLE' && e.code !== 'OVERLOADED') throw e;
-        reasons.push(e instanceof Error ? e.message : String(e));
+        throw e;
       }
-    }
-    throw new RingkvError('NO_HOST_AVAILABLE', `no contact point could be reached (${reasons.join('; ')})`);
+    };
+    return new Promise<RingkvClient>((resolve, reject) => {
+      const reasons: string[] = [];
+      /** Contact points dialled that have not answered (failed, or still in their handshake). */
+      const silent = new Set<string>();
+      let started = 0;
+      let running = 0;
+      let settled = false;
+      let stagger: NodeJS.Timeout | undefined;
+      const settle = (outcome: () => void): void => {
+        settled = true;
+        clearTimeout(stagger);
+        losers.abort();
+        outcome();
+      };
+      const startNext = (): void => {
+        clearTimeout(stagger);
+        const address = points[started];
+        if (address === undefined) {
+          if (running === 0)
+            settle(() =>
+              reject(
+                new RingkvError(
+                  'NO_HOST_AVAILABLE',
+                  `no contact point could be reached (${reasons.join('; ')})`,
+                ),
+              ),
+            );
+          return;
+        }
+        started++;
+        running++;
+        silent.add(address);
+        if (started < points.length) stagger = setTimeout(startNext, options.timeoutMs * MAX_HANDSHAKE_SHARE);
+        attempt(address).then(
+          (client) => {
+            running--;
+            silent.delete(address);
+            if (settled) void client.close();
+            else settle(() => resolve(client.routingAround(silent)));
+          },
+          (e: unknown) => {
+            running--;
+            if (settled) return;
+            if (e instanceof RingkvError && e.code !== 'NO_HOST_AVAILABLE' && e.code !== 'OVERLOADED')
+              settle(() => reject(e));
+            else {
+              reasons.push(e instanceof Error ? e.message : String(e));
+              startNext();
+            }
+          },
+        );
+      };
+      startNext();
+    });
+  }
+
+  /** Contact points that did not answer while connecting: requests go to other nodes for a while. */
+  private routingAround(addresses: ReadonlySet<string>): this {
+    const until = systemClock.monotonicMs() + SUSPECT_MS;
+    for (const n of this.topology.nodes) if (addresses.has(n.address)) this.suspects.set(n.hostId, until);
+    return this;
   }
 
   contactAddress(): string {
@@ -528,7 +597,10 @@ export class RingkvClient implements ClusterApi {
     }
     const cached = this.connections.get(node.address);
     if (cached) return cached;
-    const p = Connection.open(node.address, connectionOptions(this.options));
+    const p = Connection.open(node.address, {
+      ...connectionOptions(this.options),
+      signal: this.dials.signal,
+    });
     // Only this attempt's own entry is dropped: a newer connection to the node may have replaced it.
     const forget = () => {
       if (this.connections.get(node.address) !== p) return;
@@ -854,6 +926,7 @@ export class RingkvClient implements ClusterApi {
     if (this.coordinatorForClient)
       await settlesWithin(this.coordinatorForClient.writesSettled(), 2 * this.options.timeoutMs);
     this.closed = true;
+    this.dials.abort();
     if (this.poller) clearInterval(this.poller);
     this.poller = undefined;
     const all = [...this.connections.values()];

@@ -17,6 +17,8 @@ export interface ConnectionOptions {
   maxValueBytes?: number;
   /** Coalesce the requests of one event-loop turn into one frame (default true). */
   coalesce?: boolean;
+  /** Abandons the handshake if it has not finished (the client closing). */
+  signal?: AbortSignal | undefined;
 }
 
 /** ws copies its send options, so every frame can share one object instead of allocating its own. */
@@ -94,6 +96,7 @@ export class Connection {
       {
         timeoutMs: options.timeoutMs,
         maxPayloadBytes: maxFrameBytesFor(options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES),
+        signal: options.signal,
       },
       ({ ws, welcome, rest }) => {
         // Listeners are attached before the dial returns, so no frame is missed.

@@ -11,6 +11,8 @@ export interface DialOptions {
   maxPayloadBytes: number;
   /** The host id the caller expects at that address; another one there is refused. */
   expectHostId?: string;
+  /** Abandons the dial (a client closing while a handshake hangs), closing its socket. */
+  signal?: AbortSignal | undefined;
 }
 
 /**
@@ -62,6 +64,7 @@ export function dial<T>(
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
       ws.off('message', onMessage);
       ws.off('close', onClose);
       ws.off('error', onError);
@@ -85,6 +88,9 @@ export function dial<T>(
     }, options.timeoutMs);
     const onError = (e: Error): void => {
       finish(new RingkvError('NO_HOST_AVAILABLE', `cannot reach ${address}: ${e.message}`));
+    };
+    const onAbort = (): void => {
+      finish(new RingkvError('NO_HOST_AVAILABLE', `cannot reach ${address}: the dial was abandoned`));
     };
     const onClose = (code: number, reason: Buffer): void => {
       const why = reason.length > 0 ? reason.toString() : `close code ${code}`;
@@ -128,5 +134,7 @@ export function dial<T>(
     ws.on('message', onMessage);
     ws.on('close', onClose);
     ws.on('error', onError);
+    if (options.signal?.aborted) onAbort();
+    else options.signal?.addEventListener('abort', onAbort, { once: true });
   });
 }

@@ -394,6 +394,23 @@ describe('the client against five nodes', () => {
     }
   });
 
+  it('a client whose first contact point is stalled connects through the next and routes around it', async () => {
+    const { key, live: first, stalled: second } = await keyToStall('contact');
+    if (!first.child) throw new Error('no process for the first replica');
+    first.child.kill('SIGSTOP');
+    try {
+      // Contact points are tried in order, the next when one has not answered in a quarter of the
+      // timeout; the one that did not answer is not dialled again for the first requests.
+      const fresh = await c.client({ contactPoints: [first.address, second.address], timeoutMs: 2000 });
+      expect(fresh.contactAddress()).toBe(second.address);
+      const put = await fresh.put(key, 'v', { keyspace: KS2, cl: 'ONE', trace: true });
+      expect(put.acks).toEqual([second.hostId]);
+      expect((put.trace ?? []).filter((e) => e.event.includes('cannot reach'))).toEqual([]);
+    } finally {
+      first.child.kill('SIGCONT');
+    }
+  });
+
   it("the client's timeout reaches the coordinator: a stalled replica fails ALL in it, saying who answered", async () => {
     const { key, live, stalled } = await keyToStall('short');
     // A new client's first token-aware request goes to the key's first replica, a running one.

@@ -1,3 +1,4 @@
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Connection } from '../../../src/client/connection.js';
 import { challengeFor, helloFor } from '../../../src/protocol/auth.js';
@@ -216,6 +217,40 @@ describe('WsServer with hand-made frames', () => {
     expect(message).toContain(`version ${PROTOCOL_VERSION}`);
     expect(message).toContain('version 99');
     await raw.closed;
+  });
+
+  it('abandons a handshake on its signal and closes the socket, as a closing client does', async () => {
+    // A paused node: the kernel accepts the connection, nothing ever answers.
+    const silent = createServer();
+    const accepted = new Promise<Socket>((resolve) => silent.once('connection', resolve));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    resources.add(() => new Promise<void>((resolve) => silent.close(() => resolve())));
+    const { port } = silent.address() as AddressInfo;
+    const dials = new AbortController();
+    const dialing = Connection.open(`ws://127.0.0.1:${port}`, {
+      clusterName: 'test',
+      timeoutMs: 60_000,
+      signal: dials.signal,
+    });
+    const socket = await accepted;
+    const socketClosed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    dials.abort();
+    const e = await rejectionOf(dialing);
+    expect(e.code).toBe('NO_HOST_AVAILABLE');
+    expect(e.message).toBe(`cannot reach ws://127.0.0.1:${port}: the dial was abandoned`);
+    await socketClosed;
+    // A signal that has already fired abandons the dial before it waits for anything.
+    expect(
+      (
+        await rejectionOf(
+          Connection.open(`ws://127.0.0.1:${port}`, {
+            clusterName: 'test',
+            timeoutMs: 60_000,
+            signal: dials.signal,
+          }),
+        )
+      ).message,
+    ).toMatch(/abandoned/);
   });
 
   it('closes only the connection that sent garbage', async () => {
