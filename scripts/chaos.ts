@@ -352,10 +352,13 @@ async function main(): Promise<number> {
     const drained =
       converged && (await until('hints to drain', async () => (await hintsLeft()) === 0, HEAL_LIMIT_MS));
     const repairFailures: string[] = [];
-    for (const n of cluster.nodes) {
+    // Odd seeds: one node repairs every range; even seeds: every node its primary ranges.
+    const allFromOne = seed % 2 === 1;
+    for (const n of allFromOne ? cluster.nodes.slice(0, 1) : cluster.nodes) {
       const r = await admin.sendTo(n.hostId, 'repair', {
         keyspace: KEYSPACE,
-        primaryRangeOnly: true,
+        primaryRangeOnly: !allFromOne,
+        allRanges: allFromOne,
         full: true,
         preview: false,
       });
@@ -369,7 +372,18 @@ async function main(): Promise<number> {
     const finals = new Map<string, ReplicaCell[]>();
     for (let k = 0; k < keyCount; k++) {
       const key = `chaos-${k}`;
-      // Reading at ALL first, as a user would check; the replicas' own cells are the verdict.
+      // The replicas' own cells, the verdict, before any read could repair what repair missed.
+      const endpoints = await admin.endpoints(key, KEYSPACE);
+      const cells: ReplicaCell[] = [];
+      for (const replica of endpoints.replicas) {
+        const r = await admin.sendTo(replica.hostId, 'replica_read', {
+          keyspace: KEYSPACE,
+          key: Buffer.from(key),
+        });
+        cells.push({ hostId: replica.hostId, cell: r.cell });
+      }
+      finals.set(key, cells);
+      // Then read at ALL, as a user would check; it repairs what it reads, so it comes after.
       const at = now();
       const read: Op = {
         id: nextId++,
@@ -391,16 +405,6 @@ async function main(): Promise<number> {
       }
       read.end = now();
       ops.push(read);
-      const endpoints = await admin.endpoints(key, KEYSPACE);
-      const cells: ReplicaCell[] = [];
-      for (const replica of endpoints.replicas) {
-        const r = await admin.sendTo(replica.hostId, 'replica_read', {
-          keyspace: KEYSPACE,
-          key: Buffer.from(key),
-        });
-        cells.push({ hostId: replica.hostId, cell: r.cell });
-      }
-      finals.set(key, cells);
     }
 
     const violations = check({ ops: ops.filter((o) => o.outcome !== 'pending'), rf: RF, finals });

@@ -114,6 +114,28 @@ function holdersAt(w: Op, at: number, moves: readonly KeyMove[]): Set<HostId> {
   return held;
 }
 
+function reconciled(replicas: readonly ReplicaCell[]): Cell | undefined {
+  let final: Cell | undefined;
+  for (const r of replicas) final = reconcile(final, r.cell);
+  return final;
+}
+
+/** (c) for one key: its replicas hold the same cell, or the violation that says they do not. */
+function replicasDiffer(key: string, replicas: readonly ReplicaCell[]): Violation | undefined {
+  const final = reconciled(replicas);
+  if (replicas.every((r) => cellsEqual(r.cell, final))) return undefined;
+  return {
+    property: 'c',
+    key,
+    message: `replicas differ: ${replicas.map((r) => `${r.hostId}=${show(r.cell)}`).join(', ')}`,
+  };
+}
+
+/** (c) alone, for every key: checked after hints and repair and before any read repairs. */
+export function divergent(finals: ReadonlyMap<string, readonly ReplicaCell[]>): Violation[] {
+  return [...finals].flatMap(([key, replicas]) => replicasDiffer(key, replicas) ?? []);
+}
+
 export function check(input: CheckInput): Violation[] {
   const out: Violation[] = [];
   const byKey = new Map<string, Op[]>();
@@ -160,16 +182,9 @@ export function check(input: CheckInput): Violation[] {
     // (c) and the final cell
     const finals = input.finals.get(key) ?? [];
     const finalReplicas = new Set(finals.map((r) => r.hostId));
-    let final: Cell | undefined;
-    for (const r of finals) final = reconcile(final, r.cell);
-    const differ = finals.filter((r) => !cellsEqual(r.cell, final));
-    if (differ.length > 0) {
-      out.push({
-        property: 'c',
-        key,
-        message: `replicas differ: ${finals.map((r) => `${r.hostId}=${show(r.cell)}`).join(', ')}`,
-      });
-    }
+    const final = reconciled(finals);
+    const differ = replicasDiffer(key, finals);
+    if (differ) out.push(differ);
     if (final) {
       const why = provenance(final, Infinity, true);
       if (why)

@@ -3,7 +3,7 @@ import { RingkvError } from '../../src/protocol/errors.js';
 import { tokenOf } from '../../src/ring/partitioner.js';
 import { replicasFor } from '../../src/ring/strategy.js';
 import type { HostId, Logger, PeerMessage } from '../../src/node/world.js';
-import { check } from './checker.js';
+import { check, divergent } from './checker.js';
 import { SimCluster } from './cluster.js';
 import { FAULT_KINDS, runFaults, runStalls, type FaultContext, type FaultKind } from './faults.js';
 import type { JournalEntry, KeyMove, Op, ReplicaCell, Violation } from './history.js';
@@ -297,8 +297,6 @@ export async function runSeed(seed: number, options: SimOptions = {}): Promise<S
         note(`cleanup on ${n.hostId} refused: ${e.message}`);
       }
     }
-    await time.settle(verificationReads(workload, rng.fork()), 60_000, 'reading every key');
-    note('every key read at ONE, QUORUM and ALL');
     const hintsLeft = async () => {
       const left: string[] = [];
       for (const s of cluster.running())
@@ -336,6 +334,12 @@ export async function runSeed(seed: number, options: SimOptions = {}): Promise<S
         });
       if (summary) note(`repair on ${n.hostId}: ${summary.keysStreamed} keys streamed`);
     }
+
+    // Before any read: reads at ALL repair what they read, and would heal what repair missed.
+    for (const v of divergent(await readFinals(time, cluster, keys)))
+      violations.push({ ...v, message: `after hints and repair, before any read: ${v.message}` });
+    await time.settle(verificationReads(workload, rng.fork()), 60_000, 'reading every key');
+    note('every key read at ONE, QUORUM and ALL');
 
     // ---- what the replicas of the final ring hold ----
     const finals = await readFinals(time, cluster, keys);
