@@ -1,7 +1,7 @@
 import type { OpRequest, OpResult } from '../protocol/ops/index.js';
 import { cellMessageBytes, MAX_CELLS_MESSAGE_BYTES } from '../protocol/limits.js';
 import { formatToken, parseToken } from '../ring/partitioner.js';
-import { MerkleTreeBuilder } from './repair/merkle.js';
+import { depthFor, MerkleTreeBuilder } from './repair/merkle.js';
 import type { CellStore } from './storage/cell-store.js';
 
 /**
@@ -18,14 +18,12 @@ export class RangeService {
       builder.add(token, key, cell);
       count++;
     }
-    return { tree: builder.build().serialize(), cells: count };
-  }
-
-  async count(req: OpRequest<'range_count'>): Promise<OpResult<'range_count'>> {
-    let cells = 0;
-    for await (const _ of this.cells.scanRange(req.keyspace, parseToken(req.start), parseToken(req.end)))
-      cells++;
-    return { cells };
+    // One scan sizes the tree: built at the deepest allowed, folded to what the cells call for.
+    const tree = builder.build();
+    const sized = req.sized
+      ? tree.fold(Math.min(tree.depth, depthFor(count, { maxDepth: req.depth })))
+      : tree;
+    return { tree: sized.serialize(), cells: count };
   }
 
   async scan(req: OpRequest<'range_scan'>): Promise<OpResult<'range_scan'>> {

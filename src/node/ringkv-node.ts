@@ -703,7 +703,6 @@ export class RingkvNode {
       truncated: await this.truncateHints(body.target, body.local ?? false),
     }));
     d.register('merkle_tree', (body) => this.ranges.merkleTree(body));
-    d.register('range_count', (body) => this.ranges.count(body));
     d.register('range_scan', (body) => this.ranges.scan(body));
     d.register('range_pull', async (body) => ({
       cells: await this.streamer.pull(body.from, body.keyspace, {

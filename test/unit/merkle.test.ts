@@ -187,6 +187,30 @@ describe('Merkle tree over a token range', () => {
     );
   });
 
+  it('folds to a smaller depth exactly as it would have been built there, for any range', () => {
+    const token = fc.bigInt({ min: MIN_TOKEN, max: MAX_TOKEN });
+    const data = entries(400);
+    fc.assert(
+      fc.property(
+        token,
+        token,
+        fc.integer({ min: 0, max: 12 }),
+        fc.integer({ min: 0, max: 12 }),
+        (start, end, a, b) => {
+          const range = { start, end };
+          const inRange = data.filter((e) => rangeContains(range, e.token));
+          const deep = build(range, Math.max(a, b), inRange);
+          const shallow = Math.min(a, b, deep.depth);
+          expect(deep.fold(shallow).serialize()).toEqual(build(range, shallow, inRange).serialize());
+        },
+      ),
+      { numRuns: 200 },
+    );
+    const tree = build(WHOLE_RING, 4, data);
+    expect(tree.fold(4)).toBe(tree);
+    expect(() => tree.fold(5)).toThrow(RangeError);
+  });
+
   it('makes a tree over a narrow range shallower, so no leaf is empty', () => {
     const builder = new MerkleTreeBuilder({ start: 0n, end: 5n }, 10);
     expect(builder.depth).toBe(2);

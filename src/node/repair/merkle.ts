@@ -6,8 +6,8 @@ import type { TokenRange } from '../../ring/ring.js';
 
 /**
  * A Merkle tree over the cells of a token range (start, end], for anti-entropy repair: each
- * replica builds one over the same range and depth, the trees are compared, and only the
- * sub-ranges under differing leaves are streamed.
+ * replica builds one over the same range, as deep as its cells call for, the trees are folded to
+ * one depth and compared, and only the sub-ranges under differing leaves are streamed.
  *
  * The range is cut into 2^depth leaves of (nearly) equal token width. A leaf's hash is the XOR of
  * its cells' hashes, so the order in which a replica scans its cells does not matter, and a replica
@@ -236,6 +236,30 @@ export class MerkleTree {
   /** The leaf holding `token`, or -1 when the token is not in the tree's range. */
   leafOf(token: bigint): number {
     return this.layout.leafOf(token);
+  }
+
+  /**
+   * The same tree at a smaller depth: leaf j of depth d - 1 covers exactly leaves 2j and 2j + 1 of
+   * depth d (leafOf floors a distance scaled by 2^d, and halving a floor floors the half), and a
+   * leaf's hash is the XOR of its cells', so a parent is the XOR of its two children.
+   */
+  fold(depth: number): MerkleTree {
+    if (!Number.isInteger(depth) || depth < 0 || depth > this.depth)
+      throw new RangeError(`cannot fold a tree of depth ${this.depth} to depth ${depth}`);
+    if (depth === this.depth) return this;
+    // Each leaf of the folded tree XORs a run of 2^(this.depth - depth) leaves, in one pass and
+    // 32 bits at a time (the XOR of bytes is the bytes of the XOR).
+    const lanes = MERKLE_HASH_BYTES / 4;
+    const leaves = this.leaves.byteOffset % 4 === 0 ? this.leaves : this.leaves.slice();
+    const from = new Uint32Array(leaves.buffer, leaves.byteOffset, leaves.length / 4);
+    const to = new Uint32Array((2 ** depth * MERKLE_HASH_BYTES) / 4);
+    const shift = this.depth - depth;
+    for (let leaf = 0; leaf < this.leafCount; leaf++) {
+      const at = (leaf >>> shift) * lanes;
+      for (let l = 0; l < lanes; l++)
+        to[at + l] = (to[at + l] as number) ^ (from[leaf * lanes + l] as number);
+    }
+    return new MerkleTree(this.range, depth, new Uint8Array(to.buffer));
   }
 
   sameShape(other: MerkleTree): boolean {

@@ -10,7 +10,7 @@ import { rangeReplicas } from '../../ring/strategy.js';
 import type { ReplicaChannel } from '../../coordination/world.js';
 import { STREAM_PAGE_CELLS, type RangeStreamer } from '../streaming.js';
 import type { Clock, HostId, Logger } from '../world.js';
-import { MerkleTree, depthFor } from './merkle.js';
+import { MerkleTree } from './merkle.js';
 
 export type RepairSummary = OpResult<'repair'>;
 
@@ -116,18 +116,25 @@ async function repairRange(
   range: TokenRange,
   replicas: HostId[],
 ): Promise<{ mismatchedLeaves: number; keysStreamed: number; bytesStreamed: number }> {
-  const bounds = { keyspace: req.keyspace, start: formatToken(range.start), end: formatToken(range.end) };
   // Leaves fine enough that one missed write streams about one key, not a large part of the range:
-  // sized by this node's copy when it has one, else by the first replica's.
-  const counter = replicas.includes(deps.self) ? deps.self : (replicas[0] as HostId);
-  const { cells: count } = await deps.channel.request(counter, 'range_count', bounds, deps.timeoutMs * 10);
-  const depth = depthFor(count, { maxDepth: deps.maxTreeDepth });
-  const trees = await Promise.all(
+  // each replica sizes its tree by its own cells, in the one scan that builds it, and the trees
+  // are compared at the shallowest of those depths.
+  const body = {
+    keyspace: req.keyspace,
+    start: formatToken(range.start),
+    end: formatToken(range.end),
+    depth: deps.maxTreeDepth,
+    sized: true,
+  };
+  const answers = await Promise.all(
     replicas.map(async (id) => {
-      const r = await deps.channel.request(id, 'merkle_tree', { ...bounds, depth }, deps.timeoutMs * 10);
-      return MerkleTree.deserialize(r.tree);
+      const r = await deps.channel.request(id, 'merkle_tree', body, deps.timeoutMs * 10);
+      return { tree: MerkleTree.deserialize(r.tree), cells: r.cells };
     }),
   );
+  const depth = Math.min(...answers.map((a) => a.tree.depth));
+  const trees = answers.map((a) => a.tree.fold(depth));
+  const count = Math.max(...answers.map((a) => a.cells));
   const reference = trees[0] as MerkleTree;
   const differing = new Set<number>();
   for (const t of trees.slice(1)) for (const leaf of MerkleTree.diff(reference, t)) differing.add(leaf);

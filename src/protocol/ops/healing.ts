@@ -67,20 +67,20 @@ export const healingOps = {
     }),
     result: repairSummary,
   },
-  /** This replica's Merkle tree over a token range (start, end]. */
+  /**
+   * This replica's Merkle tree over a token range (start, end], of `depth`; with `sized`, no
+   * deeper than `depth` and as deep as its cells call for (absent from nodes before it was added:
+   * they answer at `depth`, which the asker folds the same way).
+   */
   merkle_tree: {
     request: z.object({
       keyspace: keyspaceName,
       start: tokenString,
       end: tokenString,
       depth: z.number().int().min(0).max(20),
+      sized: z.boolean().optional(),
     }),
     result: z.object({ tree: bytes, cells: z.number().int().nonnegative() }),
-  },
-  /** How many cells this replica holds in (start, end]: the size a repair sizes its trees by. */
-  range_count: {
-    request: z.object({ keyspace: keyspaceName, start: tokenString, end: tokenString }),
-    result: z.object({ cells: z.number().int().nonnegative() }),
   },
   /** A page of this replica's cells in (start, end], in token order, after a cursor. */
   range_scan: {
