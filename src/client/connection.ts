@@ -54,6 +54,8 @@ export class Connection {
   readonly address: string;
   /** The host id of the node at the other end. */
   readonly serverHostId: string;
+  /** The largest value that node takes, when it said (nodes before it did not). */
+  readonly maxValueBytes: number | undefined;
   /** Called with each answered request's round-trip time in ms, e.g. to rank nodes by latency. */
   onRoundTrip: ((ms: number, op: OpName) => void) | undefined;
 
@@ -69,10 +71,16 @@ export class Connection {
   /** The deadline the sweep timer is set for; Infinity when none is set. */
   #sweepAtMs = Infinity;
 
-  private constructor(ws: WebSocket, address: string, serverHostId: string, options: ConnectionOptions) {
+  private constructor(
+    ws: WebSocket,
+    address: string,
+    welcome: { hostId: string; maxValueBytes?: number | undefined },
+    options: ConnectionOptions,
+  ) {
     this.#ws = ws;
     this.address = address;
-    this.serverHostId = serverHostId;
+    this.serverHostId = welcome.hostId;
+    this.maxValueBytes = welcome.maxValueBytes;
     this.#options = options;
     this.#batcher = new FrameBatcher((frame) => this.#write(frame), { coalesce: options.coalesce ?? true });
     ws.on('message', (data, isBinary) => {
@@ -100,7 +108,7 @@ export class Connection {
       },
       ({ ws, welcome, rest }) => {
         // Listeners are attached before the dial returns, so no frame is missed.
-        const connection = new Connection(ws, address, welcome.hostId, options);
+        const connection = new Connection(ws, address, welcome, options);
         for (const value of rest) connection.#handle(value);
         return connection;
       },

@@ -12,7 +12,7 @@ import {
   unavailableMessage,
 } from '../protocol/consistency.js';
 import { RingkvError, unknownKeyspace } from '../protocol/errors.js';
-import { DEFAULT_REQUEST_TIMEOUT_MS, MAX_KEY_BYTES } from '../protocol/limits.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS, oversized } from '../protocol/limits.js';
 import type { OpRequest, OpResult } from '../protocol/ops/index.js';
 import { tokenOf } from '../ring/partitioner.js';
 import { NO_NODES, type RingNode } from '../ring/ring.js';
@@ -105,12 +105,8 @@ export class Coordinator {
       throw unknownKeyspace(keyspace);
     }
     if (key.length === 0) throw new RingkvError('INVALID_REQUEST', 'the key is empty');
-    if (key.length > MAX_KEY_BYTES) {
-      throw new RingkvError(
-        'INVALID_REQUEST',
-        `the key is ${key.length} bytes; the limit is ${MAX_KEY_BYTES}`,
-      );
-    }
+    const tooLarge = oversized(key, null, undefined);
+    if (tooLarge) throw tooLarge;
     return replication;
   }
 
@@ -151,12 +147,8 @@ export class Coordinator {
   private startMutation(req: MutateRequest): Promise<OpResult<'mutate'>> {
     const { view, rpc, clock, options } = this.deps;
     const replication = this.checkKey(req.keyspace, req.key);
-    if (req.value && req.value.length > options.maxValueBytes) {
-      throw new RingkvError(
-        'INVALID_REQUEST',
-        `the value is ${req.value.length} bytes; the limit is ${options.maxValueBytes} (start nodes with --max-value-bytes to raise it)`,
-      );
-    }
+    const tooLarge = oversized(req.key, req.value, options.maxValueBytes);
+    if (tooLarge) throw tooLarge;
     const trace = req.trace ? new Trace(clock, view.selfId) : undefined;
     const token = tokenOf(req.key);
     const natural = replicasFor(view.ring(), replication, token);

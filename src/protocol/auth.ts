@@ -94,8 +94,10 @@ export function welcomeFor(
   hello: HelloMessage,
   challenge: ChallengeMessage,
   secret: string | undefined,
+  maxValueBytes?: number,
 ): WelcomeMessage {
   const welcome: WelcomeMessage = { type: 'welcome', hostId: challenge.hostId };
+  if (maxValueBytes !== undefined) welcome.maxValueBytes = maxValueBytes;
   if (secret !== undefined)
     welcome.mac = macFor(secret, hello.nonce, welcomeContext(challenge.cluster, challenge.hostId));
   return welcome;

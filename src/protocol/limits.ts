@@ -1,8 +1,33 @@
+import { RingkvError } from './errors.js';
+
 /** Named limits with their unit in the name (DESIGN.md: bound everything). */
 export const PROTOCOL_VERSION = 1;
 export const MAX_KEY_BYTES = 64 * 1024;
 /** Default value limit; a node raises it with --max-value-bytes. */
 export const DEFAULT_MAX_VALUE_BYTES = 1024 * 1024;
+/**
+ * A key or value past its limit, said the same by the coordinator that refuses it and by a
+ * client that refuses to send it; undefined when both are within.
+ */
+export function oversized(
+  key: Uint8Array,
+  value: Uint8Array | null,
+  maxValueBytes: number | undefined,
+): RingkvError | undefined {
+  if (key.length > MAX_KEY_BYTES)
+    return new RingkvError(
+      'INVALID_REQUEST',
+      `the key is ${key.length} bytes; the limit is ${MAX_KEY_BYTES}`,
+    );
+  if (value !== null && maxValueBytes !== undefined && value.length > maxValueBytes) {
+    return new RingkvError(
+      'INVALID_REQUEST',
+      `the value is ${value.length} bytes; the limit is ${maxValueBytes} (start nodes with --max-value-bytes to raise it)`,
+    );
+  }
+  return undefined;
+}
+
 /** A frame must hold the largest value plus its envelope; larger frames are refused by ws itself. */
 export function maxFrameBytesFor(maxValueBytes: number): number {
   return maxValueBytes + MAX_KEY_BYTES + 64 * 1024;

@@ -34,6 +34,11 @@ export const welcomeMessage = z.object({
   type: z.literal('welcome'),
   hostId,
   mac: bytes.optional(),
+  /**
+   * The largest value the node takes, so that a client refuses a larger one itself rather than
+   * send a frame the node closes the connection on (absent from nodes before it was added).
+   */
+  maxValueBytes: z.number().int().positive().optional(),
 });
 
 export const requestMessage = z.object({

@@ -394,6 +394,23 @@ describe('the client against five nodes', () => {
     }
   });
 
+  it("refuses a value past the nodes' limit itself, and the requests beside it go through", async () => {
+    const fresh = await c.client();
+    const huge = new Uint8Array(2 * 1024 * 1024);
+    // Sent, its frame would have made the node close the connection under every request on it.
+    const [big, ...small] = await Promise.allSettled([
+      fresh.put('huge', huge, { keyspace: KS2, cl: 'ONE' }),
+      ...Array.from({ length: 8 }, (_, i) => fresh.put(`beside-${i}`, 'v', { keyspace: KS2, cl: 'ONE' })),
+    ]);
+    expect(big?.status).toBe('rejected');
+    const e = (big as PromiseRejectedResult).reason as RingkvError;
+    expect(e.code).toBe('INVALID_REQUEST');
+    expect(e.message).toBe(
+      'the value is 2097152 bytes; the limit is 1048576 (start nodes with --max-value-bytes to raise it)',
+    );
+    expect(small.map((s) => s.status)).toEqual(Array(8).fill('fulfilled'));
+  });
+
   it('a client whose first contact point is stalled connects through the next and routes around it', async () => {
     const { key, live: first, stalled: second } = await keyToStall('contact');
     if (!first.child) throw new Error('no process for the first replica');

@@ -184,7 +184,8 @@ export class WsServer {
       }
       clearTimeout(timer);
       ws.off('message', onHello);
-      ws.send(encodeFrame([welcomeFor(hello, challenge, this.#options.secret)]), { binary: true });
+      const welcome = welcomeFor(hello, challenge, this.#options.secret, this.#options.maxValueBytes);
+      ws.send(encodeFrame([welcome]), { binary: true });
       this.#established(ws, hello, rest, remote);
     };
     ws.on('message', onHello);
