@@ -211,6 +211,18 @@ describe('Merkle tree over a token range', () => {
     expect(() => tree.fold(5)).toThrow(RangeError);
   });
 
+  it('folds and keeps a tree read from a Buffer at any offset, as a decoded frame hands it over', () => {
+    const tree = build(WHOLE_RING, 6, entries(200));
+    const bytes = tree.serialize();
+    const frame = Buffer.alloc(bytes.length + 3);
+    frame.set(bytes, 3);
+    const read = MerkleTree.deserialize(frame.subarray(3));
+    expect(read.fold(2).serialize()).toEqual(tree.fold(2).serialize());
+    // Not a view of the frame: the frame's buffer may be reused.
+    frame.fill(0);
+    expect(read.serialize()).toEqual(bytes);
+  });
+
   it('makes a tree over a narrow range shallower, so no leaf is empty', () => {
     const builder = new MerkleTreeBuilder({ start: 0n, end: 5n }, 10);
     expect(builder.depth).toBe(2);

@@ -250,7 +250,8 @@ export class MerkleTree {
     // Each leaf of the folded tree XORs a run of 2^(this.depth - depth) leaves, in one pass and
     // 32 bits at a time (the XOR of bytes is the bytes of the XOR).
     const lanes = MERKLE_HASH_BYTES / 4;
-    const leaves = this.leaves.byteOffset % 4 === 0 ? this.leaves : this.leaves.slice();
+    // A copy when unaligned: new Uint8Array, since a Buffer's slice() is a view like subarray().
+    const leaves = this.leaves.byteOffset % 4 === 0 ? this.leaves : new Uint8Array(this.leaves);
     const from = new Uint32Array(leaves.buffer, leaves.byteOffset, leaves.length / 4);
     const to = new Uint32Array((2 ** depth * MERKLE_HASH_BYTES) / 4);
     const shift = this.depth - depth;
@@ -293,8 +294,9 @@ export class MerkleTree {
       throw malformed(`depth ${depth} is too deep for its range`);
     const expected = HEADER_BYTES + 2 ** depth * MERKLE_HASH_BYTES;
     if (bytes.length !== expected) throw malformed(`${bytes.length} bytes, expected ${expected}`);
-    // A copy: the tree must not alias a frame buffer that may be reused.
-    return new MerkleTree(range, depth, bytes.slice(HEADER_BYTES));
+    // A copy: the tree must not alias a frame buffer that may be reused (new Uint8Array, since
+    // the bytes may be a Buffer, whose slice() is a view).
+    return new MerkleTree(range, depth, new Uint8Array(bytes.subarray(HEADER_BYTES)));
   }
 
   /**
