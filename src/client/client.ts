@@ -129,18 +129,17 @@ export class RingkvClient implements ClusterApi {
     });
   }
 
-  /** Connects to the first contact point that answers; NO_HOST_AVAILABLE (exit 3) when none does. */
   /**
-   * Connects through the first contact point that answers. They are tried in order, the next as
-   * soon as one fails, or when one has not answered within a share of the timeout (a paused node
-   * accepts the connection and never answers); the first to answer wins and the others are
-   * abandoned. A refusal that another node would repeat (another cluster, a wrong secret, an
-   * unknown local DC) fails at once.
+   * Connects through the first contact point that answers; NO_HOST_AVAILABLE (exit 3) when none
+   * does. They are tried in order, the next as soon as one fails, or when one has not answered
+   * within a share of the timeout (a paused node accepts the connection and never answers); the
+   * first to answer wins and the others are abandoned. A refusal that another node would repeat
+   * (another cluster, a wrong secret, an unknown local DC) fails at once.
    */
   static connect(options: ClientOptions): Promise<RingkvClient> {
     const points = options.contactPoints;
     const losers = new AbortController();
-    const attempt = async (address: string): Promise<RingkvClient> => {
+    const through = async (address: string): Promise<RingkvClient> => {
       let conn: Connection | undefined;
       try {
         conn = await Connection.open(address, { ...connectionOptions(options), signal: losers.signal });
@@ -185,7 +184,7 @@ export class RingkvClient implements ClusterApi {
         running++;
         silent.add(address);
         if (started < points.length) stagger = setTimeout(startNext, options.timeoutMs * MAX_HANDSHAKE_SHARE);
-        attempt(address).then(
+        through(address).then(
           (client) => {
             running--;
             silent.delete(address);
