@@ -1,4 +1,4 @@
-import { sameReplication, type Replication } from '../protocol/consistency.js';
+import { sameReplication, shortfallMessage, type Replication } from '../protocol/consistency.js';
 import { asRingkvError, isNodeStopping, RingkvError, unknownKeyspace } from '../protocol/errors.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS, oversized } from '../protocol/limits.js';
 import { settlesWithin } from '../protocol/settles-within.js';
@@ -729,6 +729,12 @@ export class RingkvClient implements ClusterApi {
         ...(n.streamProgress !== undefined ? { streamProgress: n.streamProgress } : {}),
       };
     });
+    // A keyspace that asks for more replicas than there are nodes fails some CLs whatever is up.
+    const members = topology.nodes.filter((n) => n.status !== 'LEFT');
+    for (const [name, r] of Object.entries(topology.doc.keyspaces)) {
+      const short = shortfallMessage(name, r, members);
+      if (short !== undefined) warnings.push(short);
+    }
     return { keyspace, nodes, warnings };
   }
 

@@ -2,7 +2,7 @@ import { Args } from '@oclif/core';
 import { fromArgvOnly } from '../cli/data-flags.js';
 import { BaseCommand, clusterFlags } from '../cli/base-command.js';
 import { withClient } from '../cli/client-options.js';
-import { replicationShortfallNote } from '../repl/format.js';
+import { shortfallMessage } from '../protocol/consistency.js';
 
 export default class RemoveNode extends BaseCommand {
   static override summary =
@@ -20,7 +20,10 @@ export default class RemoveNode extends BaseCommand {
       const nodes = c.currentTopology().nodes.filter((n) => n.status !== 'LEFT');
       return {
         result: removed,
-        notes: keyspaces.flatMap((k) => replicationShortfallNote(k.name, k.replication, nodes) ?? []),
+        notes: keyspaces.flatMap((k) => {
+          const short = shortfallMessage(k.name, k.replication, nodes);
+          return short === undefined ? [] : [`note: ${short}`];
+        }),
       };
     });
     this.say(`removed ${result.hostId}; ${result.keysStreamed} keys re-replicated`);

@@ -299,3 +299,44 @@ export function countTowards(req: Requirement, replicas: readonly ReplicaRef[]):
   if (Object.keys(req.perDc).length === 0) return replicas.length;
   return replicas.filter((r) => r.dc in req.perDc).length;
 }
+
+/**
+ * A keyspace that asks for more replicas than its nodes can hold (a removenode left too few, a
+ * cluster smaller than the RF): the CLs that cannot succeed until a node joins, and the
+ * replication the nodes could hold. Undefined when every replica has a node.
+ */
+export function shortfallMessage(
+  keyspace: string,
+  replication: Replication,
+  nodes: readonly { dc: string }[],
+): string | undefined {
+  const short = replicationShortfall(replication, nodes);
+  if (!short) return undefined;
+  const fitting = fittingReplication(replication, nodes);
+  const placed = fitting ? totalReplicationFactor(fitting) : 0;
+  const total = totalReplicationFactor(replication);
+  // TWO and THREE fail for want of nodes only where the keyspace has that many replicas at all.
+  const counted = [
+    ['TWO', 2],
+    ['THREE', 3],
+  ] as const;
+  const failing = [
+    ...counted.filter(([, n]) => n <= total && n > placed).map(([cl]) => cl),
+    ...(quorumOf(total) > placed ? ['QUORUM'] : []),
+    ...(short.dc !== undefined && quorumOf(short.replicas) > short.nodes
+      ? [`LOCAL_QUORUM in ${short.dc}`, 'EACH_QUORUM']
+      : []),
+    'ALL',
+  ];
+  const failingText =
+    failing.length === 1 ? failing[0] : `${failing.slice(0, -1).join(', ')} and ${failing.at(-1)}`;
+  const nodeCount = `${short.nodes} node${short.nodes === 1 ? '' : 's'}`;
+  const where =
+    short.dc === undefined
+      ? `${short.replicas} replicas and the cluster has ${nodeCount}`
+      : `${short.replicas} replicas in ${short.dc}, which has ${nodeCount}`;
+  const lower = fitting
+    ? `, or lower it: ringkv keyspace alter ${keyspace} ${replicationAsFlags(fitting)}`
+    : '';
+  return `keyspace ${keyspace} asks for ${where}: ${failingText} cannot succeed until a node joins${short.dc === undefined ? '' : ` ${short.dc}`}${lower}`;
+}

@@ -13,14 +13,9 @@ import type {
   TraceEvent,
 } from '../client/api.js';
 import {
-  fittingReplication,
   gainedReplicas,
   pendingNote,
-  quorumOf,
-  replicationAsFlags,
-  replicationShortfall,
   sameReplication,
-  totalReplicationFactor,
   unavailableMessage,
   type ConsistencyLevel,
   type DcShortfall,
@@ -111,39 +106,6 @@ export function emptyDataCentersNote(
     .map(([dc]) => dc);
   if (empty.length === 0) return undefined;
   return `note: no node is in ${empty.join(', ')} yet; ${keyspace} has no replicas there until one joins`;
-}
-
-/**
- * A keyspace that asks for more replicas than the nodes left can hold (after a removenode): the
- * CLs that cannot succeed until a node joins, and the replication the nodes could hold.
- */
-export function replicationShortfallNote(
-  keyspace: string,
-  replication: Replication,
-  nodes: readonly { dc: string }[],
-): string | undefined {
-  const short = replicationShortfall(replication, nodes);
-  if (!short) return undefined;
-  const fitting = fittingReplication(replication, nodes);
-  const placed = fitting ? totalReplicationFactor(fitting) : 0;
-  const failing = [
-    ...(quorumOf(totalReplicationFactor(replication)) > placed ? ['QUORUM'] : []),
-    ...(short.dc !== undefined && quorumOf(short.replicas) > short.nodes
-      ? [`LOCAL_QUORUM in ${short.dc}`, 'EACH_QUORUM']
-      : []),
-    'ALL',
-  ];
-  const failingText =
-    failing.length === 1 ? failing[0] : `${failing.slice(0, -1).join(', ')} and ${failing.at(-1)}`;
-  const nodeCount = `${short.nodes} node${short.nodes === 1 ? '' : 's'}`;
-  const where =
-    short.dc === undefined
-      ? `${short.replicas} replicas and the cluster has ${nodeCount}`
-      : `${short.replicas} replicas in ${short.dc}, which has ${nodeCount}`;
-  const lower = fitting
-    ? `, or lower it: ringkv keyspace alter ${keyspace} ${replicationAsFlags(fitting)}`
-    : '';
-  return `note: keyspace ${keyspace} asks for ${where}: ${failingText} cannot succeed until a node joins${short.dc === undefined ? '' : ` ${short.dc}`}${lower}`;
 }
 
 export function alterationLine(r: AlteredKeyspace): string {

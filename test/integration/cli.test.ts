@@ -159,8 +159,11 @@ describe('the CLI against a secured two-node cluster', { timeout: CLI_TEST_TIMEO
       expect(n.address).toMatch(/^ws:\/\/127\.0\.0\.1:\d+$/);
       expect(typeof n.load).toBe('number');
     }
-    // RF 3 over two nodes: each holds everything.
+    // RF 3 over two nodes: each holds everything, and status says what that leaves out.
     for (const n of nodes) expect(n.owns).toBe(1);
+    expect(json(status.stdout).warnings).toContain(
+      'keyspace default asks for 3 replicas and the cluster has 2 nodes: THREE and ALL cannot succeed until a node joins, or lower it: ringkv keyspace alter default --rf 2',
+    );
 
     const ring = await cli('ring', '--json');
     expect(ring.code).toBe(0);

@@ -5,6 +5,7 @@ import {
   replicationAsFlags,
   replicationKey,
   sameReplication,
+  shortfallMessage,
 } from '../../../src/protocol/consistency.js';
 
 describe('replication', () => {
@@ -56,5 +57,24 @@ describe('replication', () => {
       replicationAsFlags(fittingReplication({ strategy: 'network', dcs: { a: 3, b: 2, c: 1 } }, nodes)!),
     ).toBe('--dc a:2,b:1,c:0');
     expect(fittingReplication({ strategy: 'network', dcs: { c: 2 } }, nodes)).toBeUndefined();
+  });
+});
+
+describe('shortfallMessage', () => {
+  const east = { dc: 'east' };
+  const west = { dc: 'west' };
+  it('names the CLs that cannot succeed and the replication the nodes hold', () => {
+    const geo = { strategy: 'network', dcs: { east: 2, west: 2 } } as const;
+    expect(shortfallMessage('geo', geo, [east, east, west])).toBe(
+      'keyspace geo asks for 2 replicas in west, which has 1 node: LOCAL_QUORUM in west, EACH_QUORUM and ALL cannot succeed until a node joins west, or lower it: ringkv keyspace alter geo --dc east:2,west:1',
+    );
+    expect(shortfallMessage('geo', geo, [east, east, west, west])).toBeUndefined();
+    const three = { strategy: 'simple', rf: 3 } as const;
+    expect(shortfallMessage('default', three, [east, east])).toBe(
+      'keyspace default asks for 3 replicas and the cluster has 2 nodes: THREE and ALL cannot succeed until a node joins, or lower it: ringkv keyspace alter default --rf 2',
+    );
+    expect(shortfallMessage('default', three, [east])).toMatch(
+      /^keyspace default asks for 3 replicas and the cluster has 1 node: TWO, THREE, QUORUM and ALL cannot/,
+    );
   });
 });

@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RingkvError } from '../../../src/protocol/errors.js';
-import {
-  errorLine,
-  failedRangeLines,
-  repairProgressText,
-  replicationShortfallNote,
-} from '../../../src/repl/format.js';
+import { errorLine, failedRangeLines, repairProgressText } from '../../../src/repl/format.js';
 
 const range = (start: number, reason: string) => ({
   start: String(start),
@@ -134,25 +129,6 @@ describe('errorLine for WRITE_TIMEOUT and READ_TIMEOUT', () => {
     );
     expect(errorLine(new RingkvError('READ_TIMEOUT', 'x', { cl: 'QUORUM', required: 2, received: 1 }))).toBe(
       'error READ_TIMEOUT: QUORUM read timed out: 1 of 2 replicas answered: retry, or use ONE',
-    );
-  });
-});
-
-describe('replicationShortfallNote', () => {
-  const east = { dc: 'east' };
-  const west = { dc: 'west' };
-  it('names the CLs that cannot succeed and the replication the nodes hold', () => {
-    const geo = { strategy: 'network', dcs: { east: 2, west: 2 } } as const;
-    expect(replicationShortfallNote('geo', geo, [east, east, west])).toBe(
-      'note: keyspace geo asks for 2 replicas in west, which has 1 node: LOCAL_QUORUM in west, EACH_QUORUM and ALL cannot succeed until a node joins west, or lower it: ringkv keyspace alter geo --dc east:2,west:1',
-    );
-    expect(replicationShortfallNote('geo', geo, [east, east, west, west])).toBeUndefined();
-    const three = { strategy: 'simple', rf: 3 } as const;
-    expect(replicationShortfallNote('default', three, [east, east])).toBe(
-      'note: keyspace default asks for 3 replicas and the cluster has 2 nodes: ALL cannot succeed until a node joins, or lower it: ringkv keyspace alter default --rf 2',
-    );
-    expect(replicationShortfallNote('default', three, [east])).toMatch(
-      /^note: keyspace default asks for 3 replicas and the cluster has 1 node: QUORUM and ALL cannot/,
     );
   });
 });
