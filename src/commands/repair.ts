@@ -41,9 +41,11 @@ export default class Repair extends BaseCommand {
     const { flags } = await this.parse(Repair);
     const progress = repairProgress(process.stderr, flags.preview);
     let summary: RepairSummary;
+    let contact = '';
+    let rangesInRing = 0;
     try {
-      summary = await withClient(flags, (c) =>
-        c.repair(
+      summary = await withClient(flags, async (c) => {
+        const s = await c.repair(
           {
             keyspace: flags.keyspace,
             primaryRangeOnly: flags.pr,
@@ -52,13 +54,22 @@ export default class Repair extends BaseCommand {
             preview: flags.preview,
           },
           progress.update,
-        ),
-      );
+        );
+        contact = c.contactAddress();
+        rangesInRing = (await c.ring()).length;
+        return s;
+      });
     } finally {
       // An error line must not start at the end of the progress line.
       progress.done();
     }
     this.say(renderRepair(summary));
+    // As nodetool repair, it covered its node's ranges: say so when that was not all of them.
+    if (!flags.pr && !flags['all-ranges'] && summary.ranges < rangesInRing) {
+      this.note(
+        `note: repaired the ${summary.ranges} of ${rangesInRing} ranges ${contact} replicates; --all-ranges repairs every range of ${summary.keyspace}`,
+      );
+    }
     const failure = unrepairedError(summary);
     if (failure) throw failure;
     return summary;

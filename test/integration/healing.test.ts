@@ -292,15 +292,20 @@ describe('anti-entropy repair', () => {
     });
     await client.alterKeyspace('pair', { strategy: 'simple', rf: 2 });
     const contact = nth(c, 0).address;
+    const notes: string[] = [];
     const repair = async (...flags: string[]) => {
       const r = await runCli(['repair', '--keyspace', 'pair', '--node', contact, '--json', ...flags]);
       expect(r.code, r.stderr).toBe(0);
+      notes.push(...r.stderr.split('\n').filter((l) => l.startsWith('note: ')));
       return JSON.parse(r.stdout) as RepairJson;
     };
     const ranges = (await client.ring()).length;
 
     const own = await repair();
     expect(own.ranges).toBeLessThan(ranges);
+    expect(notes).toEqual([
+      `note: repaired the ${own.ranges} of ${ranges} ranges ${contact} replicates; --all-ranges repairs every range of pair`,
+    ]);
     expect(own.keysStreamed).toBeGreaterThan(0);
     expect(own.keysStreamed).toBeLessThan(written.size);
     expect((await missingOnReplicas(client, 'pair', written)).length).toBe(written.size - own.keysStreamed);
@@ -311,6 +316,7 @@ describe('anti-entropy repair', () => {
     expect(all.keysStreamed).toBe(written.size - own.keysStreamed);
     expect(await missingOnReplicas(client, 'pair', written)).toEqual([]);
     expect((await repair('--all-ranges')).keysStreamed).toBe(0);
+    expect(notes).toHaveLength(1);
 
     const both = await runCli(['repair', '--pr', '--all-ranges', '--node', contact]);
     expect(both.code).toBe(2);
