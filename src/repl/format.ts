@@ -273,7 +273,7 @@ export function describeError(err: RingkvError): ErrorView {
       const what =
         required === undefined || received === undefined
           ? err.message
-          : `${cl ? `${cl} ` : ''}${write ? 'write' : 'read'}${why.length > 0 ? '' : ' timed out'}: ${received} of ${count(required, 'replica', 'replicas')}${joining} ${write ? 'acknowledged' : 'answered'}${why.map((w) => `; ${w}`).join('')}`;
+          : `${cl ? `${cl} ` : ''}${write ? 'write' : 'read'}${why.length > 0 ? '' : ' timed out'}: ${received} of the ${count(required, 'replica', 'replicas')} it needs${joining} ${write ? 'acknowledged' : 'answered'}${why.map((w) => `; ${w}`).join('')}`;
       const message =
         write && !/may have been applied/.test(what) ? `${what}; the write may have been applied` : what;
       const lower =
@@ -297,7 +297,7 @@ export function describeError(err: RingkvError): ErrorView {
       const lower = lowerLevelFor(received - pending, required - pending);
       return {
         code: err.code,
-        message: `${cl ? `${cl} ` : ''}write failed: ${received} of ${count(required, 'replica', 'replicas')}${joining} acknowledged; ${failureList(failures)}; the write may have been applied`,
+        message: `${cl ? `${cl} ` : ''}write failed: ${received} of the ${count(required, 'replica', 'replicas')} it needs${joining} acknowledged; ${failureList(failures)}; the write may have been applied`,
         hint: `read it back before retrying${lower ? `, or use ${lower}` : ''}`,
       };
     }

@@ -121,14 +121,14 @@ describe('errorLine for WRITE_TIMEOUT and READ_TIMEOUT', () => {
   it('names the replicas whose connection was lost instead of saying the request timed out', () => {
     const lost = { cl: 'ALL', required: 3, received: 2, unreachable: { n3: 'the connection closed (1006)' } };
     expect(errorLine(new RingkvError('WRITE_TIMEOUT', 'x', lost))).toBe(
-      'error WRITE_TIMEOUT: ALL write: 2 of 3 replicas acknowledged; no answer from n3 (the connection closed (1006)); the write may have been applied: read it back before retrying, or use TWO',
+      'error WRITE_TIMEOUT: ALL write: 2 of the 3 replicas it needs acknowledged; no answer from n3 (the connection closed (1006)); the write may have been applied: read it back before retrying, or use TWO',
     );
     const failed = { ...lost, received: 1, failures: { n2: 'the disk of /d is full' } };
     expect(errorLine(new RingkvError('READ_TIMEOUT', 'x', failed))).toBe(
-      'error READ_TIMEOUT: ALL read: 1 of 3 replicas answered; no answer from n3 (the connection closed (1006)); n2 failed it: the disk of /d is full: retry, or use ONE',
+      'error READ_TIMEOUT: ALL read: 1 of the 3 replicas it needs answered; no answer from n3 (the connection closed (1006)); n2 failed it: the disk of /d is full: retry, or use ONE',
     );
     expect(errorLine(new RingkvError('READ_TIMEOUT', 'x', { cl: 'QUORUM', required: 2, received: 1 }))).toBe(
-      'error READ_TIMEOUT: QUORUM read timed out: 1 of 2 replicas answered: retry, or use ONE',
+      'error READ_TIMEOUT: QUORUM read timed out: 1 of the 2 replicas it needs answered: retry, or use ONE',
     );
   });
 });

@@ -207,7 +207,7 @@ describe('scripted mode', () => {
     const r = await script(api, 'put a 1 quorum; put a 1 quorum', { continueOnError: true });
     expect(r.err).toEqual([
       'error UNAVAILABLE: QUORUM needs 3 replicas (1 of them joining or taking over a range), 2 are alive: use ONE, or bring a node back; a node that died while joining stays pending until "ringkv removenode HOST_ID"',
-      'error WRITE_TIMEOUT: QUORUM write timed out: 2 of 3 replicas (1 of them joining or taking over a range) acknowledged; the write may have been applied: read it back before retrying, or use ONE',
+      'error WRITE_TIMEOUT: QUORUM write timed out: 2 of the 3 replicas it needs (1 of them joining or taking over a range) acknowledged; the write may have been applied: read it back before retrying, or use ONE',
     ]);
   });
 
@@ -224,7 +224,7 @@ describe('scripted mode', () => {
     const r = await script(api, 'put a 1 quorum');
     expect(r.code).toBe(1);
     expect(r.err).toEqual([
-      'error WRITE_FAILURE: QUORUM write failed: 1 of 2 replicas acknowledged; b1 failed it: the disk of /d is full: the node stops; the write may have been applied: read it back before retrying, or use ONE',
+      'error WRITE_FAILURE: QUORUM write failed: 1 of the 2 replicas it needs acknowledged; b1 failed it: the disk of /d is full: the node stops; the write may have been applied: read it back before retrying, or use ONE',
     ]);
   });
 
@@ -246,7 +246,7 @@ describe('scripted mode', () => {
     const r = await script(api, 'put a 1 quorum; pt b; get a', { continueOnError: true });
     expect(r.code).toBe(1);
     expect(r.err).toEqual([
-      'error WRITE_TIMEOUT: QUORUM write timed out: 1 of 2 replicas acknowledged; the write may have been applied: read it back before retrying, or use ONE',
+      'error WRITE_TIMEOUT: QUORUM write timed out: 1 of the 2 replicas it needs acknowledged; the write may have been applied: read it back before retrying, or use ONE',
       'error USAGE: unknown command "pt": did you mean "put"?',
     ]);
     expect(r.out).toHaveLength(1);
