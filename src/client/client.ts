@@ -1,6 +1,6 @@
 import { sameReplication, shortfallMessage, type Replication } from '../protocol/consistency.js';
 import { asRingkvError, isNodeStopping, RingkvError, unknownKeyspace } from '../protocol/errors.js';
-import { DEFAULT_REQUEST_TIMEOUT_MS, oversized } from '../protocol/limits.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS, keyTooLarge, valueTooLarge } from '../protocol/limits.js';
 import { settlesWithin } from '../protocol/settles-within.js';
 import type { OpName, OpRequest, OpResult } from '../protocol/ops/index.js';
 import { formatToken, tokenOf } from '../ring/partitioner.js';
@@ -252,7 +252,9 @@ export class RingkvClient implements ClusterApi {
       const valueBytes = value === null ? null : toBytes(value);
       // Refused here rather than sent: a node closes a connection whose frame is past its limit,
       // failing every other request on it.
-      const tooLarge = oversized(keyBytes, valueBytes, this.contact.maxValueBytes);
+      const limit = this.contact.maxValueBytes;
+      const tooLarge =
+        keyTooLarge(keyBytes) ?? (limit === undefined ? undefined : valueTooLarge(valueBytes, limit));
       if (tooLarge) throw tooLarge;
       // Optional fields are set only when given (assigned, not spread: this runs for every write).
       const body: OpRequest<'mutate'> = {
@@ -295,7 +297,7 @@ export class RingkvClient implements ClusterApi {
     let trace: Trace | undefined;
     const answer = attempt(() => {
       const keyBytes = toBytes(key);
-      const tooLarge = oversized(keyBytes, null, undefined);
+      const tooLarge = keyTooLarge(keyBytes);
       if (tooLarge) throw tooLarge;
       const body: OpRequest<'read'> = { keyspace: opts.keyspace, key: keyBytes, cl: opts.cl };
       if (this.sendsTimeout) body.timeoutMs = this.options.timeoutMs;

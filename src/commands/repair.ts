@@ -55,8 +55,11 @@ export default class Repair extends BaseCommand {
           },
           progress.update,
         );
-        contact = c.contactAddress();
-        rangesInRing = (await c.ring()).length;
+        // Only a repair of the contact node's ranges may have left others out.
+        if (!flags.pr && !flags['all-ranges']) {
+          contact = c.contactAddress();
+          rangesInRing = (await c.ring()).length;
+        }
         return s;
       });
     } finally {
@@ -65,7 +68,7 @@ export default class Repair extends BaseCommand {
     }
     this.say(renderRepair(summary));
     // As nodetool repair, it covered its node's ranges: say so when that was not all of them.
-    if (!flags.pr && !flags['all-ranges'] && summary.ranges < rangesInRing) {
+    if (summary.ranges < rangesInRing) {
       this.note(
         `note: repaired the ${summary.ranges} of ${rangesInRing} ranges ${contact} replicates; --all-ranges repairs every range of ${summary.keyspace}`,
       );

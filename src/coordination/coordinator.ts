@@ -12,7 +12,7 @@ import {
   unavailableMessage,
 } from '../protocol/consistency.js';
 import { RingkvError, unknownKeyspace } from '../protocol/errors.js';
-import { DEFAULT_REQUEST_TIMEOUT_MS, oversized } from '../protocol/limits.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS, keyTooLarge, valueTooLarge } from '../protocol/limits.js';
 import type { OpRequest, OpResult } from '../protocol/ops/index.js';
 import { tokenOf } from '../ring/partitioner.js';
 import { NO_NODES, type RingNode } from '../ring/ring.js';
@@ -105,7 +105,7 @@ export class Coordinator {
       throw unknownKeyspace(keyspace);
     }
     if (key.length === 0) throw new RingkvError('INVALID_REQUEST', 'the key is empty');
-    const tooLarge = oversized(key, null, undefined);
+    const tooLarge = keyTooLarge(key);
     if (tooLarge) throw tooLarge;
     return replication;
   }
@@ -147,7 +147,7 @@ export class Coordinator {
   private startMutation(req: MutateRequest): Promise<OpResult<'mutate'>> {
     const { view, rpc, clock, options } = this.deps;
     const replication = this.checkKey(req.keyspace, req.key);
-    const tooLarge = oversized(req.key, req.value, options.maxValueBytes);
+    const tooLarge = valueTooLarge(req.value, options.maxValueBytes);
     if (tooLarge) throw tooLarge;
     const trace = req.trace ? new Trace(clock, view.selfId) : undefined;
     const token = tokenOf(req.key);

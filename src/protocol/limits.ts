@@ -5,29 +5,6 @@ export const PROTOCOL_VERSION = 1;
 export const MAX_KEY_BYTES = 64 * 1024;
 /** Default value limit; a node raises it with --max-value-bytes. */
 export const DEFAULT_MAX_VALUE_BYTES = 1024 * 1024;
-/**
- * A key or value past its limit, said the same by the coordinator that refuses it and by a
- * client that refuses to send it; undefined when both are within.
- */
-export function oversized(
-  key: Uint8Array,
-  value: Uint8Array | null,
-  maxValueBytes: number | undefined,
-): RingkvError | undefined {
-  if (key.length > MAX_KEY_BYTES)
-    return new RingkvError(
-      'INVALID_REQUEST',
-      `the key is ${key.length} bytes; the limit is ${MAX_KEY_BYTES}`,
-    );
-  if (value !== null && maxValueBytes !== undefined && value.length > maxValueBytes) {
-    return new RingkvError(
-      'INVALID_REQUEST',
-      `the value is ${value.length} bytes; the limit is ${maxValueBytes} (start nodes with --max-value-bytes to raise it)`,
-    );
-  }
-  return undefined;
-}
-
 /** A frame must hold the largest value plus its envelope; larger frames are refused by ws itself. */
 export function maxFrameBytesFor(maxValueBytes: number): number {
   return maxValueBytes + MAX_KEY_BYTES + 64 * 1024;
@@ -39,6 +16,23 @@ export function maxFrameBytesFor(maxValueBytes: number): number {
  * whatever the values: a fixed count of cells did not once values were a few KiB.
  */
 export const MAX_CELLS_MESSAGE_BYTES = 96 * 1024;
+
+/**
+ * A key past MAX_KEY_BYTES, or a value past a node's limit, said the same by the coordinator that
+ * refuses it and by a client that refuses to send it; undefined when within.
+ */
+export function keyTooLarge(key: Uint8Array): RingkvError | undefined {
+  if (key.length <= MAX_KEY_BYTES) return undefined;
+  return new RingkvError('INVALID_REQUEST', `the key is ${key.length} bytes; the limit is ${MAX_KEY_BYTES}`);
+}
+
+export function valueTooLarge(value: Uint8Array | null, maxValueBytes: number): RingkvError | undefined {
+  if (value === null || value.length <= maxValueBytes) return undefined;
+  return new RingkvError(
+    'INVALID_REQUEST',
+    `the value is ${value.length} bytes; the limit is ${maxValueBytes} (start nodes with --max-value-bytes to raise it)`,
+  );
+}
 
 /** A cell's bytes in a message: its key and value, and a bound on what encoding them adds. */
 export function cellMessageBytes(key: Uint8Array, value: Uint8Array | null): number {
