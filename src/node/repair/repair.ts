@@ -1,7 +1,7 @@
-import { reconcile, cellsEqual, type Cell } from '../../protocol/cell.js';
+import type { Cell } from '../../protocol/cell.js';
 import type { Replication } from '../../protocol/consistency.js';
 import { RingkvError } from '../../protocol/errors.js';
-import { cellBatches } from '../../protocol/limits.js';
+import { cellMessageBytes, MAX_CELLS_MESSAGE_BYTES } from '../../protocol/limits.js';
 import type { RepairProgress } from '../../protocol/ops/healing.js';
 import type { OpRequest, OpResult } from '../../protocol/ops/index.js';
 import { formatToken } from '../../ring/partitioner.js';
@@ -11,6 +11,7 @@ import type { ReplicaChannel } from '../../coordination/world.js';
 import { STREAM_PAGE_CELLS, type RangeStreamer } from '../streaming.js';
 import type { Clock, HostId, Logger } from '../world.js';
 import { MerkleTree } from './merkle.js';
+import { disagreements } from './reconcile-streams.js';
 
 export type RepairSummary = OpResult<'repair'>;
 
@@ -149,55 +150,92 @@ async function repairRange(
     maxGap,
   )) {
     const sub = { start: reference.leafRange(leaf.first).start, end: reference.leafRange(leaf.last).end };
-    // Every replica's cells under the differing leaves, reconciled per key.
-    const perReplica = await Promise.all(replicas.map((id) => collect(deps.streamer, id, req.keyspace, sub)));
-    const winners = new Map<string, { key: Uint8Array; cell: Cell }>();
-    for (const cells of perReplica) {
-      for (const [k, c] of cells) {
-        const w = winners.get(k);
-        winners.set(k, { key: c.key, cell: reconcile(w?.cell, c.cell) as Cell });
-      }
-    }
-    const writes: Promise<void>[] = [];
-    for (const [i, id] of replicas.entries()) {
-      const mine = perReplica[i] as Map<string, { key: Uint8Array; cell: Cell }>;
-      const missing = [...winners.entries()]
-        .filter(([k, w]) => !cellsEqual(mine.get(k)?.cell, w.cell))
-        .map(([, w]) => w);
-      if (missing.length === 0) continue;
-      keysStreamed += missing.length;
-      bytesStreamed += missing.reduce((n, w) => n + w.key.length + (w.cell.value?.length ?? 0) + 17, 0);
-      if (!req.preview) writes.push(streamTo(deps, id, req.keyspace, missing));
-    }
-    // Each replica gets its own cells; none waits for another's.
-    await Promise.all(writes);
+    const streamed = await streamDisagreements(deps, req, sub, replicas);
+    keysStreamed += streamed.keys;
+    bytesStreamed += streamed.bytes;
   }
   return { mismatchedLeaves: differing.size, keysStreamed, bytesStreamed };
 }
 
-/** The cells a replica lacked, in batches one message carries, one batch in flight at a time. */
-async function streamTo(
+/**
+ * Reads every replica's cells under a run of differing leaves side by side and writes each
+ * replica the winners it lacks, a batch at a time: one write in flight per replica, while the
+ * scans go on.
+ */
+async function streamDisagreements(
   deps: RepairDeps,
-  to: HostId,
-  keyspace: string,
-  missing: { key: Uint8Array; cell: Cell }[],
-): Promise<void> {
-  for (const cells of cellBatches(missing, STREAM_PAGE_CELLS)) {
-    await deps.channel.request(to, 'replica_write_batch', { keyspace, cells }, deps.timeoutMs * 5);
+  req: RepairRequest,
+  range: TokenRange,
+  replicas: HostId[],
+): Promise<{ keys: number; bytes: number }> {
+  let keys = 0;
+  let bytes = 0;
+  const outgoing = replicas.map((id) => new ReplicaBatches(deps, id, req.keyspace));
+  const scans = replicas.map((id) => deps.streamer.pages(id, req.keyspace, range));
+  try {
+    for await (const d of disagreements(range.start, scans)) {
+      for (const i of d.lacking) {
+        keys++;
+        bytes += d.key.length + (d.winner.value?.length ?? 0) + 17;
+        if (!req.preview) await (outgoing[i] as ReplicaBatches).add({ key: d.key, cell: d.winner });
+      }
+    }
+    await Promise.all(outgoing.map((o) => o.flush()));
+  } finally {
+    // A write that failed after the walk stopped must not surface as an unhandled rejection.
+    for (const o of outgoing) o.abandon();
   }
+  return { keys, bytes };
 }
 
-async function collect(
-  streamer: RangeStreamer,
-  from: HostId,
-  keyspace: string,
-  range: TokenRange,
-): Promise<Map<string, { key: Uint8Array; cell: Cell }>> {
-  const out = new Map<string, { key: Uint8Array; cell: Cell }>();
-  for await (const page of streamer.pages(from, keyspace, range)) {
-    for (const c of page) out.set(Buffer.from(c.key).toString('latin1'), { key: c.key, cell: c.cell });
+/** Cells for one replica, sent in batches one message carries, one batch in flight at a time. */
+class ReplicaBatches {
+  private pending: { key: Uint8Array; cell: Cell }[] = [];
+  private pendingBytes = 0;
+  private inFlight: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly deps: RepairDeps,
+    private readonly to: HostId,
+    private readonly keyspace: string,
+  ) {}
+
+  async add(c: { key: Uint8Array; cell: Cell }): Promise<void> {
+    const size = cellMessageBytes(c.key, c.cell.value);
+    if (
+      this.pending.length > 0 &&
+      (this.pending.length >= STREAM_PAGE_CELLS || this.pendingBytes + size > MAX_CELLS_MESSAGE_BYTES)
+    ) {
+      await this.send();
+    }
+    this.pending.push(c);
+    this.pendingBytes += size;
   }
-  return out;
+
+  async flush(): Promise<void> {
+    if (this.pending.length > 0) await this.send();
+    await this.inFlight;
+  }
+
+  abandon(): void {
+    this.inFlight.catch(() => undefined);
+  }
+
+  /** Waits for the batch before the last to land, then sends the pending one. */
+  private async send(): Promise<void> {
+    await this.inFlight;
+    const cells = this.pending;
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.inFlight = this.deps.channel.request(
+      this.to,
+      'replica_write_batch',
+      { keyspace: this.keyspace, cells },
+      this.deps.timeoutMs * 5,
+    );
+    // Awaited by the next send or the flush; a failure before then is not an unhandled rejection.
+    this.inFlight.catch(() => undefined);
+  }
 }
 
 /**
