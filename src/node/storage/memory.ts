@@ -61,7 +61,7 @@ export class MemoryStorage implements Storage {
     if (this.state === 'crashed') return never();
     this.assertOpen();
     const i = this.search(key);
-    return Promise.resolve(i >= 0 ? (this.values[i] as Uint8Array).slice() : undefined);
+    return Promise.resolve(i >= 0 ? copyOf(this.values[i] as Uint8Array) : undefined);
   }
 
   write(batch: readonly StoreWrite[]): Promise<void> {
@@ -69,8 +69,8 @@ export class MemoryStorage implements Storage {
     this.assertOpen();
     // Copied now: the caller may reuse its buffers once write() returns, as LevelDB allows.
     const copy = batch.map((op) => ({
-      key: op.key instanceof Uint8Array ? op.key.slice() : op.key,
-      value: op.value instanceof Uint8Array ? op.value.slice() : op.value,
+      key: op.key instanceof Uint8Array ? copyOf(op.key) : op.key,
+      value: op.value instanceof Uint8Array ? copyOf(op.value) : op.value,
     }));
     return this.commit.write(copy);
   }
@@ -104,7 +104,7 @@ export class MemoryStorage implements Storage {
         if (range.lt !== undefined && compare(k, range.lt) >= 0) break;
         if (range.lte !== undefined && compare(k, range.lte) > 0) break;
         yielded++;
-        yield [k.slice(), (values[i] as Uint8Array).slice()];
+        yield [copyOf(k), copyOf(values[i] as Uint8Array)];
       }
     } finally {
       this.openIterators--;
@@ -239,4 +239,9 @@ export class MemoryStorage implements Storage {
   private assertOpen(): void {
     if (this.state !== 'open') throw new Error(`storage is ${this.state}`);
   }
+}
+
+/** A copy, also of a Buffer, whose slice() is a view of the same memory. */
+function copyOf(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(bytes);
 }

@@ -75,6 +75,22 @@ export function describeStorage(name: string, makeFixture: () => Promise<Storage
       expect(await collect(storage, {})).toEqual([]);
     });
 
+    it('keeps its own copies: Buffers once written, read or iterated can change without changing what is stored', async () => {
+      const key = Buffer.from('owned');
+      const value = Buffer.from('value');
+      await storage.write([{ key, value }]);
+      key.fill(0x7a);
+      value.fill(0x7a);
+      const read = (await storage.get(text('owned'))) as Uint8Array;
+      Buffer.from(read.buffer, read.byteOffset, read.byteLength).fill(0x78);
+      for await (const [k, v] of storage.iterate({})) {
+        Buffer.from(k.buffer, k.byteOffset, k.byteLength).fill(0x78);
+        Buffer.from(v.buffer, v.byteOffset, v.byteLength).fill(0x78);
+      }
+      expect(await collect(storage, {})).toEqual([hex(text('owned'))]);
+      expect(await storage.get(text('owned'))).toEqual(text('value'));
+    });
+
     it('answers many reads asked at once, each with its own key, present or not', async () => {
       await storage.write(tricky.filter((_, i) => i % 2 === 0).map((k) => ({ key: k, value: k })));
       const values = await Promise.all(tricky.map((k) => storage.get(k)));
