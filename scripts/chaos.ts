@@ -348,7 +348,11 @@ async function main(): Promise<number> {
         );
       }
     }
-    const hintsLeft = async () => (await admin.hints()).reduce((a, h) => a + h.count, 0);
+    // A node that does not answer may hold hints: not drained until every node says it has none.
+    const hintsLeft = async () => {
+      const { hints, unanswered } = await admin.hints();
+      return unanswered.length > 0 ? Infinity : hints.reduce((a, h) => a + h.count, 0);
+    };
     const drained =
       converged && (await until('hints to drain', async () => (await hintsLeft()) === 0, HEAL_LIMIT_MS));
     const repairFailures: string[] = [];

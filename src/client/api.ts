@@ -154,6 +154,18 @@ export interface UnansweredNode {
   error: { code: ErrorCode; message: string };
 }
 
+/** The hints every node holds, and the nodes whose hints could not be counted. */
+export interface HintsReport {
+  hints: HintSummary[];
+  unanswered: UnansweredNode[];
+}
+
+/** Hints dropped over the cluster, and the nodes that could not drop theirs. */
+export interface HintsTruncated {
+  truncated: number;
+  unanswered: UnansweredNode[];
+}
+
 /** One node's counters, or why it could not give them (ringkv stats --all). */
 export type NodeStatsEntry = StatsResult | UnansweredNode;
 
@@ -178,12 +190,13 @@ export interface ClusterApi {
   createKeyspace(name: string, replication: Replication): Promise<KeyspaceInfo>;
   /** A new replication for an existing keyspace; existing data reaches new replicas by repair. */
   alterKeyspace(name: string, replication: Replication): Promise<AlteredKeyspace>;
-  hints(): Promise<HintSummary[]>;
+  /** Every node's hints; a node that is down or silent is named in `unanswered`, not skipped. */
+  hints(): Promise<HintsReport>;
   /** Every node's counters, in the order of status; a node that cannot answer says why. */
   statsOfEveryNode(): Promise<NodeStatsEntry[]>;
   /** Cleanup on every node in turn, in the order of status; one that fails does not stop the rest. */
   cleanupEveryNode(keyspace?: string): Promise<NodeCleanupEntry[]>;
-  truncateHints(target?: string): Promise<{ truncated: number }>;
+  truncateHints(target?: string): Promise<HintsTruncated>;
   repair(
     opts: RepairOptions,
     onProgress?: (p: RepairProgress) => void,

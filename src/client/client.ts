@@ -13,7 +13,8 @@ import type {
   ClusterApi,
   EndpointsResult,
   GetResult,
-  HintSummary,
+  HintsReport,
+  HintsTruncated,
   KeyspaceInfo,
   NodeCleanupEntry,
   NodeStatsEntry,
@@ -820,12 +821,14 @@ export class RingkvClient implements ClusterApi {
     }
   }
 
-  async hints(): Promise<HintSummary[]> {
-    return (await this.admin('hints_list', {}, this.options.timeoutMs * 2)).hints;
+  async hints(): Promise<HintsReport> {
+    const r = await this.admin('hints_list', {}, this.options.timeoutMs * 2);
+    return { hints: r.hints, unanswered: r.unanswered ?? [] };
   }
 
-  async truncateHints(target?: string): Promise<{ truncated: number }> {
-    return this.admin('hints_truncate', target ? { target } : {}, this.options.timeoutMs * 2);
+  async truncateHints(target?: string): Promise<HintsTruncated> {
+    const r = await this.admin('hints_truncate', target ? { target } : {}, this.options.timeoutMs * 2);
+    return { truncated: r.truncated, unanswered: r.unanswered ?? [] };
   }
 
   async repair(

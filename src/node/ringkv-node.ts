@@ -34,6 +34,8 @@ import { CellStore } from './storage/cell-store.js';
 import { RangeStreamer } from './streaming.js';
 import type { Clock, HostId, Logger, Random, Storage, Transport } from './world.js';
 
+type UnansweredNode = NonNullable<OpResult<'hints_list'>['unanswered']>[number];
+
 export interface NodeConfig {
   clusterName: string;
   /** ws://host:port peers and clients dial. */
@@ -698,10 +700,8 @@ export class RingkvNode {
     d.register('hint_store', (body) =>
       this.hints.store(body.target, body.keyspace, body.key, body.cell as never),
     );
-    d.register('hints_list', async (body) => ({ hints: await this.listHints(body.local ?? false) }));
-    d.register('hints_truncate', async (body) => ({
-      truncated: await this.truncateHints(body.target, body.local ?? false),
-    }));
+    d.register('hints_list', (body) => this.listHints(body.local ?? false));
+    d.register('hints_truncate', (body) => this.truncateHints(body.target, body.local ?? false));
     d.register('merkle_tree', (body) => this.ranges.merkleTree(body));
     d.register('range_scan', (body) => this.ranges.scan(body));
     d.register('range_pull', async (body) => ({
@@ -782,7 +782,7 @@ export class RingkvNode {
     return Promise.resolve({});
   }
 
-  private async listHints(localOnly: boolean): Promise<OpResult<'hints_list'>['hints']> {
+  private async listHints(localOnly: boolean): Promise<OpResult<'hints_list'>> {
     const mine = (await this.hints.summary()).map((s) => ({
       holder: this.hostId,
       target: s.target,
@@ -791,41 +791,59 @@ export class RingkvNode {
       oldest: s.oldest,
       pastWindow: this.hints.pastWindow(s.target),
     }));
-    if (localOnly) return mine;
-    const others = this.membership
-      .nodes()
-      .filter((n) => n.hostId !== this.hostId && this.membership.isAlive(n.hostId));
-    const theirs = await Promise.all(
-      others.map((n) =>
-        this.rpc
-          .request(n.hostId, 'hints_list', { local: true }, this.config.requestTimeoutMs)
-          .then((r) => r.hints)
-          .catch(() => []),
-      ),
-    );
-    return [...mine, ...theirs.flat()];
+    if (localOnly) return { hints: mine };
+    const { answers, unanswered } = await this.askEveryOtherNode('hints_list', { local: true });
+    return { hints: [...mine, ...answers.flatMap((r) => r.hints)], unanswered };
   }
 
-  private async truncateHints(target: string | undefined, localOnly: boolean): Promise<number> {
+  private async truncateHints(
+    target: string | undefined,
+    localOnly: boolean,
+  ): Promise<OpResult<'hints_truncate'>> {
     const mine = await this.hints.truncate(target);
-    if (localOnly) return mine;
-    const others = this.membership
-      .nodes()
-      .filter((n) => n.hostId !== this.hostId && this.membership.isAlive(n.hostId));
-    const counts = await Promise.all(
-      others.map((n) =>
-        this.rpc
-          .request(
-            n.hostId,
-            'hints_truncate',
-            { ...(target ? { target } : {}), local: true },
-            this.config.requestTimeoutMs,
-          )
-          .then((r) => r.truncated)
-          .catch(() => 0),
-      ),
+    if (localOnly) return { truncated: mine };
+    // A node holds no hints for itself: the target's own silence leaves none of them behind.
+    const { answers, unanswered } = await this.askEveryOtherNode(
+      'hints_truncate',
+      { ...(target ? { target } : {}), local: true },
+      target,
     );
-    return counts.reduce((a, b) => a + b, mine);
+    return { truncated: answers.reduce((n, r) => n + r.truncated, mine), unanswered };
+  }
+
+  /**
+   * Asks every other member at once; a node that is down or does not answer is named with why,
+   * so that a cluster-wide answer never passes for a whole one when it is not.
+   */
+  private async askEveryOtherNode<K extends OpName>(
+    op: K,
+    body: OpRequest<K>,
+    except?: HostId,
+  ): Promise<{ answers: OpResult<K>[]; unanswered: UnansweredNode[] }> {
+    const answers: OpResult<K>[] = [];
+    const unanswered: UnansweredNode[] = [];
+    await Promise.all(
+      this.membership
+        .nodes()
+        .filter((n) => n.hostId !== this.hostId && n.hostId !== except)
+        .map(async (n) => {
+          if (!this.membership.isAlive(n.hostId)) {
+            unanswered.push({
+              hostId: n.hostId,
+              address: n.address,
+              error: { code: 'UNAVAILABLE', message: 'the node is down' },
+            });
+            return;
+          }
+          try {
+            answers.push(await this.rpc.request(n.hostId, op, body, this.config.requestTimeoutMs));
+          } catch (e) {
+            const { code, message } = asRingkvError(e);
+            unanswered.push({ hostId: n.hostId, address: n.address, error: { code, message } });
+          }
+        }),
+    );
+    return { answers, unanswered };
   }
 
   private async repair(body: OpRequest<'repair'>, origin: Origin) {

@@ -4,6 +4,7 @@ import type {
   EndpointsResult,
   GetResult,
   HintSummary,
+  UnansweredNode,
   KeyspaceInfo,
   PutResult,
   RepairProgress,
@@ -128,7 +129,7 @@ export type ReplResult =
   | { kind: 'status'; status: StatusResult }
   | { kind: 'ring'; ring: RingEntry[]; status: StatusResult; endpoints: EndpointsResult | undefined }
   | { kind: 'endpoints'; endpoints: EndpointsResult }
-  | { kind: 'hints'; hints: HintSummary[]; asOfMs: number }
+  | { kind: 'hints'; hints: HintSummary[]; unanswered: UnansweredNode[]; asOfMs: number }
   | { kind: 'stats'; nodes: NodeStatsEntry[] }
   | { kind: 'cleanup'; keyspace: string; nodes: NodeCleanupEntry[] }
   | { kind: 'repair'; summary: RepairSummary }
@@ -366,7 +367,7 @@ export const COMMANDS: { readonly [N in CommandName]: CommandDef<N> } = {
     help: 'Lists the hints every node holds, per target: count, bytes, age of the oldest, and whether the target has been down past the hint window (then only repair heals it).',
     syntax: { slots: [], cl: false, flags: [] },
     build: () => ({ name: 'hints' }),
-    execute: async (_cmd, ctx) => ({ kind: 'hints', hints: await ctx.api.hints(), asOfMs: ctx.nowMs() }),
+    execute: async (_cmd, ctx) => ({ kind: 'hints', ...(await ctx.api.hints()), asOfMs: ctx.nowMs() }),
   },
   stats: {
     name: 'stats',

@@ -3,6 +3,8 @@ import type {
   CleanupResult,
   GetResult,
   HintSummary,
+  HintsTruncated,
+  UnansweredNode,
   NodeStatus,
   PutResult,
   RepairProgress,
@@ -369,6 +371,26 @@ export function uncleanedError(entries: readonly NodeCleanupEntry[]): RingkvErro
   );
 }
 
+/** Why a node's hints are not in a listing: it is down, or did not answer. */
+export function unansweredHintsLine(u: UnansweredNode): string {
+  const why = u.error.code === 'UNAVAILABLE' ? 'is down' : `did not answer (${u.error.message})`;
+  return `${shortId(u.hostId)} at ${u.address} ${why}: the hints it holds are not listed`;
+}
+
+/**
+ * A truncate that some node did not confirm failed, though the others dropped theirs: a down node
+ * kept its hints, and one that did not answer in time may or may not have dropped them.
+ */
+export function untruncatedError(r: HintsTruncated): RingkvError | undefined {
+  if (r.unanswered.length === 0) return undefined;
+  const why = r.unanswered.map((u) => `${shortId(u.hostId)}: ${u.error.code}`).join(', ');
+  return new RingkvError(
+    'REFUSED',
+    `${r.unanswered.length} node(s) did not confirm dropping their hints (${why}): run hints truncate again once they are up, or removenode those that are gone`,
+    { truncated: r.truncated, unanswered: r.unanswered },
+  );
+}
+
 /**
  * A result that is also a failure, for a script's exit status: a repair with failed ranges, a
  * cleanup that some node did not run.
@@ -448,7 +470,7 @@ export function resultJson(r: ReplResult): unknown {
     case 'endpoints':
       return r.endpoints;
     case 'hints':
-      return { hints: r.hints };
+      return { hints: r.hints, unanswered: r.unanswered };
     case 'stats':
       return { nodes: r.nodes };
     case 'cleanup':
@@ -612,8 +634,12 @@ export function resultLines(r: ReplResult): string[] {
     case 'endpoints':
       return [endpointsLine(r.endpoints)];
     case 'hints':
-      if (r.hints.length === 0) return ['no hints'];
-      return table([hintHeader, ...r.hints.map((h) => hintRow(h, r.asOfMs))]);
+      return [
+        ...(r.hints.length === 0
+          ? ['no hints']
+          : table([hintHeader, ...r.hints.map((h) => hintRow(h, r.asOfMs))])),
+        ...r.unanswered.map((u) => `note: ${unansweredHintsLine(u)}`),
+      ];
     case 'repair':
       return [repairLine(r), ...failedRangeLines(r.summary.failedRanges)];
     case 'stats':

@@ -312,7 +312,7 @@ describe('the client against five nodes', () => {
     expect((failed as RingkvError).code).toBe('WRITE_TIMEOUT');
     const trace = (failed as RingkvError).details['trace'] as TraceEvent[];
     expect(trace.some((e) => e.event.startsWith(`hint stored for ${target}`))).toBe(true);
-    const hints = await cc.hints();
+    const { hints } = await cc.hints();
     expect(hints.some((h) => h.target === target && h.holder !== target && h.count >= 1)).toBe(true);
     // The live replica took it, so a read at ONE finds it.
     expect((await cc.get(key, { keyspace: KS2, cl: 'ONE' })).value).toBe('v');
@@ -367,7 +367,7 @@ describe('the client against five nodes', () => {
         ...flags,
       ]);
       expect(put.code, put.stderr).toBe(0);
-      const hints = await admin.hints();
+      const { hints } = await admin.hints();
       expect(hints.some((h) => h.target === stalledId && h.holder !== stalledId && h.count >= 1)).toBe(true);
     } finally {
       stalled.child.kill('SIGCONT');

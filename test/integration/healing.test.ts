@@ -73,15 +73,20 @@ describe('hinted handoff', () => {
       expect(written.size).toBe(HINTED_WRITES);
       // A coordinator that saw the node DOWN late hints it when its write times out.
       await until('every write hinted', async () => {
-        const all = await client.hints();
+        const all = (await client.hints()).hints;
         return all.filter((h) => h.target === down.hostId).reduce((n, h) => n + h.count, 0) === HINTED_WRITES;
       });
 
       const listed = await runCli(['hints', 'list', '--node', nth(c, 0).address, '--json']);
       expect(listed.code).toBe(0);
-      const hints = (
-        JSON.parse(listed.stdout) as { hints: { target: string; count: number; oldest: number }[] }
-      ).hints;
+      const report = JSON.parse(listed.stdout) as {
+        hints: { target: string; count: number; oldest: number }[];
+        unanswered: { hostId: string; error: { code: string } }[];
+      };
+      const hints = report.hints;
+      // The down node's own hints cannot be counted, and the listing says so rather than skip it.
+      expect(report.unanswered.map((u) => [u.hostId, u.error.code])).toEqual([[down.hostId, 'UNAVAILABLE']]);
+      expect(listed.stderr).toContain(`${down.address} is down: the hints it holds are not listed`);
       const forDown = hints.filter((h) => h.target === down.hostId);
       // When the oldest was stored, in whole ms since the epoch.
       for (const h of forDown) {
@@ -94,9 +99,9 @@ describe('hinted handoff', () => {
       expect(hints.filter((h) => h.target !== down.hostId)).toEqual([]);
 
       await c.restart(down);
-      await until('hints replayed', async () => (await client.hints()).length === 0, 60_000);
+      await until('hints replayed', async () => (await client.hints()).hints.length === 0, 60_000);
       const listedAfter = await runCli(['hints', 'list', '--node', nth(c, 0).address, '--json']);
-      expect(JSON.parse(listedAfter.stdout)).toEqual({ hints: [] });
+      expect(JSON.parse(listedAfter.stdout)).toEqual({ hints: [], unanswered: [] });
       // Its own storage, read without coordination: no read has repaired anything.
       expect(await notOn(client, down.hostId, written)).toEqual([]);
     },
@@ -129,7 +134,7 @@ describe('hinted handoff', () => {
       await c.kill(coordinator, 'SIGTERM');
       await c.restart(coordinator);
       const held = async () =>
-        (await client.hints())
+        (await client.hints()).hints
           .filter((h) => h.holder === coordinator.hostId && h.target === paused.hostId)
           .reduce((n, h) => n + h.count, 0);
       await until(
@@ -159,7 +164,7 @@ describe('values of tens of KiB', () => {
       await until('the killed node DOWN', () => isDown(client, down.hostId));
       const hinted = await writeKeys(client, { ...big, prefix: 'hinted-' });
       await c.restart(down);
-      await until('hints replayed', async () => (await client.hints()).length === 0, 60_000);
+      await until('hints replayed', async () => (await client.hints()).hints.length === 0, 60_000);
       expect(await notOn(client, down.hostId, hinted)).toEqual([]);
 
       await c.kill(down);
@@ -218,12 +223,28 @@ describe('anti-entropy repair', () => {
       // A coordinator that had not yet seen the node DOWN stores its hint only when the write to
       // it times out: wait for every hint before dropping them all.
       await until('every missed write hinted', async () => {
-        const hints = await client.hints();
+        const { hints } = await client.hints();
         return hints.reduce((n, h) => n + h.count, 0) === missed.size;
       });
-      const truncated = await runCli(['hints', 'truncate', '--node', nth(c, 0).address, '--json']);
-      expect(truncated.code).toBe(0);
-      expect(JSON.parse(truncated.stdout)).toEqual({ truncated: missed.size });
+      // Hints for the down node: it holds none for itself, so its silence does not matter.
+      const truncated = await runCli([
+        'hints',
+        'truncate',
+        '--target',
+        behind.hostId,
+        '--node',
+        nth(c, 0).address,
+        '--json',
+      ]);
+      expect(truncated.code, truncated.stderr).toBe(0);
+      expect(JSON.parse(truncated.stdout)).toEqual({ truncated: missed.size, unanswered: [] });
+      // Every hint: the down node may hold some, so the truncate did not do all it was asked.
+      const everywhere = await runCli(['hints', 'truncate', '--node', nth(c, 0).address]);
+      expect(everywhere.code).toBe(1);
+      expect(everywhere.stdout).toContain('dropped 0 hints');
+      expect(everywhere.stderr).toContain(
+        `error REFUSED: 1 node(s) did not confirm dropping their hints (${behind.hostId.slice(0, 8)}: UNAVAILABLE)`,
+      );
 
       await c.restart(behind);
       // Nothing healed it yet: no hints, no reads.

@@ -1,5 +1,13 @@
 import { z } from 'zod';
 import { bytes, cell, hostId, keyspaceName, tokenString } from '../schema.js';
+import { ERROR_CODES } from '../errors.js';
+
+/** A node a round of every node could not ask, or that did not answer, and why. */
+export const unansweredNode = z.object({
+  hostId,
+  address: z.string(),
+  error: z.object({ code: z.enum(ERROR_CODES), message: z.string() }),
+});
 
 export const hintSummary = z.object({
   holder: hostId,
@@ -46,11 +54,16 @@ export const healingOps = {
   /** Hints over the whole cluster, or only this node's with `local`. */
   hints_list: {
     request: z.object({ local: z.boolean().optional() }),
-    result: z.object({ hints: z.array(hintSummary) }),
+    /** unanswered: nodes whose hints are not counted (down, or silent), absent from older nodes. */
+    result: z.object({ hints: z.array(hintSummary), unanswered: z.array(unansweredNode).optional() }),
   },
   hints_truncate: {
     request: z.object({ target: hostId.optional(), local: z.boolean().optional() }),
-    result: z.object({ truncated: z.number().int().nonnegative() }),
+    /** unanswered: nodes whose hints were not dropped (down, or silent), absent from older nodes. */
+    result: z.object({
+      truncated: z.number().int().nonnegative(),
+      unanswered: z.array(unansweredNode).optional(),
+    }),
   },
   /**
    * Anti-entropy repair coordinated by the receiving node; progress comes as `repair_progress`

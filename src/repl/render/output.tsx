@@ -135,7 +135,7 @@ export function ResultView({ result, width }: { result: ReplResult; width: numbe
     case 'endpoints':
       return <EndpointsView endpoints={result.endpoints} />;
     case 'hints':
-      return <HintsTable hints={result.hints} asOfMs={result.asOfMs} />;
+      return <HintsTable hints={result.hints} unanswered={result.unanswered} asOfMs={result.asOfMs} />;
     case 'use':
       return (
         <Text>

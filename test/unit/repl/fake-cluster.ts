@@ -4,6 +4,8 @@ import type {
   EndpointsResult,
   GetResult,
   HintSummary,
+  HintsReport,
+  HintsTruncated,
   KeyspaceInfo,
   PutResult,
   RepairOptions,
@@ -15,6 +17,7 @@ import type {
   RingEntry,
   StatusResult,
   TraceEvent,
+  UnansweredNode,
   WriteOptions,
 } from '../../../src/client/api.js';
 import {
@@ -63,6 +66,8 @@ export class FakeCluster implements ClusterApi {
   readonly keyspaceList: KeyspaceInfo[] = [{ name: 'default', replication: { strategy: 'simple', rf: 3 } }];
   readonly data = new Map<string, StoredCell>();
   hintList: HintSummary[] = [];
+  /** Nodes whose hints a listing or a truncate could not reach. */
+  silentNodes: UnansweredNode[] = [];
   /** Every call, in order, as `name arg...`. */
   readonly calls: string[] = [];
   private nextTimestamp = 1_700_000_000_000_000;
@@ -353,16 +358,19 @@ export class FakeCluster implements ClusterApi {
     });
   }
 
-  async hints(): Promise<HintSummary[]> {
+  async hints(): Promise<HintsReport> {
     await this.gate('hints');
-    return [...this.hintList];
+    return { hints: [...this.hintList], unanswered: [...this.silentNodes] };
   }
 
-  async truncateHints(target?: string): Promise<{ truncated: number }> {
+  async truncateHints(target?: string): Promise<HintsTruncated> {
     await this.gate(`truncateHints ${target ?? ''}`);
     const before = this.hintList.reduce((a, h) => a + h.count, 0);
     this.hintList = target ? this.hintList.filter((h) => h.target !== target) : [];
-    return { truncated: before - this.hintList.reduce((a, h) => a + h.count, 0) };
+    return {
+      truncated: before - this.hintList.reduce((a, h) => a + h.count, 0),
+      unanswered: [...this.silentNodes],
+    };
   }
 
   async repair(

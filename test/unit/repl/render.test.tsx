@@ -112,6 +112,7 @@ describe('HintsTable', () => {
           { holder: 'node-1', target: 'node-3', count: 12, bytes: 3000, oldest: 0, pastWindow: false },
           { holder: 'node-2', target: 'node-3', count: 1, bytes: 10, oldest: 0, pastWindow: true },
         ]}
+        unanswered={[]}
         asOfMs={4 * 3600 * 1000}
       />,
     );
@@ -119,6 +120,32 @@ describe('HintsTable', () => {
       'HOLDER  TARGET  HINTS  BYTES    OLDEST',
       'node-1  node-3  12     2.9 KiB  4h00m',
       'node-2  node-3  1      10 B     4h00m   PAST WINDOW: repair',
+    ]);
+  });
+
+  it('names the nodes whose hints it could not count', () => {
+    const ui = render(
+      <HintsTable
+        hints={[]}
+        unanswered={[
+          {
+            hostId: 'aaaaaaaa-1111',
+            address: 'ws://10.0.0.1:7400',
+            error: { code: 'UNAVAILABLE', message: 'the node is down' },
+          },
+          {
+            hostId: 'bbbbbbbb-2222',
+            address: 'ws://10.0.0.2:7400',
+            error: { code: 'READ_TIMEOUT', message: 'timed out' },
+          },
+        ]}
+        asOfMs={0}
+      />,
+    );
+    expect(text(ui).split('\n')).toEqual([
+      'no hints',
+      'note: aaaaaaaa at ws://10.0.0.1:7400 is down: the hints it holds are not listed',
+      'note: bbbbbbbb at ws://10.0.0.2:7400 did not answer (timed out): the hints it holds are not listed',
     ]);
   });
 });
