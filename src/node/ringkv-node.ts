@@ -638,7 +638,14 @@ export class RingkvNode {
     const before = this.world.clock.nowMicros() - this.config.gcGraceSeconds * 1_000_000;
     let purged = 0;
     for (const keyspace of this.membership.keyspaces().keys()) {
-      purged += await this.cells.purgeTombstones(keyspace, before).catch(() => 0);
+      // A failed purge (a full disk) loses nothing: the cells stay, and the next round tries again.
+      purged += await this.cells.purgeTombstones(keyspace, before).catch((e: unknown) => {
+        this.world.logger.warn('could not purge tombstones past gc_grace; trying again within the hour', {
+          keyspace,
+          error: e instanceof Error ? e.message : String(e),
+        });
+        return 0;
+      });
     }
     if (purged > 0) this.world.logger.info('purged tombstones past gc_grace', { purged });
     return purged;
