@@ -850,6 +850,8 @@ export class RingkvNode {
           }
         }),
     );
+    // In a stable order, whichever answered first.
+    unanswered.sort((a, b) => a.address.localeCompare(b.address));
     return { answers, unanswered };
   }
 

@@ -172,19 +172,14 @@ async function streamDisagreements(
   let bytes = 0;
   const outgoing = replicas.map((id) => new ReplicaBatches(deps, id, req.keyspace));
   const scans = replicas.map((id) => deps.streamer.pages(id, req.keyspace, range));
-  try {
-    for await (const d of disagreements(range.start, scans)) {
-      for (const i of d.lacking) {
-        keys++;
-        bytes += d.key.length + (d.winner.value?.length ?? 0) + 17;
-        if (!req.preview) await (outgoing[i] as ReplicaBatches).add({ key: d.key, cell: d.winner });
-      }
+  for await (const d of disagreements(range.start, scans)) {
+    for (const i of d.lacking) {
+      keys++;
+      bytes += d.key.length + (d.winner.value?.length ?? 0) + 17;
+      if (!req.preview) await (outgoing[i] as ReplicaBatches).add({ key: d.key, cell: d.winner });
     }
-    await Promise.all(outgoing.map((o) => o.flush()));
-  } finally {
-    // A write that failed after the walk stopped must not surface as an unhandled rejection.
-    for (const o of outgoing) o.abandon();
   }
+  await Promise.all(outgoing.map((o) => o.flush()));
   return { keys, bytes };
 }
 
@@ -217,10 +212,6 @@ class ReplicaBatches {
     await this.inFlight;
   }
 
-  abandon(): void {
-    this.inFlight.catch(() => undefined);
-  }
-
   /** Waits for the batch before the last to land, then sends the pending one. */
   private async send(): Promise<void> {
     await this.inFlight;
@@ -233,7 +224,8 @@ class ReplicaBatches {
       { keyspace: this.keyspace, cells },
       this.deps.timeoutMs * 5,
     );
-    // Awaited by the next send or the flush; a failure before then is not an unhandled rejection.
+    // Awaited by the next send or the flush, unless the repair of the range failed first: either
+    // way not an unhandled rejection.
     this.inFlight.catch(() => undefined);
   }
 }
