@@ -40,6 +40,9 @@ export type MembershipEvent = { kind: 'up' | 'down' | 'changed' | 'removed'; hos
  */
 const LOCAL_PAUSE_INTERVALS = 5;
 
+/** How long a shadow round waits for a seed's states, in gossip intervals. */
+const SHADOW_ROUND_INTERVALS = 3;
+
 /** A clock probe's answer older than this says little about the offset. */
 const CLOCK_PROBE_MAX_RTT_MS = 200;
 
@@ -73,6 +76,8 @@ export class Membership implements ClusterView {
   private keyspaceCache: Map<string, Replication> | undefined;
   private timer: Timer | undefined;
   private stopped = false;
+  /** Set while a shadow round waits: told of every ack, which carries a seed's states. */
+  private shadowAnswered: ((from: HostId) => void) | undefined;
   private lastLivenessCheckMs: number | undefined;
   /** No peer is convicted before this (monotonic ms): this process was paused. */
   private noConvictionUntilMs = 0;
@@ -139,6 +144,37 @@ export class Membership implements ClusterView {
     this.checkLiveness();
   }
 
+  /**
+   * Learns the cluster from the seeds without telling it about us, before gossip starts: true once
+   * a seed's states arrived, false when none answered within a few gossip intervals.
+   */
+  async shadowRound(seeds: readonly string[] = this.deps.seeds): Promise<boolean> {
+    // Peers restored from disk may be out of date (a node since removed): only a seed's answer counts.
+    const asked = new Set<HostId>();
+    let timer: Timer | undefined;
+    const answered = new Promise<boolean>((resolve) => {
+      this.shadowAnswered = (from) => {
+        if (asked.has(from)) resolve(true);
+      };
+      timer = this.deps.clock.setTimer(this.deps.gossipIntervalMs * SHADOW_ROUND_INTERVALS, () =>
+        resolve(false),
+      );
+    });
+    try {
+      for (const address of seeds) {
+        if (address === this.deps.self.address) continue;
+        const hostId = await this.resolveSeed(address);
+        if (hostId === undefined) continue;
+        asked.add(hostId);
+        this.sendGossip(hostId, this.gossiper.shadowSyn());
+      }
+      return asked.size > 0 && (await answered);
+    } finally {
+      timer?.cancel();
+      this.shadowAnswered = undefined;
+    }
+  }
+
   /** Pulls the cluster's state from the seeds before anything else; true when a seed answered. */
   async contactSeeds(seeds: readonly string[] = this.deps.seeds): Promise<boolean> {
     let reached = false;
@@ -179,6 +215,7 @@ export class Membership implements ClusterView {
 
   receive(from: HostId, message: GossipMessage): void {
     this.process(this.gossiper.receive(from, message, this.nowMs()));
+    if (message.kind === 'ack') this.shadowAnswered?.(from);
   }
 
   /**

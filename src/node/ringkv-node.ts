@@ -215,6 +215,11 @@ export class RingkvNode {
     for (const target of this.hints.targetsWithHints()) {
       if (this.membership.state(target)?.status === 'LEFT') await this.hints.forget(target);
     }
+    if (this.meta.tokens.length === 0 && this.config.autoJoin) {
+      // A new node looks before it is seen: refused now, it leaves no trace in the others' rings.
+      await this.membership.shadowRound(this.config.seeds.filter((s) => s !== this.config.address));
+      this.refuseTakenAddress();
+    }
     this.membership.start();
     let lastPurgeMs = this.world.clock.monotonicMs();
     let clashReported = false;
@@ -291,6 +296,7 @@ export class RingkvNode {
       }
       ring = this.membership.ring();
     }
+    this.refuseTakenAddress();
     let tokens = this.meta.tokens.length > 0 ? this.meta.tokens.map(parseToken) : this.pickTokens();
     await this.saveTokens(tokens);
     if (ring.size === 0) {
@@ -321,6 +327,22 @@ export class RingkvNode {
     await saveMeta(this.world.storage, this.meta);
     this.membership.updateLocal({ status: 'NORMAL', tokens: this.meta.tokens });
     logger.info('joined the ring', { tokens: tokens.length });
+  }
+
+  /**
+   * Another member with our address is a node this one is meant to replace, started on a new data
+   * folder before the old one was removed (Cassandra refuses this too, short of replace_address).
+   * Joined beside it, the dead node would keep its ranges and this one would answer for its address.
+   */
+  private refuseTakenAddress(): void {
+    const holder = this.membership
+      .nodes()
+      .find((n) => n.hostId !== this.hostId && n.address === this.config.address);
+    if (holder === undefined) return;
+    throw new RingkvError(
+      'REFUSED',
+      `${this.config.address} is the address of node ${holder.hostId} (${holder.status}) in the ring: to replace that node, run "ringkv removenode ${holder.hostId}" against a live node, then start this one again; to add a node, give it an address of its own`,
+    );
   }
 
   /** Balanced tokens against the ring and the nodes joining it now, clear of all their tokens. */

@@ -142,6 +142,48 @@ describe('nodes started at the same moment', () => {
   });
 });
 
+describe("a node started on a dead node's address", () => {
+  it(
+    'is refused, unseen, until the dead node is removed, then joins in its place',
+    { timeout: 120_000 },
+    async () => {
+      const c = (cluster = new TestCluster());
+      await c.start(3);
+      const client = await c.client({ contactPoints: [nth(c, 0).address] });
+      await until('three nodes UP', () => everyNode(client, c));
+      const acked = await writeKeys(client, {
+        keyspace: 'default',
+        cl: 'ALL',
+        prefix: 'before-replace-',
+        count: 100,
+        concurrency: 8,
+      });
+      const dead = nth(c, 2);
+      const old = dead.hostId;
+      await c.kill(dead);
+      // A new machine on the old one's address, with an empty disk.
+      dead.dataDir = `${dead.dataDir}-replacement`;
+      await expect(c.restart(dead)).rejects.toThrow(
+        `ws://127.0.0.1:${dead.port} is the address of node ${old} (NORMAL) in the ring: to replace that node, run "ringkv removenode ${old}"`,
+      );
+      // It looked before it was seen: no node of the cluster heard of it.
+      expect((await client.status('default')).nodes.map((n) => n.hostId).sort()).toEqual(
+        [nth(c, 0).hostId, nth(c, 1).hostId, old].sort(),
+      );
+
+      await until(
+        'the dead node DOWN',
+        async () => (await stateOf(client, old))?.startsWith('DOWN') ?? false,
+      );
+      await client.removenode(old);
+      await c.restart(dead);
+      expect(dead.hostId).not.toBe(old);
+      await until('the replacement UP and NORMAL beside the others', () => everyNode(client, c));
+      expect(await missingOnReplicas(client, 'default', acked, nameIn(c))).toEqual([]);
+    },
+  );
+});
+
 describe('membership changes under a QUORUM writer', () => {
   it('add, decommission, kill and removenode lose no acknowledged write', { timeout: 180_000 }, async () => {
     const c = new TestCluster();

@@ -184,6 +184,15 @@ export class Gossiper {
     return { kind: 'syn', digests: this.digestsFor() };
   }
 
+  /**
+   * A syn that mentions no node, ourselves included: the peer answers with every state it holds
+   * and asks for none of ours, so a node can look at the cluster before the cluster learns of it
+   * (Cassandra's shadow round).
+   */
+  shadowSyn(): GossipSyn {
+    return { kind: 'syn', digests: [] };
+  }
+
   /** One gossip round: beat our heart, then syn a live peer, maybe an unreachable one, maybe a seed. */
   tick(nowMs: number): TickOutput {
     const self = this.self();
