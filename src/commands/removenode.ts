@@ -7,6 +7,8 @@ import { shortfallMessage } from '../protocol/consistency.js';
 export default class RemoveNode extends BaseCommand {
   static override summary =
     'Drop a dead node; the survivors re-replicate its ranges from the remaining replicas';
+  static override description =
+    'To replace a dead machine, remove its node first, then start the new one on an empty data folder (the same address may be reused once the old node is removed).';
   static override args = {
     hostId: Args.string({ required: true, description: 'host id of the dead node', ...fromArgvOnly }),
   };
