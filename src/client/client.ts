@@ -418,7 +418,7 @@ export class RingkvClient implements ClusterApi {
       },
       (e: unknown) => {
         const failures: string[] = [];
-        if (!this.mayTryNext(op, keyspace, first, e, now, undefined, failures)) throw e;
+        if (!this.mayTryNext(op, keyspace, first, e, now, undefined, failures)) throw finalFailure(op, e);
         return this.failOver(op, body, keyspace, undefined, choice, 1, failures, now);
       },
     );
@@ -488,7 +488,7 @@ export class RingkvClient implements ClusterApi {
       } catch (e) {
         if (trace && e instanceof RingkvError && Array.isArray(e.details['trace']))
           trace.absorb(e.details['trace'] as Trace['events'], sentAt);
-        if (!this.mayTryNext(op, keyspace, node, e, started, trace, failures)) throw e;
+        if (!this.mayTryNext(op, keyspace, node, e, started, trace, failures)) throw finalFailure(op, e);
       }
     }
     const tried = failures.length > 0 ? ` (${failures.join('; ')})` : '';
@@ -977,6 +977,20 @@ function messageOf(e: unknown): string {
 /** The node could not be reached or did not answer in time (as opposed to answering with an error). */
 function unanswered(e: unknown): boolean {
   return e instanceof RingkvError && (e.code === 'NO_HOST_AVAILABLE' || e.code === 'OVERLOADED');
+}
+
+/**
+ * What a request that may not go to another node fails with. A write whose coordinator was lost,
+ * or did not answer, with it in flight may have been applied, as after a timeout: saying only that
+ * the node is gone would suggest it was not.
+ */
+function finalFailure(op: 'mutate' | 'read', e: unknown): unknown {
+  if (op !== 'mutate' || !unanswered(e)) return e;
+  const lost = e as RingkvError;
+  return new RingkvError(lost.code, `${lost.message}, with the write in flight: it may have been applied`, {
+    ...lost.details,
+    inFlight: true,
+  });
 }
 
 /**

@@ -309,9 +309,11 @@ export function describeError(err: RingkvError): ErrorView {
         message: err.message,
         // A LOCAL_* request whose DC has no node to coordinate it: the cluster may be fine elsewhere.
         hint:
-          typeof d.dc === 'string'
-            ? `bring a node of ${d.dc} back, name another data center with --local-dc, or use a CL that is not LOCAL_*`
-            : 'start a node with "ringkv start", or pass --node ws://HOST:PORT of a running one',
+          d.inFlight === true
+            ? 'read the key to see whether it was, or write it again'
+            : typeof d.dc === 'string'
+              ? `bring a node of ${d.dc} back, name another data center with --local-dc, or use a CL that is not LOCAL_*`
+              : 'start a node with "ringkv start", or pass --node ws://HOST:PORT of a running one',
       };
     case 'UNAUTHORIZED':
       return {

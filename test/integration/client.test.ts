@@ -394,6 +394,32 @@ describe('the client against five nodes', () => {
     }
   });
 
+  it('a write whose coordinator dies with it in flight says it may have been applied', async () => {
+    // One replica per key, so that token-aware routing has one coordinator to choose.
+    await client.createKeyspace('rf1', { strategy: 'simple', rf: 1 });
+    const { up } = await keyToStall('lost');
+    const key = 'lost-write';
+    const coordinator = up.find((n) => n.hostId === replicasOf(client, 'rf1', key)[0]);
+    if (!coordinator?.child) throw new Error('no process for the replica');
+    const writer = await c.client({ timeoutMs: 10_000 });
+    // Over a connection already open: the write is sent, not held up by a handshake.
+    await writer.put(key, 'v1', { keyspace: 'rf1', cl: 'ONE' });
+    coordinator.child.kill('SIGSTOP');
+    try {
+      const failed = rejectionOf(writer.put(key, 'v2', { keyspace: 'rf1', cl: 'ONE' }));
+      await sleep(300);
+      await c.kill(coordinator);
+      const e = await failed;
+      expect(e.code).toBe('NO_HOST_AVAILABLE');
+      expect(e.message).toBe(
+        `the connection to ${coordinator.address} closed (close code 1006), with the write in flight: it may have been applied`,
+      );
+      expect(e.details['inFlight']).toBe(true);
+    } finally {
+      await c.restart(coordinator);
+    }
+  });
+
   it("refuses a value past the nodes' limit itself, and the requests beside it go through", async () => {
     const fresh = await c.client();
     const huge = new Uint8Array(2 * 1024 * 1024);

@@ -62,6 +62,17 @@ describe('errorLine for NO_HOST_AVAILABLE', () => {
       'error NO_HOST_AVAILABLE: no node of west could take the request: bring a node of west back, name another data center with --local-dc, or use a CL that is not LOCAL_*',
     );
   });
+
+  it('says a write lost with its coordinator may have been applied, not to start a node', () => {
+    const lost = new RingkvError(
+      'NO_HOST_AVAILABLE',
+      'the connection to ws://10.0.0.1:7400 closed (close code 1006), with the write in flight: it may have been applied',
+      { inFlight: true },
+    );
+    expect(errorLine(lost)).toBe(
+      'error NO_HOST_AVAILABLE: the connection to ws://10.0.0.1:7400 closed (close code 1006), with the write in flight: it may have been applied: read the key to see whether it was, or write it again',
+    );
+  });
 });
 
 describe('errorLine for UNAVAILABLE', () => {
