@@ -399,6 +399,10 @@ describe('the client against five nodes', () => {
     await client.createKeyspace('rf1', { strategy: 'simple', rf: 1 });
     const { up } = await keyToStall('lost');
     const key = 'lost-write';
+    await until('the client places keys of rf1', async () => {
+      await client.refreshTopology();
+      return replicasOf(client, 'rf1', key).length === 1;
+    });
     const coordinator = up.find((n) => n.hostId === replicasOf(client, 'rf1', key)[0]);
     if (!coordinator?.child) throw new Error('no process for the replica');
     const writer = await c.client({ timeoutMs: 10_000 });

@@ -150,7 +150,7 @@ describe('ringkv repl, scripted, on three nodes', () => {
     expect(put).toMatchObject({ key: 'j', keyspace: 'default', cl: 'QUORUM' });
     expect(get).toMatchObject({ key: 'j', keyspace: 'default', cl: 'QUORUM', found: true, value: 'v' });
     expect((status?.nodes as unknown[]).length).toBe(3);
-    expect(hints).toEqual({ hints: expect.any(Array) as unknown });
+    expect(hints).toEqual({ hints: expect.any(Array) as unknown, unanswered: [] });
     // Other tests here create keyspaces of their own.
     expect(keyspaces?.keyspaces).toContainEqual({
       name: 'default',

@@ -1,6 +1,7 @@
 import type { RingkvClient } from '../../../src/client/client.js';
 import type { ConsistencyLevel } from '../../../src/protocol/consistency.js';
 import { tokenOf } from '../../../src/ring/partitioner.js';
+import { until } from '../../support/cluster.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -39,7 +40,11 @@ export async function missingOnReplicas(
   nameOf: (hostId: string) => string = (h) => h.slice(0, 8),
   concurrency = 64,
 ): Promise<string[]> {
-  await client.refreshTopology();
+  // A view without the keyspace places no key anywhere, and would find nothing missing.
+  await until(`the client knows keyspace ${keyspace}`, async () => {
+    await client.refreshTopology();
+    return client.currentTopology().replication(keyspace) !== undefined;
+  });
   const missing: string[] = [];
   const checks: [string, string][] = [];
   for (const key of expected.keys()) {
