@@ -151,15 +151,12 @@ export class Membership implements ClusterView {
   async shadowRound(seeds: readonly string[] = this.deps.seeds): Promise<boolean> {
     // Peers restored from disk may be out of date (a node since removed): only a seed's answer counts.
     const asked = new Set<HostId>();
+    let settle: (answered: boolean) => void = () => undefined;
+    const answered = new Promise<boolean>((resolve) => (settle = resolve));
+    this.shadowAnswered = (from) => {
+      if (asked.has(from)) settle(true);
+    };
     let timer: Timer | undefined;
-    const answered = new Promise<boolean>((resolve) => {
-      this.shadowAnswered = (from) => {
-        if (asked.has(from)) resolve(true);
-      };
-      timer = this.deps.clock.setTimer(this.deps.gossipIntervalMs * SHADOW_ROUND_INTERVALS, () =>
-        resolve(false),
-      );
-    });
     try {
       for (const address of seeds) {
         if (address === this.deps.self.address) continue;
@@ -168,7 +165,12 @@ export class Membership implements ClusterView {
         asked.add(hostId);
         this.sendGossip(hostId, this.gossiper.shadowSyn());
       }
-      return asked.size > 0 && (await answered);
+      if (asked.size === 0) return false;
+      // The wait starts once the syns are out: dialling a slow seed does not use it up.
+      timer = this.deps.clock.setTimer(this.deps.gossipIntervalMs * SHADOW_ROUND_INTERVALS, () =>
+        settle(false),
+      );
+      return await answered;
     } finally {
       timer?.cancel();
       this.shadowAnswered = undefined;

@@ -171,6 +171,20 @@ describe('gossip membership', () => {
     expect(cluster.get('n6').local().status).toBe('NORMAL');
   });
 
+  it('a shadow syn learns every state and leaves no trace of the newcomer at the seed', () => {
+    const cluster = converged(7);
+    const seed = cluster.get('n3');
+    const fresh = new Gossiper({ self: nodeInfo(20), seeds: [], random: seeded(3), nowMs: cluster.nowMs });
+    const ack = seed.receive('n20', fresh.shadowSyn(), cluster.nowMs).send[0]?.message as GossipAck;
+    expect(ack.kind).toBe('ack');
+    // The seed asks for nothing: it was told of no node.
+    expect(ack.digests).toEqual([]);
+    const answered = fresh.receive('n3', ack, cluster.nowMs);
+    expect(answered.send).toEqual([]);
+    expect(fresh.states().size).toBe(11);
+    expect(seed.states().has('n20')).toBe(false);
+  });
+
   it('a node shown a newer state of itself jumps past it and keeps its own info', () => {
     const g = new Gossiper({ self: nodeInfo(6), seeds: [], random: seeded(1), nowMs: START_MS });
     const own = g.local();
