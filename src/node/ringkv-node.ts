@@ -471,19 +471,46 @@ export class RingkvNode {
         );
       }
     }
-    this.membership.updateLocal({ status: 'LEAVING' });
-    await this.sleep(this.config.ringDelayMs);
     const future = ring.withoutNode(this.hostId);
-    let keysStreamed = 0;
+    const streams: { keyspace: string; range: TokenRange; to: HostId }[] = [];
     for (const [keyspace, replication] of this.membership.keyspaces()) {
       for (const r of rangeReplicas(ring, replication)) {
         if (!r.replicas.some((n) => n.hostId === this.hostId)) continue;
         const before = new Set(r.replicas.map((n) => n.hostId));
         for (const target of replicasFor(future, replication, r.end)) {
-          if (before.has(target.hostId)) continue;
-          keysStreamed += await this.streamer.push(target.hostId, keyspace, r);
+          if (!before.has(target.hostId)) streams.push({ keyspace, range: r, to: target.hostId });
         }
       }
+    }
+    // A node that is to take ranges over and is down would fail the decommission halfway.
+    const down = [...new Set(streams.map((s) => s.to))].filter((h) => !this.membership.isAlive(h));
+    if (down.length > 0) {
+      const named = down.map((h) => `${h} (${this.addressOf(h) ?? 'address unknown'})`).join(', ');
+      const remedy =
+        down.length === 1
+          ? `bring it back, or if it is gone for good run "ringkv removenode ${down[0]}"`
+          : 'bring them back, or run "ringkv removenode HOST_ID" for each that is gone for good';
+      throw new RingkvError(
+        'REFUSED',
+        `cannot decommission while ${named} ${down.length === 1 ? 'is' : 'are'} down: ${down.length === 1 ? 'it takes' : 'they take'} over ranges of this node; ${remedy}, then decommission again`,
+      );
+    }
+    this.membership.updateLocal({ status: 'LEAVING' });
+    await this.sleep(this.config.ringDelayMs);
+    let keysStreamed = 0;
+    try {
+      for (const { keyspace, range, to } of streams)
+        keysStreamed += await this.streamer.push(to, keyspace, range);
+    } catch (e) {
+      // Nothing is lost by stopping: this node still holds and serves its ranges, and the copies
+      // already sent are dropped by cleanup.
+      this.membership.updateLocal({ status: 'NORMAL' });
+      const cause = asRingkvError(e);
+      throw new RingkvError(
+        'REFUSED',
+        `decommission stopped: ${cause.message}; this node is NORMAL again and keeps its data: run decommission again once that is fixed`,
+        { cause: { code: cause.code, message: cause.message } },
+      );
     }
     await this.handOffHints();
     this.meta = { ...this.meta, decommissioned: true };

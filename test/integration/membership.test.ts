@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RingkvClient } from '../../src/client/client.js';
 import { nth, TestCluster, until } from '../support/cluster.js';
+import { rejectionOf } from '../support/errors.js';
 import { missingOnReplicas, replicasOf, writeKeys } from './support/replicas.js';
 
 let cluster: TestCluster | undefined;
@@ -180,6 +181,39 @@ describe("a node started on a dead node's address", () => {
       expect(dead.hostId).not.toBe(old);
       await until('the replacement UP and NORMAL beside the others', () => everyNode(client, c));
       expect(await missingOnReplicas(client, 'default', acked, nameIn(c))).toEqual([]);
+    },
+  );
+});
+
+describe('decommission with a node down', () => {
+  it(
+    'is refused before anything moves, naming the node, and goes through once it is back',
+    { timeout: 120_000 },
+    async () => {
+      const c = (cluster = new TestCluster());
+      await c.start(4);
+      const client = await c.client({ contactPoints: [nth(c, 0).address] });
+      await until('four nodes UP', () => everyNode(client, c));
+      const dead = nth(c, 2);
+      const leaving = nth(c, 1);
+      const leaver = await c.client({ contactPoints: [leaving.address] });
+      await c.kill(dead);
+      await until(
+        'the leaving node sees the dead one DOWN',
+        async () => (await stateOf(leaver, dead.hostId))?.startsWith('DOWN') ?? false,
+      );
+      // With RF 3 on four nodes, the dead node takes over some of the leaving node's ranges.
+      const e = await rejectionOf(leaver.decommission());
+      expect(e.code).toBe('REFUSED');
+      expect(e.message).toBe(
+        `cannot decommission while ${dead.hostId} (${dead.address}) is down: it takes over ranges of this node; bring it back, or if it is gone for good run "ringkv removenode ${dead.hostId}", then decommission again`,
+      );
+      expect(await stateOf(client, leaving.hostId)).toBe('UP NORMAL');
+
+      await c.restart(dead);
+      await until('four nodes UP again, as the leaving node sees them', () => everyNode(leaver, c));
+      await leaver.decommission();
+      await until('the decommissioned process exits', () => leaving.child === undefined);
     },
   );
 });
