@@ -1,6 +1,5 @@
 import type { ConsistencyLevel, Replication } from '../protocol/consistency.js';
-import type { ErrorCode } from '../protocol/errors.js';
-import type { RepairProgress } from '../protocol/ops/healing.js';
+import type { RepairProgress, UnansweredNode } from '../protocol/ops/healing.js';
 import type { OpRequest, OpResult } from '../protocol/ops/index.js';
 
 /**
@@ -148,11 +147,7 @@ export type { RepairProgress } from '../protocol/ops/healing.js';
 export type StatsResult = OpResult<'stats'>;
 
 /** A node asked in a round of every node that gave no answer, and why. */
-export interface UnansweredNode {
-  hostId: string;
-  address: string;
-  error: { code: ErrorCode; message: string };
-}
+export type { UnansweredNode };
 
 /** The hints every node holds, and the nodes whose hints could not be counted. */
 export interface HintsReport {

@@ -10,6 +10,7 @@ import {
 } from '../protocol/consistency.js';
 import { asRingkvError, RingkvError, unknownKeyspace } from '../protocol/errors.js';
 import { maxFrameBytesFor } from '../protocol/limits.js';
+import type { UnansweredNode } from '../protocol/ops/healing.js';
 import type { OpName, OpRequest, OpResult } from '../protocol/ops/index.js';
 import { allocateTokens } from '../ring/allocation.js';
 import { formatToken, parseToken } from '../ring/partitioner.js';
@@ -33,8 +34,6 @@ import { PeerRpc } from './rpc.js';
 import { CellStore } from './storage/cell-store.js';
 import { RangeStreamer } from './streaming.js';
 import type { Clock, HostId, Logger, Random, Storage, Transport } from './world.js';
-
-type UnansweredNode = NonNullable<OpResult<'hints_list'>['unanswered']>[number];
 
 export interface NodeConfig {
   clusterName: string;
@@ -217,7 +216,7 @@ export class RingkvNode {
     }
     if (this.meta.tokens.length === 0 && this.config.autoJoin) {
       // A new node looks before it is seen: refused now, it leaves no trace in the others' rings.
-      await this.membership.shadowRound(this.config.seeds.filter((s) => s !== this.config.address));
+      await this.membership.shadowRound();
       this.refuseTakenAddress();
     }
     this.membership.start();
@@ -657,8 +656,9 @@ export class RingkvNode {
     }
   }
 
-  private warnOnFailure(message: string): (e: unknown) => void {
-    return (e) => this.world.logger.warn(message, { error: e instanceof Error ? e.message : String(e) });
+  private warnOnFailure(message: string, fields: Record<string, unknown> = {}): (e: unknown) => void {
+    return (e) =>
+      this.world.logger.warn(message, { ...fields, error: e instanceof Error ? e.message : String(e) });
   }
 
   /** Saves the keyspaces and the peers' ring placement when they changed, so a restart starts from them. */
@@ -689,10 +689,9 @@ export class RingkvNode {
     for (const keyspace of this.membership.keyspaces().keys()) {
       // A failed purge (a full disk) loses nothing: the cells stay, and the next round tries again.
       purged += await this.cells.purgeTombstones(keyspace, before).catch((e: unknown) => {
-        this.world.logger.warn('could not purge tombstones past gc_grace; trying again within the hour', {
+        this.warnOnFailure('could not purge tombstones past gc_grace; trying again within the hour', {
           keyspace,
-          error: e instanceof Error ? e.message : String(e),
-        });
+        })(e);
         return 0;
       });
     }

@@ -365,12 +365,17 @@ export function uncleanedError(entries: readonly NodeCleanupEntry[]): RingkvErro
   const failed = entries.filter((e) => 'error' in e);
   if (failed.length === 0) return undefined;
   // REFUSED as a repair with failed ranges: the contact answered, the cluster did part of it.
-  const why = failed.map((e) => `${shortId(e.hostId)}: ${e.error.code}`).join(', ');
+  const why = codesOf(failed);
   return new RingkvError(
     'REFUSED',
     `cleanup did not run on ${failed.length} node(s) (${why}): bring them back, or let them finish joining or leaving, and run cleanup again`,
     { nodes: failed.map((e) => ({ hostId: e.hostId, ...e.error })) },
   );
+}
+
+/** "2ee0d1dd: UNAVAILABLE, 79b8ac3e: OVERLOADED": who did not answer a round of every node, and how. */
+function codesOf(nodes: readonly UnansweredNode[]): string {
+  return nodes.map((u) => `${shortId(u.hostId)}: ${u.error.code}`).join(', ');
 }
 
 /** Why a node's hints are not in a listing: it is down, or did not answer. */
@@ -385,7 +390,7 @@ export function unansweredHintsLine(u: UnansweredNode): string {
  */
 export function untruncatedError(r: HintsTruncated): RingkvError | undefined {
   if (r.unanswered.length === 0) return undefined;
-  const why = r.unanswered.map((u) => `${shortId(u.hostId)}: ${u.error.code}`).join(', ');
+  const why = codesOf(r.unanswered);
   return new RingkvError(
     'REFUSED',
     `${r.unanswered.length} node(s) did not confirm dropping their hints (${why}): run hints truncate again once they are up, or removenode those that are gone`,

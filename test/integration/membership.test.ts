@@ -40,6 +40,15 @@ function everyNode(client: RingkvClient, c: TestCluster): Promise<boolean> {
   );
 }
 
+/** A cluster of n nodes, and a client through the first, once every node is UP and NORMAL. */
+async function startSettled(n: number): Promise<{ c: TestCluster; client: RingkvClient }> {
+  const c = (cluster = new TestCluster());
+  await c.start(n);
+  const client = await c.client({ contactPoints: [nth(c, 0).address] });
+  await until(`${n} nodes UP`, () => everyNode(client, c));
+  return { c, client };
+}
+
 async function tokensOf(client: RingkvClient, hostId: string): Promise<string[]> {
   return (await client.ring()).filter((e) => e.hostId === hostId).map((e) => e.token);
 }
@@ -54,11 +63,7 @@ describe('membership with real processes', () => {
     'a stopped node goes DOWN and UP again, a joining node holds its ranges before any read, a restart keeps its identity, a decommission leaves every key on its replicas',
     { timeout: 180_000 },
     async () => {
-      const c = new TestCluster();
-      cluster = c;
-      await c.start(3);
-      const client = await c.client({ contactPoints: [nth(c, 0).address] });
-      await until('three nodes UP', () => everyNode(client, c));
+      const { c, client } = await startSettled(3);
 
       const paused = nth(c, 2);
       await c.kill(paused, 'SIGSTOP');
@@ -148,10 +153,7 @@ describe("a node started on a dead node's address", () => {
     'is refused, unseen, until the dead node is removed, then joins in its place',
     { timeout: 120_000 },
     async () => {
-      const c = (cluster = new TestCluster());
-      await c.start(3);
-      const client = await c.client({ contactPoints: [nth(c, 0).address] });
-      await until('three nodes UP', () => everyNode(client, c));
+      const { c, client } = await startSettled(3);
       const acked = await writeKeys(client, {
         keyspace: 'default',
         cl: 'ALL',
@@ -190,10 +192,7 @@ describe('decommission with a node down', () => {
     'is refused before anything moves, naming the node, and goes through once it is back',
     { timeout: 120_000 },
     async () => {
-      const c = (cluster = new TestCluster());
-      await c.start(4);
-      const client = await c.client({ contactPoints: [nth(c, 0).address] });
-      await until('four nodes UP', () => everyNode(client, c));
+      const { c, client } = await startSettled(4);
       const dead = nth(c, 2);
       const leaving = nth(c, 1);
       const leaver = await c.client({ contactPoints: [leaving.address] });

@@ -8,6 +8,7 @@ export const unansweredNode = z.object({
   address: z.string(),
   error: z.object({ code: z.enum(ERROR_CODES), message: z.string() }),
 });
+export type UnansweredNode = z.infer<typeof unansweredNode>;
 
 export const hintSummary = z.object({
   holder: hostId,
