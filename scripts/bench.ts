@@ -1,8 +1,11 @@
 /**
  * `npm run bench`: ringkv side by side with the limits of this machine and with etcd, in one run.
  *
- *  1. storage limit: classic-level synced batches (group commit) in one process;
- *  2. transport limit: three processes exchanging msgpackr messages over ws (bench/transport.ts);
+ *  1. storage limit: classic-level synced batches (group commit) in one process; and the sync
+ *     floor: one synced write to each of three LevelDBs at once, as the three replicas of a write
+ *     sync on this one disk;
+ *  2. transport limit: three processes exchanging msgpackr messages over ws (bench/transport.ts),
+ *     and the round trip of one message at a time;
  *  3. a 3-node ringkv cluster, RF 3, durable, at ONE, QUORUM and ALL: closed loop at 1 and 64 in
  *     flight, then an open loop at half the maximum; once with a node coordinating each request
  *     (the default) and once with the client coordinating (`--coordination client`);
@@ -33,6 +36,7 @@ import type { Coordination } from '../src/client/api.js';
 import { RingkvClient } from '../src/client/client.js';
 import type { ConsistencyLevel } from '../src/protocol/consistency.js';
 import { LevelStorage } from '../src/node/storage/level.js';
+import { LatencyRecorder } from '../src/protocol/latency-recorder.js';
 import { ensureEtcd, etcdTarget, startEtcd } from '../bench/etcd.js';
 import { onInterrupt, stopOnSignals } from '../bench/interrupt.js';
 import { StealLog } from '../bench/steal.js';
@@ -108,8 +112,53 @@ async function storageLimit(): Promise<{ opsPerSecond: number; writesPerSync: nu
   }
 }
 
-/** bench/transport.ts in its own processes; messages per second with and without coalescing. */
-function transportLimit(): Promise<{ coalesced: number; uncoalesced: number }> {
+/**
+ * When one synced write to each of three LevelDBs, started at once, is durable: p50 ms of the
+ * first, second and third to finish. The nodes of a local cluster share one disk, so this is the
+ * least a write at ONE, QUORUM and ALL of RF 3 waits for its syncs, whatever the nodes do.
+ */
+async function syncFloor(): Promise<SyncFloor> {
+  const dirs = [0, 1, 2].map(() => mkdtempSync(join(tmpdir(), 'ringkv-bench-sync-')));
+  const forget = onInterrupt(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+  const storages = await Promise.all(dirs.map((d) => LevelStorage.open(d)));
+  try {
+    const value = new Uint8Array(VALUE_BYTES).fill(0x61);
+    const utf8 = new TextEncoder();
+    const nth = [new LatencyRecorder(), new LatencyRecorder(), new LatencyRecorder()];
+    const deadline = performance.now() + RUN_MS / 2;
+    for (let i = 0; performance.now() < deadline; i++) {
+      const key = utf8.encode(`k${i % RECORDS}`);
+      const start = performance.now();
+      const done: number[] = [];
+      await Promise.all(
+        storages.map((s) => s.write([{ key, value }]).then(() => done.push(performance.now() - start))),
+      );
+      done.forEach((ms, at) => nth[at]?.recordMs(ms));
+    }
+    const [first, second, third] = nth.map((r) => r.summary().p50) as [number, number, number];
+    return { first, second, third };
+  } finally {
+    await Promise.all(storages.map((s) => s.close()));
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    forget();
+  }
+}
+
+interface SyncFloor {
+  first: number;
+  second: number;
+  third: number;
+}
+
+interface Transport {
+  coalesced: number;
+  uncoalesced: number;
+  /** p50 ms of one message to another process and its answer, one at a time. */
+  roundTrip: number;
+}
+
+/** bench/transport.ts in its own processes: messages per second with and without coalescing, round trip. */
+function transportLimit(): Promise<Transport> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
@@ -126,7 +175,12 @@ function transportLimit(): Promise<{ coalesced: number; uncoalesced: number }> {
         const m = new RegExp(`coalescing ${mode}\\s*:\\s*([\\d,]+) messages/s`).exec(out);
         return m ? Number((m[1] as string).replace(/,/g, '')) : NaN;
       };
-      const result = { coalesced: rate('on'), uncoalesced: rate('off') };
+      const roundTrip = /round trip, one exchange at a time: p50 ([\d.]+) ms/.exec(out);
+      const result = {
+        coalesced: rate('on'),
+        uncoalesced: rate('off'),
+        roundTrip: roundTrip ? Number(roundTrip[1]) : NaN,
+      };
       if (code !== 0 || Number.isNaN(result.coalesced)) {
         reject(new Error(`bench/transport.ts failed (exit ${code}): ${out.slice(-500)}`));
       } else {
@@ -337,7 +391,15 @@ interface Ratio {
   what: string;
   target: string;
   /** The measured value for one way of coordinating, whether it meets the target, and its numbers. */
-  measure(runs: RunsByCl): { value: number; met: boolean; detail: string };
+  measure(runs: RunsByCl, coordination: Coordination): { value: number; met: boolean; detail: string };
+}
+
+/**
+ * Round trips between processes on a request's path at one in flight: the client's to its
+ * coordinator and the coordinator's to the replicas, or only the client's to the replicas.
+ */
+function roundTripsOnPath(coordination: Coordination): number {
+  return coordination === 'node' ? 2 : 1;
 }
 
 function fmt(n: number, digits = 2): string {
@@ -353,9 +415,15 @@ function table(headers: string[], rows: string[][]): string {
 }
 
 function ratios(
-  transport: { coalesced: number; uncoalesced: number },
+  transport: Transport,
+  sync: SyncFloor,
   etcd: { name: string; runs: Runs } | undefined,
 ): Ratio[] {
+  // What this host's disk and loopback alone take on the path, with no time for the nodes' work.
+  const floor = (coordination: Coordination, syncMs: number): string => {
+    const trips = roundTripsOnPath(coordination);
+    return `floor here ${fmt(trips * transport.roundTrip + syncMs, 3)} ms: ${trips} round trip${trips > 1 ? 's' : ''}${syncMs > 0 ? ' + the second of three syncs' : ''}`;
+  };
   const get = (runs: RunsByCl, cl: ConsistencyLevel) => runs.get(cl) as Runs;
   return [
     {
@@ -392,17 +460,21 @@ function ratios(
     {
       what: 'QUORUM write p50, 1 in flight (ms)',
       target: '≤ 0.5',
-      measure: (runs) => {
+      measure: (runs, co) => {
         const l = get(runs, 'QUORUM').writeOne.latency;
-        return { value: l.p50, met: l.p50 <= 0.5, detail: `p99 ${fmt(l.p99, 3)} ms` };
+        return {
+          value: l.p50,
+          met: l.p50 <= 0.5,
+          detail: `p99 ${fmt(l.p99, 3)} ms; ${floor(co, sync.second)}`,
+        };
       },
     },
     {
       what: 'QUORUM read p50, 1 in flight (ms)',
       target: '≤ 0.3',
-      measure: (runs) => {
+      measure: (runs, co) => {
         const l = get(runs, 'QUORUM').readOne.latency;
-        return { value: l.p50, met: l.p50 <= 0.3, detail: `p99 ${fmt(l.p99, 3)} ms` };
+        return { value: l.p50, met: l.p50 <= 0.3, detail: `p99 ${fmt(l.p99, 3)} ms; ${floor(co, 0)}` };
       },
     },
     {
@@ -441,7 +513,8 @@ function ratios(
 function report(
   machine: string,
   storage: { opsPerSecond: number; writesPerSync: number },
-  transport: { coalesced: number; uncoalesced: number },
+  sync: SyncFloor,
+  transport: Transport,
   ringkv: Map<Coordination, RunsByCl>,
   etcd: { name: string; runs: Runs } | undefined,
   seconds: number,
@@ -476,11 +549,11 @@ function report(
   );
   const ratioTable = table(
     ['ratio', 'target', ...COORDINATIONS.map((co) => `${co} coordinates: value, met (numbers)`)],
-    ratios(transport, etcd).map((r) => [
+    ratios(transport, sync, etcd).map((r) => [
       r.what,
       r.target,
       ...COORDINATIONS.map((co) => {
-        const m = r.measure(ringkv.get(co) as RunsByCl);
+        const m = r.measure(ringkv.get(co) as RunsByCl, co);
         return `${fmt(m.value, 3)}, ${m.met ? 'yes' : 'no'} (${m.detail})`;
       }),
     ]),
@@ -503,6 +576,9 @@ function report(
     ``,
     `Limits: storage ${storage.opsPerSecond} synced writes/s in one process (${fmt(storage.writesPerSync, 1)} writes per sync);`,
     `transport ${transport.coalesced} messages/s coalesced, ${transport.uncoalesced} without coalescing.`,
+    `Floors: one synced write to each of three LevelDBs on this disk at once is durable on the first after`,
+    `${fmt(sync.first, 3)} ms, the second ${fmt(sync.second, 3)} ms, the third ${fmt(sync.third, 3)} ms (p50s); a message to another process`,
+    `and its answer, one at a time, ${fmt(transport.roundTrip, 3)} ms (p50).`,
     ``,
     runsTable,
     ``,
@@ -525,9 +601,14 @@ async function main(): Promise<void> {
   say('storage limit...');
   const storage = await steal.measure('storage limit', storageLimit);
   say(`  ${storage.opsPerSecond} synced writes/s`);
+  say('sync floor (three LevelDBs at once)...');
+  const sync = await steal.measure('sync floor', syncFloor);
+  say(`  durable after ${fmt(sync.first, 3)}, ${fmt(sync.second, 3)}, ${fmt(sync.third, 3)} ms (p50)`);
   say('transport limit (3 processes)...');
   const transport = await steal.measure('transport limit', transportLimit);
-  say(`  ${transport.coalesced} msg/s coalesced, ${transport.uncoalesced} msg/s without`);
+  say(
+    `  ${transport.coalesced} msg/s coalesced, ${transport.uncoalesced} msg/s without; round trip ${fmt(transport.roundTrip, 3)} ms`,
+  );
   const ringkvCluster = await startRingkv();
   let results: Map<string, Runs>;
   let etcdName: string | undefined;
@@ -554,7 +635,7 @@ async function main(): Promise<void> {
   );
   const etcd = etcdName === undefined ? undefined : { name: etcdName, runs: results.get(etcdName) as Runs };
   const seconds = (performance.now() - started) / 1000;
-  const text = report(machine, storage, transport, ringkv, etcd, seconds, steal.summary());
+  const text = report(machine, storage, sync, transport, ringkv, etcd, seconds, steal.summary());
   writeFileSync(join(ROOT, 'bench', 'results.md'), text);
   process.stdout.write(text);
   say('written to bench/results.md');
