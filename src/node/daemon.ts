@@ -46,6 +46,8 @@ export interface RunningDaemon {
 
 /** Beyond the request timeout, the time a stopping node gives requests under way to answer. */
 const DRAIN_SLACK_MS = 500;
+/** How long a start waits for an answer at the folder's last address (a gone machine never answers). */
+const COPY_CHECK_TIMEOUT_MS = 1000;
 
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
@@ -105,14 +107,16 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
       randomUUID,
       o.dataDir,
     );
+    // Before listening: whatever answers at the last address then is not this process.
+    await refuseCopyOfRunningNode(stored, o);
     server = await listen(o, stored);
-    const meta = await nextGeneration(
-      storage,
-      { ...stored, port: server.address().port },
-      systemClock.nowMicros(),
-    );
     const host = o.broadcastHost ?? o.host;
     const address = `ws://${host.includes(':') ? `[${host}]` : host}:${server.address().port}`;
+    const meta = await nextGeneration(
+      storage,
+      { ...stored, port: server.address().port, address },
+      systemClock.nowMicros(),
+    );
     // The node knows peers' addresses through gossip; it exists only after the transport does.
     let addressBook: (hostId: string) => string | undefined = () => undefined;
     const transport = new WsTransport({
@@ -213,6 +217,42 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
     await storage.close().catch(() => undefined);
     throw e;
   }
+}
+
+/**
+ * A data folder copied from a node that still runs (a cloned machine image, a folder copied to
+ * make another node) holds that node's host id and tokens: started, the copy answers clients as
+ * that node from data that stops at the copy (seen: keys written since read as not found), and
+ * the cluster holds two processes for one node. The original listens where the folder's node
+ * listened last: a node that answers there with this host id and takes requests refuses the
+ * start. One that answers "stopping" is this folder's own node on its way out, restarted at once.
+ */
+async function refuseCopyOfRunningNode(meta: NodeMeta, o: DaemonOptions): Promise<void> {
+  if (meta.address === undefined) return;
+  let conn: Connection;
+  try {
+    conn = await Connection.open(meta.address, {
+      clusterName: o.clusterName,
+      timeoutMs: COPY_CHECK_TIMEOUT_MS,
+      ...(o.secret ? { secret: o.secret } : {}),
+    });
+  } catch {
+    // Nothing there, or not a node of this cluster: the folder's node runs nowhere we can tell.
+    return;
+  }
+  try {
+    if (conn.serverHostId !== meta.hostId) return;
+    await conn.request('clock_probe', {}, COPY_CHECK_TIMEOUT_MS);
+  } catch {
+    return;
+  } finally {
+    conn.close();
+  }
+  throw new RingkvError(
+    'REFUSED',
+    `node ${meta.hostId} of data folder ${o.dataDir} is running at ${meta.address}: this folder is a copy of that node's; to add a node, start it with an empty --data folder; to move that node here, stop it first`,
+    { dataDir: o.dataDir, hostId: meta.hostId, address: meta.address },
+  );
 }
 
 /** A seed's host id, learned from its handshake. */

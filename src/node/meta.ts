@@ -39,6 +39,11 @@ export interface NodeMeta {
   rack?: string;
   /** The port the node last listened on: `--port 0` takes it again when it is free. */
   port?: number;
+  /**
+   * The address the node last announced. A node still answering there with this host id means
+   * the folder is a copy of a running node's (see the daemon's start).
+   */
+  address?: string;
 }
 
 const META_NAME = 'node';

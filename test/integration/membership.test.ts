@@ -1,3 +1,5 @@
+import { cpSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RingkvClient } from '../../src/client/client.js';
 import { nth, TestCluster, until } from '../support/cluster.js';
@@ -183,6 +185,37 @@ describe("a node started on a dead node's address", () => {
       expect(dead.hostId).not.toBe(old);
       await until('the replacement UP and NORMAL beside the others', () => everyNode(client, c));
       expect(await missingOnReplicas(client, 'default', acked, nameIn(c))).toEqual([]);
+    },
+  );
+});
+
+describe("a node started on a copy of a running node's data folder", () => {
+  it(
+    'is refused while that node runs, and takes its place once it is stopped',
+    { timeout: 120_000 },
+    async () => {
+      const { c, client } = await startSettled(2);
+      const original = nth(c, 1);
+      await c.kill(original, 'SIGTERM');
+      // Copied where the cluster keeps its next node's folder, as a cloned machine image would be.
+      const copyDir = join(dirname(original.dataDir), `n${c.nodes.length}`);
+      cpSync(original.dataDir, copyDir, { recursive: true });
+      await c.restart(original);
+
+      await expect(c.add()).rejects.toThrow(
+        `node ${original.hostId} of data folder ${copyDir} is running at ${original.address}: this folder is a copy of that node's; to add a node, start it with an empty --data folder`,
+      );
+      const seen = (await client.status('default')).nodes.map((n) => `${n.hostId} ${n.address} ${n.state}`);
+      expect(seen.sort()).toEqual(
+        [`${nth(c, 0).hostId} ${nth(c, 0).address} UP`, `${original.hostId} ${original.address} UP`].sort(),
+      );
+
+      // Moving the node: once the original is stopped, its copy starts in its place.
+      await c.kill(original, 'SIGTERM');
+      const copy = nth(c, 2);
+      await c.restart(copy);
+      expect(copy.hostId).toBe(original.hostId);
+      expect(copy.address).toBe(original.address);
     },
   );
 });
