@@ -214,8 +214,9 @@ export class RingkvNode {
     for (const target of this.hints.targetsWithHints()) {
       if (this.membership.state(target)?.status === 'LEFT') await this.hints.forget(target);
     }
-    if (this.meta.tokens.length === 0 && this.config.autoJoin) {
+    if (this.meta.tokens.length === 0) {
       // A new node looks before it is seen: refused now, it leaves no trace in the others' rings.
+      // Also with --no-join: it is a member from its first gossip, tokens or not.
       await this.membership.shadowRound();
       this.refuseTakenAddress();
     }

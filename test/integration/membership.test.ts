@@ -168,9 +168,12 @@ describe("a node started on a dead node's address", () => {
       await c.kill(dead);
       // A new machine on the old one's address, with an empty disk.
       dead.dataDir = `${dead.dataDir}-replacement`;
-      await expect(c.restart(dead)).rejects.toThrow(
-        `ws://127.0.0.1:${dead.port} is the address of node ${old} (NORMAL) in the ring: to replace that node, run "ringkv removenode ${old}"`,
-      );
+      const refusal = `ws://127.0.0.1:${dead.port} is the address of node ${old} (NORMAL) in the ring: to replace that node, run "ringkv removenode ${old}"`;
+      // Started to join later, it would be a member from its first gossip all the same.
+      dead.spec.extraArgs = ['--no-join'];
+      await expect(c.restart(dead)).rejects.toThrow(refusal);
+      dead.spec.extraArgs = [];
+      await expect(c.restart(dead)).rejects.toThrow(refusal);
       // It looked before it was seen: no node of the cluster heard of it.
       expect((await client.status('default')).nodes.map((n) => n.hostId).sort()).toEqual(
         [nth(c, 0).hostId, nth(c, 1).hostId, old].sort(),
