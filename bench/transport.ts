@@ -47,6 +47,7 @@ async function worker(index: number, coalesce: boolean): Promise<void> {
   let exchanges = 0;
   let served = 0;
   let running = false;
+  // Round trips are timed only with one exchange in flight (windowPerPeer 0), from timeFrom on.
   const roundTrips = new LatencyRecorder();
   let timeFrom = Infinity;
   let sentAt = 0;
