@@ -87,44 +87,50 @@ function ensureBuilt(): void {
 
 // ---------------------------------------------------------------- limits
 
-/** Synced group-committed batches from 256 writers into one LevelDB, for RUN_MS. */
-async function storageLimit(): Promise<{ opsPerSecond: number; writesPerSync: number }> {
-  const dir = mkdtempSync(join(tmpdir(), 'ringkv-bench-storage-'));
-  const forget = onInterrupt(() => rmSync(dir, { recursive: true, force: true }));
-  const storage = await LevelStorage.open(dir);
+/** `count` empty LevelDBs in folders of their own for `use`, removed after it (also when interrupted). */
+async function withStorages<T>(count: number, use: (storages: LevelStorage[]) => Promise<T>): Promise<T> {
+  const dirs = Array.from({ length: count }, () => mkdtempSync(join(tmpdir(), 'ringkv-bench-storage-')));
+  const remove = () => dirs.forEach((d) => rmSync(d, { recursive: true, force: true }));
+  const forget = onInterrupt(remove);
+  const storages: LevelStorage[] = [];
   try {
-    const value = new Uint8Array(VALUE_BYTES).fill(0x61);
-    const utf8 = new TextEncoder();
+    for (const dir of dirs) storages.push(await LevelStorage.open(dir));
+    return await use(storages);
+  } finally {
+    await Promise.all(storages.map((s) => s.close()));
+    remove();
+    forget();
+  }
+}
+
+const benchValue = new Uint8Array(VALUE_BYTES).fill(0x61);
+const utf8 = new TextEncoder();
+
+/** Synced group-committed batches from 256 writers into one LevelDB, for RUN_MS. */
+function storageLimit(): Promise<{ opsPerSecond: number; writesPerSync: number }> {
+  return withStorages(1, async ([storage]) => {
+    const s = storage as LevelStorage;
     let next = 0;
     const start = performance.now();
     const deadline = start + RUN_MS;
     await Promise.all(
       Array.from({ length: 256 }, async () => {
         while (performance.now() < deadline) {
-          await storage.write([{ key: utf8.encode(`k${next++ % RECORDS}`), value }]);
+          await s.write([{ key: utf8.encode(`k${next++ % RECORDS}`), value: benchValue }]);
         }
       }),
     );
     const seconds = (performance.now() - start) / 1000;
-    return { opsPerSecond: Math.round(next / seconds), writesPerSync: next / storage.stats.syncs };
-  } finally {
-    await storage.close();
-    rmSync(dir, { recursive: true, force: true });
-    forget();
-  }
+    return { opsPerSecond: Math.round(next / seconds), writesPerSync: next / s.stats.syncs };
+  });
 }
 
 /**
  * p50 ms until one synced write to each of `count` LevelDBs, all started at once, is durable on
  * the first of them to finish, the second, and so on.
  */
-async function syncRounds(count: number): Promise<number[]> {
-  const dirs = Array.from({ length: count }, () => mkdtempSync(join(tmpdir(), 'ringkv-bench-sync-')));
-  const forget = onInterrupt(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
-  const storages = await Promise.all(dirs.map((d) => LevelStorage.open(d)));
-  try {
-    const value = new Uint8Array(VALUE_BYTES).fill(0x61);
-    const utf8 = new TextEncoder();
+function syncRounds(count: number): Promise<number[]> {
+  return withStorages(count, async (storages) => {
     const nth = storages.map(() => new LatencyRecorder());
     const deadline = performance.now() + RUN_MS / 2;
     for (let i = 0; performance.now() < deadline; i++) {
@@ -132,16 +138,14 @@ async function syncRounds(count: number): Promise<number[]> {
       const start = performance.now();
       const done: number[] = [];
       await Promise.all(
-        storages.map((s) => s.write([{ key, value }]).then(() => done.push(performance.now() - start))),
+        storages.map((s) =>
+          s.write([{ key, value: benchValue }]).then(() => done.push(performance.now() - start)),
+        ),
       );
       done.forEach((ms, at) => nth[at]?.recordMs(ms));
     }
     return nth.map((r) => r.summary().p50);
-  } finally {
-    await Promise.all(storages.map((s) => s.close()));
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
-    forget();
-  }
+  });
 }
 
 /**
