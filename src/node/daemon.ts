@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { access, constants } from 'node:fs/promises';
 import { isIP } from 'node:net';
-import { Connection } from '../client/connection.js';
+import { Connection, type ConnectionOptions } from '../client/connection.js';
 import { InFlight } from '../coordination/in-flight.js';
 import { systemClock, systemRandom } from '../coordination/system-clock.js';
 import { asRingkvError, nodeStopping, RingkvError } from '../protocol/errors.js';
@@ -46,7 +46,7 @@ export interface RunningDaemon {
 
 /** Beyond the request timeout, the time a stopping node gives requests under way to answer. */
 const DRAIN_SLACK_MS = 500;
-/** How long a start waits for an answer at the folder's last address (a gone machine never answers). */
+/** How long a start waits for each answer while it looks for its node running elsewhere (a gone machine never answers). */
 const COPY_CHECK_TIMEOUT_MS = 1000;
 
 function isLoopback(host: string): boolean {
@@ -221,38 +221,75 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
 
 /**
  * A data folder copied from a node that still runs (a cloned machine image, a folder copied to
- * make another node) holds that node's host id and tokens: started, the copy answers clients as
- * that node from data that stops at the copy (seen: keys written since read as not found), and
- * the cluster holds two processes for one node. The original listens where the folder's node
- * listened last: a node that answers there with this host id and takes requests refuses the
- * start. One that answers "stopping" is this folder's own node on its way out, restarted at once.
+ * make another node, or a node moved to another machine whose old folder is started again) holds
+ * that node's host id and tokens: started, the copy answers clients as that node from data that
+ * stops at the copy (seen: keys written since read as not found), and the cluster holds two
+ * processes for one node. A start refuses when a node with this host id takes requests where the
+ * folder's node listened last, or where a seed sees a node of this host id UP. A node that
+ * answers "stopping" is this folder's own, on its way out and restarted at once. Run before the
+ * node listens, so that whatever answers is not this process.
  */
 async function refuseCopyOfRunningNode(meta: NodeMeta, o: DaemonOptions): Promise<void> {
   if (meta.address === undefined) return;
+  const dial: ConnectionOptions = {
+    clusterName: o.clusterName,
+    timeoutMs: COPY_CHECK_TIMEOUT_MS,
+    ...(o.secret ? { secret: o.secret } : {}),
+  };
+  const candidates = new Set([meta.address, ...(await addressesSeenUp(meta.hostId, o.seeds, dial))]);
+  for (const address of candidates) {
+    if (!(await takesRequestsAs(meta.hostId, address, dial))) continue;
+    throw new RingkvError(
+      'REFUSED',
+      `node ${meta.hostId} of data folder ${o.dataDir} is running at ${address}: this folder is a copy of that node's; to add a node, start it with an empty --data folder; to move that node here, stop it first`,
+      { dataDir: o.dataDir, hostId: meta.hostId, address },
+    );
+  }
+}
+
+/** Where the seeds that answer see a node of this host id UP; none when no seed answers. */
+async function addressesSeenUp(
+  hostId: string,
+  seeds: readonly string[],
+  dial: ConnectionOptions,
+): Promise<string[]> {
+  const views = await Promise.all(
+    seeds.map(async (seed) => {
+      try {
+        const conn = await Connection.open(seed, dial);
+        try {
+          return (await conn.request('topology', {}, dial.timeoutMs)).nodes;
+        } finally {
+          conn.close();
+        }
+      } catch {
+        return [];
+      }
+    }),
+  );
+  return views
+    .flat()
+    .filter((n) => n.hostId === hostId && n.state === 'UP')
+    .map((n) => n.address);
+}
+
+/** Whether a node with this host id answers a request at `address`; any failure says no. */
+async function takesRequestsAs(hostId: string, address: string, dial: ConnectionOptions): Promise<boolean> {
   let conn: Connection;
   try {
-    conn = await Connection.open(meta.address, {
-      clusterName: o.clusterName,
-      timeoutMs: COPY_CHECK_TIMEOUT_MS,
-      ...(o.secret ? { secret: o.secret } : {}),
-    });
+    conn = await Connection.open(address, dial);
   } catch {
-    // Nothing there, or not a node of this cluster: the folder's node runs nowhere we can tell.
-    return;
+    return false;
   }
   try {
-    if (conn.serverHostId !== meta.hostId) return;
-    await conn.request('clock_probe', {}, COPY_CHECK_TIMEOUT_MS);
+    if (conn.serverHostId !== hostId) return false;
+    await conn.request('clock_probe', {}, dial.timeoutMs);
+    return true;
   } catch {
-    return;
+    return false;
   } finally {
     conn.close();
   }
-  throw new RingkvError(
-    'REFUSED',
-    `node ${meta.hostId} of data folder ${o.dataDir} is running at ${meta.address}: this folder is a copy of that node's; to add a node, start it with an empty --data folder; to move that node here, stop it first`,
-    { dataDir: o.dataDir, hostId: meta.hostId, address: meta.address },
-  );
 }
 
 /** A seed's host id, learned from its handshake. */

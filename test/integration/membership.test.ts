@@ -29,6 +29,12 @@ async function settled(client: RingkvClient, hostIds: string[]): Promise<boolean
   );
 }
 
+/** Where and how the client's contact node sees a node: "ADDRESS UP". */
+async function seenAt(client: RingkvClient, hostId: string): Promise<string | undefined> {
+  const n = (await client.status('default')).nodes.find((x) => x.hostId === hostId);
+  return n ? `${n.address} ${n.state}` : undefined;
+}
+
 /** n<index> for failure messages. */
 function nameIn(c: TestCluster): (hostId: string) => string {
   return (h) => `n${c.nodes.findIndex((n) => n.hostId === h)}`;
@@ -213,12 +219,22 @@ describe("a node started on a copy of a running node's data folder", () => {
         [`${nth(c, 0).hostId} ${nth(c, 0).address} UP`, `${original.hostId} ${original.address} UP`].sort(),
       );
 
-      // Moving the node: once the original is stopped, its copy starts in its place.
+      // Moving the node to another machine: once the original is stopped, its copy starts there.
       await c.kill(original, 'SIGTERM');
       const copy = nth(c, 2);
+      copy.spec.host = '127.0.0.2';
       await c.restart(copy);
       expect(copy.hostId).toBe(original.hostId);
-      expect(copy.address).toBe(original.address);
+      await until(
+        'the others see the node at its new address',
+        async () => (await seenAt(client, copy.hostId)) === `${copy.address} UP`,
+      );
+      // The old machine starts its stale folder again: nothing answers where it listened, but
+      // the seeds see its node UP elsewhere.
+      await expect(c.restart(original)).rejects.toThrow(
+        `node ${original.hostId} of data folder ${original.dataDir} is running at ${copy.address}: this folder is a copy of that node's`,
+      );
+      expect(await seenAt(client, copy.hostId)).toBe(`${copy.address} UP`);
     },
   );
 });
