@@ -254,39 +254,40 @@ async function addressesSeenUp(
   dial: ConnectionOptions,
 ): Promise<string[]> {
   const views = await Promise.all(
-    seeds.map(async (seed) => {
-      try {
-        const conn = await Connection.open(seed, dial);
-        try {
-          return (await conn.request('topology', {}, dial.timeoutMs)).nodes;
-        } finally {
-          conn.close();
-        }
-      } catch {
-        return [];
-      }
-    }),
+    seeds.map((seed) => askNode(seed, dial, (conn) => conn.request('topology', {}, dial.timeoutMs))),
   );
   return views
-    .flat()
+    .flatMap((view) => view?.nodes ?? [])
     .filter((n) => n.hostId === hostId && n.state === 'UP')
     .map((n) => n.address);
 }
 
 /** Whether a node with this host id answers a request at `address`; any failure says no. */
 async function takesRequestsAs(hostId: string, address: string, dial: ConnectionOptions): Promise<boolean> {
+  const answered = await askNode(address, dial, async (conn) => {
+    if (conn.serverHostId !== hostId) return false;
+    await conn.request('clock_probe', {}, dial.timeoutMs);
+    return true;
+  });
+  return answered === true;
+}
+
+/** Opens a client connection, asks what `ask` asks, and closes it; undefined when any of it fails. */
+async function askNode<T>(
+  address: string,
+  dial: ConnectionOptions,
+  ask: (conn: Connection) => Promise<T>,
+): Promise<T | undefined> {
   let conn: Connection;
   try {
     conn = await Connection.open(address, dial);
   } catch {
-    return false;
+    return undefined;
   }
   try {
-    if (conn.serverHostId !== hostId) return false;
-    await conn.request('clock_probe', {}, dial.timeoutMs);
-    return true;
+    return await ask(conn);
   } catch {
-    return false;
+    return undefined;
   } finally {
     conn.close();
   }

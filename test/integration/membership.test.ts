@@ -200,7 +200,7 @@ describe("a node started on a dead node's address", () => {
 
 describe("a node started on a copy of a running node's data folder", () => {
   it(
-    'is refused while that node runs, and takes its place once it is stopped',
+    'is refused while that node runs, takes its place once it is stopped, and leaves the old folder refused',
     { timeout: 120_000 },
     async () => {
       const { c, client } = await startSettled(2);
