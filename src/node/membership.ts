@@ -70,6 +70,8 @@ export class Membership implements ClusterView {
   private readonly downSince = new Map<HostId, number>();
   private readonly seedIds = new Map<HostId, string>();
   private readonly clockOffsets = new Map<HostId, number>();
+  /** Peers asked whether they are alive, not answered yet. */
+  private readonly echoing = new Set<HostId>();
   private readonly listeners = new Set<(e: MembershipEvent) => void>();
   private ringCache: TokenRing | undefined;
   private pendingCache: PendingRanges | undefined;
@@ -256,7 +258,7 @@ export class Membership implements ClusterView {
     for (const h of out.heartbeats) {
       if (h === this.selfId) continue;
       this.deps.detector.heartbeat(h, now);
-      if (!this.up.has(h) && this.state(h)?.status !== 'LEFT') this.markUp(h);
+      if (!this.up.has(h) && this.state(h)?.status !== 'LEFT') void this.echo(h);
     }
     if (out.changed.length > 0) {
       this.invalidate();
@@ -295,6 +297,20 @@ export class Membership implements ClusterView {
     }
   }
 
+  /**
+   * A heartbeat says a peer was alive when it beat: maybe seconds ago, and passed on by others (a
+   * node just restarted hears the last beats of a peer that died since from the nodes that still
+   * hold them). So, as Cassandra echoes a node before it marks it alive, a peer is UP only once it
+   * answers us itself; one echo at a time per peer, since its heartbeats come every round.
+   */
+  private async echo(h: HostId): Promise<void> {
+    if (this.echoing.has(h)) return;
+    this.echoing.add(h);
+    const answered = await this.probeClock(h);
+    this.echoing.delete(h);
+    if (answered && !this.stopped && !this.up.has(h) && this.state(h)?.status !== 'LEFT') this.markUp(h);
+  }
+
   private markUp(h: HostId): void {
     this.up.add(h);
     this.downSince.delete(h);
@@ -311,15 +327,18 @@ export class Membership implements ClusterView {
     this.emit({ kind: 'down', hostId: h });
   }
 
-  private async probeClock(to: HostId): Promise<void> {
+  /** Estimates the peer's clock offset; true when it answered. */
+  private async probeClock(to: HostId): Promise<boolean> {
     const t0 = this.nowMs();
     const started = this.deps.clock.monotonicMs();
     try {
       const r = await this.deps.rpc.request(to, 'clock_probe', {}, this.deps.gossipIntervalMs);
       const rtt = this.deps.clock.monotonicMs() - started;
       if (rtt <= CLOCK_PROBE_MAX_RTT_MS) this.clockOffsets.set(to, r.wallClockMs - (t0 + rtt / 2));
+      return true;
     } catch {
       // the failure detector judges liveness; a lost probe only leaves the old estimate
+      return false;
     }
   }
 

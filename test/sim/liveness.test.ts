@@ -78,3 +78,22 @@ describe('failure detection', () => {
     expect(convictions).toEqual([]);
   });
 });
+
+describe('marking a peer UP', () => {
+  it('a restarted node does not take a dead peer for UP on a heartbeat another node relays', async () => {
+    const { time, cluster, sees } = await calmCluster();
+    cluster.crash('n3');
+    await time.runFor(30 * GOSSIP_MS);
+    expect(sees('n2', 'n3')).toBe(false);
+    cluster.crash('n1');
+    await time.settle(cluster.restart('n1'), 5000, 'restarting n1');
+    // n2 still holds n3's last heartbeat, newer than the copy n1 saved: hearsay, not n3 itself.
+    let sawDeadPeerUp = false;
+    for (let i = 0; i < 40; i++) {
+      await time.runFor(GOSSIP_MS / 2);
+      sawDeadPeerUp ||= sees('n1', 'n3');
+    }
+    expect(sees('n1', 'n2')).toBe(true);
+    expect(sawDeadPeerUp).toBe(false);
+  });
+});
