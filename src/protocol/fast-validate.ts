@@ -1,14 +1,27 @@
 import type { z } from 'zod';
 import { CONSISTENCY_LEVELS } from './consistency.js';
 import { ERROR_CODES } from './errors.js';
-import { KEYSPACE_NAME_PATTERN, MAX_KEYSPACE_NAME_LENGTH, MAX_TTL_SECONDS } from './limits.js';
-import type { RequestMessage, ResponseMessage } from './messages.js';
+import {
+  KEYSPACE_NAME_PATTERN,
+  MAX_KEYSPACE_NAME_LENGTH,
+  MAX_REPLICATION_FACTOR,
+  MAX_TTL_SECONDS,
+} from './limits.js';
+import type {
+  ChallengeMessage,
+  ErrorMessage,
+  EventMessage,
+  RequestMessage,
+  ResponseMessage,
+  WelcomeMessage,
+} from './messages.js';
 import type { OpName, OpRequest, OpResult } from './ops/index.js';
 import type {
   cell as cellSchema,
   traceEvent as traceEventSchema,
   wireError as wireErrorSchema,
 } from './schema.js';
+import type { WireMessage } from './validate.js';
 
 /**
  * Hand-written twins of the zod schemas that every read and write crosses: the `req` and `res`
@@ -23,6 +36,12 @@ import type {
  * zod's and a gap here costs time, not correctness. What they accept is a subset of what zod does,
  * with the same output: unknown keys stripped, an absent optional key absent, an optional key given
  * as undefined kept as undefined, byte strings passed through by reference.
+ *
+ * The handshake's challenge, welcome and error, events and the topology result have twins for
+ * another reason: a command-line put, get or del meets no other shape, so with fastMessage and
+ * fastResult it need not load zod at all (importing zod is about 100 ms of a 440 ms command). That
+ * holds only while this file imports nothing at run time that imports zod: types only from the
+ * schema modules, constants from limits, errors and consistency.
  */
 
 type Fields = Record<string, unknown>;
@@ -32,6 +51,9 @@ type Parse<T> = (input: unknown) => T | undefined;
 type Cell = z.infer<typeof cellSchema>;
 type TraceEvent = z.infer<typeof traceEventSchema>;
 type WireError = z.infer<typeof wireErrorSchema>;
+type Topology = OpResult<'topology'>;
+type NodeInfo = Topology['nodes'][number];
+type Replication = Topology['keyspaces'][string];
 
 /**
  * zod takes any non-array object; these read keys the way zod does (property reads and `in`), but
@@ -300,6 +322,192 @@ export const fastReplicaReadResult: Parse<OpResult<'replica_read'>> = (input) =>
   return optional(o, result, 'cell', o.cell, fastCell) ? result : undefined;
 };
 
+export const fastChallengeMessage: Parse<ChallengeMessage> = (input) => {
+  const o = plainObject(input);
+  if (o === undefined || o.type !== 'challenge') return undefined;
+  // z.number().int() with no bound: a negative version is the handshake's to refuse, not the schema's.
+  const version = safeInt(o.version) ? o.version : undefined;
+  const cluster = string(o.cluster);
+  const host = hostId(o.hostId);
+  const nonce = bytes(o.nonce);
+  if (version === undefined || cluster === undefined || host === undefined || nonce === undefined)
+    return undefined;
+  return { type: 'challenge', version, cluster, hostId: host, nonce };
+};
+
+export const fastWelcomeMessage: Parse<WelcomeMessage> = (input) => {
+  const o = plainObject(input);
+  if (o === undefined || o.type !== 'welcome') return undefined;
+  const host = hostId(o.hostId);
+  if (host === undefined) return undefined;
+  // Nodes set maxValueBytes before mac; zod's output, and so this one, has the schema's order.
+  const welcome: WelcomeMessage = { type: 'welcome', hostId: host };
+  return optional(o, welcome, 'mac', o.mac, bytes) &&
+    optional(o, welcome, 'maxValueBytes', o.maxValueBytes, positiveInt)
+    ? welcome
+    : undefined;
+};
+
+export const fastEventMessage: Parse<EventMessage> = (input) => {
+  const o = plainObject(input);
+  // body is z.unknown(), as in req: required, though any value, undefined included, will do.
+  if (o === undefined || o.type !== 'event' || !('body' in o)) return undefined;
+  const event = string(o.event);
+  return event === undefined ? undefined : { type: 'event', event, body: o.body };
+};
+
+export const fastErrorMessage: Parse<ErrorMessage> = (input) => {
+  const o = plainObject(input);
+  if (o === undefined || o.type !== 'error') return undefined;
+  const error = wireError(o.error);
+  return error === undefined ? undefined : { type: 'error', error };
+};
+
+/**
+ * Any message a client receives, parsed by hand, or undefined: zod must decide, or it is a hello,
+ * which only a node reads, and a node has zod loaded anyway.
+ */
+export function fastMessage(raw: unknown): WireMessage | undefined {
+  const o = plainObject(raw);
+  if (o === undefined) return undefined;
+  switch (o.type) {
+    case 'req':
+      return fastRequestMessage(o);
+    case 'res':
+      return fastResponseMessage(o);
+    case 'challenge':
+      return fastChallengeMessage(o);
+    case 'welcome':
+      return fastWelcomeMessage(o);
+    case 'event':
+      return fastEventMessage(o);
+    case 'error':
+      return fastErrorMessage(o);
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * z.record(z.string(), ...) as zod 4 builds it: a fresh {} holding the input's own enumerable keys
+ * in Reflect.ownKeys order; inherited keys are never read. It skips `__proto__` without parsing its
+ * value and non-enumerable keys without a word, refuses symbol keys, and reads `constructor` to tell
+ * a plain object from others, so an own function there takes checks of its own. All of these are
+ * zod's; msgpack makes none of them.
+ */
+function recordOf<T>(key: Parse<string>, value: Parse<T>): Parse<Record<string, T>> {
+  return (input) => {
+    const o = plainObject(input);
+    if (o === undefined || (Object.hasOwn(o, 'constructor') && typeof o.constructor === 'function'))
+      return undefined;
+    const out: Record<string, T> = {};
+    for (const k of Reflect.ownKeys(o)) {
+      if (typeof k !== 'string' || k === '__proto__' || !Object.prototype.propertyIsEnumerable.call(o, k))
+        return undefined;
+      const v = key(k) === undefined ? undefined : value(o[k]);
+      if (v === undefined) return undefined;
+      out[k] = v;
+    }
+    return out;
+  };
+}
+
+/** z.string().regex(/^-?\d{1,20}$/): the shape of an int64 in decimal, not its range. */
+const TOKEN_STRING = /^-?\d{1,20}$/;
+const tokenString: Parse<string> = (v) => (typeof v === 'string' && TOKEN_STRING.test(v) ? v : undefined);
+const tokenStrings = arrayOf(tokenString);
+
+// Listed here, not imported, since cluster.ts loads zod; `satisfies` keeps them within the schema's
+// enums, and a value the schema gains later is left to zod until it is added here.
+const NODE_STATUSES = new Set<unknown>([
+  'JOINING',
+  'NORMAL',
+  'LEAVING',
+  'LEFT',
+] satisfies NodeInfo['status'][]);
+const NODE_STATES = new Set<unknown>(['UP', 'DOWN'] satisfies NodeInfo['state'][]);
+
+/** z.number().nonnegative(): finite, and -0 passes as itself. */
+const nonNegative: Parse<number> = (v) => {
+  const n = finite(v);
+  return n !== undefined && n >= 0 ? n : undefined;
+};
+const share: Parse<number> = (v) => {
+  const n = finite(v);
+  return n !== undefined && n >= 0 && n <= 1 ? n : undefined;
+};
+
+export const fastNodeInfo: Parse<NodeInfo> = (input) => {
+  const o = plainObject(input);
+  if (o === undefined) return undefined;
+  const host = hostId(o.hostId);
+  const address = string(o.address);
+  const dc = string(o.dc);
+  const rack = string(o.rack);
+  const tokens = tokenStrings(o.tokens);
+  const load = nonNegative(o.load);
+  if (
+    host === undefined ||
+    address === undefined ||
+    dc === undefined ||
+    rack === undefined ||
+    tokens === undefined ||
+    !NODE_STATUSES.has(o.status) ||
+    !NODE_STATES.has(o.state) ||
+    load === undefined
+  )
+    return undefined;
+  const node: NodeInfo = {
+    hostId: host,
+    address,
+    dc,
+    rack,
+    tokens,
+    status: o.status as NodeInfo['status'],
+    state: o.state as NodeInfo['state'],
+    load,
+  };
+  return optional(o, node, 'streamProgress', o.streamProgress, share) &&
+    optional(o, node, 'clockOffsetMs', o.clockOffsetMs, finite)
+    ? node
+    : undefined;
+};
+const nodeInfos = arrayOf(fastNodeInfo);
+
+const replicationFactor =
+  (min: number): Parse<number> =>
+  (v) =>
+    safeInt(v) && v >= min && v <= MAX_REPLICATION_FACTOR ? v : undefined;
+const simpleFactor = replicationFactor(1);
+/** Data center names have a host id's bounds, 1 to 64 code points; zero replicas in one is allowed. */
+const dcFactors = recordOf(hostId, replicationFactor(0));
+
+/** The discriminated union reads `strategy` and parses the one form it names; other keys are stripped. */
+export const fastReplication: Parse<Replication> = (input) => {
+  const o = plainObject(input);
+  if (o === undefined) return undefined;
+  if (o.strategy === 'simple') {
+    const rf = simpleFactor(o.rf);
+    return rf === undefined ? undefined : { strategy: 'simple', rf };
+  }
+  if (o.strategy !== 'network') return undefined;
+  const dcs = dcFactors(o.dcs);
+  return dcs === undefined ? undefined : { strategy: 'network', dcs };
+};
+const keyspaceReplications = recordOf(string, fastReplication);
+
+export const fastTopologyResult: Parse<Topology> = (input) => {
+  const o = plainObject(input);
+  if (o === undefined) return undefined;
+  const clusterName = string(o.clusterName);
+  const host = hostId(o.hostId);
+  const nodes = nodeInfos(o.nodes);
+  const keyspaces = keyspaceReplications(o.keyspaces);
+  if (clusterName === undefined || host === undefined || nodes === undefined || keyspaces === undefined)
+    return undefined;
+  return { clusterName, hostId: host, nodes, keyspaces };
+};
+
 /** A request body parsed by hand, or undefined: not one of these operations, or zod must decide. */
 export function fastRequestBody(op: OpName, body: unknown): unknown {
   switch (op) {
@@ -330,6 +538,8 @@ export function fastResult(op: OpName, result: unknown): unknown {
       return fastReplicaWriteBatchResult(result);
     case 'replica_read':
       return fastReplicaReadResult(result);
+    case 'topology':
+      return fastTopologyResult(result);
     default:
       return undefined;
   }

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { RingkvError } from './errors.js';
-import { fastRequestBody, fastRequestMessage, fastResponseMessage, fastResult } from './fast-validate.js';
+import { fastMessage, fastRequestBody, fastResult } from './fast-validate.js';
 import {
   challengeMessage,
   errorMessage,
@@ -65,8 +65,7 @@ export function parseMessage(raw: unknown): WireMessage {
     const shown = typeof type === 'string' ? `"${clip(type)}"` : typeof type;
     throw new RingkvError('PROTOCOL_ERROR', `unknown message type ${shown}`);
   }
-  const fast =
-    type === 'req' ? fastRequestMessage(raw) : type === 'res' ? fastResponseMessage(raw) : undefined;
+  const fast = fastMessage(raw);
   if (fast !== undefined) return fast;
   const parsed = byType[type as WireMessage['type']].safeParse(raw);
   if (!parsed.success)

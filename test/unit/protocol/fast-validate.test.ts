@@ -1,13 +1,21 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
+import { challengeFor, helloFor, welcomeFor } from '../../../src/protocol/auth.js';
 import { decodeFrame, encodeMessage } from '../../../src/protocol/codec.js';
 import { CONSISTENCY_LEVELS } from '../../../src/protocol/consistency.js';
 import { ERROR_CODES, RingkvError } from '../../../src/protocol/errors.js';
 import {
   fastCell,
+  fastChallengeMessage,
+  fastErrorMessage,
+  fastEventMessage,
+  fastMessage,
   fastMutateRequest,
   fastMutateResult,
+  fastNodeInfo,
   fastReadRequest,
   fastReadResult,
   fastReplicaReadRequest,
@@ -16,14 +24,31 @@ import {
   fastReplicaWriteBatchResult,
   fastReplicaWriteRequest,
   fastReplicaWriteResult,
+  fastReplication,
   fastRequestMessage,
   fastResponseMessage,
+  fastResult,
+  fastTopologyResult,
   fastTraceEvent,
+  fastWelcomeMessage,
 } from '../../../src/protocol/fast-validate.js';
-import { MAX_TTL_SECONDS } from '../../../src/protocol/limits.js';
-import { requestMessage, responseMessage, type Message } from '../../../src/protocol/messages.js';
-import { OPS } from '../../../src/protocol/ops/index.js';
-import { cell, traceEvent } from '../../../src/protocol/schema.js';
+import {
+  DEFAULT_MAX_VALUE_BYTES,
+  MAX_REPLICATION_FACTOR,
+  MAX_TTL_SECONDS,
+} from '../../../src/protocol/limits.js';
+import {
+  challengeMessage,
+  errorMessage,
+  eventMessage,
+  requestMessage,
+  responseMessage,
+  welcomeMessage,
+  type Message,
+} from '../../../src/protocol/messages.js';
+import { NODE_STATUSES, nodeInfo } from '../../../src/protocol/ops/cluster.js';
+import { OPS, type OpResult } from '../../../src/protocol/ops/index.js';
+import { cell, replication, traceEvent } from '../../../src/protocol/schema.js';
 import { parseMessage, parseRequestBody, parseResult } from '../../../src/protocol/validate.js';
 
 /**
@@ -106,7 +131,11 @@ const retryPercentile = leaf(fc.double({ min: Number.MIN_VALUE, max: 100, noNaN:
   100.00000000000001,
   101,
 ]);
-const finiteNumber = leaf(fc.double({ noNaN: true, noDefaultInfinity: true }), numberEdges);
+const finiteNumber = leaf(fc.double({ noNaN: true, noDefaultInfinity: true }), numberEdges, [
+  NaN,
+  Infinity,
+  -Infinity,
+]);
 const boolean = leaf(fc.boolean(), [0, 1, 'true', null]);
 const string = leaf(fc.string({ maxLength: 8 }), [1, null, new String('s')]);
 
@@ -158,6 +187,49 @@ const keyspace = leaf(
   ['1abc', '_a', 'a-b', 'a b', 'abc\n', '\nabc', 'é', 'aé', 'a\u0000', 'ａ', 'a'.repeat(47) + '-'],
 );
 const consistency = leaf(fc.constantFrom(...CONSISTENCY_LEVELS), ['quorum', 'Quorum', 'MOST', '', ' ONE', 1]);
+const version = leaf(fc.oneof(fc.constant(1), fc.integer()), numberEdges, safeEdges);
+const maxValueBytes = leaf(
+  fc.oneof(fc.integer({ min: 1, max: 2 ** 31 }), fc.constant(DEFAULT_MAX_VALUE_BYTES)),
+  numberEdges,
+  [1, 0, 1.5, ...safeEdges],
+);
+const token = leaf(
+  fc.oneof(
+    fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }).map(String),
+    fc.constantFrom('0', '-9223372036854775808', '9223372036854775807'),
+  ),
+  // the schema checks the form of a decimal, not the int64 range: 20 digits pass, 21 do not
+  ['', '-', '-0', '1'.repeat(20), '1'.repeat(21), '-' + '9'.repeat(20), '-' + '9'.repeat(21), '+1'],
+  ['1 ', ' 1', '1\n', '\n1', '١', '１', '0x1', '1.0', '1e3', 5, 5n, null],
+);
+const nodeStatus = leaf(fc.constantFrom(...NODE_STATUSES), ['normal', 'UP', 'JOINING ', '', 1]);
+const nodeState = leaf(fc.constantFrom('UP', 'DOWN'), ['up', 'NORMAL', '', null, true]);
+const load = leaf(
+  fc.oneof(fc.integer({ min: 0, max: 2 ** 40 }), fc.double({ min: 0, noNaN: true, noDefaultInfinity: true })),
+  numberEdges,
+  [-Number.MIN_VALUE, -1, Number.MAX_VALUE, Infinity, NaN],
+);
+const streamProgress = leaf(fc.double({ min: 0, max: 1, noNaN: true }), numberEdges, [
+  0,
+  -0,
+  1,
+  1.0000000000000002,
+  -Number.MIN_VALUE,
+]);
+const rf = leaf(fc.integer({ min: 1, max: MAX_REPLICATION_FACTOR }), numberEdges, [
+  0,
+  1,
+  MAX_REPLICATION_FACTOR,
+  MAX_REPLICATION_FACTOR + 1,
+  1.5,
+]);
+const dcRf = leaf(fc.integer({ min: 0, max: MAX_REPLICATION_FACTOR }), numberEdges, [
+  0,
+  -0,
+  MAX_REPLICATION_FACTOR,
+  MAX_REPLICATION_FACTOR + 1,
+  0.5,
+]);
 
 function arrayOf(item: Gen): Gen {
   const near = fc.oneof(
@@ -269,7 +341,98 @@ function objectOf(required: Record<string, Gen>, optional: Record<string, Gen> =
     )
     .map(([req, opt]) => ({ ...req, ...opt }));
 
+  // One key wrong (moved to the end) and the rest right: with many keys, a key's own edges would
+  // otherwise seldom meet an object that is valid but for them.
+  const keyed = [
+    ...Object.entries(required).map(([key, gen]) => ({ key, slot: slot(gen, 1) })),
+    ...Object.entries(optional).map(([key, gen]) => ({ key, slot: slot(gen, 6) })),
+  ];
+  const oneWrong = keyed.map(({ key, slot }) =>
+    fc.tuple(valid, slot).map(([object, value]) => {
+      const rest = Object.entries(object).filter(([k]) => k !== key);
+      return withEntries({}, value === ABSENT ? rest : [...rest, [key, value]]);
+    }),
+  );
+
+  return {
+    valid,
+    near: fc.oneof(
+      { arbitrary: near, weight: 12 },
+      { arbitrary: oneWrong.length === 0 ? near : fc.oneof(...oneWrong), weight: 12 },
+      { arbitrary: anything, weight: 1 },
+    ),
+  };
+}
+
+/** Keys a record may meet that an object's shape never names. */
+const oddRecordKeys = fc.constantFrom(
+  '__proto__',
+  'constructor',
+  'toString',
+  '',
+  '0',
+  '1',
+  '-0',
+  'NaN',
+  'a'.repeat(65),
+  emoji.repeat(33),
+);
+type RecordOddity = 'none' | 'symbol' | 'hidden' | 'constructor' | 'proto';
+
+/**
+ * A z.record of string keys. Near misses have bad keys or values, keys an object never meets
+ * (`__proto__`, Object.prototype's names, numeric ones), symbol or non-enumerable keys, an own
+ * `constructor` function (zod reads it to tell a plain object), or the wrong container.
+ */
+function recordOf(key: Gen, value: Gen): Gen {
+  const valid = fc
+    .array(fc.tuple(key.valid.map(String), value.valid), { maxLength: 3 })
+    .map((entries) => withEntries({}, entries));
+  const entry = fc.tuple(
+    fc.oneof({ arbitrary: key.near.map(String), weight: 8 }, { arbitrary: oddRecordKeys, weight: 1 }),
+    value.near,
+  );
+  const near = fc
+    .tuple(
+      fc.array(entry, { maxLength: 3 }),
+      fc.constantFrom<Container>(
+        ...Array<Container>(12).fill('plain'),
+        'nullProto',
+        'nullProto',
+        'inherited',
+        'instance',
+        'array',
+        'bytes',
+      ),
+      fc.constantFrom<RecordOddity>(
+        ...Array<RecordOddity>(12).fill('none'),
+        'symbol',
+        'hidden',
+        'constructor',
+        'proto',
+      ),
+      value.valid,
+    )
+    .map(([entries, container, oddity, sample]) => {
+      const record = build(entries, container) as Record<PropertyKey, unknown>;
+      if (oddity === 'symbol') record[Symbol('k')] = sample;
+      if (oddity === 'hidden') Object.defineProperty(record, 'hidden', { value: sample, enumerable: false });
+      if (oddity === 'constructor') withEntries(record, [['constructor', Object]]);
+      if (oddity === 'proto') withEntries(record, [['__proto__', sample]]);
+      return record;
+    });
   return { valid, near: fc.oneof({ arbitrary: near, weight: 12 }, { arbitrary: anything, weight: 1 }) };
+}
+
+/**
+ * A part of a larger shape that is right more often than its own near misses are, so that the
+ * whole is still accepted often enough for its own checks to be tried (the part has its own test).
+ */
+function mostly(gen: Gen, validWeight = 3): Gen {
+  return {
+    valid: gen.valid,
+    near: fc.oneof({ arbitrary: gen.valid, weight: validWeight }, { arbitrary: gen.near, weight: 1 }),
+  };
 }
 
 const traceEventGen = objectOf({ at: finiteNumber, node: string, event: string });
@@ -277,14 +440,16 @@ const cellGen = objectOf({ value: bytesOrNull, timestamp: micros }, { expiresAt:
 const hostIds = arrayOf(hostId);
 const traces = arrayOf(traceEventGen);
 
+const wireErrorGen = objectOf(
+  { code: leaf(fc.constantFrom(...ERROR_CODES), ['NOPE', 'unavailable', '']), message: string },
+  { retryAfterMs: finiteNumber, replicas: hostIds },
+);
+
 /** Both forms of `res`, and near misses that mix them up. */
 function responseGen(): Gen {
   const type = leaf(fc.constant('res'), ['req', 'RES']);
   const result = { valid: anything, near: anything };
-  const error = objectOf(
-    { code: leaf(fc.constantFrom(...ERROR_CODES), ['NOPE', 'unavailable', '']), message: string },
-    { retryAfterMs: finiteNumber, replicas: hostIds },
-  );
+  const error = wireErrorGen;
   const ok = objectOf({ type, id: micros, ok: leaf(fc.constant(true), [false, 1, 'true']), result });
   const failed = objectOf({ type, id: micros, ok: leaf(fc.constant(false), [true, 0, null]), error });
   const mixed = objectOf(
@@ -293,6 +458,80 @@ function responseGen(): Gen {
   );
   return { valid: fc.oneof(ok.valid, failed.valid), near: fc.oneof(ok.near, failed.near, mixed.near) };
 }
+
+/** A message's type: its own mostly, another message's or a near spelling sometimes. */
+function messageType(type: string): Gen {
+  return leaf(
+    fc.constant(type),
+    ['hello', 'challenge', 'welcome', 'event', 'error', 'req', 'res'],
+    [type.toUpperCase(), `${type} `, ''],
+  );
+}
+
+const challengeGen = objectOf({
+  type: messageType('challenge'),
+  version,
+  cluster: string,
+  hostId,
+  nonce: bytes,
+});
+const welcomeGen = objectOf({ type: messageType('welcome'), hostId }, { mac: bytes, maxValueBytes });
+const eventGen = objectOf({
+  type: messageType('event'),
+  event: leaf(fc.constantFrom('repair_progress', 'topology'), [7, null]),
+  body: { valid: anything, near: anything },
+});
+const errorGen = objectOf({ type: messageType('error'), error: wireErrorGen });
+/** Only nodes read hellos, so the fast path leaves every one to zod, however close to another type. */
+const helloGen = objectOf(
+  {
+    type: messageType('hello'),
+    version,
+    role: leaf(fc.constantFrom('client', 'peer'), ['node', '']),
+    cluster: string,
+    nonce: bytes,
+  },
+  { hostId, address: string, mac: bytes },
+);
+
+const nodeInfoGen = objectOf(
+  {
+    hostId,
+    address: string,
+    dc: string,
+    rack: string,
+    tokens: arrayOf(token),
+    status: nodeStatus,
+    state: nodeState,
+    load,
+  },
+  { streamProgress, clockOffsetMs: finiteNumber },
+);
+
+/** Both strategies, and near misses that give one strategy the other's fields. */
+function replicationGen(): Gen {
+  const simple = objectOf({ strategy: leaf(fc.constant('simple'), ['network', 'SIMPLE', '']), rf });
+  const network = objectOf({
+    strategy: leaf(fc.constant('network'), ['simple', 'NETWORK', '']),
+    dcs: recordOf(hostId, dcRf),
+  });
+  const mixed = objectOf(
+    { strategy: leaf(fc.constantFrom('simple', 'network'), ['local', null]) },
+    { rf, dcs: recordOf(hostId, dcRf) },
+  );
+  return {
+    valid: fc.oneof(simple.valid, network.valid),
+    near: fc.oneof(simple.near, network.near, mixed.near),
+  };
+}
+const replicationGenerated = replicationGen();
+
+const topologyGen = objectOf({
+  clusterName: string,
+  hostId,
+  nodes: mostly(arrayOf(mostly(nodeInfoGen))),
+  keyspaces: mostly(recordOf(keyspace, mostly(replicationGenerated))),
+});
 
 const shapes = {
   traceEvent: { fast: fastTraceEvent, schema: traceEvent, gen: traceEventGen },
@@ -375,6 +614,13 @@ const shapes = {
     }),
   },
   'res envelope': { fast: fastResponseMessage, schema: responseMessage, gen: responseGen() },
+  'challenge message': { fast: fastChallengeMessage, schema: challengeMessage, gen: challengeGen },
+  'welcome message': { fast: fastWelcomeMessage, schema: welcomeMessage, gen: welcomeGen },
+  'event message': { fast: fastEventMessage, schema: eventMessage, gen: eventGen },
+  'error message': { fast: fastErrorMessage, schema: errorMessage, gen: errorGen },
+  'topology node': { fast: fastNodeInfo, schema: nodeInfo, gen: nodeInfoGen },
+  replication: { fast: fastReplication, schema: replication, gen: replicationGenerated },
+  'topology result': { fast: fastTopologyResult, schema: OPS.topology.result, gen: topologyGen },
 } satisfies Record<string, { fast: (input: unknown) => unknown; schema: z.ZodType; gen: Gen }>;
 
 /**
@@ -401,6 +647,18 @@ function expectSameOutput(actual: unknown, expected: unknown, path = 'output'): 
   for (const key of Reflect.ownKeys(e)) expectSameOutput(a[key], e[key], `${path}.${String(key)}`);
 }
 
+/**
+ * The same keys in the same order, at every depth. Nothing should depend on the order, but output
+ * that prints or serializes the same as zod's is one thing less to wonder about.
+ */
+function expectSameKeyOrder(actual: unknown, expected: unknown, path = 'output'): void {
+  if (typeof expected !== 'object' || expected === null || ArrayBuffer.isView(expected)) return;
+  const a = actual as Record<string, unknown>;
+  const e = expected as Record<string, unknown>;
+  expect(Object.keys(a), `${path} key order`).toEqual(Object.keys(e));
+  for (const key of Object.keys(e)) expectSameKeyOrder(a[key], e[key], `${path}.${key}`);
+}
+
 const NUM_RUNS = 1500;
 
 describe.each(Object.entries(shapes))('fast %s', (_name, { fast, schema, gen }) => {
@@ -418,6 +676,7 @@ describe.each(Object.entries(shapes))('fast %s', (_name, { fast, schema, gen }) 
         const parsed = schema.safeParse(input);
         expect(parsed.success, parsed.error?.message).toBe(true);
         expectSameOutput(out, parsed.data);
+        expectSameKeyOrder(out, parsed.data);
       }),
       { numRuns: NUM_RUNS },
     );
@@ -431,7 +690,9 @@ describe.each(Object.entries(shapes))('fast %s', (_name, { fast, schema, gen }) 
       fc.property(gen.valid, (input) => {
         const out = fast(input);
         expect(out).not.toBeUndefined();
-        expectSameOutput(out, schema.parse(input));
+        const parsed = schema.parse(input);
+        expectSameOutput(out, parsed);
+        expectSameKeyOrder(out, parsed);
       }),
       { numRuns: 300 },
     );
@@ -473,6 +734,69 @@ describe('fast validation edge cases', () => {
     const frame = Buffer.from([9, 1, 2, 3]);
     const body = { keyspace: 'ks', key: frame.subarray(1, 3) };
     expect(fastReplicaReadRequest(body)?.key).toBe(body.key);
+  });
+
+  const topologyWith = (keyspaces: unknown) => ({ clusterName: 'c', hostId: 'n1', nodes: [], keyspaces });
+  const simple = { strategy: 'simple', rf: 1 };
+
+  it("reads a record's own keys as zod does, whatever their names", () => {
+    // Keyspace names are letters, so Object.prototype's names are keyspace names too.
+    const input = topologyWith({
+      constructor: simple,
+      toString: { strategy: 'network', dcs: { dc: 0, '1': 2 } },
+      ks: simple,
+    });
+    const out = fastTopologyResult(input);
+    expect(out).toBeDefined();
+    const parsed = OPS.topology.result.parse(input);
+    expectSameOutput(out, parsed);
+    expectSameKeyOrder(out, parsed);
+  });
+
+  it('leaves to zod the record keys it skips or refuses', () => {
+    const proto = topologyWith(withEntries({ ks: simple }, [['__proto__', simple]]));
+    const hidden = topologyWith(
+      Object.defineProperty({ ks: simple }, 'hidden', { value: simple, enumerable: false }),
+    );
+    const symbol = topologyWith({ ks: simple, [Symbol('ks')]: simple });
+    const constructor = topologyWith(withEntries({ ks: simple }, [['constructor', Object]]));
+    for (const input of [proto, hidden, symbol, constructor])
+      expect(fastTopologyResult(input)).toBe(undefined);
+    // zod skips __proto__ and non-enumerable keys, and refuses symbol keys
+    expect(OPS.topology.result.parse(proto).keyspaces).toEqual({ ks: simple });
+    expect(OPS.topology.result.parse(hidden).keyspaces).toEqual({ ks: simple });
+    expect(OPS.topology.result.safeParse(symbol).success).toBe(false);
+    expect(OPS.topology.result.safeParse(constructor).success).toBe(false);
+    // 33 code points in 66 UTF-16 units, as for host ids
+    const network = { strategy: 'network', dcs: { [emoji.repeat(33)]: 1 } };
+    expect(fastReplication(network)).toBe(undefined);
+    expect(replication.safeParse(network).success).toBe(true);
+  });
+
+  it('loads nothing at run time that imports zod', () => {
+    const seen = new Set<string>();
+    const zod: string[] = [];
+    const visit = (file: string): void => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      // verbatimModuleSyntax drops only what is written `import type`
+      const imports = /^(?:import|export)(?!\s+type\s)[^;'"]*?from\s+'([^']+)'|^import\s+'([^']+)'/gm;
+      for (const m of readFileSync(file, 'utf8').matchAll(imports)) {
+        const specifier = (m[1] ?? m[2]) as string;
+        if (specifier === 'zod' || specifier.startsWith('zod/')) zod.push(path.basename(file));
+        else if (specifier.startsWith('.'))
+          visit(path.resolve(path.dirname(file), specifier).replace(/\.js$/, '.ts'));
+      }
+    };
+    visit(path.resolve('src/protocol/fast-validate.ts'));
+    expect(seen.size).toBeGreaterThan(1);
+    expect(zod).toEqual([]);
+  });
+
+  it('leaves hello to zod', () => {
+    const hello = { type: 'hello', version: 1, role: 'client', cluster: 'c', nonce: key };
+    expect(fastMessage(hello)).toBe(undefined);
+    expect(parseMessage(hello)).toEqual(hello);
   });
 });
 
@@ -533,6 +857,159 @@ describe('validate.ts with the fast path', () => {
       }),
       { numRuns: 1000 },
     );
+  });
+
+  it('answers topology results as zod alone did, errors included', () => {
+    fc.assert(
+      fc.property(topologyGen.near, (result) => {
+        expectSameOutput(
+          outcome(() => parseResult('topology', result)),
+          zodOnly(OPS.topology.result, result, 'invalid topology result'),
+        );
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  const messageSchemas: Record<string, z.ZodType> = {
+    req: requestMessage,
+    res: responseMessage,
+    challenge: challengeMessage,
+    welcome: welcomeMessage,
+    event: eventMessage,
+    error: errorMessage,
+  };
+
+  it('fastMessage accepts only what the schema of its type accepts, with the same output', () => {
+    const messages = fc.oneof(
+      challengeGen.near,
+      welcomeGen.near,
+      eventGen.near,
+      errorGen.near,
+      helloGen.near,
+      shapes['req envelope'].gen.near,
+      shapes['res envelope'].gen.near,
+    );
+    const accepted = new Set<string>();
+    fc.assert(
+      fc.property(messages, (raw) => {
+        const out = fastMessage(raw);
+        if (out === undefined) return;
+        accepted.add(out.type);
+        const type = (raw as { type: string }).type;
+        expect(out.type).toBe(type);
+        const parsed = messageSchemas[type]?.safeParse(raw);
+        expect(parsed?.success, parsed?.error?.message).toBe(true);
+        expectSameOutput(out, parsed?.data);
+        expectSameKeyOrder(out, parsed?.data);
+      }),
+      { numRuns: 1500 },
+    );
+    expect([...accepted].sort()).toEqual(Object.keys(messageSchemas).sort());
+  });
+
+  it('takes typical handshakes, events and topologies off the wire on the fast path', () => {
+    const messages = fc.oneof(
+      challengeGen.valid,
+      welcomeGen.valid,
+      errorGen.valid,
+      // what a node pushes is whatever msgpack carries
+      fc.jsonValue().map((body) => ({ type: 'event', event: 'repair_progress', body })),
+      topologyGen.valid.map((result) => ({ type: 'res', id: 7, ok: true, result })),
+    );
+    fc.assert(
+      fc.property(messages, (message) => {
+        const [decoded] = decodeFrame(encodeMessage(message as Message));
+        const out = fastMessage(decoded);
+        expect(out).toBeDefined();
+        if (out?.type === 'res')
+          expect(fastResult('topology', out.ok ? out.result : undefined)).toBeDefined();
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('takes what a node sends a client on the fast path, as validate.ts and zod read it', () => {
+    const secret = 'swordfish';
+    const challenge = challengeFor('ringkv', 'node-1');
+    const hello = helloFor(challenge, { role: 'client', clusterName: 'ringkv', secret });
+    const refused = new RingkvError('UNAUTHORIZED', 'cluster name mismatch', { clusterName: 'ringkv' });
+    const messages: Message[] = [
+      challenge,
+      welcomeFor(hello, challenge, undefined),
+      // a node sets maxValueBytes before mac; the output has the schema's order
+      welcomeFor(hello, challenge, secret, DEFAULT_MAX_VALUE_BYTES),
+      { type: 'event', event: 'repair_progress', body: { rangesDone: 3, ranges: 16, keysStreamed: 1200 } },
+      { type: 'error', error: refused.toWire() },
+    ];
+    for (const message of messages) {
+      const [raw] = decodeFrame(encodeMessage(message));
+      const out = fastMessage(raw);
+      expect(out, message.type).toBeDefined();
+      expectSameOutput(out, parseMessage(raw));
+      const parsed = messageSchemas[message.type]?.parse(raw);
+      expectSameOutput(out, parsed);
+      expectSameKeyOrder(out, parsed);
+    }
+
+    // As Membership.topology() builds it: tokens are bigints in decimal, optional fields only when known.
+    const tokens = (first: bigint) =>
+      Array.from({ length: 16 }, (_, i) => String(first + BigInt(i) * 2n ** 59n));
+    const topology: OpResult<'topology'> = {
+      clusterName: 'ringkv',
+      hostId: 'node-1',
+      nodes: [
+        {
+          hostId: 'node-1',
+          address: 'ws://127.0.0.1:7400',
+          dc: 'dc1',
+          rack: 'rack1',
+          tokens: tokens(-(2n ** 63n)),
+          status: 'NORMAL',
+          state: 'UP',
+          load: 5_000_000_000,
+        },
+        {
+          hostId: 'node-2',
+          address: 'ws://127.0.0.1:7401',
+          dc: 'dc2',
+          rack: 'rack1',
+          tokens: tokens(-42n),
+          status: 'JOINING',
+          state: 'UP',
+          load: 0,
+          streamProgress: 0.25,
+          clockOffsetMs: -3.5,
+        },
+        {
+          hostId: 'node-3',
+          address: 'ws://127.0.0.1:7402',
+          dc: 'dc1',
+          rack: 'rack2',
+          tokens: [...tokens(7n), String(2n ** 63n - 1n)],
+          status: 'LEAVING',
+          state: 'DOWN',
+          load: 123_456,
+          streamProgress: 1,
+          clockOffsetMs: 12,
+        },
+      ],
+      keyspaces: Object.fromEntries([
+        ['default', { strategy: 'simple', rf: 3 }],
+        ['geo', { strategy: 'network', dcs: { dc1: 3, dc2: 0 } }],
+      ]),
+    };
+    const [raw] = decodeFrame(encodeMessage({ type: 'res', id: 3, ok: true, result: topology }));
+    const envelope = fastMessage(raw);
+    expect(envelope?.type === 'res' && envelope.ok).toBe(true);
+    const result = envelope?.type === 'res' && envelope.ok ? envelope.result : undefined;
+    const out = fastResult('topology', result);
+    expect(out).toBeDefined();
+    expectSameOutput(out, parseResult('topology', result));
+    const parsed = OPS.topology.result.parse(result);
+    expectSameOutput(out, parsed);
+    expectSameKeyOrder(out, parsed);
+    expectSameOutput(out, topology);
   });
 
   it('takes typical frames off the wire on the fast path', () => {
