@@ -2,11 +2,12 @@ import { performance } from 'node:perf_hooks';
 import { WebSocket } from 'ws';
 import { dial } from '../protocol/dial.js';
 import { decodeFrame, FrameBatcher } from '../protocol/codec.js';
-import { NoAnswerError, nodeStopping, RingkvError } from '../protocol/errors.js';
+import { asRingkvError, NoAnswerError, nodeStopping, RingkvError } from '../protocol/errors.js';
 import { SHUTTING_DOWN } from '../protocol/socket.js';
 import { DEFAULT_MAX_VALUE_BYTES, maxFrameBytesFor } from '../protocol/limits.js';
 import type { OpName, OpRequest, OpResult } from '../protocol/ops/index.js';
-import { parseMessage, parseResult, type WireMessage } from '../protocol/validate.js';
+import type { WireMessage } from '../protocol/validate.js';
+import { InOrderParser, parseResultSoon } from '../protocol/validate-soon.js';
 
 export interface ConnectionOptions {
   clusterName: string;
@@ -65,6 +66,10 @@ export class Connection {
   readonly #pending = new Map<number, Pending>();
   readonly #eventHandlers = new Set<(event: string, body: unknown) => void>();
   readonly #closeHandlers = new Set<(reason: RingkvError) => void>();
+  readonly #parser = new InOrderParser(
+    (message) => this.#handle(message),
+    (error) => this.#fail(error),
+  );
   #nextId = 1;
   #closedBy: RingkvError | undefined;
   #sweep: NodeJS.Timeout | undefined;
@@ -109,7 +114,7 @@ export class Connection {
       ({ ws, welcome, rest }) => {
         // Listeners are attached before the dial returns, so no frame is missed.
         const connection = new Connection(ws, address, welcome, options);
-        for (const value of rest) connection.#handle(value);
+        connection.#parser.push(rest);
         return connection;
       },
     );
@@ -212,20 +217,11 @@ export class Connection {
       this.#fail(e as RingkvError);
       return;
     }
-    for (const value of values) {
-      if (this.#closedBy !== undefined) return;
-      this.#handle(value);
-    }
+    this.#parser.push(values);
   }
 
-  #handle(value: unknown): void {
-    let message: WireMessage;
-    try {
-      message = parseMessage(value);
-    } catch (e) {
-      this.#fail(e as RingkvError);
-      return;
-    }
+  #handle(message: WireMessage): void {
+    if (this.#closedBy !== undefined) return;
     switch (message.type) {
       case 'res': {
         const pending = this.#pending.get(message.id);
@@ -238,9 +234,14 @@ export class Connection {
           return;
         }
         try {
-          pending.resolve(parseResult(pending.op, message.result));
+          const result = parseResultSoon(pending.op, message.result);
+          if (result instanceof Promise) {
+            result.then(pending.resolve, (e: unknown) => pending.reject(asRingkvError(e)));
+          } else {
+            pending.resolve(result);
+          }
         } catch (e) {
-          pending.reject(e as RingkvError);
+          pending.reject(asRingkvError(e));
         }
         return;
       }

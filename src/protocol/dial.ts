@@ -4,7 +4,8 @@ import { decodeFrame, encodeFrame } from './codec.js';
 import { asRingkvError, RingkvError } from './errors.js';
 import type { ChallengeMessage, HelloMessage, WelcomeMessage } from './messages.js';
 import { closeReason, frameBytes } from './socket.js';
-import { parseMessage } from './validate.js';
+import type { WireMessage } from './validate.js';
+import { parseMessageSoon } from './validate-soon.js';
 
 export interface DialOptions {
   timeoutMs: number;
@@ -35,8 +36,9 @@ export interface Handshake {
 
 /**
  * Dials a node and runs the dialing side of the handshake, for a peer (the node's transport) or a
- * client (the client's connection) alike. `adopt` runs synchronously when the
- * welcome arrives, before ws can emit another message, so the caller's listeners see every frame.
+ * client (the client's connection) alike. `adopt` runs synchronously when the welcome is read,
+ * before ws can emit another message, and gets every value that came after the welcome, so the
+ * caller's listeners see every frame.
  */
 export function dial<T>(
   address: string,
@@ -98,10 +100,42 @@ export function dial<T>(
         new RingkvError('NO_HOST_AVAILABLE', `cannot reach ${address}: closed during the handshake (${why})`),
       );
     };
+    /** Frames that came while a message waited for the schemas to load (validate-soon.ts). */
+    let backlog: Array<[unknown, boolean]> | undefined;
     const onMessage = (data: unknown, isBinary: boolean): void => {
+      if (backlog !== undefined) {
+        backlog.push([data, isBinary]);
+        return;
+      }
       try {
         const [first, ...rest] = decodeFrame(frameBytes(data, isBinary));
-        const message = parseMessage(first);
+        const parsed = parseMessageSoon(first);
+        if (!(parsed instanceof Promise)) {
+          step(parsed, rest);
+          return;
+        }
+        const waiting: Array<[unknown, boolean]> = [];
+        backlog = waiting;
+        parsed
+          .then((message) => {
+            if (settled) return;
+            backlog = undefined;
+            // Once welcomed, what came meanwhile is the caller's; before, it is the handshake's.
+            if (message.type === 'welcome') {
+              for (const [d, b] of waiting) rest.push(...decodeFrame(frameBytes(d, b)));
+              step(message, rest);
+            } else {
+              step(message, rest);
+              for (const [d, b] of waiting) onMessage(d, b);
+            }
+          })
+          .catch((e: unknown) => finish(asRingkvError(e)));
+      } catch (e) {
+        finish(asRingkvError(e));
+      }
+    };
+    const step = (message: WireMessage, rest: unknown[]): void => {
+      try {
         if (message.type === 'error') throw RingkvError.fromWire(message.error);
         if (challenge === undefined) {
           if (message.type !== 'challenge') {

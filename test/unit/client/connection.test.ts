@@ -78,3 +78,19 @@ describe('Connection request timeouts', () => {
     expect(conn.closed).toBe(false);
   });
 });
+
+describe('Connection validation', () => {
+  it('completes the handshake and takes answers that only zod can judge', async () => {
+    // 40 code points in 80 UTF-16 units: within a host id's 64, but past what the hand-written
+    // validators count, so the challenge, the welcome and the answer wait for the schemas.
+    const hostId = '\u{1F600}'.repeat(40);
+    const server = await WsServer.listen({ host: '127.0.0.1', port: 0, clusterName: 'test', hostId });
+    closers.push(() => server.close());
+    server.onClientRequest((conn, req) => conn.reply(req.id, { hostId }));
+    const conn = await Connection.open(server.url, { clusterName: 'test', timeoutMs: 5000 });
+    closers.push(() => conn.close());
+    expect(conn.serverHostId).toBe(hostId);
+    const answers = await Promise.all([conn.request('stop', {}), conn.request('stop', {})]);
+    expect(answers).toEqual([{ hostId }, { hostId }]);
+  });
+});
