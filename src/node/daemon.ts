@@ -192,11 +192,14 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
           // coordinated hear from their last replicas, or store hints for them, while the
           // connections and the storage are still open. One limit for both.
           draining = true;
+          // Peers take this node for DOWN now and hint what they would send it meanwhile.
+          const announced = running.announceShutdown();
           const settled = (async () => {
             await inFlight.idle();
             await running.writesSettled();
           })();
           await settlesWithin(settled, o.requestTimeoutMs + DRAIN_SLACK_MS);
+          await announced;
           running.stop();
           transport.close();
           // Storage before the client connections: a client that saw the node close may start

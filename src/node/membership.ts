@@ -218,6 +218,8 @@ export class Membership implements ClusterView {
   }
 
   receive(from: HostId, message: GossipMessage): void {
+    // Stopped, or announcing that we stop: what we would answer would make us look alive.
+    if (this.stopped) return;
     this.process(this.gossiper.receive(from, message, this.nowMs()));
     if (message.kind === 'ack') this.shadowAnswered?.(from);
   }
@@ -309,6 +311,29 @@ export class Membership implements ClusterView {
     const answered = await this.probeClock(h);
     this.echoing.delete(h);
     if (answered && !this.stopped && !this.up.has(h) && this.state(h)?.status !== 'LEFT') this.markUp(h);
+  }
+
+  /**
+   * Stops gossip and tells every peer we see UP that this node is going down, waiting at most
+   * `timeoutMs` for them to take it: a peer that misses it convicts us as a crash in ten seconds.
+   */
+  async announceShutdown(timeoutMs: number): Promise<void> {
+    this.stop();
+    await Promise.all(
+      [...this.up].map((to) =>
+        this.deps.rpc.request(to, 'gossip_shutdown', {}, timeoutMs).catch(() => undefined),
+      ),
+    );
+  }
+
+  /**
+   * A peer said it is stopping: DOWN now. It stops answering echoes as it says so, so only the
+   * next process of that node, answering one, is UP again.
+   */
+  peerShutdown(h: HostId): void {
+    if (!this.up.has(h)) return;
+    this.deps.logger.info('node is stopping', { hostId: h, address: this.state(h)?.address });
+    this.markDown(h);
   }
 
   private markUp(h: HostId): void {

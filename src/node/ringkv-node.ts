@@ -8,7 +8,7 @@ import {
   sameReplication,
   type Replication,
 } from '../protocol/consistency.js';
-import { asRingkvError, RingkvError, unknownKeyspace } from '../protocol/errors.js';
+import { asRingkvError, nodeStopping, RingkvError, unknownKeyspace } from '../protocol/errors.js';
 import { maxFrameBytesFor } from '../protocol/limits.js';
 import type { UnansweredNode } from '../protocol/ops/healing.js';
 import type { OpName, OpRequest, OpResult } from '../protocol/ops/index.js';
@@ -73,6 +73,8 @@ export interface NodeWorld {
 const HOUSEKEEPING_INTERVAL_MS = 10_000;
 /** Tombstones older than gc_grace are looked for this often. */
 const TOMBSTONE_PURGE_INTERVAL_MS = 3600_000;
+/** How long a stopping node waits for its peers to take its announcement: a few round trips. */
+const SHUTDOWN_ANNOUNCEMENT_TIMEOUT_MS = 500;
 /** Balance tokens for this RF when no keyspace asks for more (Cassandra's allocate_tokens_for_local_replication_factor). */
 const ALLOCATION_RF = 3;
 /** Picks of fresh tokens a joining node makes when nodes joining with it picked the same ones. */
@@ -100,6 +102,8 @@ export class RingkvNode {
   private stopRequested: (() => void) | undefined;
   private meta: NodeMeta;
   private joining: Promise<void> | undefined;
+  /** Said to peers that this process stops; it answers no echo from here on. */
+  private shuttingDown = false;
 
   constructor(
     private readonly config: NodeConfig,
@@ -260,6 +264,16 @@ export class RingkvNode {
   /** Resolves once every replica of every write this node coordinated has acked or been hinted. */
   writesSettled(): Promise<void> {
     return this.coordinator.writesSettled();
+  }
+
+  /**
+   * Tells the peers that this node is stopping, so that they take it for DOWN now: they hint
+   * its writes from the start instead of sending them to a node about to close, and `status`
+   * says DN at once. Requests under way still finish.
+   */
+  announceShutdown(): Promise<void> {
+    this.shuttingDown = true;
+    return this.membership.announceShutdown(SHUTDOWN_ANNOUNCEMENT_TIMEOUT_MS);
   }
 
   stop(): void {
@@ -718,7 +732,17 @@ export class RingkvNode {
     const d = this.dispatcher;
     d.registerAll(dataPathHandlers(this.coordinator, new Replica(this.cells, this.hlc), this.stats));
     d.register('topology', () => Promise.resolve(this.membership.topology(this.config.clusterName)));
-    d.register('clock_probe', () => Promise.resolve({ wallClockMs: this.world.clock.nowMicros() / 1000 }));
+    d.register('clock_probe', () =>
+      // Peers echo a node before they take it for UP: one that said it is stopping must not pass.
+      this.shuttingDown
+        ? Promise.reject(nodeStopping('the node'))
+        : Promise.resolve({ wallClockMs: this.world.clock.nowMicros() / 1000 }),
+    );
+    d.register('gossip_shutdown', (_body, origin) => {
+      if (origin.kind !== 'peer') throw new RingkvError('UNAUTHORIZED', 'gossip is for peers');
+      this.membership.peerShutdown(origin.hostId);
+      return Promise.resolve({});
+    });
     d.register('keyspace_create', async (body) => {
       const existing = this.membership.replication(body.name);
       if (existing) {

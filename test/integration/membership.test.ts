@@ -85,6 +85,19 @@ describe('membership with real processes', () => {
       expect(paused.log.filter((l) => l.includes('node is DOWN'))).toEqual([]);
       expect(paused.log.some((l) => l.includes('this node did not run for a while'))).toBe(true);
 
+      // A node stopped with SIGTERM says so: its peers take it for DOWN at once, not ten seconds on.
+      await c.kill(paused, 'SIGTERM');
+      for (const peer of [nth(c, 0), nth(c, 1)]) {
+        expect(
+          peer.log.filter((l) => l.includes('node is stopping') && l.includes(paused.hostId)),
+        ).toHaveLength(1);
+      }
+      await c.restart(paused);
+      await until(
+        'the node UP after its restart',
+        async () => (await stateOf(client, paused.hostId)) === 'UP NORMAL',
+      );
+
       await client.createKeyspace('two', { strategy: 'simple', rf: 2 });
       const inDefault = await writeKeys(client, {
         keyspace: 'default',

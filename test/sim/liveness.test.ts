@@ -97,3 +97,23 @@ describe('marking a peer UP', () => {
     expect(sawDeadPeerUp).toBe(false);
   });
 });
+
+describe('a node that stops', () => {
+  it('is DOWN for its peers as soon as it says so, and UP again once its next process answers', async () => {
+    const { time, cluster, sees } = await calmCluster();
+    const n3 = cluster.byId('n3').node;
+    if (n3 === undefined) throw new Error('n3 is not running');
+    const announced = n3.announceShutdown();
+    await time.runFor(GOSSIP_MS / 2);
+    await announced;
+    expect(sees('n1', 'n3') || sees('n2', 'n3')).toBe(false);
+    // Its last heartbeats, still on their way or passed on, do not bring it back.
+    for (let i = 0; i < 10; i++) {
+      await time.runFor(GOSSIP_MS);
+      expect(sees('n1', 'n3') || sees('n2', 'n3')).toBe(false);
+    }
+    cluster.crash('n3');
+    await time.settle(cluster.restart('n3'), 5000, 'restarting n3');
+    expect(await time.runUntil(() => sees('n1', 'n3') && sees('n2', 'n3'), 20 * GOSSIP_MS)).toBe(true);
+  });
+});

@@ -10,4 +10,9 @@ export const gossipOps = {
   gossip_syn: { request: gossipSyn, result: z.object({}) },
   gossip_ack: { request: gossipAck, result: z.object({}) },
   gossip_ack2: { request: gossipAck2, result: z.object({}) },
+  /**
+   * A node that is stopping tells the peers it sees UP, which take it for DOWN at once rather than
+   * after the failure detector's ten seconds (Cassandra's shutdown announcement).
+   */
+  gossip_shutdown: { request: z.object({}), result: z.object({}) },
 } as const;
