@@ -2,8 +2,8 @@
  * npm run chaos [-- --duration 60 --nodes 5 --clients 4 --keys 20 --seed N --partitions auto]
  *
  * Fault injection against real processes: a local cluster of `ringkv start` processes takes a
- * workload from several clients while nodes are SIGKILLed and restarted, and SIGSTOPped and
- * resumed. Then everything heals, requests still in flight land (QUIET_MS), hints drain, every node
+ * workload from several clients while nodes are SIGKILLed or stopped with SIGTERM and restarted,
+ * and SIGSTOPped and resumed. Then everything heals, requests still in flight land (QUIET_MS), hints drain, every node
  * repairs, and the history is checked with the simulation's checker (test/sim/checker.ts). Exits
  * non-zero when an acknowledged write was lost, replicas still diverge, or any other promise was
  * broken.
@@ -64,7 +64,7 @@ function choice<T extends string>(name: string, options: readonly T[], fallback:
   return found;
 }
 
-type FaultKind = 'SIGKILL' | 'SIGSTOP' | 'link-down' | 'split' | 'one-way';
+type FaultKind = 'SIGKILL' | 'SIGTERM' | 'SIGSTOP' | 'link-down' | 'split' | 'one-way';
 
 /**
  * Namespaces when asked for and possible. `auto` falls back to loopback with a note saying why;
@@ -147,6 +147,7 @@ async function main(): Promise<number> {
   }
   const faultKinds: FaultKind[] = [
     'SIGKILL',
+    'SIGTERM',
     'SIGSTOP',
     ...(lab ? (['link-down', 'split'] as const) : []),
     ...(lab?.oneWay ? (['one-way'] as const) : []),
@@ -230,6 +231,13 @@ async function main(): Promise<number> {
             console.log(`${at()}: SIGKILL n${victim.index}, restart in ${secs}`);
             faulty.add(victim);
             await cluster.kill(victim, 'SIGKILL');
+            undoLater([victim], lasts, () => cluster.restart(victim));
+            break;
+          case 'SIGTERM':
+            // A graceful stop, as an operator's restart: the node drains and tells its peers.
+            console.log(`${at()}: SIGTERM n${victim.index}, restart in ${secs}`);
+            faulty.add(victim);
+            await cluster.kill(victim, 'SIGTERM');
             undoLater([victim], lasts, () => cluster.restart(victim));
             break;
           case 'SIGSTOP':
