@@ -103,6 +103,7 @@ export function dial<T>(
     /** Frames that came while a message waited for the schemas to load (validate-soon.ts). */
     let backlog: Array<[unknown, boolean]> | undefined;
     const onMessage = (data: unknown, isBinary: boolean): void => {
+      if (settled) return;
       if (backlog !== undefined) {
         backlog.push([data, isBinary]);
         return;
