@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { systemClock } from '../../../src/coordination/system-clock.js';
+
+/** Runs `fn` in a fresh event-loop turn, after the loop has read its clock for that turn. */
+function inNewTurn<T>(fn: () => Promise<T>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    setImmediate(() => {
+      fn().then(resolve, reject);
+    });
+  });
+}
+
+describe('systemClock timers', () => {
+  it('fire no sooner than asked, also when set late in a turn or for less than a ms', async () => {
+    const waited: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      const delayMs = i % 2 === 0 ? 0.5 : 2;
+      waited.push(
+        await inNewTurn(() => {
+          // The work of a busy turn: the time Node read at its start goes stale.
+          const until = performance.now() + 2.5;
+          while (performance.now() < until);
+          const setAt = performance.now();
+          return new Promise<number>((resolve) =>
+            systemClock.setTimer(delayMs, () => resolve(performance.now() - setAt - delayMs)),
+          );
+        }),
+      );
+    }
+    expect(Math.min(...waited)).toBeGreaterThanOrEqual(0);
+  });
+
+  it('can be cancelled, also once it has been set again for what was left', async () => {
+    let fired = false;
+    await inNewTurn(async () => {
+      // Set 5 ms late in its turn, a 10 ms timer first fires after about 5 and is set again.
+      const until = performance.now() + 5;
+      while (performance.now() < until);
+      const timer = systemClock.setTimer(10, () => {
+        fired = true;
+      });
+      const cancelAt = performance.now() + 7.5;
+      await new Promise<void>((resolve) => {
+        const poll = () => (performance.now() >= cancelAt ? resolve() : setImmediate(poll));
+        poll();
+      });
+      timer.cancel();
+    });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(fired).toBe(false);
+  });
+});
