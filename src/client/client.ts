@@ -635,8 +635,10 @@ export class RingkvClient implements ClusterApi {
     timeoutMs = this.options.timeoutMs,
     idempotent = false,
   ): Promise<OpResult<K>> {
+    // A stopping node (or its connection, closed as it stopped) began nothing: any request may move.
     const movesOn = (e: unknown) =>
-      e instanceof RingkvError && (e.code === 'NO_HOST_AVAILABLE' || (idempotent && e.code === 'OVERLOADED'));
+      e instanceof RingkvError &&
+      (e.code === 'NO_HOST_AVAILABLE' || isNodeStopping(e) || (idempotent && e.code === 'OVERLOADED'));
     try {
       return await this.contact.request(op, body, timeoutMs);
     } catch (e) {

@@ -482,4 +482,19 @@ describe('the client against five nodes', () => {
       stalled.child.kill('SIGCONT');
     }
   });
+  it('a client whose contact node was stopped asks another node for what the cluster knows', async () => {
+    const stopped = c.running()[0];
+    if (!stopped) throw new Error('no running node');
+    const fresh = await c.client({ contactPoints: [stopped.address] });
+    await c.kill(stopped, 'SIGTERM');
+    try {
+      // The contact closed saying it stops: requests about the cluster go to another node.
+      const topology = await fresh.refreshTopology();
+      expect(topology.nodes.find((n) => n.hostId === stopped.hostId)?.state).toBe('DOWN');
+      await fresh.hints();
+      expect(fresh.contactAddress()).not.toBe(stopped.address);
+    } finally {
+      await c.restart(stopped);
+    }
+  });
 });
