@@ -227,17 +227,12 @@ async function main(): Promise<number> {
         faults[kind] = (faults[kind] ?? 0) + 1;
         const victim = rng.pick(healthy);
         switch (kind) {
+          // SIGTERM is a graceful stop, as an operator's restart: the node drains and tells its peers.
           case 'SIGKILL':
-            console.log(`${at()}: SIGKILL n${victim.index}, restart in ${secs}`);
-            faulty.add(victim);
-            await cluster.kill(victim, 'SIGKILL');
-            undoLater([victim], lasts, () => cluster.restart(victim));
-            break;
           case 'SIGTERM':
-            // A graceful stop, as an operator's restart: the node drains and tells its peers.
-            console.log(`${at()}: SIGTERM n${victim.index}, restart in ${secs}`);
+            console.log(`${at()}: ${kind} n${victim.index}, restart in ${secs}`);
             faulty.add(victim);
-            await cluster.kill(victim, 'SIGTERM');
+            await cluster.kill(victim, kind);
             undoLater([victim], lasts, () => cluster.restart(victim));
             break;
           case 'SIGSTOP':
