@@ -1,7 +1,9 @@
+import { InFlight } from '../../src/coordination/in-flight.js';
 import { loadMeta, nextGeneration, saveMeta, type NodeMeta } from '../../src/node/meta.js';
 import { RingkvNode, type NodeConfig } from '../../src/node/ringkv-node.js';
 import { MemoryStorage } from '../../src/node/storage/memory.js';
 import type { HostId, Logger } from '../../src/node/world.js';
+import { nodeStopping } from '../../src/protocol/errors.js';
 import { formatToken, parseToken } from '../../src/ring/partitioner.js';
 import { randomTokens } from '../../src/ring/allocation.js';
 import { TokenRing } from '../../src/ring/ring.js';
@@ -10,6 +12,9 @@ import type { Prng } from './prng.js';
 import type { VirtualTime } from './virtual-time.js';
 
 export const CLUSTER_NAME = 'sim';
+
+/** As the daemon: beyond the request timeout, the time a stopping node gives requests under way. */
+const DRAIN_SLACK_MS = 500;
 
 export interface SimClusterOptions {
   nodes: number;
@@ -39,6 +44,10 @@ export interface SimNode {
   crashes: number;
   /** A restart is on its way (reading meta, starting up). */
   starting: boolean;
+  /** Stopping as an operator stops it: it refuses new requests and lets those under way finish. */
+  draining: boolean;
+  /** Client requests the running process is serving. */
+  serving: InFlight;
   /**
    * Stopped (as by SIGSTOP or a long GC pause): what would run in its process (timers, arrivals,
    * syncs, requests) waits in `held`, in order, and runs when it resumes; its peers see silence.
@@ -157,10 +166,22 @@ export class SimCluster {
    */
   call<T>(hostId: HostId, fn: () => Promise<T>): Promise<T> {
     const n = this.byId(hostId);
-    if (!n.paused) return fn();
+    const serve = (): Promise<T> => {
+      // As the daemon does: a stopping node begins nothing, so the client may go elsewhere.
+      if (n.draining) return Promise.reject(nodeStopping('the node'));
+      const serving = n.serving;
+      serving.begin();
+      const answer = fn();
+      answer.then(
+        () => serving.end(),
+        () => serving.end(),
+      );
+      return answer;
+    };
+    if (!n.paused) return serve();
     return new Promise<T>((resolve, reject) =>
       n.held.push(() => {
-        fn().then(resolve, reject);
+        serve().then(resolve, reject);
       }),
     );
   }
@@ -221,6 +242,8 @@ export class SimCluster {
         incarnation: 0,
         crashes: 0,
         starting: false,
+        draining: false,
+        serving: new InFlight(),
         paused: false,
         held: [],
         diskStalledUntil: 0,
@@ -260,6 +283,8 @@ export class SimCluster {
       incarnation: 0,
       crashes: 0,
       starting: false,
+      draining: false,
+      serving: new InFlight(),
       paused: false,
       held: [],
       diskStalledUntil: 0,
@@ -355,6 +380,8 @@ export class SimCluster {
     n.node = undefined;
     // A start in progress dies with the process: its promises never settle.
     n.starting = false;
+    n.draining = false;
+    n.serving = new InFlight();
     n.incarnation++;
     n.crashes++;
     this.dropHeld(n);
@@ -397,10 +424,50 @@ export class SimCluster {
     for (const stop of [...this.stopping.values()]) stop();
   }
 
-  /** Starts a crashed node again on what its disk kept. */
+  /**
+   * An operator stops the node (`ringkv stop`, SIGTERM), as the daemon does: it refuses new client
+   * requests and tells its peers it is stopping, lets the requests under way answer and the writes
+   * it coordinated hear from their replicas or hint them (a request timeout and a little at most),
+   * then exits, keeping everything it wrote. Settles once it has exited, or at once if it is not
+   * running; a crash on the way ends it as a crash.
+   */
+  async stop(hostId: HostId): Promise<void> {
+    const n = this.byId(hostId);
+    const node = n.node;
+    if (!node || n.starting || n.draining || n.paused) return;
+    const incarnation = n.incarnation;
+    const alive = () => n.incarnation === incarnation && n.node === node;
+    n.draining = true;
+    this.journal(`${hostId} is stopped (as by \`ringkv stop\`): it tells its peers and drains`);
+    const announced = node.announceShutdown();
+    const settled = (async () => {
+      await n.serving.idle();
+      await node.writesSettled();
+    })();
+    // One limit for both (the announcement's own is shorter), which also ends the wait of a node
+    // that crashed on the way: its promises never settle.
+    await Promise.race([
+      Promise.all([settled, announced]),
+      this.time.sleep(this.options.requestTimeoutMs + DRAIN_SLACK_MS),
+    ]);
+    if (!alive()) return;
+    node.stop();
+    n.node = undefined;
+    n.serving = new InFlight();
+    n.incarnation++;
+    this.network.detach(hostId);
+    const storage = n.storage;
+    await storage.close();
+    // Closed, everything it wrote is on disk: the next process opens exactly that.
+    n.storage = storage.crash(this.storageOptions(hostId));
+    n.draining = false;
+    this.journal(`${hostId} stopped`);
+  }
+
+  /** Starts a crashed or stopped node again on what its disk kept. */
   async restart(hostId: HostId): Promise<void> {
     const n = this.byId(hostId);
-    if (n.node || n.starting || n.retired) return;
+    if (n.node || n.starting || n.draining || n.retired) return;
     this.journal(`${hostId} restarting`);
     await this.launch(n);
   }

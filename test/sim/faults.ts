@@ -125,7 +125,7 @@ export async function runStalls(ctx: FaultContext, until: number): Promise<Recor
     // The sleep can end past `until`: a stall begun then could outlast the run's wait for the fault
     // phase (which allows a stall of eight request timeouts past its end, not one begun late).
     if (time.nowMs >= until) break;
-    const running = cluster.running().filter((n) => !n.starting && !n.paused);
+    const running = cluster.running().filter((n) => !n.starting && !n.paused && !n.draining);
     if (running.length < 2 || ctx.healed()) continue;
     const focus = ctx.focus?.();
     const aimed = running.find((n) => n.hostId === focus && rng.chance(0.5));
@@ -159,4 +159,28 @@ export async function runStalls(ctx: FaultContext, until: number): Promise<Recor
     if (!ctx.healed()) cluster.resume(victim);
   }
   return counts;
+}
+
+/**
+ * Graceful stops, as in an operator's rolling restart (`ringkv stop`, SIGTERM): now and then until
+ * `until` one node stops, announcing it to its peers and draining what it began, and starts again
+ * a while after it exited. The other faults go on meanwhile: a stopping node may be cut off,
+ * crashed or see its peers crash. Draws from its own generator, as the stalls do.
+ */
+export async function runStops(ctx: FaultContext, until: number): Promise<Record<string, number>> {
+  const { time, cluster, rng } = ctx;
+  let stops = 0;
+  while (time.nowMs < until - 500) {
+    await time.sleep(rng.range(500, 2500));
+    if (time.nowMs >= until - 500 || ctx.healed()) break;
+    const running = cluster.running().filter((n) => !n.starting && !n.paused && !n.draining);
+    if (running.length < 2) continue;
+    const focus = ctx.focus?.();
+    const aimed = running.find((n) => n.hostId === focus && rng.chance(0.5));
+    const victim = (aimed ?? rng.pick(running)).hostId;
+    stops++;
+    await cluster.stop(victim);
+    time.schedule(rng.range(100, 2500), () => ctx.healed() || void cluster.restart(victim));
+  }
+  return stops > 0 ? { stop: stops } : {};
 }

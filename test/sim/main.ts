@@ -5,8 +5,10 @@
  * SEED=1234 npm run sim             replays one seed and prints the failing key's trace
  * npm run sim -- --membership     nodes join, decommission and get removed during the workload
  * add --verbose for node logs in the trace, --fault-ms N for a longer fault phase,
- * --no-stalls to replay a seed found before the simulation stalled nodes and disks
+ * --era crashes|stalls to replay a seed found before the simulation stalled nodes and disks, or
+ * stopped them gracefully (the faults of each era: era.ts)
  */
+import { isSimEra, LATEST_ERA, SIM_ERAS } from './era.js';
 import { runSeed } from './run.js';
 import { failureTrace, summaryLine } from './trace.js';
 
@@ -19,11 +21,15 @@ async function main(): Promise<number> {
   const verbose = process.argv.includes('--verbose');
   const faultMs = flag('fault-ms');
   const scenario = process.argv.includes('--membership') ? 'membership' : 'faults';
-  const stalls = !process.argv.includes('--no-stalls');
+  const era = flag('era') ?? LATEST_ERA;
+  if (!isSimEra(era)) {
+    console.error(`unknown era ${era}: use one of ${SIM_ERAS.join(', ')}`);
+    return 2;
+  }
   const options = {
     verbose,
     scenario,
-    stalls,
+    era,
     ...(faultMs ? { faultPhaseMs: Number(faultMs) } : {}),
   } as const;
   const single = process.env.SEED;

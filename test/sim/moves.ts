@@ -170,8 +170,9 @@ export class MembershipDriver {
     const m = this.current;
     if (!m || m.done) return;
     const n = this.cluster.byId(m.hostId);
-    // An operator's command to a paused node would hang until it resumes: wait for that.
-    if (n.paused) return;
+    // An operator's command to a paused node would hang until it resumes, and a stopping node
+    // refuses it: wait for either to pass.
+    if (n.paused || n.draining) return;
     if (m.kind === 'join') {
       if (this.cluster.truthRole(m.hostId) === 'normal') return this.complete(m);
       // A crashed joiner joins again when it restarts; one whose join failed exited: start it again.

@@ -4,8 +4,9 @@ import { tokenOf } from '../../src/ring/partitioner.js';
 import { replicasFor } from '../../src/ring/strategy.js';
 import type { HostId, Logger, PeerMessage } from '../../src/node/world.js';
 import { check, divergent } from './checker.js';
+import { eraHas, LATEST_ERA, type SimEra } from './era.js';
 import { SimCluster } from './cluster.js';
-import { FAULT_KINDS, runFaults, runStalls, type FaultContext, type FaultKind } from './faults.js';
+import { FAULT_KINDS, runFaults, runStalls, runStops, type FaultContext, type FaultKind } from './faults.js';
 import type { JournalEntry, KeyMove, Op, ReplicaCell, Violation } from './history.js';
 import { MembershipDriver } from './moves.js';
 import { SimNetwork, type NetworkStats } from './network.js';
@@ -31,6 +32,8 @@ export type Scenario = 'faults' | 'membership';
 const GC_GRACE_SECONDS = 10 * 24 * 3600;
 /** Mixed into the seed for the stall schedule's own generator. */
 const STALL_STREAM = 0x5bd1e995;
+/** And for the graceful stops'. */
+const STOP_STREAM = 0x27d4eb2f;
 /** About three rows of the workload's keys and values. */
 const TINY_ROW_CACHE_BYTES = 600;
 
@@ -40,11 +43,8 @@ export interface SimOptions {
   faultPhaseMs?: number;
   /** Keep node log lines for the trace. */
   verbose?: boolean;
-  /**
-   * Stall nodes and disks now and then (default true). Seeds found before stalls existed replay
-   * without, since a stall changes everything after it.
-   */
-  stalls?: boolean;
+  /** The faults of which era to inject (default the latest). */
+  era?: SimEra;
 }
 
 export interface SimStats {
@@ -54,7 +54,9 @@ export interface SimStats {
   keys: number;
   skewMs: number;
   faultKinds: FaultKind[];
-  stalls: boolean;
+  era: SimEra;
+  /** Whether this seed stops nodes gracefully (half the seeds of the era that does). */
+  stops: boolean;
   ops: number;
   acknowledged: number;
   failed: Record<string, number>;
@@ -78,7 +80,11 @@ export interface SimResult {
 
 export async function runSeed(seed: number, options: SimOptions = {}): Promise<SimResult> {
   const scenario = options.scenario ?? 'faults';
-  const stalls = options.stalls ?? true;
+  const era = options.era ?? LATEST_ERA;
+  const stalls = eraHas(era, 'stalls');
+  const stopRng = new Prng((seed ^ STOP_STREAM) >>> 0);
+  // Half the seeds: the others keep the crashes' variety of a cluster never stopped cleanly.
+  const stops = eraHas(era, 'stops') && stopRng.chance(0.5);
   const membership = scenario === 'membership';
   const rng = new Prng(seed);
   const time = new VirtualTime();
@@ -167,7 +173,7 @@ export async function runSeed(seed: number, options: SimOptions = {}): Promise<S
   process.on('unhandledRejection', onRejection);
   try {
     note(
-      `seed ${seed} (${scenario}): ${nodeCount} nodes, ${clients} clients, ${keyCount} keys, skew <= ${skewMs} ms, fsync <= ${maxSyncMs} ms, request timeout ${requestTimeoutMs} ms, TTL puts ${ttlRate}, client timestamps ${clientTimestampRate}, row cache ${rowCacheBytes === undefined ? 'default' : `${rowCacheBytes} B`}${diskFull ? ', crashes fill disks' : ''}${repairAllFromOne ? ', one node repairs every range' : ''}, faults: ${faultKinds.join(', ') || 'none'}${stalls ? ', stalls' : ''}`,
+      `seed ${seed} (${scenario}): ${nodeCount} nodes, ${clients} clients, ${keyCount} keys, skew <= ${skewMs} ms, fsync <= ${maxSyncMs} ms, request timeout ${requestTimeoutMs} ms, TTL puts ${ttlRate}, client timestamps ${clientTimestampRate}, row cache ${rowCacheBytes === undefined ? 'default' : `${rowCacheBytes} B`}${diskFull ? ', crashes fill disks' : ''}${repairAllFromOne ? ', one node repairs every range' : ''}, faults: ${faultKinds.join(', ') || 'none'}${stalls ? ', stalls' : ''}${stops ? ', graceful stops' : ''}`,
     );
     await cluster.boot();
     if (!(await time.runUntil(() => cluster.converged(), 20_000)))
@@ -225,9 +231,15 @@ export async function runSeed(seed: number, options: SimOptions = {}): Promise<S
           faultCounts = { ...faultCounts, ...c };
         })
       : Promise.resolve();
+    const stopsDone = stops
+      ? runStops({ ...faultContext, rng: stopRng }, faultEnd).then((c) => {
+          faultCounts = { ...faultCounts, ...c };
+        })
+      : Promise.resolve();
     const work = Promise.all([
       faultsDone,
       stallsDone,
+      stopsDone,
       ...Array.from({ length: clients }, (_, i) => runClient(workload, i + 1, workloadRng.fork(), faultEnd)),
       writeColdKeys(workload, coldKeys.slice(calmKeys.length), workloadRng.fork(), (faultPhaseMs * 2) / 3),
       membership ? driver.run(1 + rng.int(3), faultEnd) : Promise.resolve(),
@@ -377,7 +389,8 @@ export async function runSeed(seed: number, options: SimOptions = {}): Promise<S
         keys: keyCount,
         skewMs,
         faultKinds,
-        stalls,
+        era,
+        stops,
         ops: ops.length,
         acknowledged: ops.filter((o) => o.outcome === 'ok').length,
         failed,
@@ -389,7 +402,7 @@ export async function runSeed(seed: number, options: SimOptions = {}): Promise<S
       },
     };
   } catch (e) {
-    throw new Error(stoppedTrace({ seed, scenario, stalls, journal, logs }, e), { cause: e });
+    throw new Error(stoppedTrace({ seed, scenario, era, journal, logs }, e), { cause: e });
   } finally {
     process.off('unhandledRejection', onRejection);
   }

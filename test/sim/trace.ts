@@ -1,4 +1,5 @@
 import { PROPERTY_NAMES, type JournalEntry, type Op } from './history.js';
+import { LATEST_ERA, type SimEra } from './era.js';
 import type { Scenario, SimResult } from './run.js';
 
 const ms = (t: number | undefined) => (t === undefined ? '?' : t.toFixed(1));
@@ -69,9 +70,7 @@ export function failureTrace(r: SimResult): string {
       lines.push(`  ${c.hostId}: ${shown}`);
     }
   }
-  lines.push(
-    ...closingLines({ seed: r.seed, scenario: r.stats.scenario, stalls: r.stats.stalls, logs: r.logs }),
-  );
+  lines.push(...closingLines({ seed: r.seed, scenario: r.stats.scenario, era: r.stats.era, logs: r.logs }));
   return lines.join('\n');
 }
 
@@ -92,7 +91,7 @@ export function stoppedTrace(run: RunSoFar, error: unknown): string {
 export interface RunSoFar {
   seed: number;
   scenario: Scenario;
-  stalls: boolean;
+  era: SimEra;
   journal: readonly JournalEntry[];
   /** Node logs, collected under --verbose. */
   logs: readonly string[];
@@ -106,10 +105,11 @@ function journalLines(journal: readonly JournalEntry[]): string[] {
 }
 
 /** The node logs when collected, then how to replay the seed. */
-function closingLines({ seed, scenario, stalls, logs }: Omit<RunSoFar, 'journal'>): string[] {
-  const given = [scenario === 'membership' ? '--membership' : '', stalls ? '' : '--no-stalls'].filter(
-    Boolean,
-  );
+function closingLines({ seed, scenario, era, logs }: Omit<RunSoFar, 'journal'>): string[] {
+  const given = [
+    scenario === 'membership' ? '--membership' : '',
+    era === LATEST_ERA ? '' : `--era ${era}`,
+  ].filter(Boolean);
   return [
     ...(logs.length > 0 ? ['', 'node logs:', ...logs.map((l) => `  ${l}`)] : []),
     '',
