@@ -4,7 +4,7 @@ import { dial } from '../protocol/dial.js';
 import { decodeFrame, FrameBatcher } from '../protocol/codec.js';
 import { asRingkvError, NoAnswerError, nodeStopping, RingkvError } from '../protocol/errors.js';
 import { SHUTTING_DOWN } from '../protocol/socket.js';
-import { DEFAULT_MAX_VALUE_BYTES, maxFrameBytesFor } from '../protocol/limits.js';
+import { MAX_VALUE_BYTES_CEILING, maxFrameBytesFor } from '../protocol/limits.js';
 import type { OpName, OpRequest, OpResult } from '../protocol/ops/index.js';
 import type { WireMessage } from '../protocol/validate.js';
 import { InOrderParser, parseResultSoon } from '../protocol/validate-soon.js';
@@ -14,8 +14,6 @@ export interface ConnectionOptions {
   secret?: string | undefined;
   /** Limit for the handshake and the default for each request. */
   timeoutMs: number;
-  /** The largest value this client expects to read; frames up to maxFrameBytesFor it are accepted. */
-  maxValueBytes?: number;
   /** Coalesce the requests of one event-loop turn into one frame (default true). */
   coalesce?: boolean;
   /** Abandons the handshake if it has not finished (the client closing). */
@@ -108,7 +106,8 @@ export class Connection {
       { role: 'client', clusterName: options.clusterName, secret: options.secret },
       {
         timeoutMs: options.timeoutMs,
-        maxPayloadBytes: maxFrameBytesFor(options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES),
+        // Any node's answer, a value as large as its limit allows, whatever the default is.
+        maxPayloadBytes: maxFrameBytesFor(MAX_VALUE_BYTES_CEILING),
         signal: options.signal,
       },
       ({ ws, welcome, rest }) => {

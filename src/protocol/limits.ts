@@ -5,6 +5,12 @@ export const PROTOCOL_VERSION = 1;
 export const MAX_KEY_BYTES = 64 * 1024;
 /** Default value limit; a node raises it with --max-value-bytes. */
 export const DEFAULT_MAX_VALUE_BYTES = 1024 * 1024;
+/**
+ * The highest a node's value limit may be raised. A client takes frames that large from any node:
+ * it learns a node's own limit only from its welcome, after its connection's frame limit is set,
+ * and a node's answers are bounded by that node's limit anyway.
+ */
+export const MAX_VALUE_BYTES_CEILING = 64 * 1024 * 1024;
 /** A frame must hold the largest value plus its envelope; larger frames are refused by ws itself. */
 export function maxFrameBytesFor(maxValueBytes: number): number {
   return maxValueBytes + MAX_KEY_BYTES + 64 * 1024;

@@ -94,3 +94,35 @@ describe('Connection validation', () => {
     expect(answers).toEqual([{ hostId }, { hostId }]);
   });
 });
+
+describe('Connection frame limit', () => {
+  it("reads a value as large as the node's raised limit allows", async () => {
+    // A node started with --max-value-bytes 4000000 answers with frames past the default limit's.
+    const maxValueBytes = 4_000_000;
+    const server = await WsServer.listen({
+      host: '127.0.0.1',
+      port: 0,
+      clusterName: 'test',
+      hostId: 'n1',
+      maxValueBytes,
+    });
+    closers.push(() => server.close());
+    const value = new Uint8Array(3_000_000).fill(7);
+    server.onClientRequest((conn, req) =>
+      conn.reply(req.id, {
+        found: true,
+        value,
+        timestamp: 1,
+        coordinator: 'n1',
+        replicas: ['n1'],
+        repaired: [],
+      }),
+    );
+    const conn = await Connection.open(server.url, { clusterName: 'test', timeoutMs: 5000 });
+    closers.push(() => conn.close());
+    expect(conn.maxValueBytes).toBe(maxValueBytes);
+    const answer = await conn.request('read', { keyspace: 'ks', key: new Uint8Array([1]), cl: 'ONE' });
+    expect(answer.value?.length).toBe(value.length);
+    expect(conn.closed).toBe(false);
+  });
+});
