@@ -37,3 +37,18 @@ export function shownRead(read: ReadResult): GetResult {
   if (trace) got.trace = trace;
   return got;
 }
+
+export type ReadDocument = Omit<GetResult, 'value' | 'timestamp'> & {
+  value?: string | null;
+  timestamp?: number | null;
+};
+
+/**
+ * A read as `get --json` prints it (CLI.md): `value` and `timestamp` are there also when the key
+ * is not found, as null, so that a script can read them without checking which shape it got.
+ */
+export function readDocument(r: GetResult): ReadDocument {
+  if (r.found) return r;
+  const { key, keyspace, cl, found, ...rest } = r;
+  return { key, keyspace, cl, found, value: null, timestamp: null, ...rest };
+}

@@ -1,9 +1,8 @@
 import { Flags } from '@oclif/core';
-import type { GetResult } from '../client/api.js';
 import { BaseCommand, clusterFlags, usage } from '../cli/base-command.js';
 import { withClient } from '../cli/client-options.js';
 import { writeOutput } from '../cli/input.js';
-import { shownRead } from '../client/values.js';
+import { readDocument, shownRead, type ReadDocument } from '../client/values.js';
 import { parseConsistency } from '../protocol/consistency.js';
 import { clFlag, keyArg, keyspaceFlag, traceFlag } from '../cli/data-flags.js';
 import { renderRead, renderTrace } from '../cli/render.js';
@@ -28,7 +27,7 @@ export default class Get extends BaseCommand {
     }),
   };
 
-  async run(): Promise<GetResult> {
+  async run(): Promise<ReadDocument> {
     const { args, flags } = await this.parse(Get);
     const cl = parseConsistency(flags.cl);
     const file = flags['value-file'];
@@ -41,12 +40,12 @@ export default class Get extends BaseCommand {
     const result = shownRead(read);
     if (file === undefined) {
       this.say(renderRead(result));
-      return result;
+      return readDocument(result);
     }
     if (!result.found) {
       // Nothing is written: an empty file would read as an empty value.
       this.note(`${result.key} not found: nothing written to ${file === '-' ? 'standard output' : file}`);
-      return result;
+      return readDocument(result);
     }
     const bytes = read.value ?? new Uint8Array();
     await writeOutput(file, bytes, 'the value file');

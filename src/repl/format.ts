@@ -24,6 +24,7 @@ import {
   type Replication,
 } from '../protocol/consistency.js';
 import { failureList, missingReplyReasons, RingkvError } from '../protocol/errors.js';
+import { readDocument } from '../client/values.js';
 import type { ReplResult } from './commands.js';
 import { bandText, layoutRing, type RingNode } from './ring-layout.js';
 
@@ -456,8 +457,9 @@ export function errorJson(err: RingkvError): { error: Record<string, unknown> } 
 export function resultJson(r: ReplResult): unknown {
   switch (r.kind) {
     case 'write':
-    case 'get':
       return r.result;
+    case 'get':
+      return readDocument(r.result);
     case 'consistency':
       return { consistency: r.cl };
     case 'tracing':

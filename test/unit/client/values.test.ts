@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ReadResult } from '../../../src/client/api.js';
-import { shownRead } from '../../../src/client/values.js';
+import { readDocument, shownRead } from '../../../src/client/values.js';
 
 const read = (value?: Uint8Array): ReadResult => ({
   key: 'k',
@@ -34,5 +34,14 @@ describe('a read as CLI.md shows it', () => {
     expect(JSON.stringify(shownRead(read()))).toBe(
       '{"key":"k","keyspace":"default","cl":"QUORUM","found":false,"coordinator":"n1","replicas":["n1","n2"],"repaired":[]}',
     );
+  });
+
+  it('prints every field of get --json, null where a key not found has none', () => {
+    expect(JSON.stringify(readDocument(shownRead(read())))).toBe(
+      '{"key":"k","keyspace":"default","cl":"QUORUM","found":false,"value":null,"timestamp":null,' +
+        '"coordinator":"n1","replicas":["n1","n2"],"repaired":[]}',
+    );
+    const found = shownRead(read(Buffer.from('v')));
+    expect(readDocument(found)).toEqual(found);
   });
 });
