@@ -2,7 +2,7 @@ import { Command, Flags, Errors } from '@oclif/core';
 import { COORDINATIONS, ROUTE_POLICIES } from '../client/api.js';
 import { RingkvError, exitCodeFor, isRingkvError } from '../protocol/errors.js';
 import { closest } from '../protocol/closest.js';
-import { DEFAULT_REQUEST_TIMEOUT_MS } from '../protocol/limits.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS, MAX_REQUEST_TIMEOUT_MS } from '../protocol/limits.js';
 import { errorJson, errorLine } from '../repl/format.js';
 
 /**
@@ -186,6 +186,7 @@ export const clusterFlags = {
     // Cassandra's write timeout is 2 s too: long enough for a synced write under load.
     default: DEFAULT_REQUEST_TIMEOUT_MS,
     min: 1,
+    max: MAX_REQUEST_TIMEOUT_MS,
     helpGroup: 'CLUSTER',
   }),
   secret: Flags.string({ description: 'cluster secret', env: 'RINGKV_SECRET', helpGroup: 'CLUSTER' }),

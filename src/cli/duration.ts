@@ -20,8 +20,9 @@ export function parseRunLengthMs(input: string, flag: string): number {
 /** A TTL: a bare number is seconds, as Cassandra's USING TTL, or a duration with its unit (1h, 7d). */
 export function parseTtlSeconds(input: string, flag: string, maxSeconds: number): number {
   const ms = parseRunLengthMs(input, flag);
-  if (ms % 1000 !== 0) throw new RingkvError('USAGE', `${flag} "${input}" is not a whole number of seconds`);
+  // The limit first: past it, a number of seconds is no longer exact in ms.
   if (ms / 1000 > maxSeconds)
     throw new RingkvError('USAGE', `${flag} "${input}" is longer than the longest TTL, ${maxSeconds} s`);
+  if (ms % 1000 !== 0) throw new RingkvError('USAGE', `${flag} "${input}" is not a whole number of seconds`);
   return ms / 1000;
 }

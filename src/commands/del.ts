@@ -3,6 +3,7 @@ import type { PutResult } from '../client/api.js';
 import { BaseCommand, clusterFlags } from '../cli/base-command.js';
 import { withClient } from '../cli/client-options.js';
 import { parseConsistency } from '../protocol/consistency.js';
+import { MAX_TIMESTAMP_MICROS } from '../protocol/limits.js';
 import { clFlag, keyArg, keyspaceFlag, traceFlag } from '../cli/data-flags.js';
 import { renderWrite } from '../cli/render.js';
 
@@ -14,7 +15,11 @@ export default class Del extends BaseCommand {
     ...clusterFlags,
     cl: clFlag,
     keyspace: keyspaceFlag,
-    timestamp: Flags.integer({ description: 'tombstone timestamp in microseconds since the epoch', min: 0 }),
+    timestamp: Flags.integer({
+      description: 'tombstone timestamp in microseconds since the epoch',
+      min: 0,
+      max: MAX_TIMESTAMP_MICROS,
+    }),
     trace: traceFlag,
   };
 

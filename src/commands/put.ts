@@ -4,7 +4,7 @@ import { BaseCommand, clusterFlags, usage } from '../cli/base-command.js';
 import { withClient } from '../cli/client-options.js';
 import { parseTtlSeconds } from '../cli/duration.js';
 import { parseConsistency } from '../protocol/consistency.js';
-import { MAX_TTL_SECONDS } from '../protocol/limits.js';
+import { MAX_TIMESTAMP_MICROS, MAX_TTL_SECONDS } from '../protocol/limits.js';
 import { clFlag, fromArgvOnly, keyArg, keyspaceFlag, traceFlag } from '../cli/data-flags.js';
 import { renderWrite } from '../cli/render.js';
 import { readInput } from '../cli/input.js';
@@ -33,6 +33,7 @@ export default class Put extends BaseCommand {
     timestamp: Flags.integer({
       description: "write timestamp in microseconds since the epoch (default: the coordinator's clock)",
       min: 0,
+      max: MAX_TIMESTAMP_MICROS,
     }),
     ttl: Flags.string({
       description: 'how long until the value expires: seconds, or with a unit (30m, 1h, 7d)',

@@ -71,6 +71,13 @@ export function cellBatches<T extends { key: Uint8Array; cell: { value: Uint8Arr
 }
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 2000;
+/**
+ * The longest a client waits for one request: a day, past any repair of a range, and within what
+ * a timer can count (about 24.8 days; a longer one fires at once).
+ */
+export const MAX_REQUEST_TIMEOUT_MS = 86_400_000;
+/** A write timestamp, in µs since the epoch, must be an exact integer in JavaScript and msgpack. */
+export const MAX_TIMESTAMP_MICROS = Number.MAX_SAFE_INTEGER;
 export const HANDSHAKE_TIMEOUT_MS = 5000;
 export const MAX_KEYSPACE_NAME_LENGTH = 48;
 /** Replicas of a keyspace, in all (simple) or per data center (network). */

@@ -44,5 +44,9 @@ describe('parseTtlSeconds', () => {
     expect(() => parseTtlSeconds('1h', '--ttl', 1000)).toThrow(
       '--ttl "1h" is longer than the longest TTL, 1000 s',
     );
+    // So many seconds that their ms are no longer exact: still "too long", not "not whole".
+    expect(() => parseTtlSeconds('99999999999999', '--ttl', 1000)).toThrow(
+      '--ttl "99999999999999" is longer than the longest TTL, 1000 s',
+    );
   });
 });

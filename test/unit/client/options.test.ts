@@ -24,6 +24,24 @@ describe('parseContactPoints', () => {
     );
     expect(errorOf(() => parseContactPoints('')).code).toBe('USAGE');
   });
+
+  it('refuses an address no node can have before dialling it', () => {
+    const problem = (p: string) => errorOf(() => parseContactPoints([p])).message;
+    expect(problem('ws://127.0.0.1:99999')).toBe(
+      '--node "ws://127.0.0.1:99999" has no valid port: use 1-65535',
+    );
+    expect(problem('ws://127.0.0.1:0')).toBe('--node "ws://127.0.0.1:0" has no valid port: use 1-65535');
+    expect(problem('ws://256.1.1.1:1')).toBe('--node "ws://256.1.1.1:1" has no valid host');
+    // ws:// alone would mean port 80.
+    expect(problem('ws://127.0.0.1')).toBe('--node "ws://127.0.0.1" has no port: give ws://HOST:PORT');
+    expect(problem('wss://127.0.0.1:7400')).toBe(
+      '--node "wss://127.0.0.1:7400" is not ws://HOST:PORT: nodes speak plain ws (no TLS)',
+    );
+    expect(parseContactPoints(['ws://[::1]:7400', 'WS://Node-1.example:80'])).toEqual([
+      'ws://[::1]:7400',
+      'WS://Node-1.example:80',
+    ]);
+  });
 });
 
 describe('parseSpeculativeRetry', () => {
@@ -33,5 +51,13 @@ describe('parseSpeculativeRetry', () => {
     expect(parseSpeculativeRetry('15ms')).toEqual({ kind: 'fixed', ms: 15 });
     expect(parseSpeculativeRetry('never')).toEqual({ kind: 'never' });
     expect(errorOf(() => parseSpeculativeRetry('soon')).code).toBe('USAGE');
+  });
+
+  it('refuses what a node would refuse, as a usage error', () => {
+    expect(parseSpeculativeRetry('60000ms')).toEqual({ kind: 'fixed', ms: 60_000 });
+    expect(errorOf(() => parseSpeculativeRetry('99999999999ms')).message).toBe(
+      '--speculative-retry "99999999999ms" is not a percentile above 0 (99p), a time up to 60000ms, or never',
+    );
+    expect(errorOf(() => parseSpeculativeRetry('0p')).code).toBe('USAGE');
   });
 });
