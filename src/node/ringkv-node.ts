@@ -880,6 +880,9 @@ export class RingkvNode {
     target: string | undefined,
     localOnly: boolean,
   ): Promise<OpResult<'hints_truncate'>> {
+    // A typo in a host id would otherwise drop nothing and pass, or wait on every node to say so.
+    if (target !== undefined && !localOnly && !this.membership.state(target))
+      throw new RingkvError('NOT_FOUND', `no node ${target} in the cluster: see ringkv status for host ids`);
     const mine = await this.hints.truncate(target);
     if (localOnly) return { truncated: mine };
     // A node holds no hints for itself: the target's own silence leaves none of them behind.

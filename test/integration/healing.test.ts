@@ -245,6 +245,17 @@ describe('anti-entropy repair', () => {
       expect(everywhere.stderr).toContain(
         `error REFUSED: 1 node(s) did not confirm dropping their hints (${behind.hostId.slice(0, 8)}: UNAVAILABLE)`,
       );
+      // A host id no node has is a typo, not a node that did not answer.
+      const typo = await runCli([
+        'hints',
+        'truncate',
+        '--target',
+        'no-such-node',
+        '--node',
+        nth(c, 0).address,
+      ]);
+      expect(typo.code).toBe(1);
+      expect(typo.stderr).toContain('error NOT_FOUND: no node no-such-node in the cluster');
 
       await c.restart(behind);
       // Nothing healed it yet: no hints, no reads.
