@@ -468,7 +468,9 @@ export class RingkvNode {
     this.refuseWhileRangesMove('decommission', this.hostId);
     const remaining = ring.nodes().filter((n) => n.hostId !== this.hostId);
     for (const [name, r] of this.membership.keyspaces()) {
-      const shortfall = replicationShortfall(r, remaining);
+      // Only this node's data center loses a node; another one short already (a data center
+      // named before its nodes start) is no reason to stay.
+      const shortfall = replicationShortfall(r, remaining, this.config.dc);
       if (shortfall) {
         const left = `${shortfall.nodes} node${shortfall.nodes === 1 ? '' : 's'} would remain`;
         const short =

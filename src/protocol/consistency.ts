@@ -117,15 +117,18 @@ export function gainedReplicas(before: Replication, after: Replication): boolean
 /**
  * Where `nodes` are too few for the replicas `r` asks for: the data center (absent for simple
  * replication, which counts every node), its nodes and the replicas wanted there. Undefined when
- * every replica has a node of its own.
+ * every replica has a node of its own. `onlyDc` looks at one data center of a network replication
+ * (where a node leaves: the others keep what they have, short or not).
  */
 export function replicationShortfall(
   r: Replication,
   nodes: readonly { dc: string }[],
+  onlyDc?: string,
 ): { dc?: string; nodes: number; replicas: number } | undefined {
   if (r.strategy === 'simple')
     return nodes.length < r.rf ? { nodes: nodes.length, replicas: r.rf } : undefined;
   for (const [dc, replicas] of Object.entries(r.dcs)) {
+    if (onlyDc !== undefined && dc !== onlyDc) continue;
     const have = nodes.filter((n) => n.dc === dc).length;
     if (have < replicas) return { dc, nodes: have, replicas };
   }

@@ -4,6 +4,7 @@ import {
   gainedReplicas,
   replicationAsFlags,
   replicationKey,
+  replicationShortfall,
   sameReplication,
   shortfallMessage,
 } from '../../../src/protocol/consistency.js';
@@ -76,5 +77,25 @@ describe('shortfallMessage', () => {
     expect(shortfallMessage('default', three, [east])).toMatch(
       /^keyspace default asks for 3 replicas and the cluster has 1 node: TWO, THREE, QUORUM and ALL cannot/,
     );
+  });
+});
+
+describe('replicationShortfall', () => {
+  const network = { strategy: 'network', dcs: { dc1: 2, dc2: 1 } } as const;
+  const dc1 = (n: number) => Array.from({ length: n }, () => ({ dc: 'dc1' }));
+
+  it('names the first data center with fewer nodes than replicas', () => {
+    expect(replicationShortfall(network, dc1(3))).toEqual({ dc: 'dc2', nodes: 0, replicas: 1 });
+    expect(replicationShortfall({ strategy: 'simple', rf: 3 }, dc1(2))).toEqual({ nodes: 2, replicas: 3 });
+  });
+
+  it('looks at one data center when asked: where a node leaves', () => {
+    // dc2 has no node yet: a dc1 node may still leave while dc1 keeps enough.
+    expect(replicationShortfall(network, dc1(2), 'dc1')).toBeUndefined();
+    expect(replicationShortfall(network, dc1(1), 'dc1')).toEqual({ dc: 'dc1', nodes: 1, replicas: 2 });
+    expect(replicationShortfall({ strategy: 'simple', rf: 3 }, dc1(2), 'dc1')).toEqual({
+      nodes: 2,
+      replicas: 3,
+    });
   });
 });
