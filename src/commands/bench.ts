@@ -1,8 +1,9 @@
 import { Flags } from '@oclif/core';
-import { BaseCommand, clusterFlags } from '../cli/base-command.js';
+import { BaseCommand, clusterFlags, usage } from '../cli/base-command.js';
 import { withClient } from '../cli/client-options.js';
 import { parseRunLengthMs } from '../cli/duration.js';
 import { parseConsistency } from '../protocol/consistency.js';
+import { MAX_VALUE_BYTES_CEILING } from '../protocol/limits.js';
 import { clFlag, keyspaceFlag } from '../cli/data-flags.js';
 import { renderResult } from '../bench/format.js';
 import { ringkvTarget } from '../bench/ringkv-target.js';
@@ -18,6 +19,20 @@ import { parseWorkload, type Distribution } from '../bench/workload.js';
 
 /** An open loop keeps at most this many operations in flight, so a stalled cluster cannot exhaust memory. */
 const OPEN_LOOP_MAX_IN_FLIGHT = 10_000;
+/** An operation every microsecond: more than one client process can start, so a higher rate only queues. */
+const MAX_RATE_OPS_PER_SECOND = 1_000_000;
+
+/**
+ * An integer flag's parser that refuses, as a usage error giving the whole range, a value outside
+ * [min, max]: past its bounds a count fails deep in the run (an array that cannot be that long).
+ */
+function integerIn(min: number, max: number): (input: string) => Promise<number> {
+  return (input) => {
+    const n = Number(input.trim());
+    if (/^-?\d+$/.test(input.trim()) && n >= min && n <= max) return Promise.resolve(n);
+    return Promise.reject(usage(`"${input}" is not an integer from ${min} to ${max}`));
+  };
+}
 
 export interface BenchOutput extends BenchResult {
   cl: string;
@@ -52,26 +67,29 @@ export default class Bench extends BaseCommand {
       description: 'number of distinct keys',
       // Enough keys to spread over every vnode; small enough to load in seconds.
       default: 10_000,
-      min: 1,
+      // Record numbers are exact up to here.
+      parse: integerIn(1, Number.MAX_SAFE_INTEGER),
     }),
     'value-bytes': Flags.integer({
-      description: 'size of each written value',
+      description: `size of each written value, 0 to ${MAX_VALUE_BYTES_CEILING}`,
       // YCSB's field length.
       default: 100,
-      min: 0,
+      // The most a node can be started to accept.
+      parse: integerIn(0, MAX_VALUE_BYTES_CEILING),
     }),
     cl: clFlag,
     keyspace: keyspaceFlag,
     concurrency: Flags.integer({
-      description: 'closed loop: operations in flight',
+      description: `closed loop: operations in flight, 1 to ${OPEN_LOOP_MAX_IN_FLIGHT}`,
       // Enough to keep group commit busy on a small cluster.
       default: 16,
-      min: 1,
+      // Each is a worker in this process: as many as an open loop keeps in flight.
+      parse: integerIn(1, OPEN_LOOP_MAX_IN_FLIGHT),
       exclusive: ['rate'],
     }),
     rate: Flags.integer({
-      description: 'open loop: operations started per second, whatever the latency',
-      min: 1,
+      description: `open loop: operations started per second, whatever the latency, 1 to ${MAX_RATE_OPS_PER_SECOND}`,
+      parse: integerIn(1, MAX_RATE_OPS_PER_SECOND),
       exclusive: ['concurrency'],
     }),
     duration: Flags.string({
@@ -82,7 +100,8 @@ export default class Bench extends BaseCommand {
     }),
     ops: Flags.integer({
       description: 'operations to run instead of a duration',
-      min: 1,
+      // Counted exactly up to here.
+      parse: integerIn(1, Number.MAX_SAFE_INTEGER),
       exclusive: ['duration'],
     }),
     'skip-load': Flags.boolean({
