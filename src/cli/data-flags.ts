@@ -43,4 +43,23 @@ export const traceFlag = Flags.boolean({
  */
 export const fromArgvOnly = { ignoreStdin: true } as const;
 
-export const keyArg = Args.string({ required: true, description: 'the key (UTF-8)', ...fromArgvOnly });
+export const EMPTY_KEY = 'the key is empty: a key has at least one byte';
+
+/**
+ * What is wrong with text from the command line as a key or a value. Node reads the command line
+ * as UTF-8 and turns every byte that is not into U+FFFD, so two different byte strings arrive as
+ * one: a key holding it would silently name another key's data.
+ */
+export function argumentTextProblem(text: string, what: 'key' | 'value'): string | undefined {
+  if (what === 'key' && text === '') return EMPTY_KEY;
+  if (text.includes('\uFFFD'))
+    return `the ${what} is not UTF-8 text (a byte that is not UTF-8 reads as U+FFFD, which cannot say which byte it was)${what === 'value' ? ': give bytes with --value-file' : ''}`;
+  return undefined;
+}
+
+export const keyArg = Args.string({
+  required: true,
+  description: 'the key (UTF-8)',
+  parse: refusing((key) => argumentTextProblem(key, 'key')),
+  ...fromArgvOnly,
+});

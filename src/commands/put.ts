@@ -5,7 +5,15 @@ import { withClient } from '../cli/client-options.js';
 import { parseTtlSeconds } from '../cli/duration.js';
 import { parseConsistency } from '../protocol/consistency.js';
 import { MAX_TIMESTAMP_MICROS, MAX_TTL_SECONDS } from '../protocol/limits.js';
-import { clFlag, fromArgvOnly, keyArg, keyspaceFlag, traceFlag } from '../cli/data-flags.js';
+import {
+  argumentTextProblem,
+  clFlag,
+  fromArgvOnly,
+  keyArg,
+  keyspaceFlag,
+  refusing,
+  traceFlag,
+} from '../cli/data-flags.js';
 import { renderWrite } from '../cli/render.js';
 import { readInput } from '../cli/input.js';
 
@@ -23,6 +31,7 @@ export default class Put extends BaseCommand {
     value: Args.string({
       required: false,
       description: 'the value (UTF-8); or --value-file',
+      parse: refusing((value) => argumentTextProblem(value, 'value')),
       ...fromArgvOnly,
     }),
   };

@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { fromArgvOnly } from '../cli/data-flags.js';
+import { argumentTextProblem, EMPTY_KEY, fromArgvOnly } from '../cli/data-flags.js';
 import { BaseCommand, usage } from '../cli/base-command.js';
 import { formatToken, tokenOf, tokenOfString } from '../ring/partitioner.js';
 
@@ -17,7 +17,17 @@ function hexBytes(key: string): Uint8Array {
 
 /** The tokens of keys, as Cassandra's Murmur3Partitioner computes them. */
 export function keyTokens(keys: readonly string[], hex: boolean): KeyToken[] {
-  return keys.map((key) => ({ key, token: formatToken(hex ? tokenOf(hexBytes(key)) : tokenOfString(key)) }));
+  return keys.map((key) => {
+    // put refuses an empty or mangled key, so no data has its token: refuse it here too.
+    if (hex) {
+      const bytes = hexBytes(key);
+      if (bytes.length === 0) throw usage(EMPTY_KEY);
+      return { key, token: formatToken(tokenOf(bytes)) };
+    }
+    const problem = argumentTextProblem(key, 'key');
+    if (problem) throw usage(`${problem}${problem === EMPTY_KEY ? '' : ': give bytes with --hex'}`);
+    return { key, token: formatToken(tokenOfString(key)) };
+  });
 }
 
 export default class Token extends BaseCommand {

@@ -4,10 +4,25 @@ import { keyTokens } from '../../../src/commands/token.js';
 
 describe('ringkv token', () => {
   it('prints the tokens Cassandra gives text keys', () => {
-    expect(keyTokens(['hello', ''], false)).toEqual([
+    expect(keyTokens(['hello', 'héllo'], false)).toEqual([
       { key: 'hello', token: '-3758069500696749310' },
-      { key: '', token: '0' },
+      { key: 'héllo', token: keyTokens(['68c3a96c6c6f'], true)[0]!.token },
     ]);
+  });
+
+  it('refuses the keys no data can have: empty, or text that lost bytes on the command line', () => {
+    const codeOf = (keys: string[], hex: boolean) => {
+      try {
+        keyTokens(keys, hex);
+      } catch (e) {
+        return [(e as RingkvError).code, (e as RingkvError).message];
+      }
+      return undefined;
+    };
+    expect(codeOf([''], false)).toEqual(['USAGE', 'the key is empty: a key has at least one byte']);
+    expect(codeOf([''], true)).toEqual(['USAGE', 'the key is empty: a key has at least one byte']);
+    // What the shell's $'\xff' arrives as.
+    expect(codeOf(['a\uFFFD'], false)?.[1]).toMatch(/^the key is not UTF-8 text .*: give bytes with --hex$/);
   });
 
   it('reads keys as hex bytes with --hex, in either case', () => {
