@@ -72,6 +72,22 @@ export function valueOfSize(bytes: number, seed: number): Uint8Array {
   return value;
 }
 
+/**
+ * Failures no retry can turn into a success: the request itself is refused (a value past the
+ * nodes' limit, a keyspace that does not exist) or the client may not make it. Every later
+ * operation would fail the same, so a run stops at the first instead of measuring failures.
+ */
+const HOPELESS_CODES: ReadonlySet<ErrorCode> = new Set(['INVALID_REQUEST', 'UNAUTHORIZED', 'USAGE']);
+
+function isHopeless(e: unknown): e is RingkvError {
+  return isRingkvError(e) && HOPELESS_CODES.has(e.code);
+}
+
+/** What a run that stopped at a hopeless failure reports: that failure, said to be why it stopped. */
+function stoppedBy(e: RingkvError): RingkvError {
+  return new RingkvError(e.code, `stopped at the first failure no retry can fix: ${e.message}`, e.details);
+}
+
 class Tally {
   readonly latency = new LatencyRecorder();
   reads = 0;
@@ -79,6 +95,8 @@ class Tally {
   errors = 0;
   readonly errorCodes: Record<string, number> = {};
   firstError: string | undefined;
+  /** The first failure no retry can fix; the run stops once there is one. */
+  hopeless: RingkvError | undefined;
 
   ok(kind: OperationKind, ms: number): void {
     this.latency.recordMs(ms);
@@ -91,10 +109,11 @@ class Tally {
     const code = isRingkvError(e) ? e.code : 'ERROR';
     this.errorCodes[code] = (this.errorCodes[code] ?? 0) + 1;
     this.firstError ??= e instanceof Error ? e.message : String(e);
+    if (isHopeless(e)) this.hopeless ??= e;
   }
 }
 
-/** Runs one measured load against target and summarises it. */
+/** Runs one measured load against target and summarises it; throws at the first failure no retry can fix. */
 export async function runLoad(target: BenchTarget, options: LoadOptions): Promise<BenchResult> {
   const now = options.now ?? (() => performance.now());
   const uniform = seededUniform(options.seed);
@@ -116,14 +135,16 @@ export async function runLoad(target: BenchTarget, options: LoadOptions): Promis
 
   const mode = options.mode;
   let end: number;
+  const stopped = () => tally.hopeless !== undefined;
   if (mode.kind === 'closed') {
-    end = await closedLoop(mode.concurrency, options.stop, now, issue);
+    end = await closedLoop(mode.concurrency, options.stop, now, issue, stopped);
   } else {
-    end = await openLoop(mode, options.stop, start, now, issue, (n) => {
+    end = await openLoop(mode, options.stop, start, now, issue, stopped, (n) => {
       for (let i = 0; i < n; i++)
         tally.failed(new Error(`no answer within ${OPEN_LOOP_DRAIN_MS} ms of the end`));
     });
   }
+  if (tally.hopeless) throw stoppedBy(tally.hopeless);
   const durationSec = Math.max(1e-6, (end - start) / 1000);
   const ops = tally.reads + tally.writes;
   return {
@@ -168,13 +189,14 @@ async function closedLoop(
   stop: StopAfter,
   now: () => number,
   issue: (intendedStartMs: number) => Promise<void>,
+  stopped: () => boolean,
 ): Promise<number> {
   if (!Number.isSafeInteger(concurrency) || concurrency < 1)
     throw new RangeError(`concurrency must be at least 1`);
   const deadline = stop.kind === 'duration' ? now() + stop.ms : Infinity;
   let remaining = stop.kind === 'ops' ? stop.count : Infinity;
   const worker = async () => {
-    while (remaining > 0 && now() < deadline) {
+    while (!stopped() && remaining > 0 && now() < deadline) {
       remaining--;
       await issue(now());
     }
@@ -189,6 +211,7 @@ function openLoop(
   start: number,
   now: () => number,
   issue: (intendedStartMs: number) => Promise<void>,
+  stopped: () => boolean,
   abandon: (count: number) => void,
 ): Promise<number> {
   const schedule = new OpenLoopSchedule(start, mode.rateOpsPerSecond);
@@ -216,6 +239,10 @@ function openLoop(
     };
     const pump = () => {
       if (finished) return;
+      if (stopped()) {
+        finish();
+        return;
+      }
       const due = Math.min(total, schedule.dueBy(now()));
       while (issued < due && inFlight < mode.maxInFlight) {
         const intended = schedule.intendedStartMs(issued++);
@@ -239,7 +266,10 @@ function openLoop(
   });
 }
 
-/** The load phase: writes every record once, so that reads find what they ask for. */
+/**
+ * The load phase: writes every record once, so that reads find what they ask for. It stops, as a
+ * run does, at the first failure no retry can fix.
+ */
 export async function loadRecords(
   target: BenchTarget,
   options: { records: number; valueBytes: number; concurrency: number; seed: number },
@@ -248,16 +278,19 @@ export async function loadRecords(
   let next = 0;
   let errors = 0;
   let firstError: string | undefined;
+  let hopeless: RingkvError | undefined;
   const worker = async () => {
-    for (let i = next++; i < options.records; i = next++) {
+    for (let i = next++; i < options.records && !hopeless; i = next++) {
       try {
         await target.write(recordKey(i), value);
       } catch (e) {
         errors++;
         firstError ??= e instanceof Error ? e.message : String(e);
+        if (isHopeless(e)) hopeless ??= e;
       }
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, options.concurrency) }, worker));
+  if (hopeless) throw stoppedBy(hopeless);
   return { loaded: options.records - errors, errors, ...(firstError !== undefined ? { firstError } : {}) };
 }
