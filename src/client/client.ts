@@ -154,6 +154,8 @@ export class RingkvClient implements ClusterApi {
     };
     return new Promise<RingkvClient>((resolve, reject) => {
       const reasons: string[] = [];
+      // Every contact point answered too slowly rather than not at all: the timeout is the thing to change.
+      let allTooSlow = true;
       /** Contact points dialled that have not answered (failed, or still in their handshake). */
       const silent = new Set<string>();
       let started = 0;
@@ -176,6 +178,7 @@ export class RingkvClient implements ClusterApi {
                 new RingkvError(
                   'NO_HOST_AVAILABLE',
                   `no contact point could be reached (${reasons.join('; ')})`,
+                  allTooSlow ? { timeoutMs: options.timeoutMs } : {},
                 ),
               ),
             );
@@ -199,6 +202,8 @@ export class RingkvClient implements ClusterApi {
               settle(() => reject(e));
             else {
               reasons.push(e instanceof Error ? e.message : String(e));
+              if (!(e instanceof RingkvError && typeof e.details['timeoutMs'] === 'number'))
+                allTooSlow = false;
               startNext();
             }
           },

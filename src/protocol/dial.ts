@@ -85,6 +85,7 @@ export function dial<T>(
         new RingkvError(
           'NO_HOST_AVAILABLE',
           `cannot reach ${address}: no handshake within ${options.timeoutMs} ms`,
+          { timeoutMs: options.timeoutMs },
         ),
       );
     }, options.timeoutMs);

@@ -314,7 +314,9 @@ export function describeError(err: RingkvError): ErrorView {
             ? 'read the key to see whether it was, or write it again'
             : typeof d.dc === 'string'
               ? `bring a node of ${d.dc} back, name another data center with --local-dc, or use a CL that is not LOCAL_*`
-              : 'start a node with "ringkv start", or pass --node ws://HOST:PORT of a running one',
+              : typeof d.timeoutMs === 'number'
+                ? `raise --timeout (${d.timeoutMs} ms), or check that the node is not overloaded or paused`
+                : 'start a node with "ringkv start", or pass --node ws://HOST:PORT of a running one',
       };
     case 'UNAUTHORIZED':
       return {

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Connection } from '../../../src/client/connection.js';
+import { RingkvClient } from '../../../src/client/client.js';
 import { WsServer } from '../../../src/node/net/server.js';
 import { rejectionOf } from '../../support/errors.js';
 
@@ -124,5 +125,44 @@ describe('Connection frame limit', () => {
     const answer = await conn.request('read', { keyspace: 'ks', key: new Uint8Array([1]), cl: 'ONE' });
     expect(answer.value?.length).toBe(value.length);
     expect(conn.closed).toBe(false);
+  });
+});
+
+describe('RingkvClient.connect', () => {
+  it('says the timeout was too short when every contact point answered too slowly', async () => {
+    // Its handshake completes, its topology never comes: a node overloaded, as far as a client can tell.
+    const server = await WsServer.listen({ host: '127.0.0.1', port: 0, clusterName: 'test', hostId: 'n1' });
+    closers.push(() => server.close());
+    server.onClientRequest(() => {});
+    const e = await rejectionOf(
+      RingkvClient.connect({
+        contactPoints: [server.url],
+        timeoutMs: 200,
+        clusterName: 'test',
+        route: 'token',
+        coordination: 'node',
+        speculativeRetry: { kind: 'never' },
+      }),
+    );
+    expect(e.code).toBe('NO_HOST_AVAILABLE');
+    expect(e.details['timeoutMs']).toBe(200);
+  });
+
+  it('does not when a contact point refused the connection', async () => {
+    const server = await WsServer.listen({ host: '127.0.0.1', port: 0, clusterName: 'test', hostId: 'n1' });
+    const url = server.url;
+    await server.close();
+    const e = await rejectionOf(
+      RingkvClient.connect({
+        contactPoints: [url],
+        timeoutMs: 200,
+        clusterName: 'test',
+        route: 'token',
+        coordination: 'node',
+        speculativeRetry: { kind: 'never' },
+      }),
+    );
+    expect(e.code).toBe('NO_HOST_AVAILABLE');
+    expect(e.details['timeoutMs']).toBeUndefined();
   });
 });

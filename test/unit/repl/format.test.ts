@@ -50,6 +50,22 @@ describe('errorLine for UNAUTHORIZED', () => {
 });
 
 describe('errorLine for NO_HOST_AVAILABLE', () => {
+  it('says to raise the timeout when every contact point answered too slowly rather than not at all', () => {
+    expect(
+      errorLine(
+        new RingkvError(
+          'NO_HOST_AVAILABLE',
+          'no contact point could be reached (… no handshake within 20 ms)',
+          {
+            timeoutMs: 20,
+          },
+        ),
+      ),
+    ).toBe(
+      'error NO_HOST_AVAILABLE: no contact point could be reached (… no handshake within 20 ms): raise --timeout (20 ms), or check that the node is not overloaded or paused',
+    );
+  });
+
   it('says to start a node, or for a LOCAL_* request how to go through another data center', () => {
     expect(errorLine(new RingkvError('NO_HOST_AVAILABLE', 'no contact point could be reached'))).toBe(
       'error NO_HOST_AVAILABLE: no contact point could be reached: start a node with "ringkv start", or pass --node ws://HOST:PORT of a running one',
