@@ -245,7 +245,7 @@ export default class Start extends BaseCommand {
     if (logIndex >= 0) argv.splice(argv.indexOf(process.argv[logIndex + 1] ?? ''), 1);
     const logPath = resolve(logFile ?? `${dataDir}/node.log`);
     await makeDataFolder(dataDir);
-    const fd = openSync(logPath, 'a');
+    const fd = openLog(logPath, logFile === undefined ? dataDir : undefined);
     const child = spawn(process.execPath, [...process.execArgv, process.argv[1] ?? '', ...argv], {
       detached: true,
       stdio: ['ignore', fd, fd, 'ipc'],
@@ -307,6 +307,44 @@ export default class Start extends BaseCommand {
       if (child.connected) child.disconnect();
       child.unref();
     }
+  }
+}
+
+const LOG_OPEN_REASONS: Record<string, string> = {
+  ENOENT: 'its folder does not exist',
+  ENOTDIR: 'a file is in the way of its folder',
+  EISDIR: 'it is a folder',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EROFS: 'the file system is read-only',
+  ENOSPC: 'the disk is full',
+};
+
+/**
+ * The detached node's log, opened for appending; otherwise one line saying why not and what to do.
+ * In the data folder (no --log-file) a refusal says what the node itself would say of the folder.
+ */
+function openLog(logPath: string, inDataFolder: string | undefined): number {
+  try {
+    return openSync(logPath, 'a');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? '';
+    const denied = code === 'EACCES' || code === 'EPERM';
+    if (inDataFolder !== undefined && denied)
+      throw new RingkvError(
+        'REFUSED',
+        `data folder ${inDataFolder} is not writable: fix its permissions or pick another --data`,
+      );
+    const why = LOG_OPEN_REASONS[code] ?? (e instanceof Error ? e.message : String(e));
+    const remedy =
+      inDataFolder !== undefined
+        ? 'pick another --data, or a --log-file elsewhere'
+        : code === 'ENOENT'
+          ? 'make its folder, or pick another --log-file'
+          : denied
+            ? 'fix the permissions there, or pick another --log-file'
+            : 'pick another --log-file';
+    throw new RingkvError('REFUSED', `cannot write the node's log ${logPath}: ${why}: ${remedy}`);
   }
 }
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -643,4 +643,66 @@ describe('ringkv start and stop', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
     expect(r.code).not.toBe(0);
     expect(oneLine(r.stderr)).toMatch(new RegExp(`^error [A-Z_]+: .*${port}`));
   });
+});
+
+describe('ringkv start: its output and its refusals', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
+  let root = '';
+  const pids: number[] = [];
+
+  beforeAll(() => {
+    root = mkdtempSync(join(tmpdir(), 'ringkv-it-start-'));
+  });
+
+  afterAll(() => {
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    if (root) rmSync(root, { recursive: true, force: true });
+  });
+
+  /** A start --detach --json that should be refused; a node it started anyway is stopped with the rest. */
+  async function refusedDetach(args: string[]): Promise<{ code: number; stderr: string }> {
+    const r = await runCli(['start', '--detach', '--port', '0', ...args, '--json']);
+    const doc = JSON.parse(r.stdout || '{}') as { pid?: number; error?: { code: string } };
+    if (doc.pid !== undefined) pids.push(doc.pid);
+    expect(doc.error?.code, r.stdout).toBe('REFUSED');
+    return r;
+  }
+
+  it('--detach with a --log-file it cannot write is one line saying what to do, not a bug', async () => {
+    const log = join(root, 'no-such-folder', 'node.log');
+    const r = await refusedDetach(['--data', join(root, 'log-missing'), '--log-file', log]);
+    expect(r.code).toBe(1);
+    expect(oneLine(r.stderr)).toBe(
+      `error REFUSED: cannot write the node's log ${log}: its folder does not exist: make its folder, or pick another --log-file`,
+    );
+    const folder = await refusedDetach(['--data', join(root, 'log-folder'), '--log-file', root]);
+    expect(oneLine(folder.stderr)).toBe(
+      `error REFUSED: cannot write the node's log ${root}: it is a folder: pick another --log-file`,
+    );
+  });
+
+  // Root writes wherever it likes: a folder's permissions refuse nothing then.
+  it.skipIf(process.getuid?.() === 0)(
+    '--detach on a data folder it cannot write says so as the foreground start does',
+    async () => {
+      const data = join(root, 'read-only');
+      mkdirSync(data);
+      chmodSync(data, 0o555);
+      try {
+        const expected = `error REFUSED: data folder ${data} is not writable: fix its permissions or pick another --data`;
+        const detached = await refusedDetach(['--data', data]);
+        expect(oneLine(detached.stderr)).toBe(expected);
+        const foreground = await runCli(['start', '--port', '0', '--data', data]);
+        expect(foreground.code).toBe(1);
+        expect(oneLine(foreground.stderr)).toBe(expected);
+      } finally {
+        chmodSync(data, 0o755);
+      }
+    },
+  );
 });
