@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { openSync, closeSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Flags } from '@oclif/core';
-import { BaseCommand, usage } from '../cli/base-command.js';
+import { BaseCommand, reportFailure, usage } from '../cli/base-command.js';
 import { refusing } from '../cli/data-flags.js';
 import { parseContactPoints } from '../client/options.js';
 import { parseDurationMs } from '../cli/duration.js';
@@ -32,7 +32,7 @@ const INTERNAL_ERROR_STOP_MS = 5_000;
 export default class Start extends BaseCommand {
   static override summary = 'Run a node: listen on one WebSocket port, store in LevelDB, join through seeds';
   static override description =
-    'Runs in the foreground (logs to stdout; SIGINT, SIGTERM and SIGHUP stop it cleanly) unless --detach, which returns once the node has joined and every live node sees it UP and NORMAL (with --no-join: once it accepts requests).';
+    'Runs in the foreground (logs to stdout; SIGINT, SIGTERM and SIGHUP stop it cleanly) unless --detach, which returns once the node has joined and every live node sees it UP and NORMAL (with --no-join: once it accepts requests). In the foreground with --json the node logs to stderr and prints its one document as soon as it accepts requests.';
   static override examples = [
     '<%= config.bin %> start --port 7400',
     '<%= config.bin %> start --port 7401 --seeds ws://127.0.0.1:7400 --detach',
@@ -132,7 +132,7 @@ export default class Start extends BaseCommand {
     }),
   };
 
-  async run(): Promise<Started> {
+  async run(): Promise<Started | undefined> {
     const { flags } = await this.parse(Start);
     const dataDir = resolve(flags.data ?? `./ringkv-data/${flags.port}`);
     const seeds = flags.seeds ? parseContactPoints(flags.seeds, '--seeds') : [];
@@ -148,7 +148,9 @@ export default class Start extends BaseCommand {
       });
     }
 
-    const logger = streamLogger((line) => process.stdout.write(line));
+    // --json keeps stdout for its one document (CLI.md); the log goes to stderr then.
+    const json = this.jsonEnabled();
+    const logger = streamLogger((line) => (json ? process.stderr : process.stdout).write(line));
     const daemon = await startDaemon({
       host: flags.host,
       port: flags.port,
@@ -177,6 +179,8 @@ export default class Start extends BaseCommand {
     // A detaching parent waits for this message to know the node accepts requests.
     process.send?.({ ready: started });
     process.channel?.unref();
+    // Now, as --detach does, not when the node stops: a script waits for it to go on.
+    if (json) this.logJson(started);
 
     let fatal: RingkvError | undefined;
     await new Promise<void>((done) => {
@@ -218,9 +222,11 @@ export default class Start extends BaseCommand {
       };
       this.stopOnBug = internalError;
     });
-    // Printed as the last line of the log, where a detaching start and the operator look.
-    if (fatal) throw fatal;
-    return started;
+    // Printed as the last line of the log, where a detaching start and the operator look. With
+    // --json the document is out already: the line and the exit code say it, as after a bug.
+    if (fatal && json) reportFailure(fatal, false);
+    else if (fatal) throw fatal;
+    return undefined;
   }
 
   /** While the node runs, a bug stops it cleanly: it answers what is under way and closes LevelDB. */

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -5,7 +6,7 @@ import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { viewFrom } from '../../src/cli/convergence.js';
-import { TestCluster, runCli, until } from '../support/cluster.js';
+import { BIN, TestCluster, runCli, until } from '../support/cluster.js';
 
 const SECRET = 'integration-secret';
 /** Each CLI run starts a Node process (about a second of CPU); a busy CI box needs room. */
@@ -705,4 +706,35 @@ describe('ringkv start: its output and its refusals', { timeout: CLI_TEST_TIMEOU
       }
     },
   );
+
+  it('in the foreground, --json prints one document once the node accepts requests, and logs to stderr', async () => {
+    const child = spawn(
+      process.execPath,
+      [BIN, 'start', '--port', '0', '--data', join(root, 'fg-json'), '--json'],
+      // The node dies with this process even if the test fails before it stops the node.
+      { env: { ...process.env, RINGKV_SECRET: '', RINGKV_EXIT_WITH_PID: String(process.pid) } },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    try {
+      const parsed = () => JSON.parse(stdout) as { address: string; pid: number; hostId: string };
+      await until('the document on stdout', () => parsed().address !== undefined);
+      const doc = parsed();
+      expect(Object.keys(doc).sort()).toEqual(['address', 'hostId', 'pid']);
+      expect(doc.pid).toBe(child.pid);
+      expect(stderr).toContain(`node is accepting requests address=${doc.address} hostId=${doc.hostId}`);
+      const view = await viewFrom(doc.address, { clusterName: 'ringkv' });
+      expect(view.map((n) => n.hostId)).toEqual([doc.hostId]);
+
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(parsed()).toEqual(doc);
+      expect(stderr).toContain('stopping reason=SIGTERM');
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+  });
 });
