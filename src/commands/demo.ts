@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { constants } from 'node:os';
 import { BaseCommand } from '../cli/base-command.js';
 import { LocalCluster, type LocalNode } from '../cli/local-cluster.js';
@@ -14,6 +14,9 @@ import { runInteractiveRepl, runScript, splitStatements, type Session } from '..
  */
 const DEMO_NODE_ARGS = ['--gossip-interval', '500', '--ring-delay', '300'];
 
+/** How long a node started by hand on a demo folder gets to stop before it is killed. */
+const STRAY_STOP_MS = 5000;
+
 /** Signals that end the demo; the nodes are stopped before the process exits with 128 + signal. */
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
@@ -21,7 +24,8 @@ const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
  * Runs beside the demo in its own process group and holds the read end of a pipe from it. When
  * the pipe closes without "done" (the demo was killed with SIGKILL, or died before it could clean
  * up), it kills the node processes it was told about and removes the folder. On Linux it checks
- * a pid still runs a node of this demo before killing it, so a reused pid is never hit.
+ * a pid still runs a node of this demo before killing it, so a reused pid is never hit, and also
+ * kills nodes started by hand on the demo's folders.
  */
 const WATCHDOG_SCRIPT = `
 const fs = require('node:fs');
@@ -30,7 +34,10 @@ const pids = new Set();
 let buffered = '';
 const ours = (pid) => {
   if (!fs.existsSync('/proc/self/cmdline')) return true;
-  try { return fs.readFileSync('/proc/' + pid + '/cmdline', 'utf8').includes(root); } catch { return false; }
+  try {
+    const args = fs.readFileSync('/proc/' + pid + '/cmdline', 'utf8').split('\\0');
+    return args.includes('start') && args.some((a) => a.startsWith(root + '/'));
+  } catch { return false; }
 };
 process.stdin.setEncoding('utf8');
 process.stdin.on('data', (chunk) => {
@@ -44,6 +51,10 @@ process.stdin.on('data', (chunk) => {
   }
 });
 process.stdin.on('end', () => {
+  // Nodes started by hand on the demo's folders too (a killed node brought back).
+  if (fs.existsSync('/proc/self/cmdline')) {
+    for (const d of fs.readdirSync('/proc')) if (/^\\d+$/.test(d) && Number(d) !== process.pid) pids.add(Number(d));
+  }
   for (const pid of pids) {
     try { if (ours(pid)) process.kill(pid, 'SIGKILL'); } catch {}
   }
@@ -94,11 +105,12 @@ export default class Demo extends BaseCommand {
       });
       const session: Session = { cl: 'ONE', keyspace: 'default', tracing: false };
       if (process.stdin.isTTY && process.stdout.isTTY) {
-        const pids = cluster.nodes.map((n) => n.child?.pid).filter((p) => p !== undefined);
+        const last = cluster.nodes[cluster.nodes.length - 1];
         process.stderr.write(
           `${flags.nodes} nodes up in ${cluster.root}\n` +
             `type "help" to begin; "exit" or Ctrl-D stops the nodes\n` +
-            `to watch a node fail, kill it from another terminal: kill -9 ${pids[pids.length - 1] ?? 'PID'}\n`,
+            `to watch a node fail, kill it from another terminal: kill -9 ${last?.child?.pid ?? 'PID'}\n` +
+            `and to bring it back: ${this.config.bin} start --detach --port 0 --data ${last?.dataDir ?? 'DIR'}\n`,
         );
         await runInteractiveRepl(client, { session });
       } else {
@@ -166,8 +178,10 @@ class ClusterGuard {
 
   stop(): Promise<void> {
     this.stopping ??= (async () => {
-      if (this.cluster.running().length > 0) process.stderr.write('stopping the demo cluster...\n');
-      await this.cluster.stopAll('SIGTERM');
+      const strays = straysOf(this.cluster);
+      if (this.cluster.running().length > 0 || strays.length > 0)
+        process.stderr.write('stopping the demo cluster...\n');
+      await Promise.all([this.cluster.stopAll('SIGTERM'), ...strays.map((pid) => stopProcess(pid))]);
       this.watchdog.stdin?.end('done\n');
       process.off('exit', this.onExit);
       for (const s of STOP_SIGNALS) process.off(s, this.onSignal);
@@ -178,7 +192,50 @@ class ClusterGuard {
   /** Synchronous, for the last moments of the process: SIGKILL every node and remove the folder. */
   private killNow(): void {
     for (const n of this.cluster.nodes) n.child?.kill('SIGKILL');
+    for (const pid of straysOf(this.cluster)) signal(pid, 'SIGKILL');
     if (existsSync(this.cluster.root)) rmSync(this.cluster.root, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Node processes on the demo's folders that the demo did not start: a node killed and started
+ * again by hand, as the demo suggests. Found by their command lines, which name the folder;
+ * where there is no /proc to read, none are found and such a node outlives the demo.
+ */
+function straysOf(cluster: LocalCluster): number[] {
+  if (!existsSync('/proc/self/cmdline')) return [];
+  const ours = new Set(cluster.nodes.map((n) => n.child?.pid));
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid) || pid === process.pid || ours.has(pid)) continue;
+    try {
+      const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      if (args.includes('start') && args.some((a) => a.startsWith(`${cluster.root}/`))) found.push(pid);
+    } catch {
+      // Gone meanwhile, or not ours to read.
+    }
+  }
+  return found;
+}
+
+/** SIGTERM, as a node drains; SIGKILL if it is still there after STRAY_STOP_MS. */
+async function stopProcess(pid: number): Promise<void> {
+  signal(pid, 'SIGTERM');
+  for (let waited = 0; waited < STRAY_STOP_MS; waited += 50) {
+    if (!signal(pid, 0)) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  signal(pid, 'SIGKILL');
+}
+
+/** process.kill that says whether the process was there (signal 0 only asks). */
+function signal(pid: number, sig: NodeJS.Signals | 0): boolean {
+  try {
+    process.kill(pid, sig);
+    return true;
+  } catch {
+    return false;
   }
 }
 
