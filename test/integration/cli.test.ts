@@ -738,3 +738,34 @@ describe('ringkv start: its output and its refusals', { timeout: CLI_TEST_TIMEOU
     }
   });
 });
+
+describe('ringkv help', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
+  it('prints what --help prints, for the root, a topic and a command of a topic', async () => {
+    const subjects = [[], ['keyspace'], ['keyspace', 'create']];
+    const pairs = subjects.map((words) =>
+      Promise.all([runCli(['help', ...words]), runCli([...words, '--help'])]),
+    );
+    for (const [help, flag] of await Promise.all(pairs)) {
+      expect(help.code, help.stderr).toBe(0);
+      expect(help.stderr).toBe('');
+      expect(help.stdout).toBe(flag.stdout);
+      expect(help.stdout).toMatch(/USAGE\n {2}\$ ringkv /);
+    }
+  });
+
+  it('names a command it does not know as any unknown command is named, exit 2', async () => {
+    const [nosuch, typo] = await Promise.all([
+      runCli(['help', 'nosuch']),
+      runCli(['help', 'keyspace', 'creat']),
+    ]);
+    expect(nosuch.code).toBe(2);
+    expect(oneLine(nosuch.stderr)).toBe(
+      'error USAGE: unknown command "nosuch": "ringkv --help" lists the commands',
+    );
+    expect(nosuch.stdout).toBe('');
+    expect(typo.code).toBe(2);
+    expect(oneLine(typo.stderr)).toBe(
+      'error USAGE: unknown command "keyspace creat": did you mean "ringkv keyspace create"?',
+    );
+  });
+});
