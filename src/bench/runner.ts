@@ -1,7 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { ERROR_CODES, isRingkvError, RingkvError, type ErrorCode } from '../protocol/errors.js';
 import { LatencyRecorder, type LatencySummary } from '../protocol/latency-recorder.js';
-import { boundedByMax } from './latency.js';
 import { seededUniform } from './random.js';
 import { OpenLoopSchedule } from './schedule.js';
 import {
@@ -153,7 +152,7 @@ export async function runLoad(target: BenchTarget, options: LoadOptions): Promis
     mode: mode.kind,
     ...(mode.kind === 'closed' ? { concurrency: mode.concurrency } : { targetRate: mode.rateOpsPerSecond }),
     throughput: Math.round(ops / durationSec),
-    latency: boundedByMax(tally.latency.summary()),
+    latency: tally.latency.summary(),
     ops,
     reads: tally.reads,
     writes: tally.writes,

@@ -35,10 +35,16 @@ export class LatencyRecorder {
     this.histogram.add(other.histogram);
   }
 
+  /**
+   * Percentiles and the mean, none above the max. The histogram gives a percentile as the highest
+   * value of its bucket, and the mean from bucket midpoints, so both can lie above the exact
+   * maximum it also keeps (p99.9 101.951 ms, max 101.911 ms), which reads as a broken measurement;
+   * within a bucket's width (0.1%) the max is as true a percentile as the bucket's edge.
+   */
   summary(): LatencySummary {
     const h = this.histogram;
-    const ms = (micros: number) => Math.round(micros) / 1000;
     if (h.totalCount === 0) return { p50: 0, p90: 0, p99: 0, p999: 0, max: 0, mean: 0 };
+    const ms = (micros: number) => Math.round(Math.min(micros, h.maxValue)) / 1000;
     return {
       p50: ms(h.getValueAtPercentile(50)),
       p90: ms(h.getValueAtPercentile(90)),
