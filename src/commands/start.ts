@@ -13,6 +13,8 @@ import {
   DEFAULT_MAX_VALUE_BYTES,
   DEFAULT_REQUEST_TIMEOUT_MS,
   locationNameProblem,
+  MAX_REQUEST_TIMEOUT_MS,
+  MAX_VALUE_BYTES_CEILING,
 } from '../protocol/limits.js';
 import { startDaemon } from '../node/daemon.js';
 import { makeDataFolder } from '../node/data-folder.js';
@@ -100,11 +102,13 @@ export default class Start extends BaseCommand {
       description: 'largest value accepted',
       default: DEFAULT_MAX_VALUE_BYTES,
       min: 1,
+      max: MAX_VALUE_BYTES_CEILING,
     }),
     'request-timeout': Flags.integer({
       description: "the longest a coordinator waits for replicas, in ms; a client's shorter --timeout wins",
       default: DEFAULT_REQUEST_TIMEOUT_MS,
       min: 10,
+      max: MAX_REQUEST_TIMEOUT_MS,
     }),
     'gossip-interval': Flags.integer({
       description: 'ms between gossip rounds',
@@ -139,7 +143,9 @@ export default class Start extends BaseCommand {
     const maxHintWindowMs = parseDurationMs(flags['max-hint-window'], '--max-hint-window');
     if (flags['log-file'] !== undefined && !flags.detach) {
       // In the foreground the node logs to stdout: the file would stay empty.
-      throw usage('--log-file needs --detach; in the foreground the node logs to stdout (redirect it)');
+      throw usage(
+        '--log-file needs --detach; in the foreground the node logs to stdout, or stderr with --json (redirect it)',
+      );
     }
     if (flags.detach) {
       return this.detach(dataDir, flags['log-file'], flags.join, {

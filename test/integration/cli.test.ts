@@ -625,7 +625,7 @@ describe('ringkv start and stop', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
     ]);
     expect(log.code).toBe(2);
     expect(oneLine(log.stderr)).toBe(
-      'error USAGE: --log-file needs --detach; in the foreground the node logs to stdout (redirect it)',
+      'error USAGE: --log-file needs --detach; in the foreground the node logs to stdout, or stderr with --json (redirect it)',
     );
     writeFileSync(join(root, 'a-file'), '');
     const data = await runCli(['start', '--port', '0', '--data', join(root, 'a-file')]);

@@ -120,9 +120,11 @@ export class LevelStorage implements Storage {
     } catch (e) {
       const code = (e as { cause?: { code?: unknown } }).cause?.code;
       if (code === 'LEVEL_LOCKED') {
-        throw new RingkvError('REFUSED', `data folder ${dir} is in use by another ringkv node`, {
-          dataDir: dir,
-        });
+        throw new RingkvError(
+          'REFUSED',
+          `data folder ${dir} is in use by another ringkv node: stop that node, or give this one its own --data`,
+          { dataDir: dir },
+        );
       }
       throw new RingkvError(
         'SERVER_ERROR',

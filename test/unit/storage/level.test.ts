@@ -36,7 +36,7 @@ describe('LevelStorage.open', () => {
       await expect(second).rejects.toBeInstanceOf(RingkvError);
       await expect(second).rejects.toMatchObject({
         code: 'REFUSED',
-        message: `data folder ${dir} is in use by another ringkv node`,
+        message: `data folder ${dir} is in use by another ringkv node: stop that node, or give this one its own --data`,
       });
     } finally {
       await first.close();
