@@ -129,21 +129,22 @@ describe('Connection frame limit', () => {
 });
 
 describe('RingkvClient.connect', () => {
+  const clientOf = (url: string) =>
+    RingkvClient.connect({
+      contactPoints: [url],
+      timeoutMs: 200,
+      clusterName: 'test',
+      route: 'token',
+      coordination: 'node',
+      speculativeRetry: { kind: 'never' },
+    });
+
   it('says the timeout was too short when every contact point answered too slowly', async () => {
     // Its handshake completes, its topology never comes: a node overloaded, as far as a client can tell.
     const server = await WsServer.listen({ host: '127.0.0.1', port: 0, clusterName: 'test', hostId: 'n1' });
     closers.push(() => server.close());
     server.onClientRequest(() => {});
-    const e = await rejectionOf(
-      RingkvClient.connect({
-        contactPoints: [server.url],
-        timeoutMs: 200,
-        clusterName: 'test',
-        route: 'token',
-        coordination: 'node',
-        speculativeRetry: { kind: 'never' },
-      }),
-    );
+    const e = await rejectionOf(clientOf(server.url));
     expect(e.code).toBe('NO_HOST_AVAILABLE');
     expect(e.details['timeoutMs']).toBe(200);
   });
@@ -152,16 +153,7 @@ describe('RingkvClient.connect', () => {
     const server = await WsServer.listen({ host: '127.0.0.1', port: 0, clusterName: 'test', hostId: 'n1' });
     const url = server.url;
     await server.close();
-    const e = await rejectionOf(
-      RingkvClient.connect({
-        contactPoints: [url],
-        timeoutMs: 200,
-        clusterName: 'test',
-        route: 'token',
-        coordination: 'node',
-        speculativeRetry: { kind: 'never' },
-      }),
-    );
+    const e = await rejectionOf(clientOf(url));
     expect(e.code).toBe('NO_HOST_AVAILABLE');
     expect(e.details['timeoutMs']).toBeUndefined();
   });
