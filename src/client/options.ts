@@ -1,8 +1,6 @@
 import { RingkvError } from '../protocol/errors.js';
+import { MAX_SPECULATIVE_RETRY_MS } from '../protocol/limits.js';
 import type { SpeculativeRetry } from './api.js';
-
-/** As a node takes it: past this a replica that has not answered is not merely slow. */
-const MAX_SPECULATIVE_RETRY_MS = 60_000;
 
 /** Options a client is given as text, by a command's flags or by a program. */
 

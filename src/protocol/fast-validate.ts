@@ -5,6 +5,7 @@ import {
   KEYSPACE_NAME_PATTERN,
   MAX_KEYSPACE_NAME_LENGTH,
   MAX_REPLICATION_FACTOR,
+  MAX_SPECULATIVE_RETRY_MS,
   MAX_TTL_SECONDS,
 } from './limits.js';
 import type {
@@ -109,7 +110,7 @@ const positiveInt: Parse<number> = (v) => (safeInt(v) && v >= 1 ? v : undefined)
 const ttlSeconds: Parse<number> = (v) => (safeInt(v) && v >= 1 && v <= MAX_TTL_SECONDS ? v : undefined);
 const speculativeRetryMs: Parse<number> = (v) => {
   const ms = finite(v);
-  return ms !== undefined && ms >= 0 && ms <= 60_000 ? ms : undefined;
+  return ms !== undefined && ms >= 0 && ms <= MAX_SPECULATIVE_RETRY_MS ? ms : undefined;
 };
 const speculativeRetryPercentile: Parse<number> = (v) => {
   const p = finite(v);

@@ -76,6 +76,8 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 2000;
  * a timer can count (about 24.8 days; a longer one fires at once).
  */
 export const MAX_REQUEST_TIMEOUT_MS = 86_400_000;
+/** The latest a read's speculative retry may go out, ms: past this a replica is not merely slow. */
+export const MAX_SPECULATIVE_RETRY_MS = 60_000;
 /** A write timestamp, in µs since the epoch, must be an exact integer in JavaScript and msgpack. */
 export const MAX_TIMESTAMP_MICROS = Number.MAX_SAFE_INTEGER;
 export const HANDSHAKE_TIMEOUT_MS = 5000;

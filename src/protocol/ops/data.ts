@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { bytes, cell, consistency, hostId, keyspaceName, micros, traceEvent } from '../schema.js';
-import { MAX_TTL_SECONDS } from '../limits.js';
+import { MAX_SPECULATIVE_RETRY_MS, MAX_TTL_SECONDS } from '../limits.js';
 
 /**
  * How long the client waits (absent: the default, DEFAULT_REQUEST_TIMEOUT_MS): the coordinator
@@ -39,7 +39,7 @@ export const dataOps = {
       trace: z.boolean().optional(),
       timeoutMs: requestTimeoutMs,
       /** ms after which a read asks one more replica; absent: the node's own 99p rule; 0: never. */
-      speculativeRetryMs: z.number().min(0).max(60_000).optional(),
+      speculativeRetryMs: z.number().min(0).max(MAX_SPECULATIVE_RETRY_MS).optional(),
       /** Otherwise ask one more replica after this percentile of its latency; absent: the node's own (99). */
       speculativeRetryPercentile: z.number().gt(0).max(100).optional(),
     }),
