@@ -4,6 +4,7 @@ import type { ClusterApi, StatusResult } from '../client/api.js';
 import { runCommand, type Session } from './commands.js';
 import type { HistoryStore } from './history-file.js';
 import { actionsForKey } from './keys.js';
+import { charsFor, promptRows, promptView } from './long-line.js';
 import { EntryView, RunningView } from './render/output.js';
 import { Prompt } from './render/prompt.js';
 import { StatusLine } from './render/status-line.js';
@@ -128,6 +129,8 @@ export function App({ api, session, history, initialHistory, nowMs }: AppProps) 
     if (state.clears > 0) write(CLEAR_SCREEN);
   }, [state.clears, write]);
 
+  const prompt = `ringkv:${state.session.keyspace}> `;
+
   useInput((input, key) => {
     for (const action of actionsForKey(input, key)) dispatch(action);
   });
@@ -141,9 +144,8 @@ export function App({ api, session, history, initialHistory, nowMs }: AppProps) 
         {state.running && <RunningView running={state.running} width={width} />}
         {!state.exiting && (
           <Prompt
-            keyspace={state.session.keyspace}
-            line={state.line}
-            cursor={state.cursor}
+            prompt={prompt}
+            view={promptView(state.line, state.cursor, charsFor(promptRows, width, prompt.length))}
             candidates={state.candidates}
             exitArmed={state.exitArmed}
             busy={state.running !== undefined}

@@ -24,6 +24,7 @@ import { RingkvError, asRingkvError } from '../protocol/errors.js';
 import { keyspaceNameProblem } from '../protocol/limits.js';
 import { closest } from '../protocol/closest.js';
 import { alterationCleanupNote, alterationRepairNote, emptyDataCentersNote } from './format.js';
+import { cutWord } from './long-line.js';
 
 /**
  * The one registry of REPL commands: what each accepts (for the parser and completion), how it
@@ -161,7 +162,7 @@ function parseSwitch(word: string): boolean {
   const lower = word.toLowerCase();
   if (lower === 'on') return true;
   if (lower === 'off') return false;
-  throw new RingkvError('USAGE', `tracing takes on or off, not "${word}"`);
+  throw new RingkvError('USAGE', `tracing takes on or off, not "${cutWord(word)}"`);
 }
 
 /** A keyspace to create (a new name) or alter (one that exists), and its replication. */
@@ -240,7 +241,7 @@ export const COMMANDS: { readonly [N in CommandName]: CommandDef<N> } = {
     syntax: { slots: [{ name: 'CL', kind: 'cl', optional: true }], cl: false, flags: [] },
     build: (a) => {
       const word = a.positionals[0];
-      return { name: 'consistency', cl: word === undefined ? undefined : parseConsistency(word) };
+      return { name: 'consistency', cl: word === undefined ? undefined : parseConsistency(cutWord(word)) };
     },
     execute: (cmd, ctx) =>
       Promise.resolve({
@@ -496,9 +497,10 @@ export function suggestCommand(word: string): CommandName | undefined {
 }
 
 export function unknownCommand(word: string): RingkvError {
-  const suggestion = suggestCommand(word);
+  const shown = cutWord(word);
+  const suggestion = suggestCommand(shown);
   const hint = suggestion ? `did you mean "${suggestion}"?` : 'type help to list the commands';
-  return new RingkvError('USAGE', `unknown command "${word}": ${hint}`, suggestion ? { suggestion } : {});
+  return new RingkvError('USAGE', `unknown command "${shown}": ${hint}`, suggestion ? { suggestion } : {});
 }
 
 export class CancelledError extends Error {

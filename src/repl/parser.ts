@@ -10,6 +10,7 @@ import {
   type ParsedArgs,
   type Syntax,
 } from './commands.js';
+import { cutWord } from './long-line.js';
 
 /**
  * The REPL's command language: words split on spaces, "..." or '...' quote a word with spaces,
@@ -31,44 +32,62 @@ export interface TokenizeResult {
   openQuote: '"' | "'" | undefined;
 }
 
+/** A word's plain characters, up to a blank or a quote, taken as one run: a pasted value can be a megabyte. */
+const plainRun = /[^\s"']+/y;
+/** What ends a double-quoted part, or escapes the character after it. */
+const doubleQuoteStop = /["\\]/g;
+
+/** A quoted part whose opening quote is just before `from`: its text, and where it ends (after the closing quote). */
+function quotedPart(
+  line: string,
+  from: number,
+  quote: '"' | "'",
+): { text: string; end: number; closed: boolean } {
+  let text = '';
+  let i = from;
+  for (;;) {
+    let stop: number;
+    if (quote === '"') {
+      doubleQuoteStop.lastIndex = i;
+      stop = doubleQuoteStop.exec(line)?.index ?? -1;
+    } else stop = line.indexOf(quote, i);
+    if (stop < 0) return { text: text + line.slice(i), end: line.length, closed: false };
+    text += line.slice(i, stop);
+    if (line[stop] === quote) return { text, end: stop + 1, closed: true };
+    // A backslash inside "..." escapes the next character; a last one stays as it is.
+    text += line[stop + 1] ?? '\\';
+    i = stop + 2;
+  }
+}
+
+const isBlank = (line: string, i: number) => /\s/.test(line[i] ?? '');
+
 /** Splits a line into words; never fails, so completion can use it on a half-typed line. */
 export function tokenize(line: string): TokenizeResult {
   const tokens: Token[] = [];
   let i = 0;
   while (i < line.length) {
-    while (i < line.length && /\s/.test(line[i] ?? '')) i++;
+    while (i < line.length && isBlank(line, i)) i++;
     if (i >= line.length) break;
     const start = i;
     let text = '';
     let quoted = false;
-    while (i < line.length && !/\s/.test(line[i] ?? '')) {
-      const c = line[i] ?? '';
+    while (i < line.length && !isBlank(line, i)) {
+      const c = line[i];
       if (c === '"' || c === "'") {
         quoted = true;
-        i++;
-        let closed = false;
-        while (i < line.length) {
-          const q = line[i] ?? '';
-          if (q === c) {
-            closed = true;
-            i++;
-            break;
-          }
-          if (c === '"' && q === '\\' && i + 1 < line.length) {
-            text += line[i + 1] ?? '';
-            i += 2;
-            continue;
-          }
-          text += q;
-          i++;
-        }
-        if (!closed) {
+        const part = quotedPart(line, i + 1, c);
+        text += part.text;
+        i = Math.min(part.end, line.length);
+        if (!part.closed) {
           tokens.push({ text, quoted, start, end: i });
           return { tokens, openQuote: c };
         }
       } else {
-        text += c;
-        i++;
+        plainRun.lastIndex = i;
+        const run = plainRun.exec(line)?.[0] ?? '';
+        text += run;
+        i += run.length;
       }
     }
     tokens.push({ text, quoted, start, end: i });
@@ -82,27 +101,26 @@ export function tokenize(line: string): TokenizeResult {
  */
 export function splitStatements(text: string): string[] {
   const statements: string[] = [];
+  const add = (statement: string) => {
+    if (statement.trim() !== '') statements.push(statement.trim());
+  };
   for (const line of text.split(/\r?\n/)) {
     if (line.trimStart().startsWith('#')) continue;
-    let current = '';
+    // Statements are cut out of the line, not built a character at a time: a paste can be a megabyte.
+    let start = 0;
     let quote: string | undefined;
     for (let i = 0; i < line.length; i++) {
-      const c = line[i] ?? '';
+      const c = line[i];
       if (quote) {
-        current += c;
-        if (quote === '"' && c === '\\' && i + 1 < line.length) {
-          current += line[i + 1] ?? '';
-          i++;
-        } else if (c === quote) quote = undefined;
-      } else if (c === '"' || c === "'") {
-        quote = c;
-        current += c;
-      } else if (c === ';') {
-        if (current.trim() !== '') statements.push(current.trim());
-        current = '';
-      } else current += c;
+        if (quote === '"' && c === '\\') i++;
+        else if (c === quote) quote = undefined;
+      } else if (c === '"' || c === "'") quote = c;
+      else if (c === ';') {
+        add(line.slice(start, i));
+        start = i + 1;
+      }
     }
-    if (current.trim() !== '') statements.push(current.trim());
+    add(line.slice(start));
   }
   return statements;
 }
@@ -136,11 +154,11 @@ function parseArgs(name: CommandName, syntax: Syntax, words: Token[]): ParsedArg
       const value = inline ?? words[++i]?.text;
       if (value === undefined) throw usageError(name, '--cl needs a consistency level');
       if (flagCl !== undefined) throw usageError(name, 'give the consistency level once');
-      flagCl = parseConsistency(value);
+      flagCl = parseConsistency(cutWord(value));
     } else if (syntax.flags.some((f) => f.name === flag) && inline === undefined) {
       flags.add(flag);
     } else {
-      throw usageError(name, `${name} has no flag ${word.text}`);
+      throw usageError(name, `${name} has no flag ${cutWord(word.text)}`);
     }
   }
 
@@ -149,7 +167,7 @@ function parseArgs(name: CommandName, syntax: Syntax, words: Token[]): ParsedArg
   if (syntax.cl && positionals.length === syntax.slots.length + 1 && last && !last.quoted) {
     if (flagCl !== undefined)
       throw usageError(name, 'give the consistency level once, as a word or with --cl');
-    cl = parseConsistency(last.text);
+    cl = parseConsistency(cutWord(last.text));
     positionals.pop();
   }
   const required = syntax.slots.filter((s) => !s.optional).length;

@@ -209,9 +209,11 @@ export function reduce(state: ReplState, action: Action): ReplState {
     case 'insert': {
       if (action.text === '') return state;
       const line = state.line.slice(0, state.cursor) + action.text + state.line.slice(state.cursor);
+      // The line being edited holds no line end, so only the new text is searched for one: a long
+      // paste arrives in many chunks, and searching the whole line at each made it quadratic.
+      if (!/[\r\n]/.test(action.text)) return edit(state, line, state.cursor + action.text.length);
       // A paste of several lines enters each complete line; the last, unfinished one stays in the editor.
       const parts = line.split(/\r\n|\r|\n/);
-      if (parts.length === 1) return edit(state, line, state.cursor + action.text.length);
       const rest = parts.pop() ?? '';
       return enqueue(edit(state, rest, rest.length), parts.join('\n'));
     }

@@ -1,6 +1,8 @@
 import { Box, Text } from 'ink';
 import type { RingkvError } from '../../protocol/errors.js';
 import { describeError } from '../format.js';
+import { maxShownChars } from '../long-line.js';
+import { CutText } from './cut-text.js';
 
 /** An expected failure: its stable code, what happened, and what to try. */
 export function ErrorView({ error }: { error: RingkvError }) {
@@ -11,7 +13,7 @@ export function ErrorView({ error }: { error: RingkvError }) {
         <Text color="red" bold>
           {view.code}
         </Text>
-        : {view.message}
+        : <CutText text={view.message} maxChars={maxShownChars} />
       </Text>
       {view.hint && <Text color="yellow">try: {view.hint}</Text>}
     </Box>

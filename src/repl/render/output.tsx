@@ -14,7 +14,9 @@ import {
   statusRow,
   table,
 } from '../format.js';
+import { charsFor, echoRows, maxShownChars } from '../long-line.js';
 import type { Entry, Running } from '../session.js';
+import { CutText } from './cut-text.js';
 import { ErrorView } from './error-view.js';
 import { HintsTable } from './hints-table.js';
 import { ProgressBar } from './progress-bar.js';
@@ -25,8 +27,8 @@ function WriteView({ op, result, width }: { op: 'put' | 'del'; result: PutResult
   return (
     <Box flexDirection="column">
       <Text>
-        <Text color="green">✓</Text> {result.key} {op === 'put' ? 'written' : 'deleted'} at{' '}
-        <Text bold>{result.cl}</Text>
+        <Text color="green">✓</Text> <CutText text={result.key} maxChars={maxShownChars} />{' '}
+        {op === 'put' ? 'written' : 'deleted'} at <Text bold>{result.cl}</Text>
         <Text dimColor> · timestamp {formatTimestamp(result.timestamp)}</Text>
       </Text>
       <Text>
@@ -43,13 +45,18 @@ function GetView({ result, width }: { result: GetResult; width: number }) {
     <Box flexDirection="column">
       {result.found ? (
         <Text>
-          {result.key} = <Text bold>{formatValue(result)}</Text>
+          <CutText text={result.key} maxChars={maxShownChars} /> ={' '}
+          <Text bold>
+            <CutText text={formatValue(result)} maxChars={maxShownChars} note="ringkv get prints it whole" />
+          </Text>
           {result.timestamp !== undefined && (
             <Text dimColor> · timestamp {formatTimestamp(result.timestamp)}</Text>
           )}
         </Text>
       ) : (
-        <Text color="yellow">{result.key}: not found</Text>
+        <Text color="yellow">
+          <CutText text={result.key} maxChars={maxShownChars} />: not found
+        </Text>
       )}
       <Text>
         {'  '}
@@ -174,30 +181,35 @@ export function OutcomeView({ outcome, width }: { outcome: Outcome; width: numbe
   }
 }
 
-/** One finished command: what was typed, then what came of it. */
+/** One finished command: what was typed (its start, when long), then what came of it. */
 export function EntryView({ entry, width }: { entry: Entry; width: number }) {
+  const prompt = `ringkv:${entry.keyspace}> `;
+  const notRun = `not run after the ${entry.outcome.kind === 'cancelled' ? 'cancel' : 'failure'}: `;
   return (
     <Box flexDirection="column">
       <Text dimColor>
-        ringkv:{entry.keyspace}&gt; {entry.input}
+        {prompt}
+        <CutText text={entry.input} maxChars={charsFor(echoRows, width, prompt.length)} />
       </Text>
       <OutcomeView outcome={entry.outcome} width={width} />
       {entry.skipped.length > 0 && (
         <Text dimColor>
-          not run after the {entry.outcome.kind === 'cancelled' ? 'cancel' : 'failure'}:{' '}
-          {entry.skipped.join('; ')}
+          {notRun}
+          <CutText text={entry.skipped.join('; ')} maxChars={charsFor(echoRows, width, notRun.length)} />
         </Text>
       )}
     </Box>
   );
 }
 
-/** The command under way: a progress bar for repair, and how to cancel. */
+/** The command under way (its start, when long): a progress bar for repair, and how to cancel. */
 export function RunningView({ running, width }: { running: Running; width: number }) {
+  const verb = running.cancelling ? 'cancelling ' : 'running ';
   return (
     <Box flexDirection="column">
       <Text color="yellow">
-        {running.cancelling ? 'cancelling' : 'running'} {running.input}{' '}
+        {verb}
+        <CutText text={running.input} maxChars={charsFor(echoRows, width, verb.length)} />{' '}
         <Text dimColor>{running.cancelling ? '' : '(Ctrl-C cancels)'}</Text>
       </Text>
       {running.command.name === 'repair' && <ProgressBar progress={running.progress} width={width} />}

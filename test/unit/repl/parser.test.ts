@@ -112,6 +112,31 @@ describe('parseCommand', () => {
     expect(errorOf('xyzzyq')).toContain('type help');
   });
 
+  it('refuses a pasted megabyte word at once, quoting only its start', () => {
+    // The search for what a typo meant compares every character: 30 s for a megabyte.
+    const word = 'z'.repeat(1024 * 1024);
+    const began = performance.now();
+    expect(errorOf(word)).toBe(`unknown command "${'z'.repeat(40)}…": type help to list the commands`);
+    expect(errorOf(`put k some ${word}`)).toMatch(/^unknown consistency level "z{40}…": use one of /);
+    expect(errorOf(`get k --cl ${word}`)).toMatch(/^unknown consistency level "z{40}…": use one of /);
+    expect(errorOf(`get k --${word}`)).toMatch(/^get has no flag --z{38}…: usage: /);
+    expect(performance.now() - began).toBeLessThan(2000);
+  });
+
+  it('keeps a megabyte value whole, quoted or not, escapes and all', () => {
+    // Inside "...", \" is a quote, and a ; is part of the value.
+    const raw = 'a\\"b;c '.repeat(100_000);
+    expect(command(`put k "${raw}"`)).toEqual({
+      name: 'put',
+      key: 'k',
+      value: 'a"b;c '.repeat(100_000),
+      cl: undefined,
+    });
+    expect(splitStatements(`put k "${raw}"; get k`)).toEqual([`put k "${raw}"`, 'get k']);
+    const plain = 'z'.repeat(1024 * 1024);
+    expect(command(`put k ${plain} quorum`)).toEqual({ name: 'put', key: 'k', value: plain, cl: 'QUORUM' });
+  });
+
   it('accepts command names in any case, and aliases', () => {
     expect(command('GET a')).toEqual({ name: 'get', key: 'a', cl: undefined });
     expect(command('quit')).toEqual({ name: 'exit' });

@@ -4,7 +4,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { RingkvError } from '../../../src/protocol/errors.js';
 import { ErrorView } from '../../../src/repl/render/error-view.js';
 import { HintsTable } from '../../../src/repl/render/hints-table.js';
+import { EntryView, RunningView } from '../../../src/repl/render/output.js';
 import { ProgressBar } from '../../../src/repl/render/progress-bar.js';
+import { Prompt } from '../../../src/repl/render/prompt.js';
+import { charsFor, promptRows, promptView } from '../../../src/repl/long-line.js';
 import { StatusLine } from '../../../src/repl/render/status-line.js';
 import { TraceWaterfall } from '../../../src/repl/render/trace-waterfall.js';
 import { RingView } from '../../../src/repl/render/ring-view.js';
@@ -219,5 +222,88 @@ describe('StatusLine', () => {
       <StatusLine contact="ws://127.0.0.1:7401" session={session} topology={{ up: 2, down: 1 }} width={60} />,
     );
     expect(text(ui)).toBe('127.0.0.1:7401 · CL QUORUM · keyspace default · 2 UP · 1 DOWN');
+  });
+});
+
+describe('long lines', () => {
+  // Ink hard-wraps a whole line at every render, which took minutes for a pasted 160 KB value.
+  const value = 'z'.repeat(1024 * 1024);
+  const line = `put p1 ${value}`;
+  // Compared without blanks: Ink drops the blank where it wraps between words, not inside one.
+  const squeezed = (ui: ReturnType<typeof render>) => text(ui).replace(/\s+/g, '');
+
+  it('the prompt shows a few rows around the cursor, and the length of the line', () => {
+    const prompt = 'ringkv:default> ';
+    const view = promptView(line, line.length, charsFor(promptRows, 100, prompt.length));
+    const ui = render(<Prompt prompt={prompt} view={view} candidates={[]} exitArmed={false} busy={false} />);
+    // Three rows of the 100-column terminal ink-testing-library draws in.
+    const rows = text(ui).split('\n');
+    expect(rows).toHaveLength(3);
+    expect(rows[0]).toMatch(/^ringkv:default> …z+$/);
+    // The cursor is the blank cell after the last character.
+    expect(rows[2]).toMatch(/^z+ {2}\(1048583 chars\)$/);
+  });
+
+  it('the prompt shows all of a line that fits, as it was', () => {
+    const view = promptView('get a', 1, 200);
+    const ui = render(
+      <Prompt prompt="ringkv:default> " view={view} candidates={[]} exitArmed={false} busy={false} />,
+    );
+    expect(text(ui)).toBe('ringkv:default> get a');
+  });
+
+  it('an entered line is echoed by its start, with its length, while it runs and once done', () => {
+    const command = { name: 'put' as const, key: 'p1', value, cl: undefined };
+    const running = render(
+      <RunningView
+        running={{
+          id: 1,
+          input: line,
+          keyspace: 'default',
+          command,
+          progress: undefined,
+          cancelling: false,
+          dropped: [],
+        }}
+        width={100}
+      />,
+    );
+    expect(squeezed(running)).toMatch(/^runningputp1z{100,}…\(1048583chars\)\(Ctrl-Ccancels\)$/);
+    expect(text(running).split('\n').length).toBeLessThanOrEqual(3);
+    const entry = {
+      id: 1,
+      input: line,
+      keyspace: 'default',
+      outcome: { kind: 'error' as const, error: new RingkvError('INVALID_REQUEST', 'refused') },
+      skipped: [line],
+    };
+    const done = render(<EntryView entry={entry} width={100} />);
+    expect(squeezed(done)).toMatch(
+      /^ringkv:default>putp1z{100,}…\(1048583chars\)INVALID_REQUEST:refusednotrunafterthefailure:putp1z{100,}…\(1048583chars\)$/,
+    );
+    expect(text(done).split('\n')).toHaveLength(5);
+  });
+
+  it('a long value read back is drawn by its start', () => {
+    const result = {
+      key: 'p1',
+      keyspace: 'default',
+      cl: 'ONE' as const,
+      found: true,
+      value,
+      timestamp: 1,
+      coordinator: 'node-1',
+      replicas: ['node-1'],
+      repaired: [],
+    };
+    const entry = {
+      id: 1,
+      input: 'get p1',
+      keyspace: 'default',
+      outcome: { kind: 'ok' as const, result: { kind: 'get' as const, result } },
+      skipped: [],
+    };
+    const shown = squeezed(render(<EntryView entry={entry} width={100} />));
+    expect(shown).toMatch(/^ringkv:default>getp1p1=z{4096}…\(1048576chars;ringkvgetprintsitwhole\)/);
   });
 });

@@ -33,6 +33,18 @@ describe('reduce: editing', () => {
     expect(s).toMatchObject({ line: 'sta', cursor: 3, history: ['put a 1', 'get a'], historyAdded: 2 });
   });
 
+  it('takes a paste of a megabyte in 1 KiB chunks in linear time, and runs the whole line', () => {
+    // Each chunk used to be searched for line ends with the whole line: 10 s for this paste.
+    const value = 'z'.repeat(1024 * 1024);
+    const line = `put p1 ${value}`;
+    const began = performance.now();
+    let s = start();
+    for (let i = 0; i < line.length; i += 1024) s = reduce(s, type(line.slice(i, i + 1024)));
+    s = reduce(s, type('\n'));
+    expect(performance.now() - began).toBeLessThan(2000);
+    expect(s.running?.command).toEqual({ name: 'put', key: 'p1', value, cl: undefined });
+  });
+
   it('clears the line with kill-line', () => {
     expect(run(start(), type('status'), { type: 'kill-line' })).toMatchObject({ line: '', cursor: 0 });
   });
