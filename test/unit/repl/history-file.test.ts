@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { fileHistory, historyPath } from '../../../src/repl/history-file.js';
+import { fileHistory, historyPath, maxSavedLineBytes } from '../../../src/repl/history-file.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -33,5 +33,22 @@ describe('history file', () => {
       Array.from({ length: 10 }, (_, i) => `get k${i + 15}`),
     );
     expect((await readFile(path, 'utf8')).split('\n').filter(Boolean)).toHaveLength(10);
+  });
+
+  it('does not save a line longer than 16 KiB, and drops one an older file holds', async () => {
+    const path = join(dir, 'h');
+    const paste = `put p ${'z'.repeat(maxSavedLineBytes)}`;
+    await fileHistory(path).append('put a 1');
+    await fileHistory(path).append(paste);
+    await fileHistory(path).append(`put b ${'z'.repeat(maxSavedLineBytes - 6)}`);
+    expect((await readFile(path, 'utf8')).split('\n').map((l) => l.length)).toEqual([
+      7,
+      maxSavedLineBytes,
+      0,
+    ]);
+
+    await writeFile(path, `get a\n${paste}\nget b\n`);
+    expect(await fileHistory(path).load()).toEqual(['get a', 'get b']);
+    expect(await readFile(path, 'utf8')).toBe('get a\nget b\n');
   });
 });
