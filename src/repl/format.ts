@@ -231,6 +231,24 @@ export function repairProgressText(p: RepairProgress, preview = false): string {
   return `${p.rangesDone}/${p.ranges} ranges${failed}, ${p.keysStreamed} keys ${preview ? 'to stream' : 'streamed'}`;
 }
 
+/**
+ * A progress bar's cells: ranges repaired, ranges that failed (drawn apart, so that a repair of
+ * failed ranges never shows as a full green bar) and ranges still to do. A failure takes a cell
+ * however few ranges failed.
+ */
+export function barCells(
+  p: RepairProgress | undefined,
+  barWidth: number,
+): { repaired: number; failed: number; todo: number } {
+  const total = p?.ranges ?? 0;
+  if (!p || total === 0) return { repaired: 0, failed: 0, todo: barWidth };
+  const done = Math.round((Math.min(p.rangesDone, total) / total) * barWidth);
+  const failedRanges = p.rangesFailed ?? 0;
+  const failed =
+    failedRanges > 0 ? Math.min(done, Math.max(1, Math.round((failedRanges / total) * barWidth))) : 0;
+  return { repaired: done - failed, failed, todo: barWidth - done };
+}
+
 /** An error in the user's terms: what happened, from the details the coordinator sent, and what to try. */
 export function describeError(err: RingkvError): ErrorView {
   const d = err.details;

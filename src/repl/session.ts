@@ -1,6 +1,7 @@
 import type { RepairProgress } from '../client/api.js';
 import type { Command, Outcome, Session } from './commands.js';
 import { completeLine } from './complete.js';
+import { resultFailure } from './format.js';
 import { parseCommand, splitStatements } from './parser.js';
 
 /**
@@ -291,8 +292,12 @@ export function reduce(state: ReplState, action: Action): ReplState {
     case 'finished': {
       const running = state.running;
       if (running?.id !== action.id) return state;
-      // As in a script, what was queued behind a failed or cancelled command is dropped.
-      const failed = action.outcome.kind !== 'ok' || running.cancelling;
+      // As in a script, what was queued behind a failed or cancelled command is dropped; a repair
+      // that left ranges unrepaired, or a cleanup some node did not run, failed too.
+      const failed =
+        action.outcome.kind !== 'ok' ||
+        running.cancelling ||
+        resultFailure(action.outcome.result) !== undefined;
       const entry = {
         id: running.id,
         input: running.input,

@@ -8,6 +8,7 @@ import {
   replicaList,
   hostPort,
   padColumns,
+  resultFailure,
   resultLines,
   shortId,
   statusHeader,
@@ -150,7 +151,8 @@ export function ResultView({ result, width }: { result: ReplResult; width: numbe
           <Text dimColor>({formatReplication(result.keyspace.replication)})</Text>
         </Text>
       );
-    case 'repair':
+    case 'repair': {
+      const [summary, ...failed] = resultLines(result);
       return (
         <Box flexDirection="column">
           <ProgressBar
@@ -162,9 +164,15 @@ export function ResultView({ result, width }: { result: ReplResult; width: numbe
             }}
             width={width}
           />
-          <Lines lines={resultLines(result)} />
+          <Text>{summary}</Text>
+          {failed.map((line, i) => (
+            <Text key={i} color="yellow">
+              {line}
+            </Text>
+          ))}
         </Box>
       );
+    }
     default:
       return <Lines lines={resultLines(result)} />;
   }
@@ -172,8 +180,17 @@ export function ResultView({ result, width }: { result: ReplResult; width: numbe
 
 export function OutcomeView({ outcome, width }: { outcome: Outcome; width: number }) {
   switch (outcome.kind) {
-    case 'ok':
-      return <ResultView result={outcome.result} width={width} />;
+    case 'ok': {
+      // What a repair with failed ranges, or a cleanup some node did not run, did is shown, then
+      // the error it is: the one a script stops and exits with.
+      const failure = resultFailure(outcome.result);
+      return (
+        <Box flexDirection="column">
+          <ResultView result={outcome.result} width={width} />
+          {failure && <ErrorView error={failure} />}
+        </Box>
+      );
+    }
     case 'error':
       return <ErrorView error={outcome.error} />;
     case 'cancelled':

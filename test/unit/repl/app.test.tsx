@@ -200,6 +200,26 @@ describe('the REPL app', () => {
     ]);
   });
 
+  it('shows a repair that left ranges unrepaired as an error, after what it did repair', async () => {
+    const api = new FakeCluster();
+    api.unrepairable = Array.from({ length: 12 }, (_, i) => ({
+      start: String(i * 10),
+      end: String(i * 10 + 10),
+      reason: 'replica node-3 is down',
+    }));
+    const r = await start(api);
+    await r.type('repair');
+    await r.press(enter);
+    await r.until((f) => {
+      expect(f).toMatch(/\] 100% 12\/12 ranges \(12 failed\), 12 keys streamed/);
+      expect(f).toContain('repair of default: 12 ranges, 2 mismatched, 12 keys (1.2 KiB) streamed in 42 ms');
+      expect(f).toContain('failed 12 ranges, (0, 10] and 11 more: replica node-3 is down');
+      expect(f).toContain(
+        'REFUSED: 12 range(s) could not be repaired: bring the replicas back and run repair again',
+      );
+    });
+  });
+
   it('draws a trace waterfall when tracing is on', async () => {
     const r = await start();
     await r.type('tracing on');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RingkvError } from '../../../src/protocol/errors.js';
-import { errorLine, failedRangeLines, repairProgressText } from '../../../src/repl/format.js';
+import { barCells, errorLine, failedRangeLines, repairProgressText } from '../../../src/repl/format.js';
 
 const range = (start: number, reason: string) => ({
   start: String(start),
@@ -35,6 +35,38 @@ describe('repairProgressText', () => {
     const p = { rangesDone: 3, ranges: 12, keysStreamed: 40, rangesFailed: 1 };
     expect(repairProgressText(p)).toBe('3/12 ranges (1 failed), 40 keys streamed');
     expect(repairProgressText(p, true)).toBe('3/12 ranges (1 failed), 40 keys to stream');
+  });
+});
+
+describe('barCells', () => {
+  it('fills with repaired ranges, and keeps failed ones apart so a failed repair is never all green', () => {
+    expect(barCells({ rangesDone: 6, ranges: 12, keysStreamed: 0 }, 20)).toEqual({
+      repaired: 10,
+      failed: 0,
+      todo: 10,
+    });
+    expect(barCells({ rangesDone: 48, ranges: 48, keysStreamed: 0, rangesFailed: 48 }, 20)).toEqual({
+      repaired: 0,
+      failed: 20,
+      todo: 0,
+    });
+    expect(barCells({ rangesDone: 48, ranges: 48, keysStreamed: 0, rangesFailed: 16 }, 20)).toEqual({
+      repaired: 13,
+      failed: 7,
+      todo: 0,
+    });
+  });
+
+  it('gives one failed range a cell however many ranges there are', () => {
+    expect(barCells({ rangesDone: 200, ranges: 200, keysStreamed: 0, rangesFailed: 1 }, 20)).toEqual({
+      repaired: 19,
+      failed: 1,
+      todo: 0,
+    });
+  });
+
+  it('is empty before the first range', () => {
+    expect(barCells(undefined, 20)).toEqual({ repaired: 0, failed: 0, todo: 20 });
   });
 });
 

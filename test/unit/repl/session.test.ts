@@ -114,6 +114,32 @@ describe('reduce: submitting', () => {
     expect(s.running?.cancelling).toBe(true);
   });
 
+  it('drops the queue after a repair that left ranges unrepaired, as a script stops there', () => {
+    const summary = {
+      keyspace: 'default',
+      ranges: 48,
+      mismatched: 0,
+      keysStreamed: 0,
+      bytesStreamed: 0,
+      durationMs: 9,
+      failedRanges: [{ start: '0', end: '10', reason: 'replica n3 is down' }],
+      preview: false,
+    };
+    let s = run(start(), type('repair; get a'), { type: 'submit' });
+    s = reduce(s, { type: 'finished', id: 1, outcome: { kind: 'ok', result: { kind: 'repair', summary } } });
+    expect(s).toMatchObject({ running: undefined, queue: [] });
+    expect(s.entries[0]?.skipped).toEqual(['get a']);
+    // Every range repaired: what was queued runs.
+    s = run(s, type('repair; get a'), { type: 'submit' });
+    const repaired = { ...summary, failedRanges: [] };
+    s = reduce(s, {
+      type: 'finished',
+      id: 2,
+      outcome: { kind: 'ok', result: { kind: 'repair', summary: repaired } },
+    });
+    expect(s.running?.input).toBe('get a');
+  });
+
   it('keeps what a failure or Ctrl-C dropped on the entry, so nothing vanishes unseen', () => {
     let s = run(start(), type('get a; get b'), { type: 'submit' }, type('get c'), { type: 'submit' });
     s = reduce(s, {
