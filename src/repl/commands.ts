@@ -188,6 +188,21 @@ async function emptyDataCenters(api: ClusterApi, keyspace: KeyspaceInfo): Promis
   return note ? [note] : [];
 }
 
+/**
+ * The keyspace named, or NOT_FOUND with the ones that exist, which the REPL suggests in its own
+ * terms (help create). Asked before a command acts on a keyspace: the nodes refuse a missing one
+ * in the shell's terms (ringkv keyspace create), and cleanup as nodes that did not run.
+ */
+async function existingKeyspace(api: ClusterApi, name: string): Promise<KeyspaceInfo> {
+  const all = await api.keyspaces();
+  const found = all.find((k) => k.name === name);
+  if (found) return found;
+  throw new RingkvError('NOT_FOUND', `no keyspace "${cutWord(name)}"`, {
+    keyspace: name,
+    known: all.map((k) => k.name),
+  });
+}
+
 function commandNamed(word: string): CommandName {
   const name = resolveCommandName(word);
   if (name) return name;
@@ -271,17 +286,7 @@ export const COMMANDS: { readonly [N in CommandName]: CommandDef<N> } = {
     help: 'Later commands read and write KEYSPACE. It must exist: see keyspaces.',
     syntax: { slots: [{ name: 'KEYSPACE', kind: 'keyspace', optional: false }], cl: false, flags: [] },
     build: (a) => ({ name: 'use', keyspace: a.positionals[0] ?? '' }),
-    execute: async (cmd, ctx) => {
-      const all = await ctx.api.keyspaces();
-      const found = all.find((k) => k.name === cmd.keyspace);
-      if (!found) {
-        throw new RingkvError('NOT_FOUND', `no keyspace "${cmd.keyspace}"`, {
-          keyspace: cmd.keyspace,
-          known: all.map((k) => k.name),
-        });
-      }
-      return { kind: 'use', keyspace: found };
-    },
+    execute: async (cmd, ctx) => ({ kind: 'use', keyspace: await existingKeyspace(ctx.api, cmd.keyspace) }),
   },
   keyspaces: {
     name: 'keyspaces',
@@ -316,6 +321,7 @@ export const COMMANDS: { readonly [N in CommandName]: CommandDef<N> } = {
     syntax: { slots: replicationSlots('keyspace'), cl: false, flags: [] },
     build: (a) => ({ name: 'alter', ...keyspaceAndReplication(a) }),
     execute: async (cmd, ctx) => {
+      await existingKeyspace(ctx.api, cmd.keyspace);
       const altered = await ctx.api.alterKeyspace(cmd.keyspace, cmd.replication);
       const follow = [
         alterationRepairNote(altered, `repair ${altered.name}`),
@@ -388,6 +394,7 @@ export const COMMANDS: { readonly [N in CommandName]: CommandDef<N> } = {
     build: (a) => ({ name: 'cleanup', keyspace: a.positionals[0] }),
     execute: async (cmd, ctx) => {
       const keyspace = cmd.keyspace ?? ctx.session.keyspace;
+      await existingKeyspace(ctx.api, keyspace);
       return { kind: 'cleanup', keyspace, nodes: await ctx.api.cleanupEveryNode(keyspace) };
     },
   },
@@ -410,11 +417,12 @@ export const COMMANDS: { readonly [N in CommandName]: CommandDef<N> } = {
       primaryRangeOnly: a.flags.has('pr'),
       full: a.flags.has('full'),
     }),
-    execute: async (cmd, ctx) => ({
-      kind: 'repair',
-      summary: await ctx.api.repair(
+    execute: async (cmd, ctx) => {
+      const keyspace = cmd.keyspace ?? ctx.session.keyspace;
+      await existingKeyspace(ctx.api, keyspace);
+      const summary = await ctx.api.repair(
         {
-          keyspace: cmd.keyspace ?? ctx.session.keyspace,
+          keyspace,
           primaryRangeOnly: cmd.primaryRangeOnly,
           allRanges: !cmd.primaryRangeOnly,
           full: cmd.full,
@@ -422,8 +430,9 @@ export const COMMANDS: { readonly [N in CommandName]: CommandDef<N> } = {
         },
         ctx.onProgress,
         ctx.signal,
-      ),
-    }),
+      );
+      return { kind: 'repair', summary };
+    },
   },
   help: {
     name: 'help',

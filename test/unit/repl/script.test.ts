@@ -291,6 +291,14 @@ describe('scripted mode', () => {
     );
   });
 
+  it('says a keyspace to alter, repair or clean up does not exist, in its own terms, before asking nodes', async () => {
+    const api = new FakeCluster();
+    const r = await script(api, 'alter nosuch 3; repair nosuch; cleanup nosuch', { continueOnError: true });
+    const missing = 'error NOT_FOUND: no keyspace "nosuch": use one of: default, or create it (help create)';
+    expect(r.err).toEqual([missing, missing, missing]);
+    expect(api.calls).toEqual(['keyspaces', 'keyspaces', 'keyspaces']);
+  });
+
   it('stops when interrupted', async () => {
     const api = new FakeCluster();
     api.hold();
