@@ -203,7 +203,9 @@ describe('the client against five nodes', () => {
   });
 
   it('latency-aware routing moves away from a slow node and back when it recovers', async () => {
-    const lat = await c.client({ route: 'latency', latencyRetryPeriodMs: 500 });
+    // Long enough that a skipped node is tried again at most once while the 80 reads of the slow
+    // phase run, even on a machine so busy that they take a second or two.
+    const lat = await c.client({ route: 'latency', latencyRetryPeriodMs: 2000 });
     const slow = c.nodes[NODES - 1];
     if (!slow?.child) throw new Error('no node to slow down');
     // A key the slow node does not hold, so only coordinating through it is slow.
