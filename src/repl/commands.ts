@@ -134,7 +134,7 @@ export type ReplResult =
   | { kind: 'stats'; nodes: NodeStatsEntry[] }
   | { kind: 'cleanup'; keyspace: string; nodes: NodeCleanupEntry[] }
   | { kind: 'repair'; summary: RepairSummary }
-  | { kind: 'help'; topics: HelpTopic[]; detailed: boolean }
+  | { kind: 'help'; topics: HelpTopic[]; detailed: boolean; notes: readonly string[] }
   | { kind: 'clear' }
   | { kind: 'exit' };
 
@@ -153,6 +153,15 @@ export interface CommandDef<N extends CommandName> {
 }
 
 const key = (optional = false): Slot => ({ name: 'KEY', kind: 'key', optional });
+
+/**
+ * What the list of commands ends with, since no command's help says it: how a line splits into
+ * statements, and where up/down history is kept (history-file.ts; a test keeps the two in step).
+ */
+export const HELP_NOTES: readonly string[] = [
+  "A ; outside quotes separates statements, as in cqlsh: put a 1; get a. Quote a value to keep a ; in it: put k 'a;b'.",
+  'Up and down recall earlier lines, saved in ~/.ringkv_history (or the file RINGKV_HISTORY names), except lines over 16 KiB.',
+];
 
 function requestOptions(cl: ConsistencyLevel | undefined, session: Session) {
   return { keyspace: session.keyspace, cl: cl ?? session.cl, trace: session.tracing };
@@ -214,7 +223,7 @@ export const COMMANDS: { readonly [N in CommandName]: CommandDef<N> } = {
     name: 'put',
     aliases: ['set'],
     summary: 'write a value',
-    help: 'Writes VALUE under KEY in the session keyspace. The CL is a trailing word or --cl; without it the session CL applies. Quote keys and values with spaces: put "my key" \'a value\'.',
+    help: 'Writes VALUE under KEY in the session keyspace. The CL is a trailing word or --cl; without it the session CL applies. Quote keys and values with spaces or a ;, which otherwise ends the statement: put "my key" \'a value; more\'.',
     syntax: { slots: [key(), { name: 'VALUE', kind: 'value', optional: false }], cl: true, flags: [] },
     build: (a) => ({ name: 'put', key: a.positionals[0] ?? '', value: a.positionals[1] ?? '', cl: a.cl }),
     execute: async (cmd, ctx) => ({
@@ -402,13 +411,13 @@ export const COMMANDS: { readonly [N in CommandName]: CommandDef<N> } = {
     name: 'repair',
     aliases: [],
     summary: 'anti-entropy repair of a keyspace',
-    help: 'Compares Merkle trees of every token range of KEYSPACE (the session keyspace without one) across its replicas and streams only what differs, the contact node coordinating each range in turn. --pr repairs only the ranges the contact node is primary for, as nodetool repair -pr; --full compares every key. Ctrl-C cancels.',
+    help: 'Compares Merkle trees of every token range of KEYSPACE (the session keyspace without one) across its replicas and streams only what differs, the contact node coordinating each range in turn. --pr repairs only the ranges the contact node is primary for, as nodetool repair -pr. Every repair compares every range in full: --full is accepted for Cassandra habits and changes nothing. A range whose replicas cannot all be reached fails; the others are still repaired. Ctrl-C cancels.',
     syntax: {
       slots: [{ name: 'KEYSPACE', kind: 'keyspace', optional: true }],
       cl: false,
       flags: [
         { name: 'pr', help: 'only the primary ranges of the contact node' },
-        { name: 'full', help: 'compare every key, not only the trees' },
+        { name: 'full', help: 'accepted for Cassandra habits: every repair already compares every range' },
       ],
     },
     build: (a) => ({
@@ -449,6 +458,7 @@ export const COMMANDS: { readonly [N in CommandName]: CommandDef<N> } = {
         kind: 'help',
         topics: (cmd.command === undefined ? COMMAND_NAMES : [cmd.command]).map(topicOf),
         detailed: cmd.command !== undefined,
+        notes: cmd.command === undefined ? HELP_NOTES : [],
       }),
   },
   clear: {

@@ -680,12 +680,49 @@ export function resultLines(r: ReplResult): string[] {
           : cleanupLine(e, shortId(e.hostId)),
       );
     case 'help':
-      if (!r.detailed) return table(r.topics.map((t) => [t.usage, t.summary]));
-      return r.topics.flatMap((t) => [`usage: ${t.usage}`, t.help]);
+      return helpLines(r);
     case 'clear':
     case 'exit':
       return [];
   }
+}
+
+/**
+ * A text's words in lines of at most `width` columns; a word longer than that has a line of its
+ * own. Infinity, as for a script, leaves the text on one line.
+ */
+export function wrapWords(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line !== '' && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line === '' ? word : `${line} ${word}`;
+  }
+  return [...lines, line];
+}
+
+/** Below this many columns a summary goes under its usage rather than beside it. */
+const minSummaryColumns = 24;
+
+/**
+ * The list of commands, usage beside what each does, then the notes; or one command's usage and
+ * help. In `width` columns: a summary that does not fit wraps under itself, not to column 0.
+ */
+export function helpLines(r: Extract<ReplResult, { kind: 'help' }>, width = Infinity): string[] {
+  if (r.detailed) return r.topics.flatMap((t) => [`usage: ${t.usage}`, ...wrapWords(t.help, width)]);
+  const usageWidth = Math.max(0, ...r.topics.map((t) => t.usage.length));
+  const beside = width - usageWidth - 2 >= minSummaryColumns;
+  const rows = r.topics.flatMap((t) => {
+    if (!beside) return [t.usage, ...wrapWords(t.summary, width - 4).map((l) => `    ${l}`)];
+    const [first = '', ...rest] = wrapWords(t.summary, width - usageWidth - 2);
+    return [
+      `${t.usage.padEnd(usageWidth)}  ${first}`,
+      ...rest.map((l) => `${' '.repeat(usageWidth + 2)}${l}`),
+    ];
+  });
+  return [...rows, ...r.notes.flatMap((n) => ['', ...wrapWords(n, width)])];
 }
 
 /** A node in the ring's legend: where it is, how many vnodes, and how much of the ring it holds. */

@@ -6,6 +6,7 @@ import {
   formatTimestamp,
   formatValue,
   replicaList,
+  helpLines,
   hostPort,
   padColumns,
   resultFailure,
@@ -136,6 +137,8 @@ export function ResultView({ result, width }: { result: ReplResult; width: numbe
         </Box>
       );
     }
+    case 'help':
+      return <Lines lines={helpLines(result, width)} />;
     case 'ring':
       return (
         <RingView ring={result.ring} status={result.status} endpoints={result.endpoints} width={width} />

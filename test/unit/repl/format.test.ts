@@ -1,6 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { RingkvError } from '../../../src/protocol/errors.js';
-import { barCells, errorLine, failedRangeLines, repairProgressText } from '../../../src/repl/format.js';
+import {
+  COMMAND_NAMES,
+  COMMANDS,
+  HELP_NOTES,
+  usageOf,
+  type CommandName,
+} from '../../../src/repl/commands.js';
+import {
+  barCells,
+  errorLine,
+  failedRangeLines,
+  helpLines,
+  repairProgressText,
+} from '../../../src/repl/format.js';
 
 const range = (start: number, reason: string) => ({
   start: String(start),
@@ -189,5 +202,48 @@ describe('errorLine for WRITE_TIMEOUT and READ_TIMEOUT', () => {
     expect(errorLine(new RingkvError('READ_TIMEOUT', 'x', { cl: 'QUORUM', required: 2, received: 1 }))).toBe(
       'error READ_TIMEOUT: QUORUM read timed out: 1 of the 2 replicas it needs answered: retry, or use ONE',
     );
+  });
+});
+
+describe('narrow terminals', () => {
+  const help = (command?: CommandName) => {
+    const topics = command === undefined ? COMMAND_NAMES : [command];
+    return {
+      kind: 'help' as const,
+      topics: topics.map((name) => ({
+        name,
+        usage: usageOf(name),
+        summary: COMMANDS[name].summary,
+        help: COMMANDS[name].help,
+      })),
+      detailed: command !== undefined,
+      notes: command === undefined ? HELP_NOTES : [],
+    };
+  };
+
+  it('wraps a help summary under its own column, never to column 0', () => {
+    const lines = helpLines(help(), 80);
+    expect(lines.every((l) => l.length <= 80)).toBe(true);
+    const cleanup = lines.findIndex((l) => l.startsWith('cleanup [KEYSPACE]'));
+    const indent = ' '.repeat(usageOf('repair').length + 2);
+    expect(lines[cleanup]).toBe(
+      `${'cleanup [KEYSPACE]'.padEnd(indent.length)}every node drops the data it no longer`,
+    );
+    expect(lines[cleanup + 1]).toBe(`${indent}replicates`);
+    // Wider, or in a script, every summary is on its usage's line.
+    expect(helpLines(help(), Infinity).filter((l) => /^[a-z]/.test(l))).toHaveLength(COMMAND_NAMES.length);
+  });
+
+  it('puts summaries under their usage when even that column does not fit', () => {
+    const lines = helpLines(help(), 50);
+    expect(lines.every((l) => l.length <= 50)).toBe(true);
+    expect(lines.slice(0, 2)).toEqual(['put KEY VALUE [CL]', '    write a value']);
+  });
+
+  it("lays out a command's help in the width", () => {
+    const lines = helpLines(help('repair'), 80);
+    expect(lines[0]).toBe('usage: repair [--pr] [--full] [KEYSPACE]');
+    expect(lines.length).toBeGreaterThan(3);
+    expect(lines.every((l) => l.length <= 80)).toBe(true);
   });
 });

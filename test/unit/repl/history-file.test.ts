@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { HELP_NOTES } from '../../../src/repl/commands.js';
 import { fileHistory, historyPath, maxSavedLineBytes } from '../../../src/repl/history-file.js';
 
 let dir: string;
@@ -16,6 +17,13 @@ describe('history file', () => {
   it('lives in the home folder unless RINGKV_HISTORY says otherwise', () => {
     expect(historyPath({}, '/home/ada')).toBe('/home/ada/.ringkv_history');
     expect(historyPath({ RINGKV_HISTORY: '/tmp/h' }, '/home/ada')).toBe('/tmp/h');
+  });
+
+  it("is named, with the longest line it saves, in the REPL's help", () => {
+    const note = HELP_NOTES.find((n) => n.includes('history')) ?? '';
+    expect(note).toContain(historyPath({}, '~'));
+    expect(note).toContain('RINGKV_HISTORY');
+    expect(note).toContain(`lines over ${maxSavedLineBytes / 1024} KiB`);
   });
 
   it('starts empty, then keeps appended lines across sessions', async () => {

@@ -299,6 +299,26 @@ describe('scripted mode', () => {
     expect(api.calls).toEqual(['keyspaces', 'keyspaces', 'keyspaces']);
   });
 
+  it('ends the list of commands with how ; splits a line, and where history is kept', async () => {
+    const r = await script(new FakeCluster(), 'help');
+    expect(r.out.slice(-2)).toEqual([
+      "A ; outside quotes separates statements, as in cqlsh: put a 1; get a. Quote a value to keep a ; in it: put k 'a;b'.",
+      'Up and down recall earlier lines, saved in ~/.ringkv_history (or the file RINGKV_HISTORY names), except lines over 16 KiB.',
+    ]);
+    const put = await script(new FakeCluster(), 'help put');
+    expect(put.out[1]).toContain(
+      'Quote keys and values with spaces or a ;, which otherwise ends the statement',
+    );
+  });
+
+  it('says what repair --full does: nothing more, as every repair compares every range', async () => {
+    const r = await script(new FakeCluster(), 'help repair');
+    expect(r.out[1]).toContain(
+      'Every repair compares every range in full: --full is accepted for Cassandra habits',
+    );
+    expect(r.out[1]).not.toContain('compares every key');
+  });
+
   it('stops when interrupted', async () => {
     const api = new FakeCluster();
     api.hold();
