@@ -725,6 +725,28 @@ export function helpLines(r: Extract<ReplResult, { kind: 'help' }>, width = Infi
   return [...rows, ...r.notes.flatMap((n) => ['', ...wrapWords(n, width)])];
 }
 
+/**
+ * Which columns of a table fit in `width`: whole columns are left out, in `dropOrder` (groups of
+ * indices that go together, the least useful first), until its rows do, since rows that wrap are
+ * unreadable. `extra` counts what a row adds around the cells. Returns the indices kept, in order.
+ */
+export function columnsThatFit(
+  rows: readonly (readonly string[])[],
+  width: number,
+  dropOrder: readonly (readonly number[])[],
+  extra = 0,
+): number[] {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  let kept = widths.map((_, i) => i);
+  const rowWidth = () => kept.reduce((n, i) => n + (widths[i] ?? 0), 0) + 2 * (kept.length - 1) + extra;
+  for (const group of dropOrder) {
+    if (rowWidth() <= width) break;
+    kept = kept.filter((i) => !group.includes(i));
+  }
+  return kept;
+}
+
 /** A node in the ring's legend: where it is, how many vnodes, and how much of the ring it holds. */
 export function ringLegendRow(n: RingNode): string[] {
   return [
@@ -793,12 +815,52 @@ export function statsLines(s: StatsResult): string[] {
   ];
 }
 
-/** Every node's counters in one row each (ringkv stats --all, and the REPL's stats). */
-export function statsTable(entries: readonly NodeStatsEntry[]): string[] {
-  const header = ['NODE', 'WRITES', 'P50 MS', 'P99 MS', 'READS', 'P50 MS', 'P99 MS', 'FAILED', 'REPAIRED'];
+/** Every node's counters in one row each: the header. */
+const statsHeader = [
+  'NODE',
+  'WRITES',
+  'P50 MS',
+  'P99 MS',
+  'READS',
+  'P50 MS',
+  'P99 MS',
+  'FAILED',
+  'REPAIRED',
+  'REPLICA W/R',
+  'HINTS IN/OUT',
+  'PER SYNC',
+];
+
+/** The columns as the note of those left out names them: two headers are P50 MS. */
+const statsColumnNames = [
+  'NODE',
+  'WRITES',
+  'write P50',
+  'write P99',
+  'READS',
+  'read P50',
+  'read P99',
+  'FAILED',
+  'REPAIRED',
+  'REPLICA W/R',
+  'HINTS IN/OUT',
+  'PER SYNC',
+];
+
+/**
+ * What a narrow terminal leaves out first: how much group commit groups and the replica counts,
+ * then both medians (the p99s stay), hints and read repairs. Requests and failures always stay.
+ */
+const statsDropOrder = [[11], [9], [2, 5], [10], [8]];
+
+/**
+ * Every node's counters in one row each (ringkv stats --all, and the REPL's stats). In `width`
+ * columns some columns are left out, and a last line names them.
+ */
+export function statsTable(entries: readonly NodeStatsEntry[], width = Infinity): string[] {
   const answered = entries.filter((e): e is StatsResult => !('error' in e));
-  const lines = table([
-    [...header, 'REPLICA W/R', 'HINTS IN/OUT', 'PER SYNC'],
+  const rows = [
+    statsHeader,
     ...answered.map((e) => {
       const { writes, reads, readRepairs } = e.coordinator;
       return [
@@ -816,10 +878,13 @@ export function statsTable(entries: readonly NodeStatsEntry[]): string[] {
         perSync(e),
       ];
     }),
-  ]);
+  ];
+  const kept = columnsThatFit(rows, width, statsDropOrder);
+  const lines = table(rows.map((row) => kept.map((i) => row[i] ?? '')));
   // A node that gave no answer says why across the row, in its place in the order of status.
   const nodeWidth = Math.max(4, ...entries.map((e) => shortId(e.hostId).length));
   let next = 1;
+  const left = statsColumnNames.filter((_, i) => !kept.includes(i));
   return [
     lines[0] as string,
     ...entries.map((e) =>
@@ -827,5 +892,6 @@ export function statsTable(entries: readonly NodeStatsEntry[]): string[] {
         ? `${shortId(e.hostId).padEnd(nodeWidth)}  no answer: ${e.error.code}`
         : (lines[next++] as string),
     ),
+    ...(left.length > 0 ? wrapWords(`not shown at this width: ${left.join(', ')}`, width) : []),
   ];
 }

@@ -13,6 +13,7 @@ import {
   resultLines,
   shortId,
   statusHeader,
+  statsTable,
   statusRow,
   table,
 } from '../format.js';
@@ -137,6 +138,8 @@ export function ResultView({ result, width }: { result: ReplResult; width: numbe
         </Box>
       );
     }
+    case 'stats':
+      return <Lines lines={statsTable(result.nodes, width)} />;
     case 'help':
       return <Lines lines={helpLines(result, width)} />;
     case 'ring':

@@ -1,7 +1,12 @@
 import { Box, Text } from 'ink';
 import type { EndpointsResult, RingEntry, StatusResult } from '../../client/api.js';
-import { padColumns, ringLegendRow } from '../format.js';
+import { columnsThatFit, padColumns, ringLegendRow } from '../format.js';
 import { layoutRing, type RingLayout } from '../ring-layout.js';
+
+/** Columns of ringLegendRow: letter, address, state, dc/rack, vnodes, primary, owns. */
+const stateColumn = 2;
+const locationColumn = 3;
+const legendDropOrder = [[4], [3], [5]];
 
 /** Consecutive columns of one node, drawn as one coloured run. */
 function runsOf(layout: RingLayout): { node: number; length: number }[] {
@@ -51,6 +56,11 @@ export function RingView({
   const layout = layoutRing(ring, status, Math.max(8, width - 2), endpoints);
   const mark = layout.mark;
   const replicaRank = new Map(mark?.replicas.map((r, i) => [r.hostId, i + 1]));
+  // On a narrow terminal the vnode count goes first, then dc/rack, then the primary share, so
+  // that a node's line, with its replica rank, stays one line. The letter cell is drawn 3 wide.
+  const legend = layout.nodes.map(ringLegendRow);
+  const rankWidth = mark ? `  replica ${mark.replicas.length}`.length : 0;
+  const kept = columnsThatFit(legend, width, legendDropOrder, 2 + rankWidth);
   return (
     <Box flexDirection="column">
       <Text>
@@ -66,37 +76,46 @@ export function RingView({
         <Text dimColor>|</Text>
       </Text>
       {mark && <KeyMarker column={mark.column + 1} label={`${mark.key} token ${mark.token}`} width={width} />}
-      {padColumns(layout.nodes.map(ringLegendRow)).map(
-        ([, address, state, location, vnodes, primary, owns], i) => {
-          const n = layout.nodes[i];
-          if (!n) return null;
-          const rank = replicaRank.get(n.hostId);
-          return (
-            <Text key={n.hostId}>
-              <Text backgroundColor={n.colour} color="black">
-                {` ${n.letter} `}
-              </Text>{' '}
-              {address}
-              {'  '}
-              <Text color={n.state === 'DOWN' ? 'red' : 'green'}>{state}</Text>
-              {'  '}
-              <Text dimColor>{location}</Text>
-              {'  '}
-              {vnodes}
-              {'  '}
-              {primary}
-              {'  '}
-              {owns}
-              {rank !== undefined && (
-                // The state column already says DOWN; the colour repeats it where the eye lands.
-                <Text color={n.state === 'DOWN' ? 'red' : 'yellow'} bold>
-                  {`  replica ${rank}`}
+      {padColumns(legend.map((row) => kept.map((i) => row[i] ?? ''))).map((cells, i) => {
+        const n = layout.nodes[i];
+        if (!n) return null;
+        const rank = replicaRank.get(n.hostId);
+        return (
+          <Text key={n.hostId}>
+            {cells.map((cell, j) => {
+              const column = kept[j];
+              if (column === 0) {
+                return (
+                  <Text key={j} backgroundColor={n.colour} color="black">
+                    {` ${n.letter} `}
+                  </Text>
+                );
+              }
+              const gap = j === 1 ? ' ' : '  ';
+              if (column === stateColumn) {
+                return (
+                  <Text key={j}>
+                    {gap}
+                    <Text color={n.state === 'DOWN' ? 'red' : 'green'}>{cell}</Text>
+                  </Text>
+                );
+              }
+              return (
+                <Text key={j} dimColor={column === locationColumn}>
+                  {gap}
+                  {cell}
                 </Text>
-              )}
-            </Text>
-          );
-        },
-      )}
+              );
+            })}
+            {rank !== undefined && (
+              // The state column already says DOWN; the colour repeats it where the eye lands.
+              <Text color={n.state === 'DOWN' ? 'red' : 'yellow'} bold>
+                {`  replica ${rank}`}
+              </Text>
+            )}
+          </Text>
+        );
+      })}
     </Box>
   );
 }

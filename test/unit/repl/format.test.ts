@@ -13,7 +13,9 @@ import {
   failedRangeLines,
   helpLines,
   repairProgressText,
+  statsTable,
 } from '../../../src/repl/format.js';
+import { FakeCluster } from './fake-cluster.js';
 
 const range = (start: number, reason: string) => ({
   start: String(start),
@@ -245,5 +247,28 @@ describe('narrow terminals', () => {
     expect(lines[0]).toBe('usage: repair [--pr] [--full] [KEYSPACE]');
     expect(lines.length).toBeGreaterThan(3);
     expect(lines.every((l) => l.length <= 80)).toBe(true);
+  });
+
+  it('leaves stats columns out to fit 100 and 80 columns, and says which', async () => {
+    const api = new FakeCluster();
+    await api.put('a', '1', { keyspace: 'default', cl: 'ONE' });
+    const nodes = await api.statsOfEveryNode();
+    const full = statsTable(nodes);
+    expect(full[0]).toBe(
+      'NODE    WRITES  P50 MS  P99 MS  READS  P50 MS  P99 MS  FAILED  REPAIRED  REPLICA W/R  HINTS IN/OUT  PER SYNC',
+    );
+    expect(full).toHaveLength(4);
+    const at100 = statsTable(nodes, 100);
+    expect(at100.every((l) => l.length <= 100)).toBe(true);
+    expect(at100[0]).toBe(
+      'NODE    WRITES  P50 MS  P99 MS  READS  P50 MS  P99 MS  FAILED  REPAIRED  REPLICA W/R  HINTS IN/OUT',
+    );
+    expect(at100.at(-1)).toBe('not shown at this width: PER SYNC');
+    // Both medians go together; requests, p99s and failures stay.
+    const at80 = statsTable(nodes, 80);
+    expect(at80.every((l) => l.length <= 80)).toBe(true);
+    expect(at80[0]).toBe('NODE    WRITES  P99 MS  READS  P99 MS  FAILED  REPAIRED  HINTS IN/OUT');
+    expect(at80[1]).toBe('node-1  1       1.50    0      0.00    0       0         0/0');
+    expect(at80.at(-1)).toBe('not shown at this width: write P50, read P50, REPLICA W/R, PER SYNC');
   });
 });

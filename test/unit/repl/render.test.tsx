@@ -32,15 +32,47 @@ describe('RingView', () => {
     // 12 vnodes interleaved A B C A B C ... over 60 columns: runs of 5. A token owns the range
     // that ends at it, so the band starts with the owner of the range after A's first token.
     expect(band).toBe(`|${'BBBBBCCCCCAAAAA'.repeat(4)}|`);
+    // In 62 columns the vnode count is left out rather than let each line wrap.
     expect(legend).toEqual([
+      ' A  127.0.0.1:7401  UP  dc1/rack1  primary 33.3%  owns 100.0%',
+      ' B  127.0.0.1:7402  UP  dc1/rack1  primary 33.3%  owns 100.0%',
+      ' C  127.0.0.1:7403  UP  dc1/rack1  primary 33.3%  owns 100.0%',
+    ]);
+    const wide = render(
+      <RingView
+        ring={await api.ring()}
+        status={await api.status('default')}
+        endpoints={undefined}
+        width={100}
+      />,
+    );
+    expect(text(wide).split('\n')[1]).toBe(
+      ' A  127.0.0.1:7401  UP  dc1/rack1  4 vnodes  primary 33.3%  owns 100.0%',
+    );
+  });
+
+  it("keeps each node's line, with its replica rank, on one line at 80 columns", async () => {
+    const api = new FakeCluster(3, 16);
+    const endpoints = await api.endpoints('k3', 'default');
+    const ui = render(
+      <RingView
+        ring={await api.ring()}
+        status={await api.status('default')}
+        endpoints={endpoints}
+        width={80}
+      />,
+    );
+    const lines = text(ui).split('\n');
+    expect(lines.every((l) => l.length <= 80)).toBe(true);
+    expect(lines.slice(2)).toEqual([
       expect.stringMatching(
-        /^ A {2}127\.0\.0\.1:7401 +UP +dc1\/rack1 +4 vnodes +primary 33\.3% +owns 100\.0%$/,
+        /^ A {2}127\.0\.0\.1:7401 {2}UP {2}dc1\/rack1 {2}primary 33\.3% {2}owns 100\.0% {2}replica \d$/,
       ),
       expect.stringMatching(
-        /^ B {2}127\.0\.0\.1:7402 +UP +dc1\/rack1 +4 vnodes +primary 33\.3% +owns 100\.0%$/,
+        /^ B {2}127\.0\.0\.1:7402 {2}UP {2}dc1\/rack1 {2}primary 33\.3% {2}owns 100\.0% {2}replica \d$/,
       ),
       expect.stringMatching(
-        /^ C {2}127\.0\.0\.1:7403 +UP +dc1\/rack1 +4 vnodes +primary 33\.3% +owns 100\.0%$/,
+        /^ C {2}127\.0\.0\.1:7403 {2}UP {2}dc1\/rack1 {2}primary 33\.3% {2}owns 100\.0% {2}replica \d$/,
       ),
     ]);
   });
