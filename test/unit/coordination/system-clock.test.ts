@@ -31,22 +31,32 @@ describe('systemClock timers', () => {
   });
 
   it('can be cancelled, also once it has been set again for what was left', async () => {
-    let fired = false;
-    await inNewTurn(async () => {
-      // Set 5 ms late in its turn, a 10 ms timer first fires after about 5 and is set again.
-      const until = performance.now() + 5;
-      while (performance.now() < until);
-      const timer = systemClock.setTimer(10, () => {
-        fired = true;
+    // A cancel that a busy machine delayed past the due time proves nothing: such a try is
+    // made again.
+    let counted = 0;
+    for (let attempt = 0; attempt < 5 && counted === 0; attempt++) {
+      let fired = false;
+      let inTime = false;
+      await inNewTurn(async () => {
+        // Set 20 ms late in its turn, a 40 ms timer first fires about 20 ms early and is set again.
+        const until = performance.now() + 20;
+        while (performance.now() < until);
+        const setAt = performance.now();
+        const timer = systemClock.setTimer(40, () => {
+          fired = true;
+        });
+        await new Promise<void>((resolve) => {
+          const poll = () => (performance.now() >= setAt + 30 ? resolve() : setImmediate(poll));
+          poll();
+        });
+        timer.cancel();
+        inTime = !fired && performance.now() < setAt + 40;
       });
-      const cancelAt = performance.now() + 7.5;
-      await new Promise<void>((resolve) => {
-        const poll = () => (performance.now() >= cancelAt ? resolve() : setImmediate(poll));
-        poll();
-      });
-      timer.cancel();
-    });
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(fired).toBe(false);
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      if (!inTime) continue;
+      expect(fired).toBe(false);
+      counted++;
+    }
+    expect(counted).toBe(1);
   });
 });
