@@ -17,7 +17,7 @@ import {
   MAX_VALUE_BYTES_CEILING,
 } from '../protocol/limits.js';
 import { startDaemon } from '../node/daemon.js';
-import { makeDataFolder } from '../node/data-folder.js';
+import { makeDataFolder, WRITE_FAILURE_REASONS } from '../node/data-folder.js';
 import { streamLogger } from '../node/log.js';
 
 interface Started {
@@ -323,18 +323,15 @@ export default class Start extends BaseCommand {
 }
 
 const LOG_OPEN_REASONS: Record<string, string> = {
+  ...WRITE_FAILURE_REASONS,
   ENOENT: 'its folder does not exist',
   ENOTDIR: 'a file is in the way of its folder',
   EISDIR: 'it is a folder',
-  EACCES: 'permission denied',
-  EPERM: 'permission denied',
-  EROFS: 'the file system is read-only',
-  ENOSPC: 'the disk is full',
 };
 
 /**
  * The detached node's log, opened for appending; otherwise one line saying why not and what to do.
- * In the data folder (no --log-file) a refusal says what the node itself would say of the folder.
+ * A data folder that cannot be written was refused before, as the node itself refuses it.
  */
 function openLog(logPath: string, inDataFolder: string | undefined): number {
   try {
@@ -342,11 +339,6 @@ function openLog(logPath: string, inDataFolder: string | undefined): number {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? '';
     const denied = code === 'EACCES' || code === 'EPERM';
-    if (inDataFolder !== undefined && denied)
-      throw new RingkvError(
-        'REFUSED',
-        `data folder ${inDataFolder} is not writable: fix its permissions or pick another --data`,
-      );
     const why = LOG_OPEN_REASONS[code] ?? (e instanceof Error ? e.message : String(e));
     const remedy =
       inDataFolder !== undefined

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { access, constants } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { Connection, type ConnectionOptions } from '../client/connection.js';
 import { InFlight } from '../coordination/in-flight.js';
@@ -88,12 +87,6 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
     );
   }
   await makeDataFolder(o.dataDir);
-  await access(o.dataDir, constants.W_OK).catch(() => {
-    throw new RingkvError(
-      'REFUSED',
-      `data folder ${o.dataDir} is not writable: fix its permissions or pick another --data`,
-    );
-  });
   let fail: (e: RingkvError) => void = () => {};
   const failed = new Promise<RingkvError>((resolve) => (fail = resolve));
   const storage = await LevelStorage.open(o.dataDir, (e) => fail(e));

@@ -1,4 +1,5 @@
-import { mkdir, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, mkdir, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { RingkvError } from '../protocol/errors.js';
 
@@ -26,25 +27,39 @@ export async function makeFolder(dir: string): Promise<void> {
   }
 }
 
-const REASONS: Record<string, string> = {
-  // A file where the folder or one of its parents should be.
-  EEXIST: 'a file is in the way',
-  ENOTDIR: 'a file is in the way',
+/** Why a file or folder could not be written, in words, for the errors every path shares. */
+export const WRITE_FAILURE_REASONS: Readonly<Record<string, string>> = {
   EACCES: 'permission denied',
   EPERM: 'permission denied',
   EROFS: 'the file system is read-only',
   ENOSPC: 'the disk is full',
+};
+
+const REASONS: Record<string, string> = {
+  ...WRITE_FAILURE_REASONS,
+  // A file where the folder or one of its parents should be.
+  EEXIST: 'a file is in the way',
+  ENOTDIR: 'a file is in the way',
   // The parent exists and takes no new folders (a path under /proc).
   ENOENT: 'no folder can be made there',
 };
 
-/** A node's data folder, made if missing; otherwise one line saying why not and what to do. */
+/**
+ * A node's data folder, made if missing and writable; otherwise one line saying why not and what
+ * to do. A detaching start checks it here before it opens the node's log there, so both say the same.
+ */
 export async function makeDataFolder(dir: string): Promise<void> {
   await makeFolder(dir).catch((e: NodeJS.ErrnoException) => {
     const why = (e.code && REASONS[e.code]) ?? e.code ?? e.message;
     throw new RingkvError(
       'REFUSED',
       `cannot create data folder ${dir}: ${why}: pick another --data, or move what is there`,
+    );
+  });
+  await access(dir, constants.W_OK).catch(() => {
+    throw new RingkvError(
+      'REFUSED',
+      `data folder ${dir} is not writable: fix its permissions or pick another --data`,
     );
   });
 }
