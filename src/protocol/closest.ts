@@ -22,16 +22,21 @@ export function closest<T>(
   choices: readonly (readonly [T, readonly string[]])[],
 ): T | undefined {
   const lower = word.toLowerCase();
+  // Beyond two edits (or half the word) a suggestion is a guess, not a correction.
+  const limit = Math.max(1, Math.min(2, Math.floor(lower.length / 2)));
   let best: { value: T; distance: number } | undefined;
   for (const [value, spellings] of choices) {
     for (const candidate of spellings) {
       const c = candidate.toLowerCase();
       // A word cut short is the likelier typo: it wins over a one-edit neighbour (statu: status, not stats).
-      const distance = c.startsWith(lower) && lower.length >= 2 ? 0.5 : editDistance(lower, c);
+      const cutShort = c.startsWith(lower) && lower.length >= 2;
+      // Lengths further apart than the limit are that many edits at least: no need to count them,
+      // which for a pasted word of a megabyte would take minutes.
+      if (!cutShort && Math.abs(c.length - lower.length) > limit) continue;
+      const distance = cutShort ? 0.5 : editDistance(lower, c);
       if (!best || distance < best.distance) best = { value, distance };
     }
   }
-  // Beyond two edits (or half the word) a suggestion is a guess, not a correction.
-  if (!best || best.distance > Math.max(1, Math.min(2, Math.floor(lower.length / 2)))) return undefined;
+  if (!best || best.distance > limit) return undefined;
   return best.value;
 }
