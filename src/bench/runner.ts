@@ -49,6 +49,13 @@ export interface BenchResult {
   throughput: number;
   /** Milliseconds; for an open loop measured from each operation's intended start. */
   latency: LatencySummary;
+  /**
+   * Open loop only: milliseconds from each operation's actual start, what the system took to
+   * answer (YCSB's latency beside its "intended" one). Where it is well below `latency`,
+   * operations started late: the load generator's timers and its own busy event loop, not the
+   * system, made them wait.
+   */
+  serviceLatency?: LatencySummary;
   ops: number;
   reads: number;
   writes: number;
@@ -89,6 +96,7 @@ function stoppedBy(e: RingkvError): RingkvError {
 
 class Tally {
   readonly latency = new LatencyRecorder();
+  readonly service = new LatencyRecorder();
   reads = 0;
   writes = 0;
   errors = 0;
@@ -97,8 +105,10 @@ class Tally {
   /** The first failure no retry can fix; the run stops once there is one. */
   hopeless: RingkvError | undefined;
 
-  ok(kind: OperationKind, ms: number): void {
+  /** ms: from the intended start; serviceMs: from the actual start. */
+  ok(kind: OperationKind, ms: number, serviceMs: number): void {
     this.latency.recordMs(ms);
+    this.service.recordMs(serviceMs);
     if (kind === 'read') this.reads++;
     else this.writes++;
   }
@@ -122,12 +132,15 @@ export async function runLoad(target: BenchTarget, options: LoadOptions): Promis
   const tally = new Tally();
 
   const start = now();
-  const issue = (intendedStartMs: number): Promise<void> => {
+  const issue = (intendedStartMs: number, startedMs: number): Promise<void> => {
     const kind = mix.next();
     const key = recordKey(keys.next());
     const op = kind === 'read' ? target.read(key) : target.write(key, value);
     return op.then(
-      () => tally.ok(kind, now() - intendedStartMs),
+      () => {
+        const endMs = now();
+        tally.ok(kind, endMs - intendedStartMs, endMs - startedMs);
+      },
       (e: unknown) => tally.failed(e),
     );
   };
@@ -153,6 +166,7 @@ export async function runLoad(target: BenchTarget, options: LoadOptions): Promis
     ...(mode.kind === 'closed' ? { concurrency: mode.concurrency } : { targetRate: mode.rateOpsPerSecond }),
     throughput: Math.round(ops / durationSec),
     latency: tally.latency.summary(),
+    ...(mode.kind === 'open' ? { serviceLatency: tally.service.summary() } : {}),
     ops,
     reads: tally.reads,
     writes: tally.writes,
@@ -187,7 +201,7 @@ async function closedLoop(
   concurrency: number,
   stop: StopAfter,
   now: () => number,
-  issue: (intendedStartMs: number) => Promise<void>,
+  issue: (intendedStartMs: number, startedMs: number) => Promise<void>,
   stopped: () => boolean,
 ): Promise<number> {
   if (!Number.isSafeInteger(concurrency) || concurrency < 1)
@@ -197,7 +211,8 @@ async function closedLoop(
   const worker = async () => {
     while (!stopped() && remaining > 0 && now() < deadline) {
       remaining--;
-      await issue(now());
+      const t = now();
+      await issue(t, t);
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
@@ -209,7 +224,7 @@ function openLoop(
   stop: StopAfter,
   start: number,
   now: () => number,
-  issue: (intendedStartMs: number) => Promise<void>,
+  issue: (intendedStartMs: number, startedMs: number) => Promise<void>,
   stopped: () => boolean,
   abandon: (count: number) => void,
 ): Promise<number> {
@@ -242,11 +257,12 @@ function openLoop(
         finish();
         return;
       }
-      const due = Math.min(total, schedule.dueBy(now()));
+      const t = now();
+      const due = Math.min(total, schedule.dueBy(t));
       while (issued < due && inFlight < mode.maxInFlight) {
         const intended = schedule.intendedStartMs(issued++);
         inFlight++;
-        void issue(intended).then(completed);
+        void issue(intended, t).then(completed);
       }
       if (issued < total) {
         if (timer === undefined && inFlight < mode.maxInFlight) {

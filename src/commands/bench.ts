@@ -45,7 +45,7 @@ export interface BenchOutput extends BenchResult {
 export default class Bench extends BaseCommand {
   static override summary = 'Measure throughput and latency with a YCSB-style load';
   static override description =
-    'Closed loop (--concurrency) keeps N operations in flight; open loop (--rate) starts operations on a fixed schedule and measures each from its intended start, so queueing is not hidden. Read workloads first write every record once. A run in which not one operation succeeded fails (exit 1) with the error most of them failed with; an operation refused as invalid or unauthorized stops the run at once, and it fails with that error.';
+    'Closed loop (--concurrency) keeps N operations in flight; open loop (--rate) starts operations on a fixed schedule and measures each from its intended start, so queueing is not hidden; its service line measures from each actual start, and the gap between the two is how late operations started. Read workloads first write every record once. A run in which not one operation succeeded fails (exit 1) with the error most of them failed with; an operation refused as invalid or unauthorized stops the run at once, and it fails with that error.';
   static override examples = [
     '<%= config.bin %> bench --workload write --cl quorum --concurrency 64 --duration 10',
     '<%= config.bin %> bench --workload A --distribution zipfian --rate 2000 --ops 20000 --json',

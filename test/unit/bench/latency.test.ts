@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { LatencyRecorder } from '../../../src/protocol/latency-recorder.js';
 import { runLoad, type BenchTarget } from '../../../src/bench/runner.js';
 import { WORKLOADS } from '../../../src/bench/workload.js';
+import { renderResult } from '../../../src/bench/format.js';
 
 const instant: BenchTarget = { read: () => Promise.resolve(), write: () => Promise.resolve() };
 
@@ -47,5 +48,44 @@ describe('the latencies a bench run reports', () => {
       max: 101.911,
       mean: 101.911,
     });
+  });
+
+  it('in an open loop, also measures from each actual start, so a late start is told from a slow answer', async () => {
+    // The generator wakes 100 ms after the start: the 50 operations due by then (one a ms) start
+    // together, and the target answers at once. Latency from the intended start is the lateness;
+    // from the actual start, nothing.
+    let reading = 0;
+    const result = await runLoad(instant, {
+      workload: WORKLOADS.write,
+      distribution: 'uniform',
+      records: 10,
+      valueBytes: 8,
+      mode: { kind: 'open', rateOpsPerSecond: 1000, maxInFlight: 1000 },
+      stop: { kind: 'ops', count: 50 },
+      seed: 1,
+      now: () => (reading++ === 0 ? 0 : 100),
+    });
+    expect(result.ops).toBe(50);
+    expect(result.latency.max).toBe(100);
+    expect(result.latency.p50).toBeGreaterThan(70);
+    // The recorder counts whole microseconds, at least one.
+    expect(result.serviceLatency?.max).toBeLessThanOrEqual(0.001);
+    expect(renderResult(result)).toMatch(
+      /^service ms {2}p50 0\.00[01] .* max 0\.00[01] \(from each actual start\)$/m,
+    );
+  });
+
+  it('leaves it out of a closed loop, where every operation starts when it is meant to', async () => {
+    const result = await runLoad(instant, {
+      workload: WORKLOADS.write,
+      distribution: 'uniform',
+      records: 10,
+      valueBytes: 8,
+      mode: { kind: 'closed', concurrency: 2 },
+      stop: { kind: 'ops', count: 20 },
+      seed: 1,
+    });
+    expect(result.serviceLatency).toBeUndefined();
+    expect(renderResult(result)).not.toMatch(/service/);
   });
 });
