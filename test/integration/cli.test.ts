@@ -753,6 +753,51 @@ describe('ringkv help', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
     }
   });
 
+  it('gives a command, a topic and the root as one JSON document with --json', async () => {
+    const [put, topic, root, nosuch] = await Promise.all([
+      runCli(['help', 'put', '--json']),
+      runCli(['help', 'keyspace', '--json']),
+      runCli(['help', '--json']),
+      runCli(['help', 'nosuch', '--json']),
+    ]);
+    for (const r of [put, topic, root]) {
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toBe('');
+    }
+    const command = JSON.parse(put.stdout) as {
+      command: string;
+      args: { name: string; required: boolean }[];
+      flags: { name: string; type: string; options: string[] | null; default: unknown; env: string | null }[];
+      examples: string[];
+    };
+    expect(command.command).toBe('put');
+    expect(command.args.map((a) => [a.name, a.required])).toEqual([
+      ['key', true],
+      ['value', false],
+    ]);
+    const flag = (name: string) => command.flags.find((f) => f.name === name);
+    expect(flag('cl')).toMatchObject({ type: 'option', default: 'one' });
+    expect(flag('node')).toMatchObject({ type: 'option', env: 'RINGKV_NODE' });
+    expect(flag('trace')).toMatchObject({ type: 'boolean' });
+    expect(flag('route')?.options).toContain('token');
+    expect(command.examples).toContain('ringkv put user:1 alice --cl quorum');
+    expect(JSON.parse(topic.stdout)).toEqual({
+      topic: 'keyspace',
+      commands: [
+        { command: 'keyspace alter', summary: expect.any(String) },
+        { command: 'keyspace create', summary: expect.any(String) },
+        { command: 'keyspace list', summary: expect.any(String) },
+      ],
+    });
+    const list = JSON.parse(root.stdout) as { topic: null; commands: { command: string }[] };
+    expect(list.topic).toBeNull();
+    expect(list.commands.map((c) => c.command)).toEqual(
+      expect.arrayContaining(['put', 'help', 'hints list']),
+    );
+    expect(nosuch.code).toBe(2);
+    expect(JSON.parse(nosuch.stdout)).toMatchObject({ error: { code: 'USAGE' } });
+  });
+
   it('names a command it does not know as any unknown command is named, exit 2', async () => {
     const [nosuch, typo] = await Promise.all([
       runCli(['help', 'nosuch']),
