@@ -739,6 +739,38 @@ describe('ringkv start: its output and its refusals', { timeout: CLI_TEST_TIMEOU
   });
 });
 
+describe('the ringkv binary', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
+  it("runs React's production build unless NODE_ENV says otherwise", async () => {
+    // Unset, React loads its development build: three times the cost of every REPL render.
+    const dir = mkdtempSync(join(tmpdir(), 'ringkv-env-'));
+    try {
+      const hook = join(dir, 'hook.mjs');
+      writeFileSync(
+        hook,
+        "process.on('exit', () => process.stderr.write(`NODE_ENV=${process.env.NODE_ENV}\\n`));\n",
+      );
+      const run = (env: Record<string, string | undefined>) =>
+        new Promise<string>((resolve) => {
+          const child = spawn(process.execPath, ['--import', hook, BIN, '--version'], {
+            env: { ...process.env, ...env },
+            stdio: ['ignore', 'ignore', 'pipe'],
+          });
+          let stderr = '';
+          child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+          child.on('exit', () => resolve(stderr));
+        });
+      const [unset, set] = await Promise.all([
+        run({ NODE_ENV: undefined }),
+        run({ NODE_ENV: 'development' }),
+      ]);
+      expect(unset).toContain('NODE_ENV=production');
+      expect(set).toContain('NODE_ENV=development');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('ringkv help', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
   it('prints what --help prints, for the root, a topic and a command of a topic', async () => {
     const subjects = [[], ['keyspace'], ['keyspace', 'create']];
