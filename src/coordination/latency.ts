@@ -44,6 +44,8 @@ class Window {
 
 export class LatencyTracker {
   private readonly windows = new Map<string, Window>();
+  /** Every replica's samples together: what a replica heard from too seldom is judged by. */
+  private readonly pooled = new Window();
 
   record(hostId: string, ms: number): void {
     let w = this.windows.get(hostId);
@@ -52,6 +54,7 @@ export class LatencyTracker {
       this.windows.set(hostId, w);
     }
     w.add(ms);
+    this.pooled.add(ms);
   }
 
   ewma(hostId: string): number | undefined {
@@ -59,7 +62,13 @@ export class LatencyTracker {
     return w && w.count > 0 ? w.ewma : undefined;
   }
 
+  /**
+   * The replica's own percentile once it has enough samples; before, every replica's together, as
+   * Cassandra reads one table-wide histogram. Without the fallback a replica this coordinator
+   * seldom asks had no percentile, so a read that went to it while it stalled was never retried
+   * and waited out its whole timeout. Undefined until the pool has enough samples either.
+   */
   percentile(hostId: string, p: number): number | undefined {
-    return this.windows.get(hostId)?.percentile(p);
+    return this.windows.get(hostId)?.percentile(p) ?? this.pooled.percentile(p);
   }
 }

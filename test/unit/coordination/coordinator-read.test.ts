@@ -78,6 +78,52 @@ describe('Coordinator.read', () => {
   });
 });
 
+describe('Coordinator.read speculative retry', () => {
+  it("retries a replica it has too few samples of at every replica's percentile, rather than never", async () => {
+    // The coordinator (x) is no replica. b answers fastest so far but has 5 samples, too few for a
+    // percentile of its own; a and c have 50 each. b stalls: the read must still go to a spare.
+    const latency = new LatencyTracker();
+    for (let i = 0; i < 5; i++) latency.record('b', 0.5);
+    for (let i = 0; i < 50; i++) for (const host of ['a', 'c']) latency.record(host, 1);
+    const { clock, live } = recordingClock();
+    const asked: string[] = [];
+    const view: ClusterView = {
+      selfId: 'x',
+      localDc: 'dc1',
+      ring: () => ring,
+      replication: () => ({ strategy: 'simple', rf: 3 }),
+      isAlive: () => true,
+      pendingReplicas: () => [],
+    };
+    const rpc: ReplicaChannel = {
+      request: (to) => {
+        asked.push(to);
+        if (to === 'b') return new Promise<never>(() => {});
+        return Promise.resolve({ cell: { value: new Uint8Array([1]), timestamp: 5 } }) as never;
+      },
+    };
+    const coordinator = new Coordinator({
+      view,
+      rpc,
+      clock,
+      hlc: { now: () => 1, observe: () => undefined },
+      hints: { store: () => Promise.resolve({ stored: true }) },
+      latency,
+      logger: silentLogger,
+      options: { requestTimeoutMs: 2000, maxValueBytes: 1024, speculativeRetryPercentile: 99 },
+    });
+
+    const read = coordinator.read({ keyspace: 'default', key: new Uint8Array([7]), cl: 'ONE' });
+    await Promise.resolve();
+    expect(asked).toEqual(['b']);
+    expect(live.size).toBe(1);
+    for (const fire of [...live]) fire();
+    const result = await read;
+    expect(result.found).toBe(true);
+    expect(asked).toHaveLength(2);
+  });
+});
+
 describe('Coordinator timeouts', () => {
   it("gives replicas the client's timeout when it is shorter than the node's, never longer", async () => {
     const { clock } = recordingClock();
