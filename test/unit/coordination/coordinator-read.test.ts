@@ -29,26 +29,21 @@ function recordingClock() {
   return { clock, live };
 }
 
-/** timeouts: what each replica request was given, in the order sent. */
-function coordinatorOf(
+/** A coordinator over the three-node ring; `selfId` need not be one of its nodes. */
+function coordinatorWith(
   clock: Clock,
   latency: LatencyTracker,
-  timeouts: number[] = [],
+  rpc: ReplicaChannel,
+  selfId = 'a',
   requestTimeoutMs = 2000,
 ) {
   const view: ClusterView = {
-    selfId: 'a',
+    selfId,
     localDc: 'dc1',
     ring: () => ring,
     replication: () => ({ strategy: 'simple', rf: 3 }),
     isAlive: () => true,
     pendingReplicas: () => [],
-  };
-  const rpc: ReplicaChannel = {
-    request: (_to, _op, _body, timeoutMs) => {
-      timeouts.push(timeoutMs);
-      return Promise.resolve({ cell: { value: new Uint8Array([1]), timestamp: 5 } }) as never;
-    },
   };
   return new Coordinator({
     view,
@@ -60,6 +55,24 @@ function coordinatorOf(
     logger: silentLogger,
     options: { requestTimeoutMs, maxValueBytes: 1024, speculativeRetryPercentile: 99 },
   });
+}
+
+const answer = () => Promise.resolve({ cell: { value: new Uint8Array([1]), timestamp: 5 } }) as never;
+
+/** timeouts: what each replica request was given, in the order sent. */
+function coordinatorOf(
+  clock: Clock,
+  latency: LatencyTracker,
+  timeouts: number[] = [],
+  requestTimeoutMs = 2000,
+) {
+  const rpc: ReplicaChannel = {
+    request: (_to, _op, _body, timeoutMs) => {
+      timeouts.push(timeoutMs);
+      return answer();
+    },
+  };
+  return coordinatorWith(clock, latency, rpc, 'a', requestTimeoutMs);
 }
 
 describe('Coordinator.read', () => {
@@ -87,31 +100,13 @@ describe('Coordinator.read speculative retry', () => {
     for (let i = 0; i < 50; i++) for (const host of ['a', 'c']) latency.record(host, 1);
     const { clock, live } = recordingClock();
     const asked: string[] = [];
-    const view: ClusterView = {
-      selfId: 'x',
-      localDc: 'dc1',
-      ring: () => ring,
-      replication: () => ({ strategy: 'simple', rf: 3 }),
-      isAlive: () => true,
-      pendingReplicas: () => [],
-    };
     const rpc: ReplicaChannel = {
       request: (to) => {
         asked.push(to);
-        if (to === 'b') return new Promise<never>(() => {});
-        return Promise.resolve({ cell: { value: new Uint8Array([1]), timestamp: 5 } }) as never;
+        return to === 'b' ? new Promise<never>(() => {}) : answer();
       },
     };
-    const coordinator = new Coordinator({
-      view,
-      rpc,
-      clock,
-      hlc: { now: () => 1, observe: () => undefined },
-      hints: { store: () => Promise.resolve({ stored: true }) },
-      latency,
-      logger: silentLogger,
-      options: { requestTimeoutMs: 2000, maxValueBytes: 1024, speculativeRetryPercentile: 99 },
-    });
+    const coordinator = coordinatorWith(clock, latency, rpc, 'x');
 
     const read = coordinator.read({ keyspace: 'default', key: new Uint8Array([7]), cl: 'ONE' });
     await Promise.resolve();
