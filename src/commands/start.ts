@@ -16,7 +16,7 @@ import {
   MAX_REQUEST_TIMEOUT_MS,
   MAX_VALUE_BYTES_CEILING,
 } from '../protocol/limits.js';
-import { startDaemon } from '../node/daemon.js';
+import { refuseOpenListener, startDaemon } from '../node/daemon.js';
 import { makeDataFolder, WRITE_FAILURE_REASONS } from '../node/data-folder.js';
 import { streamLogger } from '../node/log.js';
 
@@ -148,6 +148,8 @@ export default class Start extends BaseCommand {
       );
     }
     if (flags.detach) {
+      // Before the folder and its log are made: a refused start leaves nothing behind.
+      refuseOpenListener({ host: flags.host, secret: flags.secret, insecure: flags.insecure });
       return this.detach(dataDir, flags['log-file'], flags.join, {
         clusterName: flags['cluster-name'],
         secret: flags.secret,

@@ -78,14 +78,22 @@ async function listen(o: DaemonOptions, meta: NodeMeta): Promise<WsServer> {
   return WsServer.listen({ ...options, port: o.port });
 }
 
-/** Starts a node on ws and LevelDB. Start-up failures are RingkvErrors with one clear line. */
-export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
+/**
+ * A node that would listen beyond loopback without a secret is refused; checked before anything
+ * is made, also by a detaching start before it makes the data folder and its log.
+ */
+export function refuseOpenListener(o: Pick<DaemonOptions, 'host' | 'secret' | 'insecure'>): void {
   if (!o.secret && !isLoopback(o.host) && !o.insecure) {
     throw new RingkvError(
       'REFUSED',
       `refusing to listen on ${o.host} without a cluster secret: anyone who reaches it could read and write; pass --secret (or RINGKV_SECRET), or --insecure on a trusted network`,
     );
   }
+}
+
+/** Starts a node on ws and LevelDB. Start-up failures are RingkvErrors with one clear line. */
+export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
+  refuseOpenListener(o);
   await makeDataFolder(o.dataDir);
   let fail: (e: RingkvError) => void = () => {};
   const failed = new Promise<RingkvError>((resolve) => (fail = resolve));

@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
+import { setTimeout as delay } from 'node:timers/promises';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -685,6 +686,32 @@ describe('ringkv start: its output and its refusals', { timeout: CLI_TEST_TIMEOU
     expect(oneLine(folder.stderr)).toBe(
       `error REFUSED: cannot write the node's log ${root}: it is a folder: pick another --log-file`,
     );
+  });
+
+  it('a node beyond loopback without a secret is refused before anything is made, detached or not', async () => {
+    const expected =
+      'error REFUSED: refusing to listen on 0.0.0.0 without a cluster secret: anyone who reaches it could read and write; pass --secret (or RINGKV_SECRET), or --insecure on a trusted network';
+    const detachedData = join(root, 'open-detached');
+    const detached = await refusedDetach(['--host', '0.0.0.0', '--data', detachedData]);
+    expect(detached.code).toBe(1);
+    expect(oneLine(detached.stderr)).toBe(expected);
+    const foregroundData = join(root, 'open-foreground');
+    // A node that starts anyway dies with this process, and the race fails the test instead of hanging it.
+    const foreground = await Promise.race([
+      runCli(['start', '--host', '0.0.0.0', '--port', '0', '--data', foregroundData], {
+        RINGKV_EXIT_WITH_PID: String(process.pid),
+      }),
+      delay(30_000, undefined, { ref: false }).then(() => ({
+        code: -1,
+        stdout: '',
+        stderr: 'still running after 30 s',
+      })),
+    ]);
+    expect(foreground.code).toBe(1);
+    expect(oneLine(foreground.stderr)).toBe(expected);
+    // Neither made its data folder (nor, detached, the log in it).
+    expect(existsSync(detachedData)).toBe(false);
+    expect(existsSync(foregroundData)).toBe(false);
   });
 
   // Root writes wherever it likes: a folder's permissions refuse nothing then.
