@@ -6,37 +6,31 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Config } from '@oclif/core';
+import { commandHelp, visibleCommands } from '../src/cli/command-docs.js';
 
 const START = '<!-- commands -->';
 const END = '<!-- commandsstop -->';
 
 const config = await Config.load({ root: fileURLToPath(new URL('..', import.meta.url)) });
-const commands = [...config.commands].filter((c) => !c.hidden).sort((a, b) => a.id.localeCompare(b.id));
-const sections = commands.map((c) => {
-  const id = c.id.replaceAll(':', ' ');
-  const args = Object.values(c.args ?? {}).map((a) =>
-    a.required ? a.name.toUpperCase() : `[${a.name.toUpperCase()}]`,
-  );
-  const flags = Object.entries(c.flags ?? {})
-    .filter(([, f]) => !f.hidden)
-    .map(([name, f]) => {
-      const value = f.type === 'option' ? ` ${(f.options ?? []).join('|') || 'VALUE'}` : '';
-      const def =
-        f.default !== undefined && f.default !== false && !Array.isArray(f.default)
-          ? ` (default: ${String(f.default)})`
-          : Array.isArray(f.default)
-            ? ` (default: ${f.default.join(',')})`
-            : '';
-      const env = 'env' in f && typeof f.env === 'string' ? ` (env: ${f.env})` : '';
-      return `  --${name}${value}  ${f.summary ?? f.description ?? ''}${def}${env}`;
-    });
+const sections = visibleCommands(config).map((c) => {
+  const doc = commandHelp(c, config);
+  const args = doc.args.map((a) => (a.required ? a.name.toUpperCase() : `[${a.name.toUpperCase()}]`));
+  const flags = doc.flags.map((f) => {
+    const value = f.type === 'option' ? ` ${f.options?.join('|') || 'VALUE'}` : '';
+    const def =
+      f.default === null || f.default === false
+        ? ''
+        : ` (default: ${Array.isArray(f.default) ? f.default.join(',') : String(f.default as string | number)})`;
+    const env = f.env === null ? '' : ` (env: ${f.env})`;
+    return `  --${f.name}${value}  ${f.description ?? ''}${def}${env}`;
+  });
   return [
-    `### \`ringkv ${id}\``,
+    `### \`ringkv ${doc.command}\``,
     '',
-    c.summary ?? c.description ?? '',
+    doc.summary ?? doc.description ?? '',
     '',
     '```',
-    `ringkv ${id} ${args.join(' ')}`.trimEnd(),
+    `ringkv ${doc.command} ${args.join(' ')}`.trimEnd(),
     ...flags,
     '```',
     '',
@@ -50,4 +44,4 @@ writeFileSync(
   'README.md',
   `${readme.slice(0, from + START.length)}\n${sections.join('\n')}${readme.slice(to)}`,
 );
-console.log(`wrote ${commands.length} commands`);
+console.log(`wrote ${sections.length} commands`);

@@ -1,76 +1,8 @@
-import { Args, loadHelpClass, type Command, type Config } from '@oclif/core';
+import { Args, loadHelpClass } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
+import { commandHelp, commandList, type CommandHelp, type CommandList } from '../cli/command-docs.js';
 import { fromArgvOnly } from '../cli/data-flags.js';
 import { notFound } from '../hooks/command-not-found.js';
-
-/** A command's help as a document: what a script needs to build a command line. */
-export interface CommandHelp {
-  command: string;
-  summary: string | null;
-  description: string | null;
-  args: { name: string; description: string | null; required: boolean }[];
-  flags: {
-    name: string;
-    char: string | null;
-    description: string | null;
-    /** boolean: present or not; option: takes a value. */
-    type: 'boolean' | 'option';
-    options: string[] | null;
-    default: unknown;
-    required: boolean;
-    multiple: boolean;
-    env: string | null;
-  }[];
-  examples: string[];
-}
-
-export interface CommandList {
-  /** The topic asked for (keyspace), or null for the root. */
-  topic: string | null;
-  commands: { command: string; summary: string | null }[];
-}
-
-const words = (id: string) => id.replaceAll(':', ' ');
-
-function commandHelp(command: Command.Loadable, config: Config): CommandHelp {
-  const bin = config.bin;
-  const examples = (command.examples ?? []).map((e) =>
-    (typeof e === 'string' ? e : e.command).replaceAll('<%= config.bin %>', bin),
-  );
-  return {
-    command: words(command.id),
-    summary: command.summary ?? null,
-    description: command.description ?? null,
-    args: Object.values(command.args ?? {}).map((a) => ({
-      name: a.name,
-      description: a.description ?? null,
-      required: a.required ?? false,
-    })),
-    flags: Object.entries(command.flags ?? {})
-      .filter(([, f]) => !f.hidden)
-      .map(([name, f]) => ({
-        name,
-        char: f.char ?? null,
-        description: f.summary ?? f.description ?? null,
-        type: f.type,
-        options: f.type === 'option' && f.options ? [...f.options] : null,
-        default: f.default ?? null,
-        required: f.required ?? false,
-        multiple: f.type === 'option' ? (f.multiple ?? false) : false,
-        env: f.env ?? null,
-      })),
-    examples,
-  };
-}
-
-function commandList(config: Config, topic: string | undefined): CommandList {
-  const prefix = topic === undefined ? '' : `${topic}:`;
-  const commands = [...config.commands]
-    .filter((c) => !c.hidden && c.id.startsWith(prefix))
-    .sort((a, b) => a.id.localeCompare(b.id))
-    .map((c) => ({ command: words(c.id), summary: c.summary ?? null }));
-  return { topic: topic === undefined ? null : words(topic), commands };
-}
 
 /**
  * `ringkv help [COMMAND]`, as oclif CLIs have it (CLI.md): the help `--help` prints, rendered by
