@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { loadRecords, runLoad, type BenchTarget, type LoadMode } from '../../../src/bench/runner.js';
-import { WORKLOADS } from '../../../src/bench/workload.js';
+import { loadRecords, type BenchTarget, type LoadMode } from '../../../src/bench/runner.js';
 import { RingkvError } from '../../../src/protocol/errors.js';
 import { valueTooLarge } from '../../../src/protocol/limits.js';
+import { writeRun } from './write-run.js';
 
 /** A target whose every write fails with `error`, counting the writes it was asked for. */
 function failing(error: Error): BenchTarget & { writes: number } {
@@ -19,16 +19,7 @@ function failing(error: Error): BenchTarget & { writes: number } {
 
 const tooLarge = valueTooLarge(new Uint8Array(2_000_000), 1024 * 1024) as RingkvError;
 
-const run = (t: BenchTarget, mode: LoadMode, count = 100_000) =>
-  runLoad(t, {
-    workload: WORKLOADS.write,
-    distribution: 'uniform',
-    records: 10,
-    valueBytes: 8,
-    mode,
-    stop: { kind: 'ops', count },
-    seed: 1,
-  });
+const run = (t: BenchTarget, mode: LoadMode, count = 100_000) => writeRun(t, mode, count);
 
 describe('a bench whose operations fail in a way no retry can fix', () => {
   it('stops at the first such failure in a closed loop, and fails with it', async () => {

@@ -1,24 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { LatencyRecorder } from '../../../src/protocol/latency-recorder.js';
-import { runLoad, type BenchTarget, type LoadOptions } from '../../../src/bench/runner.js';
-import { WORKLOADS } from '../../../src/bench/workload.js';
+import type { BenchTarget } from '../../../src/bench/runner.js';
 import { renderResult } from '../../../src/bench/format.js';
+import { writeRun } from './write-run.js';
 
 const instant: BenchTarget = { read: () => Promise.resolve(), write: () => Promise.resolve() };
-
-/** A run of writes against a target that answers at once. */
-function writes(mode: LoadOptions['mode'], count: number, now?: () => number) {
-  return runLoad(instant, {
-    workload: WORKLOADS.write,
-    distribution: 'uniform',
-    records: 10,
-    valueBytes: 8,
-    mode,
-    stop: { kind: 'ops', count },
-    seed: 1,
-    ...(now ? { now } : {}),
-  });
-}
 
 describe('the latencies a bench run reports', () => {
   it('never put a percentile or the mean above the max, which the histogram keeps exactly', async () => {
@@ -27,7 +13,7 @@ describe('the latencies a bench run reports', () => {
     // makes each operation last one step (start, check, issue, answer).
     const stepMs = 101.911;
     let reading = 0;
-    const result = await writes({ kind: 'closed', concurrency: 1 }, 50, () => stepMs * reading++);
+    const result = await writeRun(instant, { kind: 'closed', concurrency: 1 }, 50, () => stepMs * reading++);
     expect(result.ops).toBe(50);
     const { max, ...rest } = result.latency;
     expect(max).toBe(101.911);
@@ -60,8 +46,11 @@ describe('the latencies a bench run reports', () => {
     // together, and the target answers at once. Latency from the intended start is the lateness;
     // from the actual start, nothing.
     let reading = 0;
-    const result = await writes({ kind: 'open', rateOpsPerSecond: 1000, maxInFlight: 1000 }, 50, () =>
-      reading++ === 0 ? 0 : 100,
+    const result = await writeRun(
+      instant,
+      { kind: 'open', rateOpsPerSecond: 1000, maxInFlight: 1000 },
+      50,
+      () => (reading++ === 0 ? 0 : 100),
     );
     expect(result.ops).toBe(50);
     expect(result.latency.max).toBe(100);
@@ -74,7 +63,7 @@ describe('the latencies a bench run reports', () => {
   });
 
   it('leaves it out of a closed loop, where every operation starts when it is meant to', async () => {
-    const result = await writes({ kind: 'closed', concurrency: 2 }, 20);
+    const result = await writeRun(instant, { kind: 'closed', concurrency: 2 }, 20);
     expect(result.serviceLatency).toBeUndefined();
     expect(renderResult(result)).not.toMatch(/service/);
   });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { everyOperationFailed, runLoad, type BenchTarget } from '../../../src/bench/runner.js';
-import { WORKLOADS } from '../../../src/bench/workload.js';
+import { everyOperationFailed, type BenchTarget } from '../../../src/bench/runner.js';
 import { RingkvError } from '../../../src/protocol/errors.js';
+import { writeRun } from './write-run.js';
 
 /** A target whose writes fail with `fail(i)` (undefined: succeed) for the i-th write. */
 function target(fail: (i: number) => Error | undefined): BenchTarget {
@@ -15,16 +15,7 @@ function target(fail: (i: number) => Error | undefined): BenchTarget {
   };
 }
 
-const run = (t: BenchTarget) =>
-  runLoad(t, {
-    workload: WORKLOADS.write,
-    distribution: 'uniform',
-    records: 10,
-    valueBytes: 8,
-    mode: { kind: 'closed', concurrency: 2 },
-    stop: { kind: 'ops', count: 10 },
-    seed: 1,
-  });
+const run = (t: BenchTarget) => writeRun(t, { kind: 'closed', concurrency: 2 }, 10);
 
 describe('the outcome of a bench run', () => {
   it('fails with the code most operations failed with when not one succeeded', async () => {

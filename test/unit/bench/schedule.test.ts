@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { runLoad, type BenchTarget } from '../../../src/bench/runner.js';
+import type { BenchTarget } from '../../../src/bench/runner.js';
 import { OpenLoopSchedule } from '../../../src/bench/schedule.js';
-import { WORKLOADS } from '../../../src/bench/workload.js';
+import { writeRun } from './write-run.js';
 
 describe('OpenLoopSchedule', () => {
   it('spaces intended starts evenly at the rate, whatever happens to the operations', () => {
@@ -39,16 +39,12 @@ describe('open loop latency', () => {
         return Promise.resolve();
       },
     };
-    const result = await runLoad(target, {
-      workload: WORKLOADS.write,
-      distribution: 'uniform',
-      records: 10,
-      valueBytes: 8,
-      mode: { kind: 'open', rateOpsPerSecond: 100, maxInFlight: 1 },
-      stop: { kind: 'ops', count: 10 },
-      seed: 1,
-      now: () => clock,
-    });
+    const result = await writeRun(
+      target,
+      { kind: 'open', rateOpsPerSecond: 100, maxInFlight: 1 },
+      10,
+      () => clock,
+    );
     expect(result.ops).toBe(10);
     expect(result.errors).toBe(0);
     // Measured from the operation's own start, nine of ten would look like 1 ms. From the
