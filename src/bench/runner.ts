@@ -96,7 +96,8 @@ function stoppedBy(e: RingkvError): RingkvError {
 
 class Tally {
   readonly latency = new LatencyRecorder();
-  readonly service = new LatencyRecorder();
+  /** Open loop only: a closed loop starts each operation when it means to, so it would repeat `latency`. */
+  readonly service: LatencyRecorder | undefined;
   reads = 0;
   writes = 0;
   errors = 0;
@@ -105,10 +106,14 @@ class Tally {
   /** The first failure no retry can fix; the run stops once there is one. */
   hopeless: RingkvError | undefined;
 
+  constructor(open: boolean) {
+    this.service = open ? new LatencyRecorder() : undefined;
+  }
+
   /** ms: from the intended start; serviceMs: from the actual start. */
   ok(kind: OperationKind, ms: number, serviceMs: number): void {
     this.latency.recordMs(ms);
-    this.service.recordMs(serviceMs);
+    this.service?.recordMs(serviceMs);
     if (kind === 'read') this.reads++;
     else this.writes++;
   }
@@ -129,7 +134,7 @@ export async function runLoad(target: BenchTarget, options: LoadOptions): Promis
   const keys = keyChooser(options.distribution, options.records, uniform);
   const mix = new OperationMix(options.workload.readFraction, uniform);
   const value = valueOfSize(options.valueBytes, options.seed);
-  const tally = new Tally();
+  const tally = new Tally(options.mode.kind === 'open');
 
   const start = now();
   const issue = (intendedStartMs: number, startedMs: number): Promise<void> => {
@@ -166,7 +171,7 @@ export async function runLoad(target: BenchTarget, options: LoadOptions): Promis
     ...(mode.kind === 'closed' ? { concurrency: mode.concurrency } : { targetRate: mode.rateOpsPerSecond }),
     throughput: Math.round(ops / durationSec),
     latency: tally.latency.summary(),
-    ...(mode.kind === 'open' ? { serviceLatency: tally.service.summary() } : {}),
+    ...(tally.service ? { serviceLatency: tally.service.summary() } : {}),
     ops,
     reads: tally.reads,
     writes: tally.writes,
