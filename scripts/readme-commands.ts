@@ -12,15 +12,20 @@ const START = '<!-- commands -->';
 const END = '<!-- commandsstop -->';
 
 const config = await Config.load({ root: fileURLToPath(new URL('..', import.meta.url)) });
+/** A flag's default as --help shows it: a list comma-separated. */
+function shown(value: unknown): string {
+  if (Array.isArray(value)) return value.map(shown).join(',');
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
+    return String(value);
+  return JSON.stringify(value);
+}
+
 const sections = visibleCommands(config).map((c) => {
   const doc = commandHelp(c, config);
   const args = doc.args.map((a) => (a.required ? a.name.toUpperCase() : `[${a.name.toUpperCase()}]`));
   const flags = doc.flags.map((f) => {
     const value = f.type === 'option' ? ` ${f.options?.join('|') || 'VALUE'}` : '';
-    const def =
-      f.default === null || f.default === false
-        ? ''
-        : ` (default: ${Array.isArray(f.default) ? f.default.join(',') : String(f.default as string | number)})`;
+    const def = f.default === null || f.default === false ? '' : ` (default: ${shown(f.default)})`;
     const env = f.env === null ? '' : ` (env: ${f.env})`;
     return `  --${f.name}${value}  ${f.description ?? ''}${def}${env}`;
   });
