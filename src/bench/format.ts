@@ -12,8 +12,9 @@ export function renderResult(r: BenchResult): string {
   const how =
     r.mode === 'closed' ? `closed loop, ${r.concurrency} in flight` : `open loop at ${r.targetRate} ops/s`;
   const l = r.latency;
+  const after = r.warmupSec !== undefined ? ` after a ${r.warmupSec.toFixed(1)} s warm-up` : '';
   const lines = [
-    `workload ${r.workload} (${r.distribution}), ${how}: ${r.ops} ops in ${r.durationSec.toFixed(1)} s (${r.reads} reads, ${r.writes} writes)`,
+    `workload ${r.workload} (${r.distribution}), ${how}: ${r.ops} ops in ${r.durationSec.toFixed(1)} s${after} (${r.reads} reads, ${r.writes} writes)`,
     `throughput  ${r.throughput.toLocaleString('en-US')} ops/s`,
     `latency ms  ${percentiles(l)}`,
   ];

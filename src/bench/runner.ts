@@ -35,6 +35,11 @@ export interface LoadOptions {
   stop: StopAfter;
   /** Seeds key and operation choices, so two runs ask for the same keys. */
   seed: number;
+  /**
+   * Runs the same load this long first and measures none of it: a fresh client, and the nodes'
+   * paths for its connections, compile their hot code during the first operations.
+   */
+  warmupMs?: number;
   /** Monotonic milliseconds; performance.now by default. */
   now?: () => number;
 }
@@ -63,6 +68,8 @@ export interface BenchResult {
   errorCodes: Record<string, number>;
   firstError?: string;
   durationSec: number;
+  /** How long the unmeasured warm-up ran first, when there was one. */
+  warmupSec?: number;
 }
 
 /**
@@ -134,34 +141,39 @@ export async function runLoad(target: BenchTarget, options: LoadOptions): Promis
   const keys = keyChooser(options.distribution, options.records, uniform);
   const mix = new OperationMix(options.workload.readFraction, uniform);
   const value = valueOfSize(options.valueBytes, options.seed);
-  const tally = new Tally(options.mode.kind === 'open');
+  const mode = options.mode;
 
-  const start = now();
-  const issue = (intendedStartMs: number, startedMs: number): Promise<void> => {
-    const kind = mix.next();
-    const key = recordKey(keys.next());
-    const op = kind === 'read' ? target.read(key) : target.write(key, value);
-    return op.then(
-      () => {
-        const endMs = now();
-        tally.ok(kind, endMs - intendedStartMs, endMs - startedMs);
-      },
-      (e: unknown) => tally.failed(e),
-    );
+  /** The load until `stop`, counted in `tally`; its start and end. */
+  const drive = async (tally: Tally, stop: StopAfter): Promise<{ start: number; end: number }> => {
+    const start = now();
+    const issue = (intendedStartMs: number, startedMs: number): Promise<void> => {
+      const kind = mix.next();
+      const key = recordKey(keys.next());
+      const op = kind === 'read' ? target.read(key) : target.write(key, value);
+      return op.then(
+        () => {
+          const endMs = now();
+          tally.ok(kind, endMs - intendedStartMs, endMs - startedMs);
+        },
+        (e: unknown) => tally.failed(e),
+      );
+    };
+    const stopped = () => tally.hopeless !== undefined;
+    const end =
+      mode.kind === 'closed'
+        ? await closedLoop(mode.concurrency, stop, now, issue, stopped)
+        : await openLoop(mode, stop, start, now, issue, stopped, (n) => {
+            for (let i = 0; i < n; i++)
+              tally.failed(new Error(`no answer within ${OPEN_LOOP_DRAIN_MS} ms of the end`));
+          });
+    if (tally.hopeless) throw stoppedBy(tally.hopeless);
+    return { start, end };
   };
 
-  const mode = options.mode;
-  let end: number;
-  const stopped = () => tally.hopeless !== undefined;
-  if (mode.kind === 'closed') {
-    end = await closedLoop(mode.concurrency, options.stop, now, issue, stopped);
-  } else {
-    end = await openLoop(mode, options.stop, start, now, issue, stopped, (n) => {
-      for (let i = 0; i < n; i++)
-        tally.failed(new Error(`no answer within ${OPEN_LOOP_DRAIN_MS} ms of the end`));
-    });
-  }
-  if (tally.hopeless) throw stoppedBy(tally.hopeless);
+  const warmupMs = options.warmupMs ?? 0;
+  if (warmupMs > 0) await drive(new Tally(mode.kind === 'open'), { kind: 'duration', ms: warmupMs });
+  const tally = new Tally(mode.kind === 'open');
+  const { start, end } = await drive(tally, options.stop);
   const durationSec = Math.max(1e-6, (end - start) / 1000);
   const ops = tally.reads + tally.writes;
   return {
@@ -179,6 +191,7 @@ export async function runLoad(target: BenchTarget, options: LoadOptions): Promis
     errorCodes: tally.errorCodes,
     ...(tally.firstError !== undefined ? { firstError: tally.firstError } : {}),
     durationSec: Math.round(durationSec * 1000) / 1000,
+    ...(warmupMs > 0 ? { warmupSec: warmupMs / 1000 } : {}),
   };
 }
 

@@ -10,10 +10,14 @@ export function parseDurationMs(input: string, flag: string): number {
   return Math.round(Number(m[1]) * (UNIT_MS[m[2] ?? 'ms'] ?? 1));
 }
 
-/** How long a run lasts: a bare number is seconds (`bench --duration 10`), else a duration with its unit. */
-export function parseRunLengthMs(input: string, flag: string): number {
+/**
+ * How long a run lasts: a bare number is seconds (`bench --duration 10`), else a duration with its
+ * unit. Zero only where `orNone` says it means "none" (`bench --warmup 0`).
+ */
+export function parseRunLengthMs(input: string, flag: string, orNone = false): number {
   const ms = /^\d+(?:\.\d+)?$/.test(input.trim()) ? Number(input) * 1000 : parseDurationMs(input, flag);
-  if (!(ms > 0)) throw new RingkvError('USAGE', `${flag} "${input}" must be longer than 0`);
+  if (!(ms > 0) && !(orNone && ms === 0))
+    throw new RingkvError('USAGE', `${flag} "${input}" must be longer than 0`);
   return ms;
 }
 

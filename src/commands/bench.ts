@@ -104,6 +104,12 @@ export default class Bench extends BaseCommand {
       parse: integerIn(1, Number.MAX_SAFE_INTEGER),
       exclusive: ['duration'],
     }),
+    warmup: Flags.string({
+      description:
+        'run the load this long first and measure none of it: seconds, or with a unit (0 for none)',
+      // As YCSB: every operation counts unless asked otherwise; the load phase warms most runs.
+      default: '0',
+    }),
     'skip-load': Flags.boolean({
       description: 'do not write the records first (they are already there)',
       default: false,
@@ -116,6 +122,7 @@ export default class Bench extends BaseCommand {
     const workload = parseWorkload(flags.workload);
     const cl = parseConsistency(flags.cl);
     const durationMs = parseRunLengthMs(flags.duration, '--duration');
+    const warmupMs = parseRunLengthMs(flags.warmup, '--warmup', true);
     const mode: LoadMode =
       flags.rate !== undefined
         ? { kind: 'open', rateOpsPerSecond: flags.rate, maxInFlight: OPEN_LOOP_MAX_IN_FLIGHT }
@@ -145,6 +152,7 @@ export default class Bench extends BaseCommand {
         mode,
         stop,
         seed: flags.seed,
+        warmupMs,
       });
       return {
         ...result,

@@ -41,3 +41,11 @@ describe("bench's numeric flags", () => {
     expect(exitCode).toBe(2);
   });
 });
+
+describe("bench's --warmup", () => {
+  it.each(['soon', '-1s'])('refuses %s as a usage error before it dials anything', async (value) => {
+    const { stderr, exitCode } = await bench(['--warmup', value]);
+    expect(stderr).toMatch(new RegExp(`^error USAGE: --warmup "${value}" is not a duration like 500ms`));
+    expect(exitCode).toBe(2);
+  });
+});
