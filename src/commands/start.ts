@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { openSync, closeSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { getHeapStatistics } from 'node:v8';
 import { Flags } from '@oclif/core';
 import { BaseCommand, reportFailure, usage } from '../cli/base-command.js';
 import { refusing } from '../cli/data-flags.js';
@@ -19,12 +20,15 @@ import {
 import { refuseOpenListener, startDaemon } from '../node/daemon.js';
 import { makeDataFolder, WRITE_FAILURE_REASONS } from '../node/data-folder.js';
 import { streamLogger } from '../node/log.js';
+import { DEFAULT_ROW_CACHE_BYTES, rowCacheProblem } from '../node/storage/row-cache.js';
 
 interface Started {
   address: string;
   pid: number;
   hostId: string;
 }
+
+const MIB = 1024 * 1024;
 
 /** A detached node has this long to start accepting requests (a bootstrap may stream for a while). */
 const DETACH_READY_TIMEOUT_MS = 120_000;
@@ -104,6 +108,13 @@ export default class Start extends BaseCommand {
       min: 1,
       max: MAX_VALUE_BYTES_CEILING,
     }),
+    'row-cache-mb': Flags.integer({
+      description:
+        'memory for the latest cell of recently used keys, which writes decide against without reading storage, in MiB (0: none)',
+      default: DEFAULT_ROW_CACHE_BYTES / MIB,
+      min: 0,
+      max: 1024 * 1024,
+    }),
     'request-timeout': Flags.integer({
       description: "the longest a coordinator waits for replicas, in ms; a client's shorter --timeout wins",
       default: DEFAULT_REQUEST_TIMEOUT_MS,
@@ -141,6 +152,10 @@ export default class Start extends BaseCommand {
     const dataDir = resolve(flags.data ?? `./ringkv-data/${flags.port}`);
     const seeds = flags.seeds ? parseContactPoints(flags.seeds, '--seeds') : [];
     const maxHintWindowMs = parseDurationMs(flags['max-hint-window'], '--max-hint-window');
+    const rowCacheBytes = flags['row-cache-mb'] * MIB;
+    // Here, before a detaching start forks: its child runs on the same heap ceiling.
+    const tooLarge = rowCacheProblem(rowCacheBytes, getHeapStatistics().heap_size_limit);
+    if (tooLarge) throw usage(`--row-cache-mb ${flags['row-cache-mb']}: ${tooLarge}`);
     if (flags['log-file'] !== undefined && !flags.detach) {
       // In the foreground the node logs to stdout: the file would stay empty.
       throw usage(
@@ -175,6 +190,7 @@ export default class Start extends BaseCommand {
       autoJoin: flags.join,
       requestTimeoutMs: flags['request-timeout'],
       maxValueBytes: flags['max-value-bytes'],
+      rowCacheBytes,
       hintedHandoff: flags['hinted-handoff'] === 'true',
       maxHintWindowMs,
       hintThrottleKiBPerSecond: flags['hinted-handoff-throttle'],

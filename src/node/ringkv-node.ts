@@ -812,6 +812,7 @@ export class RingkvNode {
       replica: { writes: stats.replicaWrites, reads: stats.replicaReads },
       hints: { stored: this.hints.stored, delivered: this.delivery.delivered },
       storage: { syncs, writes, largestGroup },
+      rowCache: this.cells.rowCacheStats,
     };
   }
 

@@ -812,7 +812,17 @@ export function statsLines(s: StatsResult): string[] {
     `as a replica: ${s.replica.writes} cell${s.replica.writes === 1 ? '' : 's'} written, ${s.replica.reads} read`,
     `hints: ${s.hints.stored} stored here, ${s.hints.delivered} delivered`,
     `storage: ${s.storage.writes} writes in ${s.storage.syncs} synced batches (${perSync(s)} per batch, at most ${s.storage.largestGroup})`,
+    ...(s.rowCache ? [rowCacheLine(s.rowCache)] : []),
   ];
+}
+
+/** How full the row cache is and how often it spared a storage read: what `--row-cache-mb` is sized by. */
+function rowCacheLine(c: NonNullable<StatsResult['rowCache']>): string {
+  if (c.capacityBytes === 0) return 'row cache: off (--row-cache-mb 0): every write reads storage first';
+  const lookups = c.hits + c.misses;
+  const hitRate =
+    lookups === 0 ? 'no lookups yet' : `${formatPercent(c.hits / lookups)} of ${lookups} lookups hit`;
+  return `row cache: ${c.rows} row${c.rows === 1 ? '' : 's'}, ${formatBytes(c.bytes)} of ${formatBytes(c.capacityBytes)}; ${hitRate}`;
 }
 
 /** Every node's counters in one row each: the header. */

@@ -714,6 +714,17 @@ describe('ringkv start: its output and its refusals', { timeout: CLI_TEST_TIMEOU
     expect(existsSync(foregroundData)).toBe(false);
   });
 
+  it('a row cache larger than half the JavaScript heap is a usage error before anything is made', async () => {
+    const data = join(root, 'huge-row-cache');
+    // 1 TiB: more than half of any heap this machine gives a Node process.
+    const r = await runCli(['start', '--detach', '--port', '0', '--data', data, '--row-cache-mb', '1048576']);
+    expect(r.code).toBe(2);
+    expect(oneLine(r.stderr)).toMatch(
+      /^error USAGE: --row-cache-mb 1048576: a row cache of 1048576 MiB is more than half of this process's JavaScript heap \(\d+ MiB\): give at most \d+, or raise the heap with NODE_OPTIONS=--max-old-space-size=<MiB>$/,
+    );
+    expect(existsSync(data)).toBe(false);
+  });
+
   // Root writes wherever it likes: a folder's permissions refuse nothing then.
   it.skipIf(process.getuid?.() === 0)(
     '--detach on a data folder it cannot write says so as the foreground start does',

@@ -122,10 +122,16 @@ describe('data path on three nodes', () => {
     for (const s of after) {
       if (s.coordinator.writes.requests > 0) expect(s.coordinator.writes.latency.p50).toBeGreaterThan(0);
     }
+    // Each write is decided at each replica, each read asks two: all from the cache or storage.
+    expect(grew((s) => (s.rowCache?.hits ?? 0) + (s.rowCache?.misses ?? 0))).toBeGreaterThanOrEqual(30 + 10);
+    for (const s of after) expect(s.rowCache?.capacityBytes).toBe(64 * 1024 * 1024);
     const text = await runCli(['stats', '--node', c.addresses()[0] ?? '']);
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/^writes +\d+ +(0|\d+ \(INVALID_REQUEST \d+\)) +\d+\.\d\d/m);
     expect(text.stdout).toMatch(/^storage: \d+ writes in \d+ synced batches/m);
+    expect(text.stdout).toMatch(
+      /^row cache: \d+ rows?, [\d.]+ (B|KiB|MiB) of 64\.0 MiB; [\d.]+% of \d+ lookups hit$/m,
+    );
     const table = await runCli(['stats', '--all', '--node', c.addresses()[0] ?? '']);
     expect(table.stdout.split('\n').filter((l) => /^[0-9a-f]{8} +\d+ /.test(l))).toHaveLength(3);
   });

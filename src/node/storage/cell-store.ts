@@ -20,6 +20,18 @@ export interface MergeResult {
 const APPLIED: MergeResult = Object.freeze({ applied: true });
 const SUPERSEDED: MergeResult = Object.freeze({ applied: false });
 
+/** What the row cache holds and how often it spared a storage read, since the node started. */
+export interface RowCacheStats {
+  rows: number;
+  /** Charged for the rows held, overhead included. */
+  bytes: number;
+  capacityBytes: number;
+  /** Reads and write decisions answered from the cache. */
+  hits: number;
+  /** Storage reads made because the key was not cached. */
+  misses: number;
+}
+
 export interface ScannedCell {
   token: bigint;
   /** A view into the stored key. */
@@ -86,6 +98,8 @@ export class CellStore {
    * merges of a cached key decide without reading storage first.
    */
   private readonly rows: RowCache;
+  private cacheHits = 0;
+  private cacheMisses = 0;
 
   /** rowCacheBytes: what the row cache may hold; undefined, RowCache's default. */
   constructor(
@@ -93,6 +107,16 @@ export class CellStore {
     rowCacheBytes?: number,
   ) {
     this.rows = new RowCache(rowCacheBytes);
+  }
+
+  get rowCacheStats(): RowCacheStats {
+    return {
+      rows: this.rows.size,
+      bytes: this.rows.bytes,
+      capacityBytes: this.rows.capacity,
+      hits: this.cacheHits,
+      misses: this.cacheMisses,
+    };
   }
 
   merge(keyspace: string, token: bigint, key: Uint8Array, cell: Cell): Promise<MergeResult> {
@@ -161,7 +185,11 @@ export class CellStore {
   async get(keyspace: string, token: bigint, key: Uint8Array): Promise<Cell | undefined> {
     const storeKey = cellKey(keyspace, token, key);
     const cached = this.rows.get(keyId(storeKey));
-    if (cached !== undefined) return cached ?? undefined;
+    if (cached !== undefined) {
+      this.cacheHits++;
+      return cached ?? undefined;
+    }
+    this.cacheMisses++;
     // Not cached from here: a read racing a merge could put back a row older than the merge's.
     const raw = await this.storage.get(storeKey);
     return raw === undefined ? undefined : decodeCell(raw);
@@ -305,6 +333,7 @@ export class CellStore {
     if (state.known) return state.latest;
     const cached = this.rows.peek(id);
     if (cached === undefined) return UNKNOWN;
+    this.cacheHits++;
     state.latest = cached ?? undefined;
     state.latestDurable = settled;
     state.known = true;
@@ -316,6 +345,7 @@ export class CellStore {
     if (this.knownLatest(state, id) === UNKNOWN) {
       // Under the key's decision chain nothing else writes the key, so storage is the winner,
       // and what is read may be cached.
+      this.cacheMisses++;
       const raw = await this.storage.get(storeKey);
       state.latest = raw === undefined ? undefined : decodeCell(raw);
       this.rows.set(id, state.latest ?? ABSENT);

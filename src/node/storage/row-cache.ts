@@ -9,6 +9,17 @@ export type Row = Cell | typeof ABSENT;
  * the same ceiling whether values are 10 bytes or 1 MiB (a count of rows would not be).
  */
 export const DEFAULT_ROW_CACHE_BYTES = 64 * 1024 * 1024;
+/**
+ * The cached values live in the JavaScript heap (strings, see CachedCell), which has a ceiling of
+ * its own: past half of it, a full cache leaves the node too little for everything else and it
+ * dies out of memory under load rather than refusing to start.
+ */
+export function rowCacheProblem(bytes: number, heapLimitBytes: number): string | undefined {
+  const mib = (n: number) => Math.floor(n / (1024 * 1024));
+  if (bytes <= heapLimitBytes / 2) return undefined;
+  return `a row cache of ${mib(bytes)} MiB is more than half of this process's JavaScript heap (${mib(heapLimitBytes)} MiB): give at most ${mib(heapLimitBytes / 2)}, or raise the heap with NODE_OPTIONS=--max-old-space-size=<MiB>`;
+}
+
 /** What a row costs besides its key and value bytes: the map entry, the cached cell, the string. */
 const ROW_OVERHEAD_BYTES = 160;
 
@@ -122,6 +133,11 @@ export class RowCache {
   /** The bytes charged for the rows held, overhead included. */
   get bytes(): number {
     return this.held;
+  }
+
+  /** The most it holds, in the same bytes. */
+  get capacity(): number {
+    return this.maxBytes;
   }
 }
 

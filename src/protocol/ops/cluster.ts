@@ -93,6 +93,10 @@ export const clusterOps = {
       replica: z.object({ writes: count, reads: count }),
       hints: z.object({ stored: count, delivered: count }),
       storage: z.object({ syncs: count, writes: count, largestGroup: count }),
+      /** Absent from nodes before it was added. */
+      rowCache: z
+        .object({ rows: count, bytes: count, capacityBytes: count, hits: count, misses: count })
+        .optional(),
     }),
   },
   /** Drop a dead node; the survivors re-replicate its ranges. */

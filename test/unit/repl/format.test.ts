@@ -13,8 +13,10 @@ import {
   failedRangeLines,
   helpLines,
   repairProgressText,
+  statsLines,
   statsTable,
 } from '../../../src/repl/format.js';
+import type { StatsResult } from '../../../src/client/api.js';
 import { FakeCluster } from './fake-cluster.js';
 
 const range = (start: number, reason: string) => ({
@@ -42,6 +44,40 @@ describe('failedRangeLines', () => {
 
   it('says nothing when every range was repaired', () => {
     expect(failedRangeLines([])).toEqual([]);
+  });
+});
+
+describe('statsLines: the row cache', () => {
+  const node = (rowCache?: StatsResult['rowCache']): StatsResult => {
+    const idle = { requests: 0, failed: {}, latency: { p50: 0, p90: 0, p99: 0, max: 0 } };
+    return {
+      hostId: '0f80171c-0000-4000-8000-000000000000',
+      address: 'ws://127.0.0.1:7400',
+      uptimeMs: 60_000,
+      coordinator: { writes: idle, reads: idle, readRepairs: 0 },
+      replica: { writes: 0, reads: 0 },
+      hints: { stored: 0, delivered: 0 },
+      storage: { syncs: 0, writes: 0, largestGroup: 0 },
+      ...(rowCache ? { rowCache } : {}),
+    };
+  };
+  const last = (s: StatsResult) => statsLines(s).at(-1);
+
+  it('says how full it is and how often a lookup found its key, to size --row-cache-mb by', () => {
+    const mib = 1024 * 1024;
+    expect(last(node({ rows: 9812, bytes: 2.5 * mib, capacityBytes: 64 * mib, hits: 951, misses: 49 }))).toBe(
+      'row cache: 9812 rows, 2.5 MiB of 64.0 MiB; 95.1% of 1000 lookups hit',
+    );
+    expect(last(node({ rows: 0, bytes: 0, capacityBytes: 64 * mib, hits: 0, misses: 0 }))).toBe(
+      'row cache: 0 rows, 0 B of 64.0 MiB; no lookups yet',
+    );
+    expect(last(node({ rows: 0, bytes: 0, capacityBytes: 0, hits: 0, misses: 7 }))).toBe(
+      'row cache: off (--row-cache-mb 0): every write reads storage first',
+    );
+  });
+
+  it('leaves it out for a node from before it was counted', () => {
+    expect(last(node())).toMatch(/^storage: /);
   });
 });
 

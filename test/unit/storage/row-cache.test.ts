@@ -3,7 +3,7 @@ import { manualSyncs } from './manual-syncs.js';
 import type { Cell } from '../../../src/protocol/cell.js';
 import { CellStore } from '../../../src/node/storage/cell-store.js';
 import { MemoryStorage } from '../../../src/node/storage/memory.js';
-import { ABSENT, RowCache } from '../../../src/node/storage/row-cache.js';
+import { ABSENT, RowCache, rowCacheProblem } from '../../../src/node/storage/row-cache.js';
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
 const live = (value: string, timestamp: number): Cell => ({ value: text(value), timestamp });
@@ -94,6 +94,44 @@ describe('CellStore row cache', () => {
     expect(s.reads()).toBe(readsBefore + 1);
     expect(await store.get('ks', 1n, text('z'))).toEqual(big('z', 3));
     expect(s.reads()).toBe(readsBefore + 1);
+  });
+});
+
+describe('row cache counters', () => {
+  it('count a storage read for a key not cached as a miss, and a read or a write decided from the cache as a hit', async () => {
+    const s = countedStorage();
+    const store = new CellStore(s.storage, 10_000);
+    expect(store.rowCacheStats).toEqual({ rows: 0, bytes: 0, capacityBytes: 10_000, hits: 0, misses: 0 });
+    await merged(s, store, live('a', 1)); // not cached: storage is read first
+    await merged(s, store, live('b', 2)); // decided from the cache
+    await store.get('ks', 1n, text('k')); // read from the cache
+    await store.get('ks', 1n, text('nothing')); // not cached: storage is read
+    const stats = store.rowCacheStats;
+    expect({ hits: stats.hits, misses: stats.misses }).toEqual({ hits: 2, misses: 2 });
+    expect(stats.misses).toBe(s.reads());
+    expect(stats.rows).toBe(1);
+    expect(stats.bytes).toBeGreaterThan(0);
+  });
+
+  it('with no room, count every lookup a miss, each a storage read', async () => {
+    const s = countedStorage();
+    const store = new CellStore(s.storage, 0);
+    await merged(s, store, live('a', 1));
+    await merged(s, store, live('b', 2));
+    await store.get('ks', 1n, text('k'));
+    expect(store.rowCacheStats).toEqual({ rows: 0, bytes: 0, capacityBytes: 0, hits: 0, misses: 3 });
+    expect(s.reads()).toBe(3);
+  });
+});
+
+describe('the row cache a node may be started with', () => {
+  const MiB = 1024 * 1024;
+  it('is refused above half of the JavaScript heap, with the most it may be and how to raise the heap', () => {
+    expect(rowCacheProblem(64 * MiB, 4144 * MiB)).toBeUndefined();
+    expect(rowCacheProblem(2072 * MiB, 4144 * MiB)).toBeUndefined();
+    expect(rowCacheProblem(3000 * MiB, 4144 * MiB)).toBe(
+      "a row cache of 3000 MiB is more than half of this process's JavaScript heap (4144 MiB): give at most 2072, or raise the heap with NODE_OPTIONS=--max-old-space-size=<MiB>",
+    );
   });
 });
 
