@@ -720,7 +720,7 @@ describe('ringkv start: its output and its refusals', { timeout: CLI_TEST_TIMEOU
     const r = await runCli(['start', '--detach', '--port', '0', '--data', data, '--row-cache-mb', '1048576']);
     expect(r.code).toBe(2);
     expect(oneLine(r.stderr)).toMatch(
-      /^error USAGE: --row-cache-mb 1048576: a row cache of 1048576 MiB is more than half of this process's JavaScript heap \(\d+ MiB\): give at most \d+, or raise the heap with NODE_OPTIONS=--max-old-space-size=<MiB>$/,
+      /^error USAGE: --row-cache-mb 1048576: a row cache of 1048576 MiB is more than half of this process's JavaScript heap \(\d+ MiB\): use at most \d+, or raise the heap with NODE_OPTIONS=--max-old-space-size=<MiB>$/,
     );
     expect(existsSync(data)).toBe(false);
   });

@@ -17,7 +17,7 @@ export const DEFAULT_ROW_CACHE_BYTES = 64 * 1024 * 1024;
 export function rowCacheProblem(bytes: number, heapLimitBytes: number): string | undefined {
   const mib = (n: number) => Math.floor(n / (1024 * 1024));
   if (bytes <= heapLimitBytes / 2) return undefined;
-  return `a row cache of ${mib(bytes)} MiB is more than half of this process's JavaScript heap (${mib(heapLimitBytes)} MiB): give at most ${mib(heapLimitBytes / 2)}, or raise the heap with NODE_OPTIONS=--max-old-space-size=<MiB>`;
+  return `a row cache of ${mib(bytes)} MiB is more than half of this process's JavaScript heap (${mib(heapLimitBytes)} MiB): use at most ${mib(heapLimitBytes / 2)}, or raise the heap with NODE_OPTIONS=--max-old-space-size=<MiB>`;
 }
 
 /** What a row costs besides its key and value bytes: the map entry, the cached cell, the string. */

@@ -130,7 +130,7 @@ describe('the row cache a node may be started with', () => {
     expect(rowCacheProblem(64 * MiB, 4144 * MiB)).toBeUndefined();
     expect(rowCacheProblem(2072 * MiB, 4144 * MiB)).toBeUndefined();
     expect(rowCacheProblem(3000 * MiB, 4144 * MiB)).toBe(
-      "a row cache of 3000 MiB is more than half of this process's JavaScript heap (4144 MiB): give at most 2072, or raise the heap with NODE_OPTIONS=--max-old-space-size=<MiB>",
+      "a row cache of 3000 MiB is more than half of this process's JavaScript heap (4144 MiB): use at most 2072, or raise the heap with NODE_OPTIONS=--max-old-space-size=<MiB>",
     );
   });
 });
