@@ -367,6 +367,8 @@ export class SimCluster {
     n.node?.stop();
     n.node = undefined;
     n.starting = false;
+    // A stop under way ends with the process: left set, the driver would wait on it for ever.
+    n.draining = false;
     n.incarnation++;
     this.dropHeld(n);
     this.network.detach(hostId);

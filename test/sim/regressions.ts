@@ -103,4 +103,10 @@ export const REGRESSION_SEEDS: readonly {
     era: 'stalls',
     bug: 'simulation: a pause begun after the fault phase ended outlasted the wait for it, and the run threw without its seed',
   },
+  {
+    seed: 151157,
+    scenario: 'membership',
+    era: 'stops',
+    bug: 'simulation: a node stopped while its decommission finished stayed "draining" once it exited, and the driver waited on it for ever',
+  },
 ];
