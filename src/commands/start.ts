@@ -20,15 +20,13 @@ import {
 import { refuseOpenListener, startDaemon } from '../node/daemon.js';
 import { makeDataFolder, WRITE_FAILURE_REASONS } from '../node/data-folder.js';
 import { streamLogger } from '../node/log.js';
-import { DEFAULT_ROW_CACHE_BYTES, rowCacheProblem } from '../node/storage/row-cache.js';
+import { DEFAULT_ROW_CACHE_BYTES, MIB, rowCacheProblem } from '../node/storage/row-cache.js';
 
 interface Started {
   address: string;
   pid: number;
   hostId: string;
 }
-
-const MIB = 1024 * 1024;
 
 /** A detached node has this long to start accepting requests (a bootstrap may stream for a while). */
 const DETACH_READY_TIMEOUT_MS = 120_000;

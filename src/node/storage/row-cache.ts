@@ -4,18 +4,21 @@ import { compareCells, type Cell } from '../../protocol/cell.js';
 export const ABSENT = null;
 export type Row = Cell | typeof ABSENT;
 
+/** The cache is sized in MiB (`--row-cache-mb`), as Cassandra's row_cache_size. */
+export const MIB = 1024 * 1024;
+
 /**
  * What the cache may hold: a few tens of MB, enough for a benchmark's or a hot working set, and
  * the same ceiling whether values are 10 bytes or 1 MiB (a count of rows would not be).
  */
-export const DEFAULT_ROW_CACHE_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_ROW_CACHE_BYTES = 64 * MIB;
 /**
  * The cached values live in the JavaScript heap (strings, see CachedCell), which has a ceiling of
  * its own: past half of it, a full cache leaves the node too little for everything else and it
  * dies out of memory under load rather than refusing to start.
  */
 export function rowCacheProblem(bytes: number, heapLimitBytes: number): string | undefined {
-  const mib = (n: number) => Math.floor(n / (1024 * 1024));
+  const mib = (n: number) => Math.floor(n / MIB);
   if (bytes <= heapLimitBytes / 2) return undefined;
   return `a row cache of ${mib(bytes)} MiB is more than half of this process's JavaScript heap (${mib(heapLimitBytes)} MiB): use at most ${mib(heapLimitBytes / 2)}, or raise the heap with NODE_OPTIONS=--max-old-space-size=<MiB>`;
 }
